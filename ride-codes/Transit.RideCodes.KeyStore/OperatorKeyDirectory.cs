@@ -1,0 +1,333 @@
+using System.Globalization;
+
+namespace Transit.RideCodes.KeyStore;
+
+/// <summary>
+/// The operator's key directory: root key, issuer keys, the signed key set, the deny list with its deltas and
+/// the device certificate authority, as files (layout in docs/operations.md). Every change is written atomically
+/// under a directory lock, so a crash or a second process never leaves a half-written state.
+/// </summary>
+public sealed class OperatorKeyDirectory
+{
+    /// <summary>How long a retired issuer key keeps verifying after a rotation, by default.</summary>
+    public static readonly TimeSpan DefaultRotationOverlap = TimeSpan.FromDays(7);
+
+    private readonly TimeProvider _time;
+
+    private OperatorKeyDirectory(string path, TimeProvider time, PublicKey rootPublicKey, KeySet keySet, DenyList denyList)
+    {
+        Path = path;
+        _time = time;
+        RootPublicKey = rootPublicKey;
+        KeySet = keySet;
+        DenyList = denyList;
+    }
+
+    /// <summary>The directory.</summary>
+    public string Path { get; }
+
+    /// <summary>The root public key (the file every gate installs).</summary>
+    public PublicKey RootPublicKey { get; }
+
+    /// <summary>The current key set.</summary>
+    public KeySet KeySet { get; private set; }
+
+    /// <summary>The current deny list.</summary>
+    public DenyList DenyList { get; private set; }
+
+    /// <summary>Path of the root private key.</summary>
+    public string RootKeyPath => Combine(Path, "root.key.json");
+
+    /// <summary>Path of the root public key, to install on gates.</summary>
+    public string RootPublicKeyPath => Combine(Path, "root.pub.json");
+
+    /// <summary>Path of the signed key set.</summary>
+    public string KeySetPath => Combine(Path, "keyset.json");
+
+    /// <summary>Path of the signed full deny list.</summary>
+    public string DenyListPath => Combine(Path, "denylist.json");
+
+    /// <summary>Folder of signed deny-list deltas, one file per version.</summary>
+    public string DenyListDeltaFolder => Combine(Path, "denylist-deltas");
+
+    /// <summary>Path of the device CA certificate (PEM).</summary>
+    public string CaCertificatePath => Combine(Path, "ca.crt.pem");
+
+    /// <summary>Path of the device CA private key (PEM).</summary>
+    public string CaKeyPath => Combine(Path, "ca.key.pem");
+
+    /// <summary>Path of the clearing server's TLS certificate (PEM).</summary>
+    public string ServerCertificatePath => Combine(Path, "server.crt.pem");
+
+    /// <summary>Path of the clearing server's TLS private key (PEM).</summary>
+    public string ServerKeyPath => Combine(Path, "server.key.pem");
+
+    /// <summary>True when <paramref name="path"/> holds an initialised key directory.</summary>
+    public static bool Exists(string path) => File.Exists(Combine(path, "root.key.json"));
+
+    /// <summary>
+    /// Creates a new key directory: root key, first issuer key (id 1), key set version 1, empty deny list
+    /// version 1, device CA and a clearing server certificate for localhost.
+    /// </summary>
+    /// <exception cref="KeyDirectoryException">The directory already holds keys.</exception>
+    public static OperatorKeyDirectory Init(string path, SignatureAlgorithm algorithm, TimeProvider? time = null, string operatorName = "Transit")
+    {
+        time ??= TimeProvider.System;
+        path = System.IO.Path.GetFullPath(path);
+        if (Exists(path))
+        {
+            throw new KeyDirectoryException($"{path} already holds a key directory; refusing to overwrite its root key");
+        }
+
+        Directory.CreateDirectory(path);
+        using var dirLock = DirectoryLock.Acquire(path);
+        var now = Truncate(time.GetUtcNow());
+        using var root = SigningKey.Generate(algorithm);
+        using var issuer = SigningKey.Generate(algorithm);
+        AtomicFile.WriteAllText(Combine(path, "root.key.json"), KeyFiles.FormatPrivateKey(root), secret: true);
+        AtomicFile.WriteAllText(Combine(path, "root.pub.json"), KeyFiles.FormatPublicKey(root.PublicKey));
+        AtomicFile.WriteAllText(IssuerKeyPath(path, 1), KeyFiles.FormatPrivateKey(issuer, 1), secret: true);
+
+        var keySet = new KeySet(1, now, [new IssuerKey(1, issuer.PublicKey, KeyStatus.Active, now, null)]);
+        AtomicFile.WriteAllText(Combine(path, "keyset.json"), keySet.Sign(root).ToJson());
+        var denyList = new DenyList(1, now, [], []);
+        AtomicFile.WriteAllText(Combine(path, "denylist.json"), denyList.Sign(root).ToJson());
+
+        using var ca = DeviceCertificateAuthority.Create(operatorName, now);
+        ca.Save(Combine(path, "ca.crt.pem"), Combine(path, "ca.key.pem"));
+        using var server = ca.IssueServerCertificate(["localhost", "127.0.0.1", "::1"], now);
+        DeviceCertificateAuthority.SaveWithKey(server, Combine(path, "server.crt.pem"), Combine(path, "server.key.pem"));
+        return new OperatorKeyDirectory(path, time, root.PublicKey, keySet, denyList);
+    }
+
+    /// <summary>Opens an existing key directory, verifying its key set and deny list against the root key.</summary>
+    /// <exception cref="KeyDirectoryException">Missing or damaged files; the message names the file.</exception>
+    public static OperatorKeyDirectory Open(string path, TimeProvider? time = null)
+    {
+        path = System.IO.Path.GetFullPath(path);
+        if (!Exists(path))
+        {
+            throw new KeyDirectoryException($"{path} is not a key directory (no root.key.json); create one with 'transit keys init --dir {path}'");
+        }
+
+        var rootPublic = ReadFile(Combine(path, "root.pub.json"), KeyFiles.ParsePublicKey);
+        var keySet = ReadFile(Combine(path, "keyset.json"), json => KeySet.Open(SignedDocument.Parse(json), rootPublic));
+        var denyList = ReadFile(Combine(path, "denylist.json"), json => DenyList.Open(SignedDocument.Parse(json), rootPublic));
+        return new OperatorKeyDirectory(path, time ?? TimeProvider.System, rootPublic, keySet, denyList);
+    }
+
+    /// <summary>The signed key set as stored.</summary>
+    public SignedDocument ReadSignedKeySet() => SignedDocument.Parse(File.ReadAllText(KeySetPath));
+
+    /// <summary>The signed full deny list as stored.</summary>
+    public SignedDocument ReadSignedDenyList() => SignedDocument.Parse(File.ReadAllText(DenyListPath));
+
+    /// <summary>The signed deltas after <paramref name="version"/>, in order; empty when none are stored.</summary>
+    public IReadOnlyList<SignedDocument> ReadDenyListDeltasAfter(long version)
+    {
+        var deltas = new List<SignedDocument>();
+        for (var v = version + 1; v <= DenyList.Version; v++)
+        {
+            var file = DeltaPath(v);
+            if (!File.Exists(file))
+            {
+                return [];
+            }
+
+            deltas.Add(SignedDocument.Parse(File.ReadAllText(file)));
+        }
+
+        return deltas;
+    }
+
+    /// <summary>The newest active issuer key with its private half, for issuing credentials.</summary>
+    /// <exception cref="KeyDirectoryException">No active key, or its private key file is missing.</exception>
+    public (IssuerKey Key, SigningKey PrivateKey) OpenIssuingKey()
+    {
+        var key = KeySet.CurrentIssuingKey(_time.GetUtcNow())
+            ?? throw new KeyDirectoryException("the key set has no active issuer key; run 'transit keys rotate'");
+        return (key, OpenIssuerPrivateKey(key.KeyId));
+    }
+
+    /// <summary>The private half of issuer key <paramref name="keyId"/>.</summary>
+    public SigningKey OpenIssuerPrivateKey(ushort keyId) =>
+        ReadFile(IssuerKeyPath(Path, keyId), json => KeyFiles.ParsePrivateKey(json, out _));
+
+    /// <summary>The device certificate authority.</summary>
+    public DeviceCertificateAuthority OpenDeviceAuthority() => DeviceCertificateAuthority.Load(CaCertificatePath, CaKeyPath);
+
+    /// <summary>
+    /// Adds a new active issuer key; keys that were active become retired and keep verifying for
+    /// <paramref name="overlap"/> so that credentials already issued stay usable.
+    /// </summary>
+    public IssuerKey Rotate(SignatureAlgorithm algorithm, TimeSpan? overlap = null)
+    {
+        using var dirLock = DirectoryLock.Acquire(Path);
+        Reload();
+        var now = Truncate(_time.GetUtcNow());
+        var retireAt = now + (overlap ?? DefaultRotationOverlap);
+        var nextId = KeySet.Keys.IsEmpty ? 1 : KeySet.Keys.Max(k => k.KeyId) + 1;
+        if (nextId > ushort.MaxValue)
+        {
+            throw new KeyDirectoryException("all 65,535 key ids are used");
+        }
+
+        using var issuer = SigningKey.Generate(algorithm);
+        AtomicFile.WriteAllText(IssuerKeyPath(Path, (ushort)nextId), KeyFiles.FormatPrivateKey(issuer, (ushort)nextId), secret: true);
+        var added = new IssuerKey((ushort)nextId, issuer.PublicKey, KeyStatus.Active, now, null);
+        var keys = KeySet.Keys
+            .Select(k => k.Status == KeyStatus.Active ? k with { Status = KeyStatus.Retired, ValidUntil = Earliest(k.ValidUntil, retireAt) } : k)
+            .Append(added);
+        WriteKeySet(KeySet.With(keys, now));
+        return added;
+    }
+
+    /// <summary>Marks issuer key <paramref name="keyId"/> revoked in a new key set version.</summary>
+    /// <exception cref="KeyDirectoryException">No such key.</exception>
+    public void Revoke(ushort keyId)
+    {
+        using var dirLock = DirectoryLock.Acquire(Path);
+        Reload();
+        if (!KeySet.TryGetKey(keyId, out _))
+        {
+            throw new KeyDirectoryException(
+                $"no issuer key {keyId} in the key set (known: {string.Join(", ", KeySet.Keys.Select(k => k.KeyId))})");
+        }
+
+        var now = Truncate(_time.GetUtcNow());
+        WriteKeySet(KeySet.With(KeySet.Keys.Select(k => k.KeyId == keyId ? k with { Status = KeyStatus.Revoked } : k), now));
+    }
+
+    /// <summary>
+    /// Publishes a new deny-list version with the given changes: the full list and a delta from the previous
+    /// version. Returns null, and writes nothing, when the changes change nothing.
+    /// </summary>
+    public DenyListDelta? UpdateDenyList(
+        IEnumerable<string>? addAccounts = null,
+        IEnumerable<string>? removeAccounts = null,
+        IEnumerable<ulong>? addCredentials = null,
+        IEnumerable<ulong>? removeCredentials = null)
+    {
+        using var dirLock = DirectoryLock.Acquire(Path);
+        Reload();
+        var previous = DenyList;
+        var accounts = previous.Accounts.Except(removeAccounts ?? []).Union(addAccounts ?? []);
+        var credentials = previous.Credentials.Except(removeCredentials ?? []).Union(addCredentials ?? []);
+        if (accounts.SetEquals(previous.Accounts) && credentials.SetEquals(previous.Credentials))
+        {
+            return null;
+        }
+
+        var next = new DenyList(checked(previous.Version + 1), Truncate(_time.GetUtcNow()), accounts, credentials);
+        var delta = next.DeltaFrom(previous);
+        using var root = OpenRootKey();
+        AtomicFile.WriteAllText(DeltaPath(delta.Version), delta.Sign(root).ToJson());
+        AtomicFile.WriteAllText(DenyListPath, next.Sign(root).ToJson());
+        DenyList = next;
+        return delta;
+    }
+
+    /// <summary>Writes the signed full deny list to <paramref name="destination"/>.</summary>
+    public void ExportDenyList(string destination) => AtomicFile.WriteAllText(destination, File.ReadAllText(DenyListPath));
+
+    private void WriteKeySet(KeySet keySet)
+    {
+        using var root = OpenRootKey();
+        AtomicFile.WriteAllText(KeySetPath, keySet.Sign(root).ToJson());
+        KeySet = keySet;
+    }
+
+    private SigningKey OpenRootKey() => ReadFile(RootKeyPath, json => KeyFiles.ParsePrivateKey(json, out _));
+
+    private void Reload()
+    {
+        KeySet = ReadFile(KeySetPath, json => KeySet.Open(SignedDocument.Parse(json), RootPublicKey));
+        DenyList = ReadFile(DenyListPath, json => DenyList.Open(SignedDocument.Parse(json), RootPublicKey));
+    }
+
+    private string DeltaPath(long version) =>
+        Combine(DenyListDeltaFolder, $"delta-{version.ToString("D8", CultureInfo.InvariantCulture)}.json");
+
+    private static string IssuerKeyPath(string path, ushort keyId) =>
+        Combine(path, "issuers", $"key-{keyId.ToString("D5", CultureInfo.InvariantCulture)}.json");
+
+    private static T ReadFile<T>(string file, Func<string, T> parse)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(file);
+        }
+        catch (IOException ex)
+        {
+            throw new KeyDirectoryException($"{file}: {ex.Message}", ex);
+        }
+
+        try
+        {
+            return parse(text);
+        }
+        catch (TrustDocumentException ex)
+        {
+            throw new KeyDirectoryException($"{file}: {ex.Message}", ex);
+        }
+    }
+
+    private static DateTimeOffset Earliest(DateTimeOffset? a, DateTimeOffset b) => a is { } value && value < b ? value : b;
+
+    private static DateTimeOffset Truncate(DateTimeOffset value) => DateTimeOffset.FromUnixTimeSeconds(value.ToUnixTimeSeconds());
+
+    private static string Combine(params string[] parts) => System.IO.Path.Combine(parts);
+}
+
+/// <summary>A key directory that is missing, damaged or asked to do something impossible.</summary>
+public sealed class KeyDirectoryException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public KeyDirectoryException()
+    {
+    }
+
+    /// <summary>Creates the exception with a message naming the problem.</summary>
+    public KeyDirectoryException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message and its cause.</summary>
+    public KeyDirectoryException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>An exclusive lock on a key directory, held while it is changed.</summary>
+internal sealed class DirectoryLock : IDisposable
+{
+    private readonly FileStream _stream;
+
+    private DirectoryLock(FileStream stream) => _stream = stream;
+
+    public static DirectoryLock Acquire(string directory)
+    {
+        var path = System.IO.Path.Combine(directory, ".lock");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                return new DirectoryLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(50);
+            }
+            catch (IOException ex)
+            {
+                throw new KeyDirectoryException($"{directory} is locked by another process (held for over 30 s)", ex);
+            }
+        }
+    }
+
+    public void Dispose() => _stream.Dispose();
+}

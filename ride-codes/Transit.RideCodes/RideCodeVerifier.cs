@@ -1,0 +1,243 @@
+using System.Security.Cryptography;
+
+namespace Transit.RideCodes;
+
+/// <summary>Limits applied by <see cref="RideCodeVerifier"/>.</summary>
+public sealed record VerifierOptions
+{
+    /// <summary>A code older than this is <c>stale</c>. Default 60 s.</summary>
+    public TimeSpan MaxAge { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A code further ahead of the verifier's clock than this is <c>future</c>. Default 30 s.</summary>
+    public TimeSpan MaxClockAhead { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Credentials whose issuer signature is remembered as verified. Default 100,000.</summary>
+    public int CredentialCacheSize { get; init; } = 100_000;
+
+    /// <summary>Check the deny list (clearing turns this off to judge taps against the list of their time).</summary>
+    public bool CheckDenyList { get; init; } = true;
+
+    /// <summary>Throws when a limit is out of range.</summary>
+    public void Validate()
+    {
+        if (MaxAge <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxAge), MaxAge, "the maximum code age must be positive");
+        }
+
+        if (MaxClockAhead < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxClockAhead), MaxClockAhead, "the clock-ahead tolerance cannot be negative");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(CredentialCacheSize);
+    }
+}
+
+/// <summary>The outcome of verifying one code.</summary>
+/// <param name="Reason">Why it was accepted or refused.</param>
+/// <param name="Code">The parsed code, when it parsed.</param>
+public sealed record VerificationResult(VerificationReason Reason, RideCode? Code)
+{
+    /// <summary>True only for <see cref="VerificationReason.Ok"/>.</summary>
+    public bool Accepted => Reason == VerificationReason.Ok;
+
+    /// <summary>The wire name of <see cref="Reason"/>.</summary>
+    public string ReasonCode => Reason.ToCode();
+
+    /// <summary>The account token, when the code parsed.</summary>
+    public string? Account => Code?.Credential.Account;
+
+    /// <summary>The rider category, when the code parsed.</summary>
+    public string? Category => Code?.Credential.Category;
+}
+
+/// <summary>
+/// Verifies ride codes fully offline, in the documented order, and never throws on any input. Thread-safe.
+/// </summary>
+public sealed class RideCodeVerifier
+{
+    private readonly TrustStore _trust;
+    private readonly VerifierOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ReplayCache? _replays;
+    private readonly Lock _cacheLock = new();
+    private readonly Dictionary<UInt128, PublicKey> _verifiedCredentials = [];
+    private KeySet? _cacheKeySet;
+    private long _unexpectedErrors;
+
+    /// <summary>Creates a verifier.</summary>
+    /// <param name="trust">Root key, key set and deny list.</param>
+    /// <param name="options">Limits; defaults when null.</param>
+    /// <param name="time">The clock; the system clock when null.</param>
+    /// <param name="replays">Where accepted codes are remembered; no replay check when null.</param>
+    public RideCodeVerifier(TrustStore trust, VerifierOptions? options = null, TimeProvider? time = null, ReplayCache? replays = null)
+    {
+        ArgumentNullException.ThrowIfNull(trust);
+        _options = options ?? new VerifierOptions();
+        _options.Validate();
+        _trust = trust;
+        _time = time ?? TimeProvider.System;
+        _replays = replays;
+    }
+
+    /// <summary>The limits in force.</summary>
+    public VerifierOptions Options => _options;
+
+    /// <summary>
+    /// Exceptions caught inside verification, each turned into <c>malformed</c>. A correct verifier keeps this at
+    /// zero; tests assert it, and a gate exports it as a metric.
+    /// </summary>
+    public long UnexpectedErrors => Interlocked.Read(ref _unexpectedErrors);
+
+    /// <summary>Verifies <paramref name="text"/> at the current time.</summary>
+    public VerificationResult Verify(string? text) => Verify(text, _time.GetUtcNow());
+
+    /// <summary>Verifies <paramref name="text"/> as if the verifier's clock read <paramref name="now"/>.</summary>
+    public VerificationResult Verify(string? text, DateTimeOffset now)
+    {
+        try
+        {
+            return VerifyCore(text, now);
+        }
+        catch (Exception)
+        {
+            // A gate must answer every scan; an unforeseen fault refuses the code instead of stopping the gate.
+            Interlocked.Increment(ref _unexpectedErrors);
+            return new VerificationResult(VerificationReason.Malformed, null);
+        }
+    }
+
+    /// <summary>
+    /// Checks an already parsed code; the replay cache is not consulted. Clearing uses this to re-verify taps.
+    /// </summary>
+    public VerificationReason CheckSignaturesAndValidity(RideCode code, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(code);
+        return Check(code, now);
+    }
+
+    private VerificationResult VerifyCore(string? text, DateTimeOffset now)
+    {
+        var status = RideCodeFormat.TryParse(text, out var code);
+        if (status != ParseStatus.Ok)
+        {
+            return new VerificationResult(
+                status == ParseStatus.UnsupportedVersion ? VerificationReason.UnsupportedVersion : VerificationReason.Malformed, null);
+        }
+
+        var reason = Check(code, now);
+        if (reason == VerificationReason.Ok && _replays is not null
+            && !_replays.TryAdd(code.ReplayKey, code.Timestamp + _options.MaxAge, now))
+        {
+            reason = VerificationReason.Replayed;
+        }
+
+        return new VerificationResult(reason, code);
+    }
+
+    private VerificationReason Check(RideCode code, DateTimeOffset now)
+    {
+        var credential = code.Credential;
+        var keySet = _trust.KeySet;
+        if (!keySet.TryGetKey(credential.KeyId, out var issuerKey))
+        {
+            return VerificationReason.UnknownKey;
+        }
+
+        if (issuerKey.Status == KeyStatus.Revoked)
+        {
+            return VerificationReason.RevokedKey;
+        }
+
+        if (!issuerKey.IsValidAt(now))
+        {
+            return VerificationReason.UnknownKey;
+        }
+
+        if (!TryGetPhoneKey(keySet, issuerKey, credential, out var phoneKey))
+        {
+            return VerificationReason.BadIssuerSignature;
+        }
+
+        if (now >= credential.NotAfter)
+        {
+            return VerificationReason.CredentialExpired;
+        }
+
+        if (now < credential.NotBefore)
+        {
+            return VerificationReason.CredentialNotYetValid;
+        }
+
+        if (!phoneKey.Verify(code.PhoneSignedMessage, code.Signature))
+        {
+            return VerificationReason.BadSignature;
+        }
+
+        var age = now - code.Timestamp;
+        if (age > _options.MaxAge)
+        {
+            return VerificationReason.Stale;
+        }
+
+        if (-age > _options.MaxClockAhead)
+        {
+            return VerificationReason.Future;
+        }
+
+        if (_options.CheckDenyList && _trust.DenyList.IsDenied(credential))
+        {
+            return VerificationReason.Denied;
+        }
+
+        return VerificationReason.Ok;
+    }
+
+    /// <summary>
+    /// The phone key of a credential whose issuer signature verifies. Verified credentials are remembered by the
+    /// hash of their bytes, so a rider's second tap costs one signature check, not two.
+    /// </summary>
+    private bool TryGetPhoneKey(KeySet keySet, IssuerKey issuerKey, Credential credential, out PublicKey phoneKey)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        var message = credential.IssuerSignedMessage;
+        SHA256.HashData(message, hash);
+        var cacheKey = new UInt128(BitConverter.ToUInt64(hash), BitConverter.ToUInt64(hash[8..]));
+        lock (_cacheLock)
+        {
+            if (!ReferenceEquals(_cacheKeySet, keySet))
+            {
+                // A new key set may have revoked or re-keyed an issuer: nothing verified under the old one carries over.
+                _verifiedCredentials.Clear();
+                _cacheKeySet = keySet;
+            }
+            else if (_verifiedCredentials.TryGetValue(cacheKey, out phoneKey!))
+            {
+                return true;
+            }
+        }
+
+        if (!issuerKey.PublicKey.Verify(message, credential.IssuerSignature)
+            || !PublicKey.TryImport(issuerKey.Algorithm, credential.PhonePublicKey, out phoneKey))
+        {
+            phoneKey = null!;
+            return false;
+        }
+
+        lock (_cacheLock)
+        {
+            if (ReferenceEquals(_cacheKeySet, keySet))
+            {
+                if (_verifiedCredentials.Count >= _options.CredentialCacheSize)
+                {
+                    _verifiedCredentials.Clear();
+                }
+
+                _verifiedCredentials[cacheKey] = phoneKey;
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,135 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Transit.RideCodes;
+
+/// <summary>
+/// A document signed by the operator's root key: key sets and deny lists travel to gates in this envelope.
+/// The signature covers the payload bytes exactly as they are, so no JSON canonicalisation is involved.
+/// </summary>
+public sealed record SignedDocument
+{
+    /// <summary>Creates an envelope from its parts.</summary>
+    public SignedDocument(string type, SignatureAlgorithm algorithm, byte[] payload, byte[] signature)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(type);
+        Type = type;
+        Algorithm = algorithm;
+        Payload = payload;
+        Signature = signature;
+    }
+
+    /// <summary>The document type, e.g. <c>transit-keyset</c>; signed together with the payload.</summary>
+    public string Type { get; }
+
+    /// <summary>Algorithm of the root key that signed the document.</summary>
+    public SignatureAlgorithm Algorithm { get; }
+
+    /// <summary>The signed payload (UTF-8 JSON).</summary>
+    public byte[] Payload { get; }
+
+    /// <summary>The root key's 64-byte signature.</summary>
+    public byte[] Signature { get; }
+
+    /// <summary>Signs <paramref name="payload"/> as a document of <paramref name="type"/>.</summary>
+    public static SignedDocument Create(string type, byte[] payload, SigningKey rootKey)
+    {
+        ArgumentNullException.ThrowIfNull(rootKey);
+        return new SignedDocument(type, rootKey.Algorithm, payload, rootKey.Sign(SignedBytes(type, payload)));
+    }
+
+    /// <summary>True when the signature is the root key's over this type and payload.</summary>
+    public bool IsSignedBy(PublicKey rootKey)
+    {
+        ArgumentNullException.ThrowIfNull(rootKey);
+        return rootKey.Algorithm == Algorithm && rootKey.Verify(SignedBytes(Type, Payload), Signature);
+    }
+
+    /// <summary>The envelope as JSON.</summary>
+    public string ToJson() => JsonSerializer.Serialize(
+        new Envelope(Type, Algorithm.ToName(), Convert.ToBase64String(Payload), Convert.ToBase64String(Signature)),
+        TrustJsonContext.Default.Envelope);
+
+    /// <summary>Reads an envelope; the message of <see cref="TrustDocumentException"/> says what is wrong.</summary>
+    public static SignedDocument Parse(string json)
+    {
+        Envelope? envelope;
+        try
+        {
+            envelope = JsonSerializer.Deserialize(json, TrustJsonContext.Default.Envelope);
+        }
+        catch (JsonException ex)
+        {
+            throw new TrustDocumentException($"not a signed document: {ex.Message}", ex);
+        }
+
+        if (envelope is null || string.IsNullOrEmpty(envelope.Type) || envelope.Payload is null || envelope.Signature is null)
+        {
+            throw new TrustDocumentException("not a signed document: type, payload or signature missing");
+        }
+
+        if (!SignatureAlgorithmNames.TryParse(envelope.Alg, out var algorithm))
+        {
+            throw new TrustDocumentException($"unknown signature algorithm '{envelope.Alg}'");
+        }
+
+        try
+        {
+            return new SignedDocument(
+                envelope.Type, algorithm, Convert.FromBase64String(envelope.Payload), Convert.FromBase64String(envelope.Signature));
+        }
+        catch (FormatException ex)
+        {
+            throw new TrustDocumentException("payload or signature is not base64", ex);
+        }
+    }
+
+    /// <summary>
+    /// Checks type and root signature and returns the payload; throws <see cref="TrustDocumentException"/> otherwise.
+    /// </summary>
+    public byte[] OpenPayload(string expectedType, PublicKey rootKey)
+    {
+        if (Type != expectedType)
+        {
+            throw new TrustDocumentException($"expected a {expectedType} document, got {Type}");
+        }
+
+        if (!IsSignedBy(rootKey))
+        {
+            throw new TrustDocumentException($"the {Type} document's root signature does not verify");
+        }
+
+        return Payload;
+    }
+
+    private static byte[] SignedBytes(string type, byte[] payload) =>
+        [.. "transit-signed-v1\n"u8, .. Encoding.UTF8.GetBytes(type), (byte)'\n', .. payload];
+
+    internal sealed record Envelope(
+        [property: JsonPropertyName("type")] string Type,
+        [property: JsonPropertyName("alg")] string Alg,
+        [property: JsonPropertyName("payload")] string Payload,
+        [property: JsonPropertyName("signature")] string Signature);
+}
+
+/// <summary>A key set or deny list that cannot be used: bad signature, wrong type, bad content or out of order.</summary>
+public sealed class TrustDocumentException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public TrustDocumentException()
+    {
+    }
+
+    /// <summary>Creates the exception with a message that names the problem.</summary>
+    public TrustDocumentException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message and the underlying error.</summary>
+    public TrustDocumentException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

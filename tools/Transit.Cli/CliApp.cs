@@ -1,0 +1,73 @@
+using System.CommandLine;
+using Transit.RideCodes;
+using Transit.RideCodes.KeyStore;
+
+namespace Transit.Cli;
+
+/// <summary>The <c>transit</c> command: one subcommand per area, a shared error convention.</summary>
+internal static class CliApp
+{
+    /// <summary>Exit status for a usage error or an unreadable input file.</summary>
+    public const int UsageError = 2;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var root = new RootCommand("Transit: offline QR-code fare collection — keys, codes, fares, gates, clearing, simulation.");
+        foreach (var command in Areas())
+        {
+            root.Subcommands.Add(command);
+        }
+
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var error in parsed.Errors)
+            {
+                await Console.Error.WriteLineAsync($"transit: {error.Message}");
+            }
+
+            await Console.Error.WriteLineAsync($"run 'transit {string.Join(' ', CommandPath(parsed))} --help' for usage");
+            return UsageError;
+        }
+
+        try
+        {
+            return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception ex) when (ex is CliException or KeyDirectoryException or TrustDocumentException)
+        {
+            await Console.Error.WriteLineAsync($"transit: {ex.Message}");
+            return ex is CliException cli ? cli.ExitCode : UsageError;
+        }
+        catch (OperationCanceledException)
+        {
+            await Console.Error.WriteLineAsync("transit: interrupted");
+            return 130;
+        }
+    }
+
+    private static IEnumerable<Command> Areas() =>
+    [
+        KeysCommands.Create(),
+        DenyCommands.Create(),
+        CodesCommands.Create(),
+        DemoCommand.Create(),
+    ];
+
+    private static IEnumerable<string> CommandPath(ParseResult parsed)
+    {
+        var names = new Stack<string>();
+        for (var result = parsed.CommandResult; result.Parent is System.CommandLine.Parsing.CommandResult parent; result = parent)
+        {
+            names.Push(result.Command.Name);
+        }
+
+        return names;
+    }
+}
+
+/// <summary>An error the user can fix; the message names what is wrong and where.</summary>
+internal sealed class CliException(string message, int exitCode = CliApp.UsageError) : Exception(message)
+{
+    public int ExitCode { get; } = exitCode;
+}

@@ -1,0 +1,154 @@
+using System.CommandLine;
+using Transit.RideCodes;
+using Transit.RideCodes.KeyStore;
+
+namespace Transit.Cli;
+
+/// <summary><c>transit keys</c>: the operator's root key, issuer keys and signed key set.</summary>
+internal static class KeysCommands
+{
+    public static Command Create()
+    {
+        var keys = new Command("keys", "Create and manage the operator's root key, issuer keys, key set and device CA");
+        keys.Subcommands.Add(Init());
+        keys.Subcommands.Add(Rotate());
+        keys.Subcommands.Add(Revoke());
+        keys.Subcommands.Add(List());
+        return keys;
+    }
+
+    private static Command Init()
+    {
+        var dir = CliParsing.DirectoryOption("--dir", "Directory to create the keys in (must not hold keys yet)");
+        var alg = CliParsing.AlgorithmOption();
+        var command = new Command("init", "Create a root key, the first issuer key, a signed keyset.json, an empty signed deny list and the device CA") { dir, alg };
+        command.SetAction(parsed =>
+        {
+            var directory = OperatorKeyDirectory.Init(parsed.GetValue(dir)!.FullName, parsed.GetValue(alg));
+            Console.WriteLine($"created key directory {directory.Path}");
+            Console.WriteLine($"  root key        {directory.RootKeyPath} ({directory.RootPublicKey.Algorithm.ToName()}; keep offline)");
+            Console.WriteLine($"  root public key {directory.RootPublicKeyPath} (install on every gate)");
+            Console.WriteLine($"  key set         {directory.KeySetPath} (version {directory.KeySet.Version}, issuer key 1 active)");
+            Console.WriteLine($"  deny list       {directory.DenyListPath} (version {directory.DenyList.Version}, empty)");
+            Console.WriteLine($"  device CA       {directory.CaCertificatePath}");
+            Console.WriteLine($"  clearing TLS    {directory.ServerCertificatePath} (localhost, 127.0.0.1)");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Rotate()
+    {
+        var dir = CliParsing.DirectoryOption("--dir", "Key directory");
+        var alg = CliParsing.AlgorithmOption();
+        var overlap = new Option<double>("--overlap-hours")
+        {
+            Description = "How long the previously active keys keep verifying",
+            DefaultValueFactory = _ => OperatorKeyDirectory.DefaultRotationOverlap.TotalHours,
+        };
+        var command = new Command("rotate", "Add a new active issuer key; the previous ones are retired and keep verifying for the overlap") { dir, alg, overlap };
+        command.SetAction(parsed =>
+        {
+            var hours = parsed.GetValue(overlap);
+            if (hours < 0)
+            {
+                throw new CliException($"--overlap-hours must not be negative (got {hours})");
+            }
+
+            var directory = OperatorKeyDirectory.Open(parsed.GetValue(dir)!.FullName);
+            var key = directory.Rotate(parsed.GetValue(alg), TimeSpan.FromHours(hours));
+            Console.WriteLine($"issuer key {key.KeyId} ({key.Algorithm.ToName()}) is active; key set version {directory.KeySet.Version}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Revoke()
+    {
+        var dir = CliParsing.DirectoryOption("--dir", "Key directory");
+        var kid = new Option<ushort>("--kid") { Description = "Id of the issuer key to revoke", Required = true };
+        var command = new Command("revoke", "Re-sign the key set with an issuer key revoked: every code under it is refused") { dir, kid };
+        command.SetAction(parsed =>
+        {
+            var directory = OperatorKeyDirectory.Open(parsed.GetValue(dir)!.FullName);
+            directory.Revoke(parsed.GetValue(kid));
+            Console.WriteLine($"issuer key {parsed.GetValue(kid)} revoked; key set version {directory.KeySet.Version}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command List()
+    {
+        var dir = CliParsing.DirectoryOption("--dir", "Key directory");
+        var command = new Command("list", "Show the key set: each issuer key with its status and validity") { dir };
+        command.SetAction(parsed =>
+        {
+            var directory = OperatorKeyDirectory.Open(parsed.GetValue(dir)!.FullName);
+            Console.WriteLine($"key set version {directory.KeySet.Version}, signed {directory.KeySet.IssuedAt:O}; deny list version {directory.DenyList.Version} ({directory.DenyList.Count} entries)");
+            foreach (var key in directory.KeySet.Keys)
+            {
+                Console.WriteLine($"  kid {key.KeyId,5}  {key.Algorithm.ToName(),-4}  {key.Status.ToString().ToLowerInvariant(),-8}  from {key.ValidFrom:O}  until {(key.ValidUntil is { } until ? until.ToString("O") : "-")}");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+}
+
+/// <summary><c>transit deny</c>: the signed deny list and its deltas.</summary>
+internal static class DenyCommands
+{
+    public static Command Create()
+    {
+        var deny = new Command("deny", "Block or unblock accounts and credentials: each change is a new signed deny-list version");
+        deny.Subcommands.Add(Change("add", "Deny accounts or credentials (new version, with a delta)", add: true));
+        deny.Subcommands.Add(Change("remove", "Take accounts or credentials off the deny list (new version, with a delta)", add: false));
+        deny.Subcommands.Add(Export());
+        return deny;
+    }
+
+    private static Command Change(string name, string description, bool add)
+    {
+        var dir = CliParsing.DirectoryOption("--dir", "Key directory");
+        var account = new Option<string[]>("--account") { Description = "Account token (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var credential = new Option<string[]>("--credential") { Description = "Credential id, 16 hex digits (repeatable)" };
+        var command = new Command(name, description) { dir, account, credential };
+        command.SetAction(parsed =>
+        {
+            var accounts = parsed.GetValue(account) ?? [];
+            var credentials = (parsed.GetValue(credential) ?? []).Select(text =>
+                Credential.TryParseCredentialId(text, out var id) ? id : throw new CliException($"--credential: '{text}' is not 16 hex digits")).ToList();
+            if (accounts.Length == 0 && credentials.Count == 0)
+            {
+                throw new CliException("give at least one --account or --credential");
+            }
+
+            var directory = OperatorKeyDirectory.Open(parsed.GetValue(dir)!.FullName);
+            var delta = add
+                ? directory.UpdateDenyList(addAccounts: accounts, addCredentials: credentials)
+                : directory.UpdateDenyList(removeAccounts: accounts, removeCredentials: credentials);
+            Console.WriteLine(delta is null
+                ? $"nothing changed; deny list stays at version {directory.DenyList.Version}"
+                : $"deny list version {delta.Version} ({directory.DenyList.Count} entries); delta {delta.BaseVersion}→{delta.Version} written to {directory.DenyListDeltaFolder}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Export()
+    {
+        var dir = CliParsing.DirectoryOption("--dir", "Key directory");
+        var output = new Option<FileInfo>("--out") { Description = "File to write the signed full deny list to", Required = true };
+        var command = new Command("export", "Write the signed full deny list") { dir, output };
+        command.SetAction(parsed =>
+        {
+            var directory = OperatorKeyDirectory.Open(parsed.GetValue(dir)!.FullName);
+            directory.ExportDenyList(parsed.GetValue(output)!.FullName);
+            Console.WriteLine($"deny list version {directory.DenyList.Version} ({directory.DenyList.Count} entries) written to {parsed.GetValue(output)!.FullName}");
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,3 @@
+using Transit.Cli;
+
+return await CliApp.RunAsync(args);
