@@ -52,6 +52,7 @@ internal static class CliApp
         DenyCommands.Create(),
         CodesCommands.Create(),
         DemoCommand.Create(),
+        Bench.BenchCommands.Create(),
     ];
 
     private static IEnumerable<string> CommandPath(ParseResult parsed)

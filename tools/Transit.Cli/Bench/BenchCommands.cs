@@ -1,0 +1,45 @@
+using System.CommandLine;
+
+namespace Transit.Cli.Bench;
+
+/// <summary>
+/// <c>transit bench [AREA]</c>: runs the benchmarks with their same-run references and rewrites their sections of
+/// docs/benchmarks.md. Without an area, every benchmark runs.
+/// </summary>
+internal static class BenchCommands
+{
+    /// <summary>A benchmark area: its name, description and what runs it (given the report path).</summary>
+    private sealed record Area(string Name, string Description, Func<string, CancellationToken, Task<int>> RunAsync);
+
+    public static Command Create()
+    {
+        var report = new Option<FileInfo?>("--report") { Description = "Markdown file to rewrite (default: docs/benchmarks.md of the repository)", Recursive = true };
+        var bench = new Command("bench", "Run benchmarks beside their same-run references and record them in docs/benchmarks.md") { report };
+        Area[] areas =
+        [
+            new("codes", "Ride-code verification (fresh and cached credentials, P-256 and SM2) against openssl speed ecdsap256", CodesBenchmark.RunAsync),
+        ];
+        foreach (var area in areas)
+        {
+            var command = new Command(area.Name, area.Description);
+            command.SetAction((parsed, cancellation) => area.RunAsync(ReportPath(parsed, report), cancellation));
+            bench.Subcommands.Add(command);
+        }
+
+        bench.SetAction(async (parsed, cancellation) =>
+        {
+            var status = 0;
+            foreach (var area in areas)
+            {
+                Console.WriteLine($"== transit bench {area.Name}");
+                status = Math.Max(status, await area.RunAsync(ReportPath(parsed, report), cancellation));
+            }
+
+            return status;
+        });
+        return bench;
+    }
+
+    private static string ReportPath(ParseResult parsed, Option<FileInfo?> report) =>
+        parsed.GetValue(report)?.FullName ?? BenchmarkReport.DefaultPath();
+}
