@@ -21,15 +21,18 @@ public enum KeyStatus
 /// <param name="KeyId">The key id carried by credentials.</param>
 /// <param name="PublicKey">The public key (its algorithm is the key's).</param>
 /// <param name="Status">Active, retired or revoked.</param>
-/// <param name="ValidFrom">Codes under the key verify from this instant.</param>
+/// <param name="ValidFrom">When the key began (or begins) issuing credentials; keys may be published ahead of use.</param>
 /// <param name="ValidUntil">Codes under the key verify until this instant (exclusive); null for open-ended.</param>
 public sealed record IssuerKey(ushort KeyId, PublicKey PublicKey, KeyStatus Status, DateTimeOffset ValidFrom, DateTimeOffset? ValidUntil)
 {
     /// <summary>The key's algorithm.</summary>
     public SignatureAlgorithm Algorithm => PublicKey.Algorithm;
 
-    /// <summary>True when <paramref name="at"/> lies in the key's validity window.</summary>
-    public bool IsValidAt(DateTimeOffset at) => at >= ValidFrom && (ValidUntil is null || at < ValidUntil);
+    /// <summary>True when codes under the key still verify at <paramref name="at"/> (before <see cref="ValidUntil"/>).</summary>
+    public bool VerifiesAt(DateTimeOffset at) => ValidUntil is null || at < ValidUntil;
+
+    /// <summary>True when the key may issue credentials at <paramref name="at"/>.</summary>
+    public bool IssuesAt(DateTimeOffset at) => Status == KeyStatus.Active && at >= ValidFrom && VerifiesAt(at);
 }
 
 /// <summary>
@@ -74,7 +77,7 @@ public sealed class KeySet
 
     /// <summary>The newest active key, which issues new credentials; null when none is active.</summary>
     public IssuerKey? CurrentIssuingKey(DateTimeOffset at) =>
-        Keys.Where(k => k.Status == KeyStatus.Active && k.IsValidAt(at)).MaxBy(k => k.ValidFrom);
+        Keys.Where(k => k.IssuesAt(at)).MaxBy(k => k.ValidFrom);
 
     /// <summary>A copy with a different version, time and keys.</summary>
     public KeySet With(IEnumerable<IssuerKey> keys, DateTimeOffset issuedAt) => new(checked(Version + 1), issuedAt, keys);

@@ -128,6 +128,22 @@ internal sealed class P256PublicKey : PublicKey
     public static bool TryCreate(ReadOnlySpan<byte> compressed, out PublicKey key)
     {
         key = null!;
+        switch (OpenSslP256.TryImport(compressed, out var native))
+        {
+            case OpenSslP256.Outcome.Imported:
+                key = new P256PublicKey(compressed.ToArray(), native!);
+                return true;
+            case OpenSslP256.Outcome.InvalidPoint:
+                return false;
+            default:
+                return TryCreateManaged(compressed, out key);
+        }
+    }
+
+    /// <summary>Decompresses the point in managed code, for platforms without OpenSSL 3.</summary>
+    internal static bool TryCreateManaged(ReadOnlySpan<byte> compressed, out PublicKey key)
+    {
+        key = null!;
         var x = new BigInteger(compressed[1..], isUnsigned: true, isBigEndian: true);
         if (x >= Prime)
         {

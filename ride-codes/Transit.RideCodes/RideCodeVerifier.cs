@@ -150,7 +150,7 @@ public sealed class RideCodeVerifier
             return VerificationReason.RevokedKey;
         }
 
-        if (!issuerKey.IsValidAt(now))
+        if (!issuerKey.VerifiesAt(now))
         {
             return VerificationReason.UnknownKey;
         }

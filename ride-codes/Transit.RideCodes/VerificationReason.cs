@@ -15,7 +15,7 @@ public enum VerificationReason
     /// <summary><c>unsupported-version</c>: a ride code of a version this verifier does not read.</summary>
     UnsupportedVersion,
 
-    /// <summary><c>unknown-key</c>: no key with the credential's key id, or not valid at this time.</summary>
+    /// <summary><c>unknown-key</c>: no key with the credential's key id, or the key's <c>validUntil</c> has passed.</summary>
     UnknownKey,
 
     /// <summary><c>revoked-key</c>: the issuer key is revoked.</summary>
