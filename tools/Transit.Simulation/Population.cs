@@ -1,0 +1,327 @@
+using System.Globalization;
+
+namespace Transit.Simulation;
+
+/// <summary>How a rider travels.</summary>
+public enum RiderKind
+{
+    /// <summary>Metro from a home station to a work station (changing lines inside the paid area).</summary>
+    Metro,
+
+    /// <summary>Bus to the metro, then metro to work; the reverse at night.</summary>
+    BusThenMetro,
+
+    /// <summary>Bus only, on one route or with a change at a crossing stop.</summary>
+    Bus,
+}
+
+/// <summary>Something planted in a rider's day that a gate must refuse, or that clearing must flag.</summary>
+public enum Planted
+{
+    /// <summary>Nothing: an ordinary tap.</summary>
+    None,
+
+    /// <summary>The account is blocked before the day: every tap is <c>denied</c>.</summary>
+    Blocked,
+
+    /// <summary>A screenshot older than the freshness window is shown first: <c>stale</c>, then a fresh code.</summary>
+    Stale,
+
+    /// <summary>The same code is scanned twice: the second is <c>replayed</c>.</summary>
+    Replayed,
+
+    /// <summary>A code under a credential the issuer never signed: <c>bad-issuer-signature</c>.</summary>
+    Forged,
+
+    /// <summary>The rider leaves the metro without tapping out: an incomplete journey.</summary>
+    SkipsExit,
+}
+
+/// <summary>A rider of the simulated city.</summary>
+public sealed record Rider(
+    string Account,
+    string Category,
+    RiderKind Kind,
+    string HomeStop,
+    string WorkStop,
+    Planted Planted);
+
+/// <summary>One leg a rider really travelled (the ground truth).</summary>
+/// <param name="Account">The rider.</param>
+/// <param name="JourneyIndex">Index of the journey in the rider's day.</param>
+/// <param name="Mode">metro or bus.</param>
+/// <param name="RouteId">Bus route, or the metro line boarded first.</param>
+/// <param name="FromStop">Metro station or bus stop where the leg starts.</param>
+/// <param name="ToStop">Metro station or bus stop where it ends.</param>
+/// <param name="Start">Local start time.</param>
+/// <param name="End">Local end time.</param>
+/// <param name="TapsOut">False when the rider skipped the exit gate.</param>
+public sealed record TrueLeg(
+    string Account,
+    int JourneyIndex,
+    string Mode,
+    string RouteId,
+    string FromStop,
+    string ToStop,
+    DateTime Start,
+    DateTime End,
+    bool TapsOut);
+
+/// <summary>A tap the simulation will present at a device.</summary>
+/// <param name="At">Local time of the tap.</param>
+/// <param name="DeviceKey">Which device: <c>STATION/entry</c>, <c>STATION/exit</c> or <c>bus/ROUTE</c>.</param>
+/// <param name="StopId">The station or stop (for buses, what the validator's stop must be set to).</param>
+/// <param name="Account">The rider.</param>
+/// <param name="CodeAgeSeconds">How old the code is when shown (a stale screenshot is older than the window).</param>
+/// <param name="Forged">Show a code under a credential the issuer never signed.</param>
+/// <param name="RepeatOfPrevious">Show exactly the previous code again.</param>
+/// <param name="ExpectedReason">What the gate must answer.</param>
+public sealed record PlannedTap(
+    DateTime At,
+    string DeviceKey,
+    string StopId,
+    string Account,
+    int CodeAgeSeconds,
+    bool Forged,
+    bool RepeatOfPrevious,
+    string ExpectedReason);
+
+/// <summary>One simulated service day: riders, the taps to present in time order, and the truth to check against.</summary>
+public sealed record DayPlan(DateOnly Date, IReadOnlyList<Rider> Riders, IReadOnlyList<PlannedTap> Taps, IReadOnlyList<TrueLeg> Legs)
+{
+    /// <summary>Accounts to put on the deny list before the day starts.</summary>
+    public IEnumerable<string> BlockedAccounts => Riders.Where(r => r.Planted == Planted.Blocked).Select(r => r.Account);
+}
+
+/// <summary>
+/// Builds a rider population over the synthetic city and plays out a service day: home → work → home, some with a
+/// midday trip, with transfers, and with planted refusals and incomplete journeys. Deterministic for a seed.
+/// </summary>
+public static class Population
+{
+    private const int MinutesPerMetroStop = 3;
+    private const int MinutesPerBusStop = 2;
+    private const int MetroChangeMinutes = 3;
+
+    /// <summary>Plans one day for <paramref name="riders"/> riders.</summary>
+    public static DayPlan Plan(DateOnly date, int riders, int seed = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(riders);
+        var random = new Random(seed);
+        var people = Enumerable.Range(0, riders).Select(i => NewRider(i, random)).ToList();
+        var taps = new List<PlannedTap>();
+        var legs = new List<TrueLeg>();
+        foreach (var rider in people)
+        {
+            PlanDay(rider, date, random, taps, legs);
+        }
+
+        taps.Sort((a, b) => a.At.CompareTo(b.At));
+        return new DayPlan(date, people, taps, legs);
+    }
+
+    private static Rider NewRider(int index, Random random)
+    {
+        var account = string.Create(CultureInfo.InvariantCulture, $"r{index:D7}");
+        var category = random.NextDouble() switch
+        {
+            < 0.80 => "adult",
+            < 0.90 => "child",
+            _ => "senior",
+        };
+        var kind = random.NextDouble() switch
+        {
+            < 0.5 => RiderKind.Metro,
+            < 0.75 => RiderKind.BusThenMetro,
+            _ => RiderKind.Bus,
+        };
+        var planted = random.NextDouble() switch
+        {
+            < 0.01 => Planted.Blocked,
+            < 0.03 => Planted.Stale,
+            < 0.05 => Planted.Replayed,
+            < 0.06 => Planted.Forged,
+            < 0.08 when kind == RiderKind.Metro => Planted.SkipsExit,
+            _ => Planted.None,
+        };
+        var (home, work) = kind switch
+        {
+            RiderKind.Metro => TwoDistinct(SyntheticCity.Stations.Select(s => s.Id).ToList(), random),
+            RiderKind.BusThenMetro => BusThenMetroEnds(random),
+            _ => BusEnds(random),
+        };
+        return new Rider(account, category, kind, home, work, planted);
+    }
+
+    private static (string, string) TwoDistinct(List<string> ids, Random random)
+    {
+        var a = ids[random.Next(ids.Count)];
+        string b;
+        do
+        {
+            b = ids[random.Next(ids.Count)];
+        }
+        while (b == a);
+        return (a, b);
+    }
+
+    /// <summary>Home is a bus stop on a route that meets the metro; work is a metro station other than the meeting one.</summary>
+    private static (string, string) BusThenMetroEnds(Random random)
+    {
+        var line = SyntheticCity.BusLines[random.Next(SyntheticCity.BusLines.Count)];
+        var meeting = MeetingStation(line);
+        var feeder = line.Stops.Where(s => s != BusStopAt(meeting)).ToList();
+        var work = SyntheticCity.Stations.Where(s => s.Id != meeting.Id).ToList();
+        return (feeder[random.Next(feeder.Count)], work[random.Next(work.Count)].Id);
+    }
+
+    private static (string, string) BusEnds(Random random)
+    {
+        var line = SyntheticCity.BusLines[random.Next(SyntheticCity.BusLines.Count)];
+        var (home, work) = TwoDistinct([.. line.Stops], random);
+        if (random.NextDouble() < 0.3)
+        {
+            // Change at a crossing: work lies on a crossing route instead.
+            var crossing = SyntheticCity.BusLines.First(other => other != line && other.Stops.Intersect(line.Stops).Any());
+            var change = crossing.Stops.Intersect(line.Stops).First();
+            var onward = crossing.Stops.Where(s => s != change && !line.Stops.Contains(s)).ToList();
+            work = onward[random.Next(onward.Count)];
+            if (home == change)
+            {
+                home = line.Stops.First(s => s != change);
+            }
+        }
+
+        return (home, work);
+    }
+
+    private static void PlanDay(Rider rider, DateOnly date, Random random, List<PlannedTap> taps, List<TrueLeg> legs)
+    {
+        var morning = date.ToDateTime(new TimeOnly(6, 30)).AddMinutes(random.Next(0, 135)).AddSeconds(random.Next(60));
+        var evening = date.ToDateTime(new TimeOnly(16, 0)).AddMinutes(random.Next(0, 165)).AddSeconds(random.Next(60));
+        var journeys = new List<(DateTime Start, string From, string To)> { (morning, rider.HomeStop, rider.WorkStop), (evening, rider.WorkStop, rider.HomeStop) };
+        var journeyIndex = 0;
+        foreach (var (start, from, to) in journeys)
+        {
+            var route = Route(rider.Kind, from, to);
+            var time = start;
+            var firstTapOfDay = journeyIndex == 0;
+            foreach (var leg in route)
+            {
+                var end = time.AddMinutes(leg.Minutes);
+                var skipsExit = rider.Planted == Planted.SkipsExit && journeyIndex == 1 && leg.Mode == "metro";
+                if (rider.Planted != Planted.Blocked && rider.Planted != Planted.Forged)
+                {
+                    legs.Add(new TrueLeg(rider.Account, journeyIndex, leg.Mode, leg.RouteId, leg.From, leg.To, time, end, !skipsExit));
+                }
+
+                var entryKey = leg.Mode == "metro" ? $"{leg.From}/entry" : $"bus/{leg.RouteId}";
+                AddTaps(rider, time, entryKey, leg.From, firstTapOfDay, taps);
+                firstTapOfDay = false;
+                if (leg.Mode == "metro" && !skipsExit)
+                {
+                    AddTaps(rider, end, $"{leg.To}/exit", leg.To, first: false, taps);
+                }
+
+                time = end.AddMinutes(2).AddSeconds(random.Next(60));
+            }
+
+            journeyIndex++;
+        }
+    }
+
+    /// <summary>The planted behaviour shows on the rider's first tap of the day; blocked and forged riders never get in.</summary>
+    private static void AddTaps(Rider rider, DateTime at, string device, string stop, bool first, List<PlannedTap> taps)
+    {
+        switch (rider.Planted)
+        {
+            case Planted.Blocked:
+                taps.Add(new PlannedTap(at, device, stop, rider.Account, 2, false, false, "denied"));
+                return;
+            case Planted.Forged:
+                taps.Add(new PlannedTap(at, device, stop, rider.Account, 2, true, false, "bad-issuer-signature"));
+                return;
+            case Planted.Stale when first:
+                taps.Add(new PlannedTap(at, device, stop, rider.Account, 600, false, false, "stale"));
+                taps.Add(new PlannedTap(at.AddSeconds(8), device, stop, rider.Account, 2, false, false, "ok"));
+                return;
+            case Planted.Replayed when first:
+                taps.Add(new PlannedTap(at, device, stop, rider.Account, 2, false, false, "ok"));
+                taps.Add(new PlannedTap(at.AddSeconds(1), device, stop, rider.Account, 3, false, true, "replayed"));
+                return;
+            default:
+                taps.Add(new PlannedTap(at, device, stop, rider.Account, 2, false, false, "ok"));
+                return;
+        }
+    }
+
+    private sealed record PlannedLeg(string Mode, string RouteId, string From, string To, int Minutes);
+
+    private static List<PlannedLeg> Route(RiderKind kind, string from, string to)
+    {
+        var fromIsStation = SyntheticCity.Stations.Any(s => s.Id == from);
+        var toIsStation = SyntheticCity.Stations.Any(s => s.Id == to);
+        if (fromIsStation && toIsStation)
+        {
+            return [Metro(from, to)];
+        }
+
+        if (!fromIsStation && toIsStation)
+        {
+            var line = FeederLine(from, to);
+            var meeting = MeetingStation(line);
+            return meeting.Id == to ? [Bus(line, from, BusStopAt(meeting))] : [Bus(line, from, BusStopAt(meeting)), Metro(meeting.Id, to)];
+        }
+
+        if (fromIsStation && !toIsStation)
+        {
+            var line = FeederLine(to, from);
+            var meeting = MeetingStation(line);
+            return meeting.Id == from ? [Bus(line, BusStopAt(meeting), to)] : [Metro(from, meeting.Id), Bus(line, BusStopAt(meeting), to)];
+        }
+
+        var direct = SyntheticCity.BusLines.FirstOrDefault(l => l.Stops.Contains(from) && l.Stops.Contains(to));
+        if (direct is not null)
+        {
+            return [Bus(direct, from, to)];
+        }
+
+        var first = SyntheticCity.BusLines.First(l => l.Stops.Contains(from) && SyntheticCity.BusLines.Any(o => o != l && o.Stops.Contains(to) && o.Stops.Intersect(l.Stops).Any()));
+        var second = SyntheticCity.BusLines.First(o => o != first && o.Stops.Contains(to) && o.Stops.Intersect(first.Stops).Any());
+        var change = first.Stops.Intersect(second.Stops).First();
+        return [Bus(first, from, change), Bus(second, change, to)];
+    }
+
+    /// <summary>A bus line through <paramref name="busStop"/>, preferring one whose metro station is not <paramref name="station"/>.</summary>
+    private static Line FeederLine(string busStop, string station)
+    {
+        var lines = SyntheticCity.BusLines.Where(l => l.Stops.Contains(busStop)).ToList();
+        return lines.FirstOrDefault(l => MeetingStation(l).Id != station) ?? lines[0];
+    }
+
+    private static PlannedLeg Metro(string from, string to)
+    {
+        var a = SyntheticCity.PlaceOf(from);
+        var b = SyntheticCity.PlaceOf(to);
+        var sameLine = SyntheticCity.MetroLines.FirstOrDefault(l => l.Stops.Contains(from) && l.Stops.Contains(to));
+        var stops = sameLine is not null
+            ? Math.Abs(sameLine.Stops.ToList().IndexOf(from) - sameLine.Stops.ToList().IndexOf(to))
+            : (int)((Math.Abs(a.X) + Math.Abs(a.Y) + Math.Abs(b.X) + Math.Abs(b.Y)) / 2);
+        var first = sameLine ?? SyntheticCity.MetroLines.First(l => l.Stops.Contains(from));
+        return new PlannedLeg("metro", first.Id, from, to, (stops * MinutesPerMetroStop) + (sameLine is null ? MetroChangeMinutes : 0) + 2);
+    }
+
+    private static PlannedLeg Bus(Line line, string from, string to)
+    {
+        var stops = Math.Abs(line.Stops.ToList().IndexOf(from) - line.Stops.ToList().IndexOf(to));
+        return new PlannedLeg("bus", line.Id, from, to, stops * MinutesPerBusStop);
+    }
+
+    /// <summary>The metro station a bus route passes (each route of the grid meets exactly one).</summary>
+    public static Place MeetingStation(Line busLine) =>
+        SyntheticCity.Stations.First(s => busLine.Stops.Contains(BusStopAt(s)));
+
+    /// <summary>The bus stop at a station's position, or "" when no bus stop is there.</summary>
+    public static string BusStopAt(Place station) =>
+        SyntheticCity.BusStops.FirstOrDefault(b => Math.Abs(b.X - station.X) < 0.01 && Math.Abs(b.Y - station.Y) < 0.01)?.Id ?? "";
+}
