@@ -69,13 +69,14 @@ public static class SyntheticCity
             ["Transit synthetic city,https://transit.example/,en,20260101,20271231,1"]);
         File("calendar.txt", "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,end_date",
             ["daily,1,1,1,1,1,1,1,20260101,20271231"]);
-        File("routes.txt", "route_id,agency_id,route_short_name,route_long_name,route_type,route_color,network_id",
-            MetroLines.Concat(BusLines).Select(l => $"{l.Id},{l.Operator},{l.Id},{l.Name},{l.RouteType},{l.Color},{(l.RouteType == 1 ? "metro" : "bus")}"));
+        File("routes.txt", "route_id,agency_id,route_short_name,route_long_name,route_type,route_color",
+            MetroLines.Concat(BusLines).Select(l => $"{l.Id},{l.Operator},{l.Id},{l.Name},{l.RouteType},{l.Color}"));
         File("stops.txt", "stop_id,stop_name,stop_lat,stop_lon,location_type,parent_station,zone_id", StopRows());
         File("trips.txt", "route_id,service_id,trip_id,direction_id", Trips().Select(t => $"{t.Line.Id},daily,{t.Id},{t.Direction}"));
         File("stop_times.txt", "trip_id,arrival_time,departure_time,stop_id,stop_sequence", StopTimeRows());
 
         File("networks.txt", "network_id,network_name", ["metro,City Metro", "bus,City Bus"]);
+        File("route_networks.txt", "network_id,route_id", MetroLines.Concat(BusLines).Select(l => $"{(l.RouteType == 1 ? "metro" : "bus")},{l.Id}"));
         File("areas.txt", "area_id,area_name", ["zone-a,Zone A (centre)", "zone-b,Zone B (outer)"]);
         File("stop_areas.txt", "area_id,stop_id", Stations.Select(s => $"{s.Zone},{s.Id}"));
         File("fare_media.txt", "fare_media_id,fare_media_name,fare_media_type", ["ride-code,Transit ride code,4"]);
@@ -135,8 +136,8 @@ public static class SyntheticCity
     {
         (string Id, string Name, long Adult)[] products =
         [
-            ("metro-1z", "Metro, one zone", 200),
-            ("metro-2z", "Metro, two zones", 280),
+            ("metro-1z", "Metro one zone", 200),
+            ("metro-2z", "Metro two zones", 280),
             ("bus-single", "Bus single ride", 160),
             ("transfer-to-metro", "Bus to metro transfer", 100),
         ];
