@@ -33,6 +33,9 @@ public sealed class ClearingOptions
     /// <summary>Legs further apart than this start a new journey when the feed's transfer rules name no limit.</summary>
     public TimeSpan TransferWindow { get; set; } = TimeSpan.FromMinutes(90);
 
+    /// <summary>Fare of an incomplete journey (missing entry or exit) per network, in minor units; networks not listed get the fare rules' default (the dearest product).</summary>
+    public Dictionary<string, long> MaximumFares { get; set; } = [];
+
     /// <summary>Platform fee in basis points of each operator's gross share.</summary>
     public int PlatformFeeBasisPoints { get; set; } = 150;
 
