@@ -45,7 +45,7 @@ public sealed class IngestTests(PostgresFixture postgres)
         }
 
         var batches = gates.Select(gate => Enumerable.Range(0, 4)
-            .Select(b => Enumerable.Range(0, 50).Select(i => world.Tap(gate, $"acct-{gate.Id}-{(b * 50) + i}", ClearingWorld.At(7 + b, i % 60))).ToArray())
+            .Select(b => Enumerable.Range(0, 50).Select(i => world.Tap(gate, $"a{gate.Id[5..]}-{(b * 50) + i}", ClearingWorld.At(7 + b, i % 60))).ToArray())
             .ToList()).ToList();
         var results = await Task.WhenAll(gates.Select(async (gate, g) =>
         {

@@ -11,7 +11,8 @@ public static class Sql
         var command = new NpgsqlCommand(sql, connection);
         foreach (var p in parameters)
         {
-            command.Parameters.Add(p as NpgsqlParameter ?? new NpgsqlParameter { Value = p ?? DBNull.Value });
+            // A typed parameter may be shared by several commands; each gets its own copy.
+            command.Parameters.Add(p is NpgsqlParameter typed ? typed.Clone() : new NpgsqlParameter { Value = p ?? DBNull.Value });
         }
 
         return command;

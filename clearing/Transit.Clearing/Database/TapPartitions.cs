@@ -40,12 +40,10 @@ public sealed class TapPartitions(NpgsqlDataSource dataSource)
             await lockDay.ExecuteNonQueryAsync(cancellation);
         }
 
-        await using (var create = new NpgsqlCommand(
-            $"""
-            CREATE TABLE IF NOT EXISTS taps_{suffix} PARTITION OF taps FOR VALUES FROM ('{from}') TO ('{to}');
-            CREATE TABLE IF NOT EXISTS code_uses_{suffix} PARTITION OF code_uses FOR VALUES FROM ('{from}') TO ('{to}');
-            """, connection))
+        foreach (var table in (string[])["taps", "code_uses"])
         {
+            await using var create = new NpgsqlCommand(
+                $"CREATE TABLE IF NOT EXISTS {table}_{suffix} PARTITION OF {table} FOR VALUES FROM ('{from}') TO ('{to}')", connection);
             await create.ExecuteNonQueryAsync(cancellation);
         }
 

@@ -62,7 +62,8 @@ public sealed class GtfsImporter(NpgsqlDataSource dataSource, IFareEngineFactory
             ON CONFLICT (valid_from) DO UPDATE SET source = EXCLUDED.source, sha256 = EXCLUDED.sha256, files = EXCLUDED.files, imported_at = now()
             RETURNING feed_id
             """, cancellation, validFrom, Path.GetFullPath(directory), hash, JsonSerializer.Serialize(files));
-        await Sql.ExecAsync(connection, "DELETE FROM routes WHERE feed_id = $1; DELETE FROM stops WHERE feed_id = $1", cancellation, feedId);
+        await Sql.ExecAsync(connection, "DELETE FROM routes WHERE feed_id = $1", cancellation, feedId);
+        await Sql.ExecAsync(connection, "DELETE FROM stops WHERE feed_id = $1", cancellation, feedId);
         foreach (var (id, name, zone) in agencies)
         {
             await Sql.ExecAsync(connection, """

@@ -292,9 +292,9 @@ public sealed class IngestService(
             await Exec(connection, $"""
                 INSERT INTO dirty_account_days (service_day, shard, account)
                 SELECT DISTINCT service_day, shard, account FROM staging WHERE flags & {(int)TapFlags.Billable} <> 0
-                ORDER BY 1, 2, 3 ON CONFLICT DO NOTHING;
-                INSERT INTO service_days (service_day) SELECT DISTINCT service_day FROM staging ORDER BY 1 ON CONFLICT DO NOTHING;
+                ORDER BY 1, 2, 3 ON CONFLICT DO NOTHING
                 """, cancellation);
+            await Exec(connection, "INSERT INTO service_days (service_day) SELECT DISTINCT service_day FROM staging ORDER BY 1 ON CONFLICT DO NOTHING", cancellation);
         }
 
         var freshSet = fresh.ToHashSet();

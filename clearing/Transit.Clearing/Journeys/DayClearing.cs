@@ -112,11 +112,10 @@ public sealed class DayClearing(NpgsqlDataSource dataSource, IPricerSource price
                 prior?[account].ToList() ?? [], outcome);
         }
 
-        await Sql.ExecAsync(connection, """
-            DELETE FROM journey_legs WHERE service_day = $1 AND account = ANY($2);
-            DELETE FROM journeys WHERE service_day = $1 AND account = ANY($2);
-            DELETE FROM account_days WHERE service_day = $1 AND account = ANY($2);
-            """, cancellation, day, accountParam);
+        foreach (var table in (string[])["journey_legs", "journeys", "account_days"])
+        {
+            await Sql.ExecAsync(connection, $"DELETE FROM {table} WHERE service_day = $1 AND account = ANY($2)", cancellation, day, accountParam);
+        }
         await WriteAsync(connection, day, outcome, cancellation);
         await transaction.CommitAsync(cancellation);
         return new DayClearingResult(day, accounts.Length, taps.Count, outcome.Journeys.Count, outcome.Charges.Count, outcome.Charges.Sum(c => c.Amount));
