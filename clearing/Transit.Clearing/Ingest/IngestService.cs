@@ -238,12 +238,14 @@ public sealed class IngestService(
             }
         }
 
-        // Checked after the insert, so a concurrent batch that stored the same sequence first is compared too.
-        await using (var conflict = new NpgsqlCommand("""
-            SELECT s.seq FROM staging s JOIN tap_ledger l ON l.device_id = s.device_id AND l.seq = s.seq
-            WHERE l.content_hash <> s.content_hash ORDER BY s.seq LIMIT 1
-            """, connection))
+        // Checked after the insert, so a concurrent batch that stored the same sequence first is compared too. When
+        // every row was inserted here, none can differ.
+        if (fresh.Count < rows.Length)
         {
+            await using var conflict = new NpgsqlCommand("""
+                SELECT s.seq FROM staging s JOIN tap_ledger l ON l.device_id = s.device_id AND l.seq = s.seq
+                WHERE l.content_hash <> s.content_hash ORDER BY s.seq LIMIT 1
+                """, connection);
             if (await conflict.ExecuteScalarAsync(cancellation) is long seq)
             {
                 await transaction.RollbackAsync(cancellation);
@@ -259,27 +261,7 @@ public sealed class IngestService(
                 await Exec(connection, "DELETE FROM staging WHERE NOT (seq = ANY($1))", cancellation, fresh.ToArray());
             }
 
-            await Exec(connection, $"""
-                WITH first_use AS (
-                  INSERT INTO code_uses (service_day, credential_id, time_counter, device_id, seq)
-                  SELECT service_day, credential_id, time_counter, device_id, seq FROM staging
-                  WHERE flags & {(int)TapFlags.Billable} <> 0
-                  ORDER BY service_day, credential_id, time_counter, seq
-                  ON CONFLICT DO NOTHING RETURNING seq)
-                UPDATE staging s SET flags = (s.flags | {(int)TapFlags.DuplicateUse}) & ~{(int)TapFlags.Billable}
-                WHERE s.flags & {(int)TapFlags.Billable} <> 0 AND NOT EXISTS (SELECT 1 FROM first_use f WHERE f.seq = s.seq)
-                """, cancellation);
-            await Exec(connection, $"""
-                WITH originals AS (
-                  SELECT DISTINCT u.service_day, u.device_id, u.seq FROM staging s
-                  JOIN code_uses u ON u.service_day = s.service_day AND u.credential_id = s.credential_id AND u.time_counter = s.time_counter
-                  WHERE s.flags & {(int)TapFlags.DuplicateUse} <> 0),
-                in_taps AS (
-                  UPDATE taps t SET flags = t.flags | {(int)TapFlags.DuplicateOriginal} FROM originals o
-                  WHERE t.service_day = o.service_day AND t.device_id = o.device_id AND t.seq = o.seq)
-                UPDATE staging s SET flags = s.flags | {(int)TapFlags.DuplicateOriginal} FROM originals o
-                WHERE s.device_id = o.device_id AND s.seq = o.seq
-                """, cancellation);
+            await MarkDuplicateUsesAsync(connection, rows, fresh, cancellation);
             await Exec(connection, """
                 INSERT INTO taps (service_day, device_id, seq, at, received_at, mode, accepted, gate_reason, clearing_reason, flags,
                   operator_id, station_id, stop_id, route_id, account, shard, category, credential_id, time_counter, key_set_version,
@@ -327,6 +309,56 @@ public sealed class IngestService(
         var missing = await MissingRangesAsync(connection, deviceId, highest, cancellation);
         await transaction.CommitAsync(cancellation);
         return new IngestOutcome.Stored(new TapBatchResult(deviceId, rows.Length, fresh.Count, rows.Length - fresh.Count, highest, missing));
+    }
+
+    /// <summary>
+    /// Records each billable code's first use; a code already used (at another device, or earlier) flags the tap as a
+    /// duplicate use, no longer billable, and the first use as its original. The first-use table's key makes
+    /// concurrent batches see each other's codes.
+    /// </summary>
+    private static async Task MarkDuplicateUsesAsync(NpgsqlConnection connection, StagedTap[] rows, List<long> fresh, CancellationToken cancellation)
+    {
+        var freshSet = fresh.ToHashSet();
+        var billable = rows.Where(r => (r.Flags & TapFlags.Billable) != 0 && freshSet.Contains(r.Seq)).Select(r => r.Seq).ToHashSet();
+        if (billable.Count == 0)
+        {
+            return;
+        }
+
+        await using (var uses = new NpgsqlCommand($"""
+            INSERT INTO code_uses (service_day, credential_id, time_counter, device_id, seq)
+            SELECT service_day, credential_id, time_counter, device_id, seq FROM staging WHERE flags & {(int)TapFlags.Billable} <> 0
+            ORDER BY service_day, credential_id, time_counter, seq
+            ON CONFLICT DO NOTHING RETURNING seq
+            """, connection))
+        await using (var reader = await uses.ExecuteReaderAsync(cancellation))
+        {
+            while (await reader.ReadAsync(cancellation))
+            {
+                billable.Remove(reader.GetInt64(0));
+            }
+        }
+
+        if (billable.Count == 0)
+        {
+            return;
+        }
+
+        var duplicates = billable.ToArray();
+        await Exec(connection, $"""
+            UPDATE staging SET flags = (flags | {(int)TapFlags.DuplicateUse}) & ~{(int)TapFlags.Billable} WHERE seq = ANY($1)
+            """, cancellation, duplicates);
+        await Exec(connection, $"""
+            WITH originals AS (
+              SELECT DISTINCT u.service_day, u.device_id, u.seq FROM staging s
+              JOIN code_uses u ON u.service_day = s.service_day AND u.credential_id = s.credential_id AND u.time_counter = s.time_counter
+              WHERE s.seq = ANY($1) AND NOT (u.device_id = s.device_id AND u.seq = s.seq)),
+            in_taps AS (
+              UPDATE taps t SET flags = t.flags | {(int)TapFlags.DuplicateOriginal} FROM originals o
+              WHERE t.service_day = o.service_day AND t.device_id = o.device_id AND t.seq = o.seq)
+            UPDATE staging s SET flags = s.flags | {(int)TapFlags.DuplicateOriginal} FROM originals o
+            WHERE s.device_id = o.device_id AND s.seq = o.seq
+            """, cancellation, duplicates);
     }
 
     /// <summary>Gaps between stored sequence numbers above <paramref name="from"/> (everything below is contiguous).</summary>
