@@ -194,7 +194,7 @@ public sealed class FareEngine
             return MaximumFare(leg);
         }
 
-        var candidates = _index.Candidates(leg.Network, leg.FromSet, leg.ToSet);
+        var candidates = _index.Candidates(leg.Network, leg.FromSet, leg.ToSet, leg.Category, leg.Media);
         if (candidates.Length == 0)
         {
             return [];
@@ -268,7 +268,7 @@ public sealed class FareEngine
         }
 
         LegOption? best = null;
-        foreach (var r in _index.RulesOfNetwork(leg.Network))
+        foreach (var r in _index.RulesOfNetwork(leg.Network, leg.Category, leg.Media))
         {
             var (row, fallback) = _index.Row(_index.Rules[r].Product, leg.Category, leg.Media);
             if (row >= 0 && (best is null || _index.Products[row].Amount > best.Value.Amount))

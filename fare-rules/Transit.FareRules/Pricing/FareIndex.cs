@@ -17,6 +17,7 @@ internal sealed class FareIndex
     private readonly int[] _bestRow;
     private readonly int _mediaSlots;
     private readonly int _categorySlots;
+    private readonly Profile?[] _profiles;
 
     public FareIndex(FareFeed feed, PricingOptions options)
     {
@@ -71,6 +72,7 @@ internal sealed class FareIndex
         AreaSets = [.. sets];
         Timeframes = BuildTimeframes(feed);
         (Products, _categorySlots, _mediaSlots, _bestRow) = BuildProducts(feed);
+        _profiles = new Profile?[_categorySlots * _mediaSlots];
         Rules = BuildRules(feed);
         Transfers = BuildTransfers(feed);
         Joins = [.. feed.FareLegJoinRules.Where(j => j.FromNetworkId == j.ToNetworkId && NetworkIds.ContainsKey(j.FromNetworkId))
@@ -130,25 +132,27 @@ internal sealed class FareIndex
     /// <summary>Per network: whether a leg without exit is incomplete.</summary>
     public bool[] TapOut { get; }
 
-    public bool[] ListedNetworks { get; private set; } = [];
-
-    public bool[] ListedFromAreas { get; private set; } = [];
-
-    public bool[] ListedToAreas { get; private set; } = [];
-
     public bool[] ListedFromGroups { get; private set; } = [];
 
     public bool[] ListedToGroups { get; private set; } = [];
 
     /// <summary>
     /// The fare leg rules that can match a leg of network <paramref name="network"/> (-1: none) from a stop in area set
-    /// <paramref name="fromSet"/> to one in <paramref name="toSet"/>, before timeframes and priority are applied; ordered
-    /// by decreasing rule_priority, then file order. Built from the index on first use and cached.
+    /// <paramref name="fromSet"/> to one in <paramref name="toSet"/> for a rider of <paramref name="category"/> paying with
+    /// <paramref name="media"/> (see <see cref="BestRow"/>), before timeframes and priority are applied; ordered by
+    /// decreasing rule_priority, then file order. Built from the index on first use and cached.
     /// </summary>
-    public int[] Candidates(int network, int fromSet, int toSet)
+    public int[] Candidates(int network, int fromSet, int toSet, int category, int media)
     {
-        var key = ((long)(network + 1) << 42) | ((long)fromSet << 21) | (uint)toSet;
-        return _candidates.TryGetValue(key, out var cached) ? cached : _candidates.GetOrAdd(key, _ => BuildCandidates(network, fromSet, toSet));
+        if (fromSet >= 1 << 16 || toSet >= 1 << 16 || network >= (1 << 12) - 1 || category >= 254 || media >= 253)
+        {
+            return BuildCandidates(network, fromSet, toSet, Profile(category, media));
+        }
+
+        var key = ((long)(network + 1) << 48) | ((long)fromSet << 32) | ((long)toSet << 16) | ((long)(category + 1) << 8) | (uint)(media + 2);
+        return _candidates.TryGetValue(key, out var cached)
+            ? cached
+            : _candidates.GetOrAdd(key, _ => BuildCandidates(network, fromSet, toSet, Profile(category, media)));
     }
 
     /// <summary>The transfer rules whose from/to leg groups match a transfer from group <paramref name="from"/> to <paramref name="to"/>.</summary>
@@ -164,12 +168,13 @@ internal sealed class FareIndex
         return _transferIndex.TryGetValue(PairKey(fromKey, toKey), out var rules) ? rules : [];
     }
 
-    /// <summary>The fare leg rules of a network regardless of areas (for maximum fares).</summary>
-    public int[] RulesOfNetwork(int network)
+    /// <summary>The fare leg rules of a network regardless of areas and timeframes (for maximum fares).</summary>
+    public int[] RulesOfNetwork(int network, int category, int media)
     {
-        var own = _rulesByNetwork.TryGetValue(network, out var rules) ? rules : [];
-        var blank = (HasPriority || network < 0 || !ListedNetworks[network]) && _rulesByNetwork.TryGetValue(-1, out var b) ? b : [];
-        return [.. own, .. blank];
+        var profile = Profile(category, media);
+        var own = network >= 0 && _rulesByNetwork.TryGetValue(network, out var rules) ? rules : [];
+        var blank = (HasPriority || network < 0 || !profile.Networks[network]) && _rulesByNetwork.TryGetValue(-1, out var b) ? b : [];
+        return [.. own.Concat(blank).Where(r => profile.Eligible[r])];
     }
 
     /// <summary>
@@ -247,17 +252,51 @@ internal sealed class FareIndex
         return map;
     }
 
-    private int[] BuildCandidates(int network, int fromSet, int toSet)
+    /// <summary>
+    /// Which rules a rider of a category and media can use (their product has a row for the rider), and which networks and
+    /// areas those rules list. A blank field of a rule matches what no usable rule lists: a rule for a product the rider
+    /// cannot buy does not take precedence over a blank one (the MBTA feed lists cash-only areas and relies on this).
+    /// </summary>
+    private Profile Profile(int category, int media)
+    {
+        var slot = ((category + 1) * _mediaSlots) + media + 2;
+        var profile = Volatile.Read(ref _profiles[slot]);
+        if (profile is null)
+        {
+            var eligible = new bool[Rules.Length];
+            var networks = new bool[NetworkIds.Count];
+            var fromAreas = new bool[AreaIds.Count];
+            var toAreas = new bool[AreaIds.Count];
+            for (var r = 0; r < Rules.Length; r++)
+            {
+                var rule = Rules[r];
+                eligible[r] = Row(rule.Product, category, media).Row >= 0;
+                if (eligible[r])
+                {
+                    MarkListed(networks, rule.Network);
+                    MarkListed(fromAreas, rule.FromArea);
+                    MarkListed(toAreas, rule.ToArea);
+                }
+            }
+
+            profile = new Profile(eligible, networks, fromAreas, toAreas);
+            Volatile.Write(ref _profiles[slot], profile);
+        }
+
+        return profile;
+    }
+
+    private int[] BuildCandidates(int network, int fromSet, int toSet, Profile profile)
     {
         Span<int> nets = [network, -1];
-        var netCount = network >= 0 && (HasPriority || !ListedNetworks[network]) ? 2 : 1;
+        var netCount = network >= 0 && (HasPriority || !profile.Networks[network]) ? 2 : 1;
         if (network < 0)
         {
             nets[0] = -1;
         }
 
-        var froms = Keys(AreaSets[fromSet], ListedFromAreas);
-        var tos = Keys(AreaSets[toSet], ListedToAreas);
+        var froms = Keys(AreaSets[fromSet], profile.FromAreas);
+        var tos = Keys(AreaSets[toSet], profile.ToAreas);
         var found = new List<int>();
         for (var n = 0; n < netCount; n++)
         {
@@ -267,7 +306,7 @@ internal sealed class FareIndex
                 {
                     if (_ruleIndex.TryGetValue(RuleKey(nets[n], from, to), out var rules))
                     {
-                        found.AddRange(rules);
+                        found.AddRange(rules.Where(r => profile.Eligible[r]));
                     }
                 }
             }
@@ -359,9 +398,6 @@ internal sealed class FareIndex
 
     private LegRule[] BuildRules(FareFeed feed)
     {
-        ListedNetworks = new bool[NetworkIds.Count];
-        ListedFromAreas = new bool[AreaIds.Count];
-        ListedToAreas = new bool[AreaIds.Count];
         var rules = new List<LegRule>();
         foreach (var rule in feed.FareLegRules)
         {
@@ -377,9 +413,6 @@ internal sealed class FareIndex
 
             var index = rules.Count;
             rules.Add(new LegRule(network, from, to, fromTimeframe, toTimeframe, product, rule.LegGroupId is null ? -1 : GroupIds[rule.LegGroupId], rule.RulePriority, rule.TransferOnly && Options.HonorTransferOnly, rule));
-            MarkListed(ListedNetworks, network);
-            MarkListed(ListedFromAreas, from);
-            MarkListed(ListedToAreas, to);
             Append(_ruleIndex, RuleKey(network, from, to), index);
             Append(_rulesByNetwork, network, index);
         }
@@ -430,6 +463,9 @@ internal sealed class FareIndex
         where TKey : notnull =>
         index[key] = index.TryGetValue(key, out var existing) ? [.. existing, value] : [value];
 }
+
+/// <summary>The rules a rider can use and the networks and areas they list (see FareIndex.Profile).</summary>
+internal sealed record Profile(bool[] Eligible, bool[] Networks, bool[] FromAreas, bool[] ToAreas);
 
 /// <summary>A route compiled: its network (-1 none), agency, clock and route_type.</summary>
 internal sealed record RouteInfo(int Network, string? NetworkId, string? AgencyId, ZoneClock Clock, int RouteType);
