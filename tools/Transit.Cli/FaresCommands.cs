@@ -163,7 +163,7 @@ internal static class FaresCommands
 
             if (!Currencies.TryParseAmount(parts[1], currency, out var amount, out var error) || amount < 0)
             {
-                throw new CliException($"--max-fare: {error ?? "the amount must not be negative"}");
+                throw new CliException($"--max-fare {value}: {error ?? "the amount must not be negative"}");
             }
 
             result[parts[0]] = amount;
