@@ -202,9 +202,7 @@ public sealed class FareEngine
 
         List<LegOption>? found = null;
         var priority = int.MinValue;
-        var startKnown = false;
-        var endKnown = false;
-        (DateOnly Date, int Seconds) start = default, end = default;
+        (DateOnly Date, int Seconds)? start = null, end = null;
         foreach (var r in candidates)
         {
             var rule = _index.Rules[r];
@@ -213,32 +211,9 @@ public sealed class FareEngine
                 break;
             }
 
-            if (rule.FromTimeframe >= 0)
+            if (!InTimeframe(rule.FromTimeframe, leg.FromClock, leg.StartUtc, ref start) || !InTimeframe(rule.ToTimeframe, leg.ToClock, leg.EndUtc, ref end))
             {
-                if (!startKnown)
-                {
-                    start = leg.FromClock.LocalDateAndTime(leg.StartUtc);
-                    startKnown = true;
-                }
-
-                if (!_index.InTimeframe(rule.FromTimeframe, start.Date, start.Seconds))
-                {
-                    continue;
-                }
-            }
-
-            if (rule.ToTimeframe >= 0)
-            {
-                if (!endKnown)
-                {
-                    end = leg.ToClock.LocalDateAndTime(leg.EndUtc);
-                    endKnown = true;
-                }
-
-                if (!_index.InTimeframe(rule.ToTimeframe, end.Date, end.Seconds))
-                {
-                    continue;
-                }
+                continue;
             }
 
             var (row, fallback) = _index.Row(rule.Product, leg.Category, leg.Media);
@@ -257,6 +232,18 @@ public sealed class FareEngine
         }
 
         return found is null ? [] : [.. found];
+    }
+
+    /// <summary>Whether a fare event is in a timeframe group (always when the rule has none); local time is computed once.</summary>
+    private bool InTimeframe(int timeframe, ZoneClock clock, long utcTicks, ref (DateOnly Date, int Seconds)? local)
+    {
+        if (timeframe < 0)
+        {
+            return true;
+        }
+
+        local ??= clock.LocalDateAndTime(utcTicks);
+        return _index.InTimeframe(timeframe, local.Value.Date, local.Value.Seconds);
     }
 
     private LegOption[] MaximumFare(EffectiveLeg leg)
