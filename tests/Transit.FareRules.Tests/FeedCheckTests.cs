@@ -93,6 +93,17 @@ public class FeedCheckTests
     }
 
     [Fact]
+    public void Load_ProductForTwoDefaultCategories_ReportsMultipleDefaults()
+    {
+        var feed = Feeds.Build(
+            ("rider_categories.txt", "rider_category_id,rider_category_name,is_default_fare_category\nadult,Adult,1\nresident,Resident,1\n"),
+            ("fare_products.txt", "fare_product_id,rider_category_id,amount,currency\nsingle,adult,2.00,USD\nsingle,resident,1.50,USD\n"));
+
+        AssertNotice(feed, "rider_categories.txt", 3, NoticeCodes.MoreThanOneDefaultRiderCategory);
+        AssertNotice(feed, "fare_products.txt", 2, NoticeCodes.FareProductWithMultipleDefaultRiderCategories);
+    }
+
+    [Fact]
     public void Load_NetworkInRoutesAndRouteNetworks_ReportsSpecifiedInMoreThanOneFile()
     {
         var feed = Feeds.Build(

@@ -107,7 +107,7 @@ public sealed class FareFeed
     /// <summary>Whether fare_leg_rules.txt has a rule_priority column, which changes what a blank field matches.</summary>
     public bool HasRulePriority { get; }
 
-    /// <summary>The rider category with is_default_fare_category = 1, or null.</summary>
+    /// <summary>The (first) rider category with is_default_fare_category = 1, or null.</summary>
     public string? DefaultRiderCategoryId { get; }
 
     /// <summary>The currency of the fare products (the first product's when they differ), or null without products.</summary>

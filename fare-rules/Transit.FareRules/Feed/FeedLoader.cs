@@ -384,8 +384,7 @@ internal sealed class FeedLoader
 
             if (isDefault && firstDefault is not null)
             {
-                table.Add(row.Line, NoticeCodes.MoreThanOneDefaultRiderCategory, NoticeSeverity.Error, $"rider category '{id}' is a second default after '{firstDefault}'");
-                isDefault = false;
+                table.Add(row.Line, NoticeCodes.MoreThanOneDefaultRiderCategory, NoticeSeverity.Error, $"rider category '{id}' is a second default after '{firstDefault}'; '{firstDefault}' is used");
             }
 
             firstDefault ??= isDefault ? id : null;

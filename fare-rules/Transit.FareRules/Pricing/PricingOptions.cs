@@ -1,3 +1,5 @@
+using System.Collections.Frozen;
+
 namespace Transit.FareRules;
 
 /// <summary>How <see cref="FareEngine"/> prices what the feed leaves open.</summary>
@@ -16,7 +18,7 @@ public sealed record PricingOptions
     /// The fare charged, in minor units, for an incomplete leg (missing entry or exit) on each network. A network not
     /// listed is charged the most expensive product any of its fare leg rules gives the rider's category and media.
     /// </summary>
-    public IReadOnlyDictionary<string, long> MaximumFares { get; init; } = new Dictionary<string, long>();
+    public IReadOnlyDictionary<string, long> MaximumFares { get; init; } = FrozenDictionary<string, long>.Empty;
 
     /// <summary>
     /// When no fare product row exists for the rider's category, charge the default category's product and flag the leg
