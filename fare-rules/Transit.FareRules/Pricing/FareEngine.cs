@@ -56,7 +56,7 @@ public sealed class FareEngine
         var options = new LegOption[effective.Count][];
         for (var j = 0; j < effective.Count; j++)
         {
-            options[j] = OptionsFor(effective[j]);
+            options[j] = OptionsFor(effective[j].Leg);
         }
 
         var chosen = new TransferPlanner(_index, effective, options).Cheapest();
@@ -65,6 +65,11 @@ public sealed class FareEngine
 
     private ResolvedLeg Resolve(FareLeg leg)
     {
+        if (string.IsNullOrEmpty(leg.RouteId))
+        {
+            throw new ArgumentException("every leg needs a route id", "legs");
+        }
+
         var flags = FareFlags.None;
         if (!_index.Routes.TryGetValue(leg.RouteId, out var route))
         {
@@ -138,19 +143,15 @@ public sealed class FareEngine
 
             var head = legs[first];
             var tail = legs[i - 1];
-            effective.Add(new EffectiveLeg(
-                first,
-                i - 1,
-                head.Network,
-                head.FromSet,
-                tail.ToSet,
-                head.FromClock,
-                tail.ToClock,
-                head.StartUtc,
-                Math.Max(tail.EndUtc, head.StartUtc),
-                head.Category,
-                head.Media,
-                (head.Flags | tail.Flags) & (FareFlags.Incomplete | FareFlags.MissingEntry | FareFlags.MissingExit)));
+            var merged = head with
+            {
+                ToSet = tail.ToSet,
+                ToStation = tail.ToStation,
+                ToClock = tail.ToClock,
+                EndUtc = Math.Max(tail.EndUtc, head.StartUtc),
+                Flags = (head.Flags | tail.Flags) & (FareFlags.Incomplete | FareFlags.MissingEntry | FareFlags.MissingExit),
+            };
+            effective.Add(new EffectiveLeg(first, i - 1, merged));
             first = i;
         }
 
@@ -187,7 +188,7 @@ public sealed class FareEngine
         ruleStop is null || ruleStop == stop || ruleStop == station;
 
     /// <summary>The ways an effective leg can be paid: one per matching rule whose product the rider may use.</summary>
-    private LegOption[] OptionsFor(EffectiveLeg leg)
+    private LegOption[] OptionsFor(ResolvedLeg leg)
     {
         if ((leg.Flags & FareFlags.Incomplete) != 0)
         {
@@ -246,7 +247,7 @@ public sealed class FareEngine
         return _index.InTimeframe(timeframe, local.Value.Date, local.Value.Seconds);
     }
 
-    private LegOption[] MaximumFare(EffectiveLeg leg)
+    private LegOption[] MaximumFare(ResolvedLeg leg)
     {
         var networkId = leg.Network >= 0 ? _index.NetworkNames[leg.Network] : null;
         if (networkId is not null && Options.MaximumFares.TryGetValue(networkId, out var configured))
@@ -346,20 +347,11 @@ internal readonly record struct ResolvedLeg(
     int Media,
     FareFlags Flags);
 
-/// <summary>One or more joined legs priced as one: legs First..Last of the journey.</summary>
-internal readonly record struct EffectiveLeg(
-    int First,
-    int Last,
-    int Network,
-    int FromSet,
-    int ToSet,
-    ZoneClock FromClock,
-    ZoneClock ToClock,
-    long StartUtc,
-    long EndUtc,
-    int Category,
-    int Media,
-    FareFlags Flags);
+/// <summary>
+/// One or more joined legs priced as one: legs First..Last of the journey; <paramref name="Leg"/> has the first leg's
+/// network, from-side, start, category and media and the last leg's to-side and end.
+/// </summary>
+internal readonly record struct EffectiveLeg(int First, int Last, ResolvedLeg Leg);
 
 /// <summary>A way to pay an effective leg: a rule (-1 for a configured maximum fare), its leg group and the product row.</summary>
 internal readonly record struct LegOption(int Rule, int Group, long Amount, bool TransferOnly, int Row, bool Fallback);

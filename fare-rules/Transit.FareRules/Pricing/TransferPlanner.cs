@@ -79,7 +79,7 @@ internal sealed class TransferPlanner
     private void Extend(int j, State from, int fromIndex, List<State> next)
     {
         var fromGroup = from.Option >= 0 ? _options[j - 1][from.Option].Group : -1;
-        var leg = _legs[j];
+        var leg = _legs[j].Leg;
         for (var o = 0; o < _options[j].Length; o++)
         {
             var option = _options[j][o];
@@ -95,7 +95,7 @@ internal sealed class TransferPlanner
         }
     }
 
-    private void AddTransfers(int j, State from, int fromIndex, int fromGroup, int o, LegOption option, EffectiveLeg leg, List<State> next)
+    private void AddTransfers(int j, State from, int fromIndex, int fromGroup, int o, LegOption option, ResolvedLeg leg, List<State> next)
     {
         var candidates = _index.TransferCandidates(fromGroup, option.Group);
         if (candidates.Length == 0)
@@ -105,7 +105,7 @@ internal sealed class TransferPlanner
 
         var continuing = from.InGroup == fromGroup && fromGroup == option.Group;
         var run = continuing ? from.Run + 1 : 1;
-        var runStart = _legs[j - run];
+        var runStart = _legs[j - run].Leg;
 
         // transfer_count: of the rules that allow this many consecutive transfers, the one with the smallest count is selected.
         var smallestCount = int.MaxValue;
@@ -149,7 +149,7 @@ internal sealed class TransferPlanner
 
     private static int Effective(int count) => count == -1 ? int.MaxValue : count;
 
-    private static bool WithinLimit(TransferRule rule, EffectiveLeg first, EffectiveLeg last)
+    private static bool WithinLimit(TransferRule rule, ResolvedLeg first, ResolvedLeg last)
     {
         if (rule.Duration is not { } limit)
         {
