@@ -115,7 +115,6 @@ public sealed class ClearingWorld : IAsyncDisposable
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
         builder.Logging.ClearProviders();
         var database = await builder.AddClearingAsync(options, ["http://127.0.0.1:0"]);
-        builder.Services.AddSingleton<IFareEngineFactory, InterimPricer>();
         var app = builder.Build();
         await app.MapClearingAsync();
         await app.StartAsync();

@@ -45,14 +45,9 @@ public sealed class GtfsImporter(NpgsqlDataSource dataSource, IFareEngineFactory
             }
         }
 
+        var feed = FareRulesEngineFactory.Load(files);
         engines.Create(files);
-        var agencies = Rows(files["agency.txt"]).Select(r => (Id: r.GetValueOrDefault("agency_id") ?? "", Name: r.GetValueOrDefault("agency_name") ?? "", Zone: r.GetValueOrDefault("agency_timezone") ?? "UTC")).ToList();
-        var defaultAgency = agencies.Count == 1 ? agencies[0].Id : "";
-        var routes = Rows(files["routes.txt"]).ToList();
-        var stops = Rows(files["stops.txt"]).ToList();
-        var networks = files.TryGetValue("route_networks.txt", out var routeNetworks)
-            ? Rows(routeNetworks).Where(r => r.ContainsKey("route_id")).ToDictionary(r => r["route_id"]!, r => r.GetValueOrDefault("network_id"), StringComparer.Ordinal)
-            : [];
+        var agencies = feed.Agencies.Values.OrderBy(a => a.Id, StringComparer.Ordinal).ToList();
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(string.Concat(files.Select(f => f.Key + "\0" + f.Value + "\0"))));
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellation);
@@ -64,7 +59,7 @@ public sealed class GtfsImporter(NpgsqlDataSource dataSource, IFareEngineFactory
             """, cancellation, validFrom, Path.GetFullPath(directory), hash, JsonSerializer.Serialize(files));
         await Sql.ExecAsync(connection, "DELETE FROM routes WHERE feed_id = $1", cancellation, feedId);
         await Sql.ExecAsync(connection, "DELETE FROM stops WHERE feed_id = $1", cancellation, feedId);
-        foreach (var (id, name, zone) in agencies)
+        foreach (var (id, name, zone) in agencies.Select(a => (a.Id, a.Name, a.TimeZoneId)))
         {
             await Sql.ExecAsync(connection, """
                 INSERT INTO operators (operator_id, name, time_zone) VALUES ($1, $2, $3)
@@ -75,17 +70,16 @@ public sealed class GtfsImporter(NpgsqlDataSource dataSource, IFareEngineFactory
         using (var copy = await connection.BeginBinaryImportAsync(
             "COPY routes (feed_id, route_id, operator_id, network_id, route_type, short_name, long_name) FROM STDIN (FORMAT BINARY)", cancellation))
         {
-            foreach (var r in routes)
+            foreach (var r in feed.Routes.Values)
             {
-                var routeId = r.GetValueOrDefault("route_id") ?? throw new GtfsImportException("routes.txt: a route has no route_id");
                 copy.StartRow();
                 copy.Write(feedId, NpgsqlTypes.NpgsqlDbType.Bigint);
-                copy.Write(routeId, NpgsqlTypes.NpgsqlDbType.Text);
-                copy.Write(r.GetValueOrDefault("agency_id") is { Length: > 0 } agency ? agency : defaultAgency, NpgsqlTypes.NpgsqlDbType.Text);
-                copy.PutText(r.GetValueOrDefault("network_id") is { Length: > 0 } network ? network : networks.GetValueOrDefault(routeId));
-                copy.Write(int.TryParse(r.GetValueOrDefault("route_type"), CultureInfo.InvariantCulture, out var type) ? type : 3, NpgsqlTypes.NpgsqlDbType.Integer);
-                copy.PutText(r.GetValueOrDefault("route_short_name"));
-                copy.PutText(r.GetValueOrDefault("route_long_name"));
+                copy.Write(r.Id, NpgsqlTypes.NpgsqlDbType.Text);
+                copy.Write(r.AgencyId, NpgsqlTypes.NpgsqlDbType.Text);
+                copy.PutText(r.NetworkId);
+                copy.Write(r.RouteType, NpgsqlTypes.NpgsqlDbType.Integer);
+                copy.PutText(r.ShortName);
+                copy.PutText(r.LongName);
             }
 
             await copy.CompleteAsync(cancellation);
@@ -94,78 +88,21 @@ public sealed class GtfsImporter(NpgsqlDataSource dataSource, IFareEngineFactory
         using (var copy = await connection.BeginBinaryImportAsync(
             "COPY stops (feed_id, stop_id, name, location_type, parent_station) FROM STDIN (FORMAT BINARY)", cancellation))
         {
-            foreach (var s in stops)
+            foreach (var stop in feed.Stops.Values)
             {
                 copy.StartRow();
                 copy.Write(feedId, NpgsqlTypes.NpgsqlDbType.Bigint);
-                copy.Write(s.GetValueOrDefault("stop_id") ?? throw new GtfsImportException("stops.txt: a stop has no stop_id"), NpgsqlTypes.NpgsqlDbType.Text);
-                copy.PutText(s.GetValueOrDefault("stop_name"));
-                copy.Write(int.TryParse(s.GetValueOrDefault("location_type"), CultureInfo.InvariantCulture, out var type) ? type : 0, NpgsqlTypes.NpgsqlDbType.Integer);
-                copy.PutText(s.GetValueOrDefault("parent_station") is { Length: > 0 } parent ? parent : null);
+                copy.Write(stop.Id, NpgsqlTypes.NpgsqlDbType.Text);
+                copy.PutText(stop.Name);
+                copy.Write(stop.LocationType, NpgsqlTypes.NpgsqlDbType.Integer);
+                copy.PutText(stop.ParentStationId);
             }
 
             await copy.CompleteAsync(cancellation);
         }
 
         await transaction.CommitAsync(cancellation);
-        return new GtfsImportResult(feedId, validFrom, agencies.Count, routes.Count, stops.Count);
-    }
-
-    private static IEnumerable<Dictionary<string, string?>> Rows(string text)
-    {
-        using var reader = new StringReader(text.TrimStart('\uFEFF'));
-        var header = Fields(reader);
-        while (header is not null && Fields(reader) is { } fields)
-        {
-            var row = new Dictionary<string, string?>(StringComparer.Ordinal);
-            for (var i = 0; i < header.Count && i < fields.Count; i++)
-            {
-                row[header[i].Trim()] = fields[i].Length == 0 ? null : fields[i];
-            }
-
-            yield return row;
-        }
-    }
-
-    /// <summary>One CSV record (RFC 4180 quoting), or null at the end.</summary>
-    private static List<string>? Fields(StringReader reader)
-    {
-        if (reader.Peek() < 0)
-        {
-            return null;
-        }
-
-        var fields = new List<string>();
-        var field = new StringBuilder();
-        var quoted = false;
-        while (true)
-        {
-            var c = reader.Read();
-            if (c < 0 || (!quoted && c == '\n'))
-            {
-                fields.Add(field.ToString().TrimEnd('\r'));
-                return fields;
-            }
-
-            if (quoted && c == '"' && reader.Peek() == '"')
-            {
-                field.Append('"');
-                reader.Read();
-            }
-            else if (c == '"')
-            {
-                quoted = !quoted;
-            }
-            else if (!quoted && c == ',')
-            {
-                fields.Add(field.ToString());
-                field.Clear();
-            }
-            else
-            {
-                field.Append((char)c);
-            }
-        }
+        return new GtfsImportResult(feedId, validFrom, agencies.Count, feed.Routes.Count, feed.Stops.Count);
     }
 }
 

@@ -19,6 +19,7 @@ internal static class BenchCommands
         Area[] areas =
         [
             new("codes", "Ride-code verification (fresh and cached credentials, P-256 and SM2) against openssl speed ecdsap256", (path, _, c) => CodesBenchmark.RunAsync(path, c)),
+            new("fares", "Two-leg journeys priced per second on the MBTA feed against dictionary look-up and construction references", (path, _, c) => FaresBenchmark.RunAsync(path, c)),
             new("ingest", "Tap ingest over HTTPS with re-verification and durable commit, against raw binary COPY (--taps N, default 200000)", (path, n, c) => IngestBenchmark.RunAsync(path, n ?? 200_000, c)),
             new("clearing", "End-of-day clearing of a service day end to end, against reading the taps and writing the journeys (--taps N, default 1000000)", (path, n, c) => ClearingBenchmark.RunAsync(path, n ?? 1_000_000, c)),
         ];
