@@ -31,6 +31,7 @@ public sealed class ProcessTests(PostgresFixture postgres)
         await using var world = await ClearingWorld.StartAsync(postgres);
         await UploadCommuters(world, 150);
         var killed = world.Options.ConnectionString!;
+        world.Database.DataSource.Clear();
         var reference = await CopyDatabaseAsync(killed);
 
         var uninterrupted = await RunDayAsync(reference, world.Keys.Path);
