@@ -60,6 +60,9 @@ public sealed class ClearingOptions
     /// <summary>Parts a day's clearing is split into; each part is one transaction, so a crash loses at most one.</summary>
     public int ClearingParts { get; set; } = 16;
 
+    /// <summary>Parts of a day's clearing run side by side (default: one per processor).</summary>
+    public int ClearingParallelism { get; set; } = Environment.ProcessorCount;
+
     /// <summary>For crash tests: after committing this part, the clearing run prints a line and waits to be killed.</summary>
     public int? PauseAfterPart { get; set; }
 

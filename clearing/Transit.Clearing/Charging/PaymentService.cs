@@ -21,16 +21,17 @@ public sealed record PaymentRunResult(int Submitted, int Succeeded, int Declined
 /// </summary>
 public sealed class PaymentService(NpgsqlDataSource dataSource, IPaymentProvider provider, ClearingOptions options, ILogger<PaymentService> logger)
 {
-    private const int BatchSize = 500;
+    private const int BatchSize = 2_000;
 
     /// <summary>Processes every charge that is due now, batch by batch.</summary>
     public async Task<PaymentRunResult> RunAsync(CancellationToken cancellation)
     {
         int submitted = 0, succeeded = 0, declined = 0;
-        var seen = new HashSet<long>();
+        long after = 0;
         while (true)
         {
-            var batch = await RunBatchAsync(seen, cancellation);
+            var batch = await RunBatchAsync(after, cancellation);
+            after = batch.Last;
             submitted += batch.Submitted;
             succeeded += batch.Succeeded;
             declined += batch.Declined;
@@ -68,21 +69,23 @@ public sealed class PaymentService(NpgsqlDataSource dataSource, IPaymentProvider
         return total;
     }
 
-    private async Task<(int Claimed, int Submitted, int Succeeded, int Declined)> RunBatchAsync(HashSet<long> seen, CancellationToken cancellation)
+    private async Task<(int Claimed, long Last, int Submitted, int Succeeded, int Declined)> RunBatchAsync(long after, CancellationToken cancellation)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellation);
         await using var transaction = await connection.BeginTransactionAsync(cancellation);
         var charges = await Sql.ListAsync(connection, """
             SELECT charge_id, account, amount, currency, idempotency_key, status, attempts, in_debt FROM charges
-            WHERE status IN ('pending', 'submitted', 'declined') AND next_attempt_at <= now() AND NOT (charge_id = ANY($1))
+            WHERE status IN ('pending', 'submitted', 'declined') AND next_attempt_at <= now() AND charge_id > $1
             ORDER BY charge_id LIMIT $2 FOR UPDATE SKIP LOCKED
             """,
             r => new OpenCharge(r.GetInt64(0), r.GetString(1), r.GetInt64(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetInt32(6), r.GetBoolean(7)),
-            cancellation, seen.ToArray(), BatchSize);
+            cancellation, after, BatchSize);
         int submitted = 0, succeeded = 0, declined = 0;
+        var updates = new List<(long Id, string Status, string Reference, int Attempts, bool InDebt)>();
+        var events = new List<(long Id, string Kind, string Detail)>();
+        var debts = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var charge in charges)
         {
-            seen.Add(charge.Id);
             var attempt = charge.Status == "submitted" ? charge.Attempts : charge.Attempts + 1;
             var request = new PaymentRequest(
                 string.Create(CultureInfo.InvariantCulture, $"{charge.Key}/a{attempt}"), charge.Account, charge.Amount, charge.Currency);
@@ -90,57 +93,63 @@ public sealed class PaymentService(NpgsqlDataSource dataSource, IPaymentProvider
             if (charge.Status != "submitted")
             {
                 submitted++;
-                await Event(connection, charge.Id, "submitted", request.RequestKey, cancellation);
+                events.Add((charge.Id, "submitted", request.RequestKey));
             }
 
-            var state = await provider.GetStateAsync(reference, cancellation);
-            switch (state)
+            switch (await provider.GetStateAsync(reference, cancellation))
             {
                 case PaymentState.Pending:
-                    await Sql.ExecAsync(connection, """
-                        UPDATE charges SET status = 'submitted', provider_ref = $2, attempts = $3, updated_at = now() WHERE charge_id = $1
-                        """, cancellation, charge.Id, reference, attempt);
+                    updates.Add((charge.Id, "submitted", reference, attempt, charge.InDebt));
                     break;
                 case PaymentState.Succeeded:
                     succeeded++;
-                    await Sql.ExecAsync(connection, """
-                        UPDATE charges SET status = $4, provider_ref = $2, attempts = $3, in_debt = false, updated_at = now() WHERE charge_id = $1
-                        """, cancellation, charge.Id, reference, attempt, charge.Amount < 0 ? "refunded" : "succeeded");
-                    await Event(connection, charge.Id, charge.Amount < 0 ? "refunded" : "succeeded", reference, cancellation);
+                    var status = charge.Amount < 0 ? "refunded" : "succeeded";
+                    updates.Add((charge.Id, status, reference, attempt, false));
+                    events.Add((charge.Id, status, reference));
                     if (charge.InDebt)
                     {
-                        await ChangeDebt(connection, charge.Account, -charge.Amount, cancellation);
+                        debts[charge.Account] = checked(debts.GetValueOrDefault(charge.Account) - charge.Amount);
                     }
 
                     break;
                 default:
                     declined++;
-                    await Sql.ExecAsync(connection, """
-                        UPDATE charges SET status = 'declined', provider_ref = $2, attempts = $3, in_debt = true, next_attempt_at = now() + $4,
-                          last_error = 'declined by the provider', updated_at = now() WHERE charge_id = $1
-                        """, cancellation, charge.Id, reference, attempt, options.PaymentRetryDelay);
-                    await Event(connection, charge.Id, "declined", reference, cancellation);
+                    updates.Add((charge.Id, "declined", reference, attempt, true));
+                    events.Add((charge.Id, "declined", reference));
                     if (!charge.InDebt)
                     {
-                        await ChangeDebt(connection, charge.Account, charge.Amount, cancellation);
+                        debts[charge.Account] = checked(debts.GetValueOrDefault(charge.Account) + charge.Amount);
                     }
 
                     break;
             }
         }
 
+        // One statement per kind of change, whatever the batch size.
+        await Sql.ExecAsync(connection, """
+            UPDATE charges c SET status = u.status, provider_ref = u.ref, attempts = u.attempts, in_debt = u.in_debt, updated_at = now(),
+              next_attempt_at = CASE WHEN u.status = 'declined' THEN now() + $6 ELSE c.next_attempt_at END,
+              last_error = CASE WHEN u.status = 'declined' THEN 'declined by the provider' ELSE c.last_error END
+            FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::boolean[]) AS u(id, status, ref, attempts, in_debt)
+            WHERE c.charge_id = u.id
+            """, cancellation, updates.Select(u => u.Id).ToArray(), updates.Select(u => u.Status).ToArray(), updates.Select(u => u.Reference).ToArray(),
+            updates.Select(u => u.Attempts).ToArray(), updates.Select(u => u.InDebt).ToArray(), options.PaymentRetryDelay);
+        await Sql.ExecAsync(connection, """
+            INSERT INTO payment_events (charge_id, kind, detail) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])
+            """, cancellation, events.Select(e => e.Id).ToArray(), events.Select(e => e.Kind).ToArray(), events.Select(e => e.Detail).ToArray());
+        if (debts.Count > 0)
+        {
+            var accounts = debts.Keys.Order(StringComparer.Ordinal).ToArray();
+            await Sql.ExecAsync(connection, "INSERT INTO accounts (account) SELECT unnest($1::text[]) ORDER BY 1 ON CONFLICT DO NOTHING", cancellation, Sql.Typed(accounts, NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text));
+            await Sql.ExecAsync(connection, """
+                UPDATE accounts a SET debt = a.debt + d.change, blocked = a.debt + d.change > 0, updated_at = now()
+                FROM unnest($1::text[], $2::bigint[]) AS d(account, change) WHERE a.account = d.account
+                """, cancellation, accounts, accounts.Select(a => debts[a]).ToArray());
+        }
+
         await transaction.CommitAsync(cancellation);
-        return (charges.Count, submitted, succeeded, declined);
+        return (charges.Count, charges.Count == 0 ? after : charges[^1].Id, submitted, succeeded, declined);
     }
-
-    private static Task ChangeDebt(NpgsqlConnection connection, string account, long change, CancellationToken cancellation) =>
-        Sql.ExecAsync(connection, """
-            INSERT INTO accounts (account, debt, blocked) VALUES ($1, GREATEST($2, 0), $2 > 0)
-            ON CONFLICT (account) DO UPDATE SET debt = accounts.debt + $2, blocked = accounts.debt + $2 > 0, updated_at = now()
-            """, cancellation, account, change);
-
-    private static Task Event(NpgsqlConnection connection, long chargeId, string kind, string detail, CancellationToken cancellation) =>
-        Sql.ExecAsync(connection, "INSERT INTO payment_events (charge_id, kind, detail) VALUES ($1, $2, $3)", cancellation, chargeId, kind, detail);
 
     private sealed record OpenCharge(long Id, string Account, long Amount, string Currency, string Key, string Status, int Attempts, bool InDebt);
 }

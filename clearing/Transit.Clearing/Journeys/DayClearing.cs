@@ -48,17 +48,26 @@ public sealed class DayClearing(NpgsqlDataSource dataSource, IPricerSource price
         var pricer = await pricers.ForDayAsync(day, cancellation);
         var parts = Math.Clamp(options.ClearingParts, 1, Shards);
         var total = DayClearingResult.Empty(day);
-        for (var part = 0; part < parts; part++)
-        {
-            var result = await ClearPartAsync(day, part, (short)(part * Shards / parts), (short)((part + 1) * Shards / parts), pricer, cancellation);
-            total = total.Add(result);
-            if (options.PauseAfterPart == part)
+        var totalLock = new Lock();
+        // Parts touch disjoint account shards in their own transactions, so they run side by side.
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, parts),
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.ClearingParallelism), CancellationToken = cancellation },
+            async (part, token) =>
             {
-                // Crash tests kill the process here, between two committed parts.
-                Console.WriteLine($"clearing: part {part} committed; pausing");
-                await Task.Delay(Timeout.Infinite, cancellation);
-            }
-        }
+                var result = await ClearPartAsync(day, part, (short)(part * Shards / parts), (short)((part + 1) * Shards / parts), pricer, token);
+                lock (totalLock)
+                {
+                    total = total.Add(result);
+                }
+
+                if (options.PauseAfterPart == part)
+                {
+                    // Crash tests kill the process here, after this part committed.
+                    Console.WriteLine($"clearing: part {part} committed; pausing");
+                    await Task.Delay(Timeout.Infinite, token);
+                }
+            });
 
         await Sql.ExecAsync(dataSource, "UPDATE service_days SET cleared_at = now(), clearing_runs = clearing_runs + 1 WHERE service_day = $1", cancellation, day);
         logger.LogInformation("cleared {Result}", total);

@@ -150,13 +150,13 @@ internal static class ClearingBenchmark
             while (await export.StartRowAsync(cancellation) >= 0)
             {
                 var account = await export.ReadAsync<string>(cancellation);
-                var at = await export.ReadAsync<DateTime>(cancellation);
+                var at = await export.ReadAsync<DateTimeOffset>(cancellation);
                 var station = await export.ReadAsync<string>(cancellation);
                 if (rows++ % 2 == 0)
                 {
                     await import.StartRowAsync(cancellation);
                     await import.WriteAsync(account, NpgsqlDbType.Text, cancellation);
-                    await import.WriteAsync(at, NpgsqlDbType.TimestampTz, cancellation);
+                    await import.WriteAsync(at.UtcDateTime, NpgsqlDbType.TimestampTz, cancellation);
                     await import.WriteAsync(station, NpgsqlDbType.Text, cancellation);
                     await import.WriteAsync((int)rows, NpgsqlDbType.Integer, cancellation);
                 }
