@@ -79,7 +79,7 @@ internal static class IngestBenchmark
         BenchmarkReport.WriteSection(reportPath, "ingest", $"""
             ## Ingest (`transit bench ingest --taps {taps}`)
 
-            Machine: {BenchmarkReport.Machine()}; {DateTime.UtcNow:yyyy-MM-dd}. {taps:N0} taps from {Riders:N0} riders, {Devices} gates uploading
+            Machine: {BenchmarkReport.Machine()}; {DateTime.UtcNow:yyyy-MM-dd}, load average {ClearingBenchmark.LoadAverage()} (a shared machine). {taps:N0} taps from {Riders:N0} riders, {Devices} gates uploading
             concurrently in batches of {BatchSize:N0} over HTTPS with client certificates to an in-process clearing server; embedded
             PostgreSQL 15 on the same machine with fsync and synchronous commit on. Every code is re-verified (phone signature;
             credentials cached after their first tap). The reference writes the same rows with a binary COPY into an equivalent
