@@ -1,12 +1,6 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Npgsql;
 using Transit.Clearing.Access;
 using Transit.Clearing.Charging;
@@ -59,22 +53,21 @@ public sealed class ClearingWorld : IAsyncDisposable
     private readonly Dictionary<string, PhoneCredential> _riders = [];
     private readonly List<HttpClient> _clients = [];
 
-    private ClearingWorld(string folder, WebApplication app, ClearingDatabase database, ClearingOptions options, OperatorKeyDirectory keys, Uri api, Uri device)
+    private ClearingWorld(string folder, RunningClearing server, ClearingOptions options, OperatorKeyDirectory keys)
     {
         Folder = folder;
-        App = app;
-        Database = database;
+        Server = server;
         Options = options;
         Keys = keys;
-        ApiUrl = api;
-        DeviceUrl = device;
+        ApiUrl = server.ApiUrls[0];
+        DeviceUrl = server.DeviceUrl;
     }
 
     public string Folder { get; }
 
-    public WebApplication App { get; }
+    public RunningClearing Server { get; }
 
-    public ClearingDatabase Database { get; }
+    public ClearingDatabase Database => Server.Database;
 
     public ClearingOptions Options { get; }
 
@@ -84,7 +77,7 @@ public sealed class ClearingWorld : IAsyncDisposable
 
     public Uri DeviceUrl { get; }
 
-    public IServiceProvider Services => App.Services;
+    public IServiceProvider Services => Server.Services;
 
     public string FeedFolder => Path.Combine(Folder, "feed");
 
@@ -112,19 +105,9 @@ public sealed class ClearingWorld : IAsyncDisposable
             Payments = { Latency = TimeSpan.Zero, DeclineRate = 0 },
         };
         configure?.Invoke(options);
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
-        builder.Logging.ClearProviders();
-        var database = await builder.AddClearingAsync(options, ["http://127.0.0.1:0"]);
-        var app = builder.Build();
-        await app.MapClearingAsync();
-        await app.StartAsync();
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
-        var world = new ClearingWorld(
-            folder, app, database, options, keys,
-            new Uri(addresses.Single(a => a.StartsWith("http:", StringComparison.Ordinal))),
-            new Uri(addresses.Single(a => a.StartsWith("https:", StringComparison.Ordinal))));
+        var world = new ClearingWorld(folder, await RunningClearing.StartAsync(options, ["http://127.0.0.1:0"]), options, keys);
         SyntheticCity.Write(world.FeedFolder);
-        await app.Services.GetRequiredService<GtfsImporter>().ImportAsync(world.FeedFolder, new DateOnly(2026, 1, 1), CancellationToken.None);
+        await world.Services.GetRequiredService<GtfsImporter>().ImportAsync(world.FeedFolder, new DateOnly(2026, 1, 1), CancellationToken.None);
         return world;
     }
 
@@ -139,25 +122,7 @@ public sealed class ClearingWorld : IAsyncDisposable
     /// <summary>An HTTPS client for the device listener presenting the given certificate and trusting only the operator's CA.</summary>
     public HttpClient DeviceClient(string? certificatePath, string? keyPath)
     {
-        var ca = X509Certificate2.CreateFromPem(File.ReadAllText(Keys.CaCertificatePath));
-        X509Certificate2? certificate = certificatePath is null ? null : X509Certificate2.CreateFromPemFile(certificatePath, keyPath);
-        var handler = new SocketsHttpHandler
-        {
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                ClientCertificates = certificate is null ? null : new X509CertificateCollection { certificate },
-                LocalCertificateSelectionCallback = (_, _, _, _, _) => certificate!,
-                RemoteCertificateValidationCallback = (_, server, _, _) =>
-                {
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.Add(ca);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    return server is not null && chain.Build(new X509Certificate2(server));
-                },
-            },
-        };
-        var client = new HttpClient(handler) { BaseAddress = DeviceUrl, Timeout = TimeSpan.FromMinutes(2) };
+        var client = RunningClearing.DeviceClient(DeviceUrl, Keys.CaCertificatePath, certificatePath, keyPath);
         _clients.Add(client);
         return client;
     }
@@ -245,9 +210,7 @@ public sealed class ClearingWorld : IAsyncDisposable
             phone.Dispose();
         }
 
-        await App.StopAsync();
-        await App.DisposeAsync();
-        await Database.DisposeAsync();
+        await Server.DisposeAsync();
         try
         {
             Directory.Delete(Folder, recursive: true);

@@ -48,6 +48,84 @@ public sealed class ProcessTests(PostgresFixture postgres)
         Assert.Equal(await SnapshotAsync(reference), await SnapshotAsync(killed));
     }
 
+    [Fact]
+    public async Task Cli_CommandsWithoutDb_ShareTheEmbeddedCluster()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "transit-cli-" + Guid.NewGuid().ToString("N")[..10]);
+        try
+        {
+            Assert.Equal(0, (await CliAsync("keys", "init", "--dir", Path.Combine(dir, "keys"))).ExitCode);
+            Transit.Simulation.SyntheticCity.Write(Path.Combine(dir, "feed"));
+            var import = await CliAsync("clearing", "import-gtfs", "--data", dir, "--feed", Path.Combine(dir, "feed"));
+            Assert.True(import.ExitCode == 0, import.Error);
+            Assert.Contains("2 operators", import.Output, StringComparison.Ordinal);
+
+            // A running server owns the cluster; other commands attach to it.
+            var serve = Process.Start(Start(["clearing", "serve", "--data", dir, "--urls", "http://127.0.0.1:0", "--device-port", "0", "--no-jobs"]))!;
+            try
+            {
+                _ = serve.StandardError.ReadToEndAsync();
+                using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+                while (await serve.StandardOutput.ReadLineAsync(timeout.Token) is { } line && !line.Contains("embedded PostgreSQL", StringComparison.Ordinal))
+                {
+                }
+
+                var add = await CliAsync("devices", "add", "--data", dir, "--id", "g1", "--operator", "metro", "--station", "CEN");
+                Assert.True(add.ExitCode == 0, add.Error);
+                Assert.True(File.Exists(Path.Combine(dir, "keys", "devices", "g1.crt.pem")));
+                Assert.Equal(0, (await CliAsync("devices", "revoke", "--data", dir, "--id", "g1")).ExitCode);
+                Assert.Contains("revoked", (await CliAsync("devices", "list", "--data", dir)).Output, StringComparison.Ordinal);
+                Assert.StartsWith("trt_", (await CliAsync("tokens", "create", "--data", dir, "--role", "operator", "--operator", "bus")).Output, StringComparison.Ordinal);
+                Assert.Equal(2, (await CliAsync("tokens", "create", "--data", dir, "--role", "operator")).ExitCode);
+            }
+            finally
+            {
+                using var interrupt = Process.Start("kill", ["-INT", serve.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                await interrupt.WaitForExitAsync();
+                await serve.WaitForExitAsync();
+            }
+
+            Assert.False(File.Exists(Path.Combine(dir, "pg", "owner.pid")));
+            var day = await CliAsync("clearing", "run-day", "--data", dir, "--date", DayText);
+            Assert.True(day.ExitCode == 0, day.Output + day.Error);
+            Assert.Contains("balanced", day.Output, StringComparison.Ordinal);
+            var statement = await CliAsync("clearing", "statement", "--data", dir, "--operator", "bus", "--date", DayText);
+            Assert.StartsWith("operator_id,service_day,currency,kind,charges,gross,fee,net", statement.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static ProcessStartInfo Start(string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        start.ArgumentList.Add(Dll);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return start;
+    }
+
+    private static async Task<(int ExitCode, string Output, string Error)> CliAsync(params string[] args)
+    {
+        using var process = Process.Start(Start(args))!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output, await error);
+    }
+
     private static async Task<int> UploadCommuters(ClearingWorld world, int riders)
     {
         string[] stations = ["W1", "CEN", "E1", "E2", "N1", "S1"];
@@ -149,32 +227,11 @@ public sealed class ProcessTests(PostgresFixture postgres)
         return string.Join('\n', parts);
     }
 
-    private static ProcessStartInfo RunDayStart(string connectionString, string keys)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetTempPath(),
-        };
-        foreach (var arg in (string[])[Dll, "clearing", "run-day", "--date", DayText, "--db", connectionString, "--keys", keys])
-        {
-            start.ArgumentList.Add(arg);
-        }
+    private static ProcessStartInfo RunDayStart(string connectionString, string keys) =>
+        Start(["clearing", "run-day", "--date", DayText, "--db", connectionString, "--keys", keys]);
 
-        return start;
-    }
-
-    private static async Task<(int ExitCode, string Output, string Error)> RunDayAsync(string connectionString, string keys)
-    {
-        using var process = Process.Start(RunDayStart(connectionString, keys))!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output, await error);
-    }
+    private static Task<(int ExitCode, string Output, string Error)> RunDayAsync(string connectionString, string keys) =>
+        CliAsync("clearing", "run-day", "--date", DayText, "--db", connectionString, "--keys", keys);
 
     /// <summary>Starts run-day, waits until it reports the part committed, then kills it with SIGKILL.</summary>
     private static async Task RunAndKillAfterPartAsync(string connectionString, string keys, int part)

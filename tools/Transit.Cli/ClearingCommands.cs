@@ -1,8 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -73,34 +70,28 @@ internal static class ClearingCommands
             var options = db.Read(parsed);
             options.DevicePort = parsed.GetValue(devicePort);
             options.RunJobs = !parsed.GetValue(noJobs);
-            var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
-            await using var database = await builder.AddClearingAsync(options, parsed.GetValue(urls)!.Split(';', StringSplitOptions.RemoveEmptyEntries));
-            await using var app = builder.Build();
-            await app.MapClearingAsync();
-            await app.StartAsync(cancellation);
-            var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+            await using var server = await RunningClearing.StartAsync(
+                options, parsed.GetValue(urls)!.Split(';', StringSplitOptions.RemoveEmptyEntries), logToConsole: true, cancellation: cancellation);
             Console.WriteLine("clearing is running");
-            foreach (var address in addresses)
+            foreach (var api in server.ApiUrls)
             {
-                Console.WriteLine(address.StartsWith("https", StringComparison.Ordinal) && address.EndsWith(":" + (options.DevicePort == 0 ? "" : options.DevicePort.ToString(CultureInfo.InvariantCulture)), StringComparison.Ordinal)
-                    ? $"  device API  {address}/device/v1 (mutual TLS)"
-                    : $"  API         {address}/api");
+                Console.WriteLine($"  API         {api}api");
             }
 
-            Console.WriteLine(database.Embedded is { } pg
+            Console.WriteLine($"  device API  {server.DeviceUrl}device/v1 (mutual TLS)");
+            Console.WriteLine(server.Database.Embedded is { } pg
                 ? $"  database    embedded PostgreSQL in {pg.Root} (port {pg.Port}{(pg.IsOwner ? "" : ", started by another process")})"
-                : "  database    " + RedactPassword(database.ConnectionString));
+                : "  database    " + RedactPassword(server.Database.ConnectionString));
             Console.WriteLine($"  keys        {options.KeyDirectory}");
             Console.WriteLine($"  data        {options.DataFolder}");
             try
             {
-                await app.WaitForShutdownAsync(cancellation);
+                await server.App.WaitForShutdownAsync(cancellation);
             }
             catch (OperationCanceledException)
             {
             }
 
-            await app.StopAsync(CancellationToken.None);
             return 0;
         });
         return command;

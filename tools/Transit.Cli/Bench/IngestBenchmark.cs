@@ -1,12 +1,6 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
-using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
 using Transit.Clearing;
@@ -188,26 +182,22 @@ internal sealed class BenchEnvironment : IAsyncDisposable
 {
     private readonly List<HttpClient> _clients = [];
 
-    private BenchEnvironment(string folder, WebApplication app, ClearingDatabase database, OperatorKeyDirectory keys, Uri deviceUrl)
+    private BenchEnvironment(string folder, RunningClearing server, OperatorKeyDirectory keys)
     {
         Folder = folder;
-        App = app;
-        Database = database;
+        Server = server;
         Keys = keys;
-        DeviceUrl = deviceUrl;
     }
 
     public string Folder { get; }
 
-    public WebApplication App { get; }
+    public RunningClearing Server { get; }
 
-    public ClearingDatabase Database { get; }
+    public ClearingDatabase Database => Server.Database;
 
     public OperatorKeyDirectory Keys { get; }
 
-    public Uri DeviceUrl { get; }
-
-    public IServiceProvider Services => App.Services;
+    public IServiceProvider Services => Server.Services;
 
     public static async Task<BenchEnvironment> StartAsync(bool runJobs, CancellationToken cancellation)
     {
@@ -223,37 +213,12 @@ internal sealed class BenchEnvironment : IAsyncDisposable
             TimeZone = "UTC",
             Payments = { Latency = TimeSpan.Zero },
         };
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
-        builder.Logging.ClearProviders();
-        var database = await builder.AddClearingAsync(options, ["http://127.0.0.1:0"]);
-        var app = builder.Build();
-        await app.MapClearingAsync();
-        await app.StartAsync(cancellation);
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
-        return new BenchEnvironment(folder, app, database, keys, new Uri(addresses.Single(a => a.StartsWith("https:", StringComparison.Ordinal))));
+        return new BenchEnvironment(folder, await RunningClearing.StartAsync(options, ["http://127.0.0.1:0"], cancellation: cancellation), keys);
     }
 
     public HttpClient DeviceClient(string certificatePath, string keyPath)
     {
-        var certificate = X509Certificate2.CreateFromPemFile(certificatePath, keyPath);
-        var ca = X509Certificate2.CreateFromPem(File.ReadAllText(Keys.CaCertificatePath));
-        var client = new HttpClient(new SocketsHttpHandler
-        {
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                ClientCertificates = [certificate],
-                LocalCertificateSelectionCallback = (_, _, _, _, _) => certificate,
-                RemoteCertificateValidationCallback = (_, server, _, _) =>
-                {
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.Add(ca);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    return server is not null && chain.Build(new X509Certificate2(server));
-                },
-            },
-        })
-        { BaseAddress = DeviceUrl, Timeout = TimeSpan.FromMinutes(5) };
+        var client = RunningClearing.DeviceClient(Server.DeviceUrl, Keys.CaCertificatePath, certificatePath, keyPath);
         _clients.Add(client);
         return client;
     }
@@ -265,9 +230,7 @@ internal sealed class BenchEnvironment : IAsyncDisposable
             client.Dispose();
         }
 
-        await App.StopAsync();
-        await App.DisposeAsync();
-        await Database.DisposeAsync();
+        await Server.DisposeAsync();
         try
         {
             Directory.Delete(Folder, recursive: true);
