@@ -193,6 +193,33 @@ public sealed class ClearingTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task Scheduler_DayPastItsCutoff_IsClearedAndLateTapsAreRepriced()
+    {
+        await using var world = await ClearingWorld.StartAsync(postgres);
+        var west = await Gate(world, "in-w1", "metro-entry", "W1");
+        var central = await Gate(world, "out-cen", "metro-exit", "CEN");
+        var runner = world.Services.GetRequiredService<JobRunner>();
+        await world.UploadOkAsync(west, world.Tap(west, "gina", ClearingWorld.At(8, 0)));
+
+        await RunScheduledJobsAsync(runner);
+        Assert.Equal([(1, 400L)], await world.ListAsync("SELECT revision, amount FROM charges", r => (r.GetInt32(0), r.GetInt64(1))));
+
+        await world.UploadOkAsync(central, world.Tap(central, "gina", ClearingWorld.At(8, 9)));
+        await RunScheduledJobsAsync(runner);
+        Assert.Equal([(1, 400L), (2, -200L)], await world.ListAsync("SELECT revision, amount FROM charges ORDER BY revision", r => (r.GetInt32(0), r.GetInt64(1))));
+        Assert.Equal(2, await world.ScalarAsync<int>("SELECT clearing_runs FROM service_days WHERE service_day = $1", ClearingWorld.Day));
+        Assert.True(await world.ScalarAsync<bool>("SELECT balance_ok FROM service_days WHERE service_day = $1", ClearingWorld.Day));
+
+        static async Task RunScheduledJobsAsync(JobRunner runner)
+        {
+            await runner.ScheduleAsync(CancellationToken.None);
+            while (await runner.RunOneAsync(CancellationToken.None))
+            {
+            }
+        }
+    }
+
+    [Fact]
     public async Task Reconciliation_DeviceDay_ListsTheGaps()
     {
         await using var world = await ClearingWorld.StartAsync(postgres);
