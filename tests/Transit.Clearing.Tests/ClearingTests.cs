@@ -107,6 +107,30 @@ public sealed class ClearingTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task ClearDays_WeeklyCap_CountsEarlierDaysOfTheWeek()
+    {
+        await using var world = await ClearingWorld.StartAsync(postgres);
+        var west = await Gate(world, "in-w1", "metro-entry", "W1");
+        var east = await Gate(world, "out-e1", "metro-exit", "E1");
+        var monday = new DateOnly(2026, 11, 16);
+        var charged = new List<long>();
+        for (var d = 0; d < 4; d++)
+        {
+            var day = monday.AddDays(d);
+            foreach (var hour in new[] { 7, 12, 18 })
+            {
+                await world.UploadOkAsync(west, world.Tap(west, "hana", ClearingWorld.At(hour, 0, day: day)));
+                await world.UploadOkAsync(east, world.Tap(east, "hana", ClearingWorld.At(hour, 20, day: day)));
+            }
+
+            charged.Add((await world.ClearAsync(day)).Charges);
+        }
+
+        // Three two-zone rides a day (840) meet the daily cap (600); on Thursday the weekly cap (2,200) leaves 400.
+        Assert.Equal([600L, 600L, 600L, 400L], charged);
+    }
+
+    [Fact]
     public async Task DeclinedPayment_PutsTheAccountOnTheDenyList_GatesSeeIt_SettlingTakesItOff()
     {
         await using var world = await ClearingWorld.StartAsync(postgres, o => o.Payments.DeclineAccounts = ["eve"]);
