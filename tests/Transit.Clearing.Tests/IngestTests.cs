@@ -110,6 +110,32 @@ public sealed class IngestTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task Upload_GzipBodyAndOversizedBatch_AreHandledAsTheContractSays()
+    {
+        await using var world = await ClearingWorld.StartAsync(postgres);
+        var gate = await world.AddDeviceAsync("gate-1", "metro", "metro-entry", station: "CEN");
+        var json = JsonSerializer.SerializeToUtf8Bytes(new TapBatch { DeviceId = "gate-1", Taps = [world.Tap(gate, "alice", ClearingWorld.At(8, 0))] });
+        using var compressed = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(json);
+        }
+
+        using var content = new ByteArrayContent(compressed.ToArray());
+        content.Headers.ContentType = new("application/json");
+        content.Headers.ContentEncoding.Add("gzip");
+        using var gzipped = await gate.Client.PostAsync("/device/v1/taps", content);
+        Assert.Equal(HttpStatusCode.OK, gzipped.StatusCode);
+        Assert.Equal(1, JsonDocument.Parse(await gzipped.Content.ReadAsStringAsync()).RootElement.GetProperty("stored").GetInt32());
+
+        var code = world.Rider("bob").Show(ClearingWorld.At(9, 0), 0).ToText();
+        var many = Enumerable.Range(0, 5_001).Select(i => world.TapWithCode(gate, code, ClearingWorld.At(9, 0))).ToArray();
+        using var tooMany = await world.UploadAsync(gate, many);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooMany.StatusCode);
+        Assert.Equal(1, await world.ScalarAsync<long>("SELECT count(*) FROM taps"));
+    }
+
+    [Fact]
     public async Task Upload_GapInSequences_AcknowledgesUpToTheGapAndListsIt()
     {
         await using var world = await ClearingWorld.StartAsync(postgres);
