@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Transit.GateAgent.Journal;
+using Transit.GateAgent.Pipeline;
+using Transit.GateAgent.Status;
+
+namespace Transit.GateAgent.Scanners;
+
+/// <summary>Ports the agent actually bound (a configured 0 picks a free one).</summary>
+public sealed class GateEndpoints
+{
+    /// <summary>The TCP simulation input's port, or null when off.</summary>
+    public int? ScannerPort { get; set; }
+
+    /// <summary>The status endpoint's port, or null when off.</summary>
+    public int? StatusPort { get; set; }
+}
+
+/// <summary>
+/// The simulation input (a stable contract): on loopback TCP, each line a client sends is one scanned code, and the
+/// agent answers each, in order, with one JSON line (<c>seq</c>, <c>accepted</c>, <c>reason</c>, <c>latencyMs</c>, …)
+/// once the tap is committed. Clients may pipeline lines.
+/// </summary>
+internal sealed class TcpScannerService(int port, GatePipeline pipeline, GateMetrics metrics, GateEndpoints endpoints, ILogger<TcpScannerService> logger)
+    : BackgroundService
+{
+    private TcpListener? _listener;
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        // Bound before the agent reports ready, so a client that reads the ready line can connect at once.
+        _listener = new TcpListener(IPAddress.Loopback, port);
+        try
+        {
+            _listener.Start(backlog: 64);
+        }
+        catch (SocketException ex)
+        {
+            throw new IOException($"Scanner:Tcp:Port {port}: cannot listen on 127.0.0.1:{port}: {ex.Message}", ex);
+        }
+
+        endpoints.ScannerPort = ((IPEndPoint)_listener.LocalEndpoint).Port;
+        return base.StartAsync(cancellationToken);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _listener?.Stop();
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var clients = new List<Task>();
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var client = await _listener!.AcceptTcpClientAsync(stoppingToken).ConfigureAwait(false);
+                clients.RemoveAll(t => t.IsCompleted);
+                clients.Add(ServeAsync(client, stoppingToken));
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
+        {
+            // Stopping.
+        }
+
+        await Task.WhenAll(clients).ConfigureAwait(false);
+    }
+
+    private async Task ServeAsync(TcpClient client, CancellationToken stopping)
+    {
+        using (client)
+        {
+            client.NoDelay = true;
+            var stream = client.GetStream();
+            var answers = Channel.CreateUnbounded<Task<TapOutcome>>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+            var writer = WriteAnswersAsync(stream, answers.Reader, stopping);
+            try
+            {
+                using var reader = new StreamReader(stream, Encoding.Latin1, false, 4096, leaveOpen: true);
+                while (await reader.ReadLineAsync(stopping).ConfigureAwait(false) is { } line)
+                {
+                    var read = Stopwatch.GetTimestamp();
+                    metrics.RecordScannerLine();
+                    var reply = new TaskCompletionSource<TapOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    await pipeline.SubmitAsync(new Tap(line.Length > LineAssembler.MaxLine ? line[..LineAssembler.MaxLine] : line, "tcp", read, reply), stopping).ConfigureAwait(false);
+                    answers.Writer.TryWrite(reply.Task);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+            {
+                // Client gone or agent stopping; answers for taps already submitted are still written below.
+            }
+
+            answers.Writer.TryComplete();
+            try
+            {
+                await writer.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+            {
+                logger.LogDebug("simulation client left before its answers were written: {Reason}", ex.Message);
+            }
+        }
+    }
+
+    private static async Task WriteAnswersAsync(NetworkStream stream, ChannelReader<Task<TapOutcome>> answers, CancellationToken stopping)
+    {
+        var buffer = new MemoryStream(256);
+        await foreach (var pending in answers.ReadAllAsync(stopping).ConfigureAwait(false))
+        {
+            TapOutcome outcome;
+            try
+            {
+                outcome = await pending.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The journal failed: the tap was not committed, so it gets no answer; the agent is stopping.
+                return;
+            }
+
+            buffer.SetLength(0);
+            JsonSerializer.Serialize(buffer, outcome, GateJson.Default.TapOutcome);
+            buffer.WriteByte((byte)'\n');
+            await stream.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), stopping).ConfigureAwait(false);
+        }
+    }
+}
