@@ -208,7 +208,7 @@ public static class GateAgentHost
         // Structured (JSON) logs on standard error; standard output carries only the ready line.
         logging.AddJsonConsole(o =>
         {
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
             o.UseUtcTimestamp = true;
         });
         logging.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);

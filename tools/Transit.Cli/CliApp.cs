@@ -52,6 +52,7 @@ internal static class CliApp
         DenyCommands.Create(),
         CodesCommands.Create(),
         DemoCommand.Create(),
+        GateCommands.Create(),
         Bench.BenchCommands.Create(),
     ];
 

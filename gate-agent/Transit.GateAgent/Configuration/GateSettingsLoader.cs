@@ -74,6 +74,12 @@ public static class GateSettingsLoader
             throw new GateConfigurationException("invalid configuration:\n  " + string.Join("\n  ", errors));
         }
 
+        if (settings.Clearing.Url is { Length: > 0 } url && !url.EndsWith('/'))
+        {
+            // Relative request paths ("taps", "keyset") must land under the base, not replace its last segment.
+            settings.Clearing.Url = url + "/";
+        }
+
         return settings;
     }
 
@@ -228,10 +234,5 @@ public static class GateSettingsLoader
         s.Clearing.ClientKey = Full(s.Clearing.ClientKey);
         s.Clearing.ServerCaCertificate = Full(s.Clearing.ServerCaCertificate);
         s.Journal.Path = Full(s.Journal.Path);
-        if (s.Clearing.Url is { Length: > 0 } url && !url.EndsWith('/'))
-        {
-            // Relative request paths ("taps", "keyset") must land under the base, not replace its last segment.
-            s.Clearing.Url = url + "/";
-        }
     }
 }
