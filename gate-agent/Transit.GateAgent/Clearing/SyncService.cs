@@ -228,8 +228,8 @@ internal sealed class HeartbeatService(
             state.ConfigVersion,
             journal.Backlog,
             journal.LastSeq,
-            Utc(metrics.LastUploadUnixMs),
-            Utc(metrics.LastSyncUnixMs),
+            metrics.LastUploadAt,
+            metrics.LastSyncAt,
             metrics.ClockOffsetMillis,
             metrics.TapsByReason(),
             metrics.RecentP99Micros(),
@@ -260,6 +260,4 @@ internal sealed class HeartbeatService(
             logger.LogDebug("status answer unreadable: {Reason}", ex.Message);
         }
     }
-
-    private static DateTime? Utc(long unixMs) => unixMs == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(unixMs).UtcDateTime;
 }

@@ -1,10 +1,8 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Transit.GateAgent.Journal;
 using Transit.GateAgent.Pipeline;
@@ -28,89 +26,43 @@ public sealed class GateEndpoints
 /// once the tap is committed. Clients may pipeline lines.
 /// </summary>
 internal sealed class TcpScannerService(int port, GatePipeline pipeline, GateMetrics metrics, GateEndpoints endpoints, ILogger<TcpScannerService> logger)
-    : BackgroundService
+    : LoopbackListenerService(port, "Scanner:Tcp:Port")
 {
-    private TcpListener? _listener;
+    protected override void OnBound(int boundPort) => endpoints.ScannerPort = boundPort;
 
-    public override Task StartAsync(CancellationToken cancellationToken)
+    protected override async Task ServeAsync(TcpClient client, CancellationToken stopping)
     {
-        // Bound before the agent reports ready, so a client that reads the ready line can connect at once.
-        _listener = new TcpListener(IPAddress.Loopback, port);
+        client.NoDelay = true;
+        var stream = client.GetStream();
+        var answers = Channel.CreateUnbounded<Task<TapOutcome>>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var writer = WriteAnswersAsync(stream, answers.Reader, stopping);
         try
         {
-            _listener.Start(backlog: 64);
+            using var reader = new StreamReader(stream, Encoding.Latin1, false, 4096, leaveOpen: true);
+            while (await reader.ReadLineAsync(stopping).ConfigureAwait(false) is { } line)
+            {
+                var read = Stopwatch.GetTimestamp();
+                metrics.RecordScannerLine();
+                // The answer is written on the journal's thread right after the commit (a non-blocking send): no
+                // extra hop between the durable commit and the rider's answer.
+                var reply = new TaskCompletionSource<TapOutcome>();
+                await pipeline.SubmitAsync(new Tap(line.Length > LineAssembler.MaxLine ? line[..LineAssembler.MaxLine] : line, "tcp", read, reply), stopping).ConfigureAwait(false);
+                answers.Writer.TryWrite(reply.Task);
+            }
         }
-        catch (SocketException ex)
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
         {
-            throw new IOException($"Scanner:Tcp:Port {port}: cannot listen on 127.0.0.1:{port}: {ex.Message}", ex);
+            // Client gone or agent stopping; answers for taps already submitted are still written below.
         }
 
-        endpoints.ScannerPort = ((IPEndPoint)_listener.LocalEndpoint).Port;
-        return base.StartAsync(cancellationToken);
-    }
-
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        _listener?.Stop();
-        await base.StopAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var clients = new List<Task>();
+        answers.Writer.TryComplete();
         try
         {
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                var client = await _listener!.AcceptTcpClientAsync(stoppingToken).ConfigureAwait(false);
-                clients.RemoveAll(t => t.IsCompleted);
-                clients.Add(ServeAsync(client, stoppingToken));
-            }
+            await writer.ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
         {
-            // Stopping.
-        }
-
-        await Task.WhenAll(clients).ConfigureAwait(false);
-    }
-
-    private async Task ServeAsync(TcpClient client, CancellationToken stopping)
-    {
-        using (client)
-        {
-            client.NoDelay = true;
-            var stream = client.GetStream();
-            var answers = Channel.CreateUnbounded<Task<TapOutcome>>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-            var writer = WriteAnswersAsync(stream, answers.Reader, stopping);
-            try
-            {
-                using var reader = new StreamReader(stream, Encoding.Latin1, false, 4096, leaveOpen: true);
-                while (await reader.ReadLineAsync(stopping).ConfigureAwait(false) is { } line)
-                {
-                    var read = Stopwatch.GetTimestamp();
-                    metrics.RecordScannerLine();
-                    // The answer is written on the journal's thread right after the commit (a non-blocking send): no
-                    // extra hop between the durable commit and the rider's answer.
-                    var reply = new TaskCompletionSource<TapOutcome>();
-                    await pipeline.SubmitAsync(new Tap(line.Length > LineAssembler.MaxLine ? line[..LineAssembler.MaxLine] : line, "tcp", read, reply), stopping).ConfigureAwait(false);
-                    answers.Writer.TryWrite(reply.Task);
-                }
-            }
-            catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
-            {
-                // Client gone or agent stopping; answers for taps already submitted are still written below.
-            }
-
-            answers.Writer.TryComplete();
-            try
-            {
-                await writer.ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
-            {
-                logger.LogDebug("simulation client left before its answers were written: {Reason}", ex.Message);
-            }
+            logger.LogDebug("simulation client left before its answers were written: {Reason}", ex.Message);
         }
     }
 

@@ -38,6 +38,12 @@ public sealed class GateMetrics
     /// <summary>Unix time (ms) of the last successful sync, 0 when none.</summary>
     public long LastSyncUnixMs => Interlocked.Read(ref _lastSyncUnixMs);
 
+    /// <summary>When the last upload was acknowledged, null when none.</summary>
+    public DateTime? LastUploadAt => ToUtc(LastUploadUnixMs);
+
+    /// <summary>When the last sync round completed, null when none.</summary>
+    public DateTime? LastSyncAt => ToUtc(LastSyncUnixMs);
+
     /// <summary>Estimated clock offset (server − gate), null until a heartbeat answered.</summary>
     public long? ClockOffsetMillis => Interlocked.Read(ref _clockOffsetKnown) == 1 ? Interlocked.Read(ref _clockOffsetMillis) : null;
 
@@ -172,6 +178,8 @@ public sealed class GateMetrics
 
         return sb.ToString();
     }
+
+    private static DateTime? ToUtc(long unixMs) => unixMs == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(unixMs).UtcDateTime;
 
     private static void Counter(StringBuilder sb, string name, string help, long value) =>
         sb.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n");

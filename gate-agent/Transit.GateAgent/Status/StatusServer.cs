@@ -4,7 +4,6 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Transit.GateAgent.Clearing;
 using Transit.GateAgent.Configuration;
@@ -68,71 +67,31 @@ public sealed record HealthReport(
 /// </summary>
 internal sealed class StatusServer(
     int port, GateState state, TapJournal journal, GateMetrics metrics, GateEndpoints endpoints, SimulatedHardwareLog hardwareLog,
-    IServiceProvider services, ILogger<StatusServer> logger) : BackgroundService
+    IServiceProvider services, ILogger<StatusServer> logger) : LoopbackListenerService(port, "Status:Port")
 {
     private const int MaxRequest = 64 * 1024;
-    private TcpListener? _listener;
 
-    public override Task StartAsync(CancellationToken cancellationToken)
-    {
-        _listener = new TcpListener(IPAddress.Loopback, port);
-        try
-        {
-            _listener.Start(backlog: 16);
-        }
-        catch (SocketException ex)
-        {
-            throw new IOException($"Status:Port {port}: cannot listen on 127.0.0.1:{port}: {ex.Message}", ex);
-        }
+    protected override void OnBound(int boundPort) => endpoints.StatusPort = boundPort;
 
-        endpoints.StatusPort = ((IPEndPoint)_listener.LocalEndpoint).Port;
-        return base.StartAsync(cancellationToken);
-    }
-
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        _listener?.Stop();
-        await base.StopAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task ServeAsync(TcpClient client, CancellationToken stopping)
     {
         try
         {
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                var client = await _listener!.AcceptTcpClientAsync(stoppingToken).ConfigureAwait(false);
-                _ = ServeAsync(client, stoppingToken);
-            }
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            timeout.CancelAfter(TimeSpan.FromSeconds(30));
+            var stream = client.GetStream();
+            var (method, path, body) = await ReadRequestAsync(stream, timeout.Token).ConfigureAwait(false);
+            var (status, contentType, content) = await RouteAsync(method, path, body, timeout.Token).ConfigureAwait(false);
+            var bytes = Encoding.UTF8.GetBytes(content);
+            var head = string.Create(
+                CultureInfo.InvariantCulture,
+                $"HTTP/1.1 {status} {(HttpStatusCode)status}\r\nContent-Type: {contentType}\r\nContent-Length: {bytes.Length}\r\nConnection: close\r\n\r\n");
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(head), timeout.Token).ConfigureAwait(false);
+            await stream.WriteAsync(bytes, timeout.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidDataException or ObjectDisposedException or FormatException or OverflowException)
         {
-            // Stopping.
-        }
-    }
-
-    private async Task ServeAsync(TcpClient client, CancellationToken stopping)
-    {
-        using (client)
-        {
-            try
-            {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-                timeout.CancelAfter(TimeSpan.FromSeconds(30));
-                var stream = client.GetStream();
-                var (method, path, body) = await ReadRequestAsync(stream, timeout.Token).ConfigureAwait(false);
-                var (status, contentType, content) = await RouteAsync(method, path, body, timeout.Token).ConfigureAwait(false);
-                var bytes = Encoding.UTF8.GetBytes(content);
-                var head = string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"HTTP/1.1 {status} {(HttpStatusCode)status}\r\nContent-Type: {contentType}\r\nContent-Length: {bytes.Length}\r\nConnection: close\r\n\r\n");
-                await stream.WriteAsync(Encoding.ASCII.GetBytes(head), timeout.Token).ConfigureAwait(false);
-                await stream.WriteAsync(bytes, timeout.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidDataException or ObjectDisposedException or FormatException or OverflowException)
-            {
-                logger.LogDebug("status request failed: {Reason}", ex.Message);
-            }
+            logger.LogDebug("status request failed: {Reason}", ex.Message);
         }
     }
 
@@ -200,8 +159,8 @@ internal sealed class StatusServer(
             journal.LastSeq,
             journal.AckedThrough,
             journal.Backlog,
-            metrics.LastUploadUnixMs == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(metrics.LastUploadUnixMs).UtcDateTime,
-            metrics.LastSyncUnixMs == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(metrics.LastSyncUnixMs).UtcDateTime,
+            metrics.LastUploadAt,
+            metrics.LastSyncAt,
             metrics.ClockOffsetMillis,
             alarm,
             refused);

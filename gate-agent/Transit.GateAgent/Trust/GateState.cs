@@ -82,41 +82,13 @@ public sealed class GateState
 
     /// <summary>Installs a key set from clearing; true when it was newer.</summary>
     /// <exception cref="TrustDocumentException">Bad, tampered or older; the held key set stays.</exception>
-    public bool InstallKeySet(string json)
-    {
-        var document = SignedDocument.Parse(json);
-        lock (_lock)
-        {
-            if (!Trust.UpdateKeySet(document))
-            {
-                return false;
-            }
-
-            _journal.SaveDocument(DocumentKinds.KeySet, Trust.KeySet.Version, json);
-        }
-
-        _logger.LogInformation("key set version {Version} installed", Trust.KeySet.Version);
-        return true;
-    }
+    public bool InstallKeySet(string json) =>
+        Install(json, DocumentKinds.KeySet, Trust.UpdateKeySet, () => Trust.KeySet.Version, "key set");
 
     /// <summary>Installs a full deny list from clearing; true when it was newer.</summary>
     /// <exception cref="TrustDocumentException">Bad, tampered or older; the held list stays.</exception>
-    public bool InstallDenyList(string json)
-    {
-        var document = SignedDocument.Parse(json);
-        lock (_lock)
-        {
-            if (!Trust.UpdateDenyList(document))
-            {
-                return false;
-            }
-
-            _journal.SaveDocument(DocumentKinds.DenyList, Trust.DenyList.Version, json);
-        }
-
-        _logger.LogInformation("deny list version {Version} installed ({Count} entries)", Trust.DenyList.Version, Trust.DenyList.Count);
-        return true;
-    }
+    public bool InstallDenyList(string json) =>
+        Install(json, DocumentKinds.DenyList, Trust.UpdateDenyList, () => Trust.DenyList.Version, "deny list");
 
     /// <summary>Applies one deny-list delta from clearing.</summary>
     /// <exception cref="TrustDocumentException">Bad, tampered or out of order; the held list stays.</exception>
@@ -169,6 +141,24 @@ public sealed class GateState
 
         _logger.LogInformation("route {Route}, stop {Stop} set by the driver console", _context.RouteId, _context.StopId);
         return _context;
+    }
+
+    /// <summary>Verifies and installs a newer document, then stores it so that a restart starts from it.</summary>
+    private bool Install(string json, string kind, Func<SignedDocument, bool> update, Func<long> version, string what)
+    {
+        var document = SignedDocument.Parse(json);
+        lock (_lock)
+        {
+            if (!update(document))
+            {
+                return false;
+            }
+
+            _journal.SaveDocument(kind, version(), json);
+        }
+
+        _logger.LogInformation("{What} version {Version} installed", what, version());
+        return true;
     }
 
     private void Apply(DeviceConfigPayload config)

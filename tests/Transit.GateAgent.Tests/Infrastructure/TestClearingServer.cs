@@ -211,16 +211,7 @@ public sealed class TestClearingServer : IAsyncDisposable
 
     private IResult KeySet(HttpContext context)
     {
-        var json = KeySetOverride ?? File.ReadAllText(_keys.KeySetPath);
-        var version = JsonNode.Parse(SignedDocument.Parse(json).Payload)!["version"]!.GetValue<long>();
-        var etag = $"\"keyset-{version.ToString(CultureInfo.InvariantCulture)}\"";
-        if (context.Request.Headers.IfNoneMatch == etag)
-        {
-            return Results.StatusCode(304);
-        }
-
-        context.Response.Headers.ETag = etag;
-        return Results.Text(json, "application/json");
+        return Versioned(context, "keyset", KeySetOverride ?? File.ReadAllText(_keys.KeySetPath));
     }
 
     private IResult DenyList(HttpContext context, long? since)
@@ -254,15 +245,21 @@ public sealed class TestClearingServer : IAsyncDisposable
             return Problem(404, "Not found", "no configuration for this device");
         }
 
-        var version = JsonNode.Parse(SignedDocument.Parse(ConfigJson).Payload)!["version"]!.GetValue<long>();
-        var etag = $"\"config-{version.ToString(CultureInfo.InvariantCulture)}\"";
+        return Versioned(context, "config", ConfigJson);
+    }
+
+    /// <summary>A signed document with ETag <c>"KIND-VERSION"</c>, or 304 when the client holds that version.</summary>
+    private static IResult Versioned(HttpContext context, string kind, string json)
+    {
+        var version = JsonNode.Parse(SignedDocument.Parse(json).Payload)!["version"]!.GetValue<long>();
+        var etag = $"\"{kind}-{version.ToString(CultureInfo.InvariantCulture)}\"";
         if (context.Request.Headers.IfNoneMatch == etag)
         {
             return Results.StatusCode(304);
         }
 
         context.Response.Headers.ETag = etag;
-        return Results.Text(ConfigJson, "application/json");
+        return Results.Text(json, "application/json");
     }
 
     private IResult Status(HttpContext context)

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -52,7 +51,7 @@ internal static class GateBenchmark
         Directory.CreateDirectory(Path.GetDirectoryName(journalPath)!);
 
         var fsyncMicros = Median(RawFsyncMicros(Path.GetDirectoryName(journalPath)!, 300));
-        var verifyMicros = 1e6 / RawVerifyRate();
+        var verifyMicros = 1e6 / CodesBenchmark.RawDotNetVerifyRate();
         Console.WriteLine($"raw write+fsync p50 {fsyncMicros:F0} µs, raw P-256 verify {verifyMicros:F1} µs");
 
         Console.WriteLine($"filling the journal with {PrefilledTaps:N0} taps ...");
@@ -271,30 +270,6 @@ internal static class GateBenchmark
 
         File.Delete(path);
         return times;
-    }
-
-    private static double RawVerifyRate()
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var hash = SHA256.HashData("transit"u8);
-        var signature = key.SignHash(hash);
-        var best = 0.0;
-        for (var round = 0; round < 3; round++)
-        {
-            var watch = Stopwatch.StartNew();
-            var n = 0;
-            while (watch.ElapsedMilliseconds < 500)
-            {
-                for (var i = 0; i < 50; i++, n++)
-                {
-                    key.VerifyHash(hash, signature);
-                }
-            }
-
-            best = Math.Max(best, n / watch.Elapsed.TotalSeconds);
-        }
-
-        return best;
     }
 
     private static (long Rss, long Peak) Memory(int pid)
