@@ -174,4 +174,51 @@ public sealed class GateSyncTests : IAsyncLifetime
         Assert.InRange((await gate.HealthAsync()).GetProperty("clockOffsetMillis").GetInt64(), -1000, 1000);
         Assert.True(_server.StatusReports >= 1);
     }
+
+    [Fact]
+    public async Task Upload_BatchTooLarge_SplitUntilAccepted()
+    {
+        var now = GateEnvironment.Now();
+        _server.MaxBatch = 30;
+        await _server.StopAsync();
+        var config = _env.WriteConfig(_server, c => c["Clearing"]!["UploadBatchSize"] = 100);
+        await using var gate = await GateProcess.StartAsync(config);
+        using var client = gate.Connect();
+        for (var i = 0; i < 100; i++)
+        {
+            await client.SendAsync(_env.Rider($"r{i}").Show(now, 0).ToText());
+        }
+
+        for (var i = 0; i < 100; i++)
+        {
+            await client.ReceiveAsync();
+        }
+
+        await _server.StartAsync();
+        await GateProcess.WaitUntilAsync(async () => (await gate.HealthAsync()).GetProperty("journalBacklog").GetInt64() == 0, TimeSpan.FromSeconds(30), "the backlog to drain");
+        Assert.Equal(Enumerable.Range(1, 100).Select(i => (long)i), _server.StoredOrder);
+        Assert.Equal([100, 50, 25], _server.BatchSizes.Take(3));
+        Assert.All(_server.BatchSizes.Skip(3), size => Assert.InRange(size, 1, 25));
+        Assert.True(await gate.MetricAsync("""transit_gate_upload_failures_total{cause="413"}""") >= 2);
+    }
+
+    [Fact]
+    public async Task Upload_RefusedDevice_AlarmsAmberAndKeepsEveryTap()
+    {
+        var now = GateEnvironment.Now();
+        var config = _env.WriteConfig(_server, c => c["Device"]!["Id"] = "gate-0009");
+        await using var gate = await GateProcess.StartAsync(config);
+        using var client = gate.Connect();
+        Assert.Equal("ok", (await client.TapAsync(_env.Rider("alice").Show(now, 0).ToText())).Reason);
+        await GateProcess.WaitUntilAsync(async () => (await gate.HealthAsync()).GetProperty("status").GetString() == "alarm", TimeSpan.FromSeconds(20), "the upload alarm");
+        var health = await gate.HealthAsync();
+        Assert.Contains("403", health.GetProperty("alarm").GetString(), StringComparison.Ordinal);
+        Assert.Equal(1, health.GetProperty("journalBacklog").GetInt64());
+        Assert.Empty(_server.Taps);
+        Assert.Equal(1, await gate.MetricAsync("transit_gate_upload_alarm"));
+
+        // The next tap still opens; once its refusal window passes the idle light is amber, not off.
+        Assert.Equal("ok", (await client.TapAsync(_env.Rider("bob").Show(now, 0).ToText())).Reason);
+        await GateProcess.WaitUntilAsync(async () => (await gate.GetAsync("/hardware")).Split('\n').Contains("light:amber"), TimeSpan.FromSeconds(10), "the amber idle light");
+    }
 }

@@ -51,6 +51,12 @@ public sealed class TestClearingServer : IAsyncDisposable
     /// <summary>Signed device configuration served by GET config; 404 when null.</summary>
     public string? ConfigJson { get; set; }
 
+    /// <summary>Batches larger than this are refused with 413 (the real limit is 5,000).</summary>
+    public int MaxBatch { get; set; } = 5000;
+
+    /// <summary>Sizes of the batches received, in order.</summary>
+    public ConcurrentQueue<int> BatchSizes { get; } = new();
+
     /// <summary>Taps stored, by sequence number (each the JSON as received).</summary>
     public IReadOnlyDictionary<long, string> Taps => _taps;
 
@@ -146,9 +152,15 @@ public sealed class TestClearingServer : IAsyncDisposable
         }
 
         var taps = body?["taps"]?.AsArray();
-        if (taps is null || taps.Count is 0 or > 5000)
+        BatchSizes.Enqueue(taps?.Count ?? 0);
+        if (taps is null || taps.Count == 0)
         {
-            return Problem(taps?.Count > 5000 ? 413 : 400, "The tap batch is invalid", "taps must hold 1 to 5,000 taps");
+            return Problem(400, "The tap batch is invalid", "taps must hold 1 to 5,000 taps");
+        }
+
+        if (taps.Count > MaxBatch)
+        {
+            return Problem(413, "The tap batch is too large", $"at most {MaxBatch} taps per batch");
         }
 
         var batch = new List<(long Seq, string Json)>();
