@@ -43,7 +43,7 @@ internal static class GateCommands
             {
                 foreach (var record in TapJournal.ReadAll(path, parsed.GetValue(from)))
                 {
-                    output.WriteLine(JsonSerializer.Serialize(record, GateJson.Default.TapRecord));
+                    output.WriteLine(JsonSerializer.Serialize(record, GateJson.Wire.TapRecord));
                 }
             }
             catch (Microsoft.Data.Sqlite.SqliteException ex)

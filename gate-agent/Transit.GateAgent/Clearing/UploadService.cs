@@ -63,7 +63,7 @@ internal sealed class UploadService(
             logger.LogError("taps {From}..{To} are no longer in the journal (pruned); uploading from {First}", from, taps[0].Seq - 1, taps[0].Seq);
         }
 
-        var body = JsonSerializer.SerializeToUtf8Bytes(new TapBatch(device.Id!, taps), GateJson.Default.TapBatch);
+        var body = JsonSerializer.SerializeToUtf8Bytes(new TapBatch(device.Id!, taps), GateJson.Wire.TapBatch);
         var response = await client.PostJsonAsync("taps", body, stopping).ConfigureAwait(false);
         var last = taps[^1].Seq;
         if (response.Ok)

@@ -1,3 +1,5 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using Transit.GateAgent.Pipeline;
 
@@ -66,4 +68,11 @@ public sealed record ProblemDetails(
 [JsonSerializable(typeof(Status.HeartbeatResponse))]
 [JsonSerializable(typeof(Status.RouteChange))]
 [JsonSerializable(typeof(Status.HealthReport))]
-public sealed partial class GateJson : JsonSerializerContext;
+public sealed partial class GateJson : JsonSerializerContext
+{
+    /// <summary>
+    /// For writing: ride codes are full of <c>+</c>, <c>$</c> and <c>%</c>, which the default encoder turns into
+    /// <c>\u002B</c> escapes; this keeps them readable in journals and batches (still valid JSON, same strings).
+    /// </summary>
+    public static GateJson Wire { get; } = new(new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+}

@@ -83,7 +83,7 @@ internal sealed class TcpScannerService(int port, GatePipeline pipeline, GateMet
             }
 
             buffer.SetLength(0);
-            JsonSerializer.Serialize(buffer, outcome, GateJson.Default.TapOutcome);
+            JsonSerializer.Serialize(buffer, outcome, GateJson.Wire.TapOutcome);
             buffer.WriteByte((byte)'\n');
             await stream.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), stopping).ConfigureAwait(false);
         }
