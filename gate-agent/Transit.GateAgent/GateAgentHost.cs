@@ -116,32 +116,6 @@ public static class GateAgentHost
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
 
         var time = TimeProvider.System;
-        using var bootLoggers = LoggerFactory.Create(l => ConfigureLogging(l, configuration));
-        var bootLogger = bootLoggers.CreateLogger("Transit.GateAgent");
-        TapJournal journal;
-        try
-        {
-            journal = TapJournal.Open(settings.Journal.Path!, settings.Device.Id!);
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException)
-        {
-            throw new GateStartupException($"Journal:Path {settings.Journal.Path}: {ex.Message}", ex);
-        }
-
-        GateState state;
-        GateHardware hardware;
-        var hardwareLog = new SimulatedHardwareLog();
-        try
-        {
-            state = GateState.Load(settings, journal, time, bootLogger);
-            hardware = GateHardware.Create(settings.Hardware, hardwareLog, bootLogger);
-        }
-        catch (Exception ex) when (ex is TrustDocumentException or HardwareException)
-        {
-            journal.Dispose();
-            throw new GateStartupException(ex.Message, ex);
-        }
-
         var services = builder.Services;
         services.AddSingleton(time);
         services.AddSingleton(settings);
@@ -149,10 +123,10 @@ public static class GateAgentHost
         services.AddSingleton(settings.Clearing);
         services.AddSingleton(settings.Journal);
         services.AddSingleton(settings.Hardware);
-        services.AddSingleton(_ => journal);
-        services.AddSingleton(state);
-        services.AddSingleton(_ => hardware);
-        services.AddSingleton(hardwareLog);
+        services.AddSingleton(_ => TapJournal.Open(settings.Journal.Path!, settings.Device.Id!));
+        services.AddSingleton(sp => GateState.Load(settings, sp.GetRequiredService<TapJournal>(), time, sp.GetRequiredService<ILogger<GateState>>()));
+        services.AddSingleton(sp => GateHardware.Create(settings.Hardware, sp.GetRequiredService<SimulatedHardwareLog>(), sp.GetRequiredService<ILogger<GateHardware>>()));
+        services.AddSingleton<SimulatedHardwareLog>();
         services.AddSingleton<GateMetrics>();
         services.AddSingleton<GatePipeline>();
         services.AddSingleton<GateEndpoints>();
@@ -194,7 +168,37 @@ public static class GateAgentHost
             services.AddHostedService(sp => ActivatorUtilities.CreateInstance<InputEventScannerService>(sp, input));
         }
 
-        return builder.Build();
+        var host = builder.Build();
+        try
+        {
+            // Opened now rather than on first use, so that a bad journal, trust file or GPIO chip stops the start
+            // with a message naming it, before any service runs.
+            try
+            {
+                host.Services.GetRequiredService<TapJournal>();
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException)
+            {
+                throw new GateStartupException($"Journal:Path {settings.Journal.Path}: {ex.Message}", ex);
+            }
+
+            try
+            {
+                host.Services.GetRequiredService<GateState>();
+                host.Services.GetRequiredService<GateHardware>();
+            }
+            catch (Exception ex) when (ex is TrustDocumentException or HardwareException)
+            {
+                throw new GateStartupException(ex.Message, ex);
+            }
+
+            return host;
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
     }
 
     private static void ConfigureLogging(ILoggingBuilder logging, IConfiguration configuration)

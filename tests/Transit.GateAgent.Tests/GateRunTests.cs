@@ -223,6 +223,19 @@ public sealed class GateRunTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_TamperedInitialKeySet_RefusesToStartNamingTheFile()
+    {
+        var config = _env.WriteConfig();
+        var keySet = Path.Combine(_env.Directory, "trust", "keyset.json");
+        var envelope = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(keySet))!;
+        envelope["signature"] = Convert.ToBase64String(new byte[64]);
+        File.WriteAllText(keySet, envelope.ToJsonString());
+        var (exit, _, error) = await GateProcess.RunToEndAsync("gate", "run", "--config", config);
+        Assert.Equal(2, exit);
+        Assert.Contains($"Trust:KeySet ({keySet}): the transit-keyset document's root signature does not verify", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_GpioChipAbsent_ExitsNamingTheChip()
     {
         var config = _env.WriteConfig(change: c => c["Hardware"] = new System.Text.Json.Nodes.JsonObject

@@ -50,6 +50,7 @@ internal static class GateBenchmark
         var journalPath = Path.Combine(dir, "data", "journal.db");
         Directory.CreateDirectory(Path.GetDirectoryName(journalPath)!);
 
+        var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
         var fsyncMicros = Median(RawFsyncMicros(Path.GetDirectoryName(journalPath)!, 300));
         var verifyMicros = 1e6 / CodesBenchmark.RawDotNetVerifyRate();
         Console.WriteLine($"raw write+fsync p50 {fsyncMicros:F0} µs, raw P-256 verify {verifyMicros:F1} µs");
@@ -150,7 +151,8 @@ internal static class GateBenchmark
         var markdown = $"""
             ## Gate pipeline (`transit bench gate`)
 
-            Machine: {BenchmarkReport.Machine()}; {DateTime.UtcNow:yyyy-MM-dd}. The real agent (`transit gate run`, a child
+            Machine: {BenchmarkReport.Machine()}; {DateTime.UtcNow:yyyy-MM-dd}; load average {load} at the start (the machine
+            is shared, so the same-run references move with it). The real agent (`transit gate run`, a child
             process, simulated hardware, no clearing) on a SQLite journal (WAL, synchronous=FULL) prefilled with
             {PrefilledTaps:N0} taps; {Measured:N0} riders, each tapping once with a fresh credential (issuer and phone signature
             checked), one code at a time over the TCP simulation input after {WarmUp} warm-up taps. Decision latency is the
