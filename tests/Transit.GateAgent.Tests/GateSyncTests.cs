@@ -116,6 +116,28 @@ public sealed class GateSyncTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Sync_ForgedDenyListDelta_RefusedThenGenuineOneApplied()
+    {
+        var now = GateEnvironment.Now();
+        var bob = _env.Rider("bob");
+        var config = _env.WriteConfig(_server);
+        await using var gate = await StartSyncedAsync(config);
+        using var client = gate.Connect();
+
+        _env.Keys.UpdateDenyList(addAccounts: ["bob"]);
+        _server.TamperDeltas = true;
+        Assert.Contains("\"denylist-delta\"", (await gate.PostAsync("/control/sync")).Body, StringComparison.Ordinal);
+        Assert.Equal(1, (await gate.HealthAsync()).GetProperty("denyListVersion").GetInt64());
+        Assert.Equal("ok", (await client.TapAsync(bob.Show(now, 0).ToText())).Reason);
+
+        _server.TamperDeltas = false;
+        await gate.PostAsync("/control/sync");
+        Assert.Equal(2, (await gate.HealthAsync()).GetProperty("denyListVersion").GetInt64());
+        Assert.Equal("denied", (await client.TapAsync(_env.Rider("bob").Show(now, 0).ToText())).Reason);
+        Assert.Equal(1, await gate.MetricAsync("""transit_gate_sync_refused_total{document="denylist-delta"}"""));
+    }
+
+    [Fact]
     public async Task Sync_DeviceConfigurationAndDriverConsole_ChangeWhatTapsCarry()
     {
         var now = GateEnvironment.Now();

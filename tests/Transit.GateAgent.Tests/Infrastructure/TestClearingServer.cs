@@ -48,6 +48,9 @@ public sealed class TestClearingServer : IAsyncDisposable
     /// <summary>When set, served by GET keyset instead of the key directory's key set (e.g. a tampered one).</summary>
     public string? KeySetOverride { get; set; }
 
+    /// <summary>When set, deny-list deltas are served with a payload changed after signing (a forged delta).</summary>
+    public bool TamperDeltas { get; set; }
+
     /// <summary>Signed device configuration served by GET config; 404 when null.</summary>
     public string? ConfigJson { get; set; }
 
@@ -240,7 +243,7 @@ public sealed class TestClearingServer : IAsyncDisposable
         var body = new JsonObject { ["version"] = version };
         if (deltas.Count > 0)
         {
-            body["deltas"] = new JsonArray([.. deltas.Select(d => JsonNode.Parse(d.ToJson()))]);
+            body["deltas"] = new JsonArray([.. deltas.Select(d => JsonNode.Parse((TamperDeltas ? Forge(d) : d).ToJson()))]);
         }
         else
         {
@@ -258,6 +261,14 @@ public sealed class TestClearingServer : IAsyncDisposable
         }
 
         return Versioned(context, "config", ConfigJson);
+    }
+
+    /// <summary>The delta with one more account added to its payload, under the original signature.</summary>
+    private static SignedDocument Forge(SignedDocument delta)
+    {
+        var payload = JsonNode.Parse(delta.Payload)!;
+        payload["addAccounts"]!.AsArray().Add("victim");
+        return new SignedDocument(delta.Type, delta.Algorithm, System.Text.Encoding.UTF8.GetBytes(payload.ToJsonString()), delta.Signature);
     }
 
     /// <summary>A signed document with ETag <c>"KIND-VERSION"</c>, or 304 when the client holds that version.</summary>
