@@ -207,6 +207,27 @@ public sealed class GateRunTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_UnderSystemd_NotifiesReadyAndStopping()
+    {
+        var socketPath = Path.Combine(_env.Directory, "notify.sock");
+        using var notify = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Unspecified);
+        notify.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(socketPath));
+        var config = _env.WriteConfig();
+        await using var gate = await GateProcess.StartAsync(config, new Dictionary<string, string> { ["NOTIFY_SOCKET"] = socketPath });
+
+        async Task<string> ReceiveAsync()
+        {
+            var buffer = new byte[256];
+            var n = await notify.ReceiveAsync(buffer).WaitAsync(TimeSpan.FromSeconds(20));
+            return System.Text.Encoding.UTF8.GetString(buffer, 0, n);
+        }
+
+        Assert.Equal("READY=1", await ReceiveAsync());
+        Assert.Equal(0, await gate.TerminateAsync());
+        Assert.Equal("STOPPING=1", await ReceiveAsync());
+    }
+
+    [Fact]
     public async Task Run_InvalidSettings_ExitsWithEverySettingNamed()
     {
         var config = _env.WriteConfig(change: c =>
