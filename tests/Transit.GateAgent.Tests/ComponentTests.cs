@@ -234,6 +234,22 @@ public sealed class ComponentTests : IDisposable
         Assert.Equal(1, metrics.BarrierOpens);
     }
 
+    [Fact]
+    public void GateHardware_DisplayDevice_OneLinePerMessageAppended()
+    {
+        var display = Path.Combine(_env.Directory, "display.txt");
+        File.WriteAllText(display, "earlier\n");
+        using (var hardware = GateHardware.Create(new HardwareSettings { DisplayDevice = display }, new SimulatedHardwareLog(), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance))
+        {
+            hardware.Display.Show("Scan your code");
+            hardware.Display.Show("Welcome - please pass");
+        }
+
+        Assert.Equal(["earlier", "Scan your code", "Welcome - please pass"], File.ReadAllLines(display));
+        using var tty = GateHardware.Create(new HardwareSettings { DisplayDevice = "/dev/null" }, new SimulatedHardwareLog(), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        tty.Display.Show("a character device takes it too");
+    }
+
     public void Dispose() => _env.Dispose();
 
     private (RideCodeVerifier Verifier, PhoneCredential Rider) Verifier(string account)

@@ -294,7 +294,14 @@ internal sealed class DeviceTextDisplay : ITextDisplay
     {
         try
         {
-            _writer = new StreamWriter(new FileStream(device, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+            // Append mode would seek, which a TTY cannot: open, and seek only what is seekable (a log file).
+            var stream = new FileStream(device, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite);
+            if (stream.CanSeek)
+            {
+                stream.Seek(0, SeekOrigin.End);
+            }
+
+            _writer = new StreamWriter(stream) { AutoFlush = true };
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
