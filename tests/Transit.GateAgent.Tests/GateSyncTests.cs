@@ -198,6 +198,25 @@ public sealed class GateSyncTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Upload_ServerLostTaps_GateSendsThemAgain()
+    {
+        var now = GateEnvironment.Now();
+        var config = _env.WriteConfig(_server);
+        await using var gate = await GateProcess.StartAsync(config);
+        using var client = gate.Connect();
+        for (var i = 0; i < 10; i++)
+        {
+            await client.TapAsync(_env.Rider($"r{i}").Show(now, 0).ToText());
+        }
+
+        await GateProcess.WaitUntilAsync(async () => (await gate.HealthAsync()).GetProperty("journalBacklog").GetInt64() == 0, TimeSpan.FromSeconds(30), "the first upload");
+        _server.Forget();
+        await client.TapAsync(_env.Rider("late").Show(now, 0).ToText());
+        await GateProcess.WaitUntilAsync(() => Task.FromResult(_server.HighestContiguous == 11), TimeSpan.FromSeconds(30), "the lost taps re-sent");
+        Assert.Equal(11, _server.Taps.Count);
+    }
+
+    [Fact]
     public async Task Upload_BatchTooLarge_SplitUntilAccepted()
     {
         var now = GateEnvironment.Now();

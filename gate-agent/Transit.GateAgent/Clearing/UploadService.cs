@@ -81,7 +81,11 @@ internal sealed class UploadService(
             }
 
             var acknowledged = Math.Min(ack?.HighestContiguousSequence ?? 0, last);
-            if (acknowledged < taps[0].Seq - 1)
+            if (acknowledged >= taps[0].Seq - 1)
+            {
+                journal.MarkUploaded(acknowledged);
+            }
+            else if (taps[0].Seq == from)
             {
                 // Clearing is missing taps below this batch (restored from a backup?): send again from its gap.
                 logger.LogWarning("clearing holds taps only up to {Acked}; re-sending from {Next}", acknowledged, acknowledged + 1);
@@ -89,7 +93,9 @@ internal sealed class UploadService(
             }
             else
             {
-                journal.MarkUploaded(acknowledged);
+                // The gap lies in taps this gate already pruned: nothing can fill it, so move on rather than loop.
+                logger.LogCritical("clearing lacks taps {From}..{To}, which this gate no longer holds", acknowledged + 1, taps[0].Seq - 1);
+                journal.MarkUploaded(last);
             }
 
             metrics.UploadAlarm = null;

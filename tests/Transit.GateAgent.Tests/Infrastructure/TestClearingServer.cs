@@ -86,6 +86,16 @@ public sealed class TestClearingServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Loses every stored tap, as a server restored from an old backup would.</summary>
+    public void Forget()
+    {
+        lock (_storeLock)
+        {
+            _taps.Clear();
+            _storedOrder.Clear();
+        }
+    }
+
     public async Task StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
