@@ -178,7 +178,11 @@ public sealed class GateSyncTests : IAsyncLifetime
     public async Task Upload_AllTapsAcknowledged_ServerHoldsThemAndStatusHeartbeatMeasuresClock()
     {
         var now = GateEnvironment.Now();
-        var config = _env.WriteConfig(_server, c => c["Clearing"]!["StatusIntervalSeconds"] = 1);
+        var config = _env.WriteConfig(_server, c =>
+        {
+            c["Clearing"]!["StatusIntervalSeconds"] = 1;
+            c["Clearing"]!["CompressUploads"] = true;
+        });
         await using var gate = await GateProcess.StartAsync(config);
         using var client = gate.Connect();
         for (var i = 0; i < 20; i++)
@@ -192,6 +196,7 @@ public sealed class GateSyncTests : IAsyncLifetime
         var first = JsonNode.Parse(_server.Taps[1])!;
         Assert.Equal(("metro-entry", "S01", 1L), (first["mode"]!.GetValue<string>(), first["stationId"]!.GetValue<string>(), first["seq"]!.GetValue<long>()));
         Assert.True(TapJournal.ReadAll(_env.JournalPath).All(r => r.Uploaded == true));
+        Assert.True(_server.CompressedBatches >= 1, "batches travel gzip-compressed when configured");
         await GateProcess.WaitUntilAsync(async () => (await gate.HealthAsync()).GetProperty("clockOffsetMillis").ValueKind == System.Text.Json.JsonValueKind.Number, TimeSpan.FromSeconds(20), "a clock offset from the heartbeat");
         Assert.InRange((await gate.HealthAsync()).GetProperty("clockOffsetMillis").GetInt64(), -1000, 1000);
         Assert.True(_server.StatusReports >= 1);

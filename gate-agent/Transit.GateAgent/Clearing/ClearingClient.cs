@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Security;
@@ -106,11 +107,27 @@ public sealed class ClearingClient : IDisposable
     }
 
     /// <summary>POST a JSON body to <paramref name="path"/>.</summary>
-    public Task<ClearingResponse> PostJsonAsync(string path, byte[] json, CancellationToken cancellation)
+    public Task<ClearingResponse> PostJsonAsync(string path, byte[] json, CancellationToken cancellation, bool gzip = false)
     {
-        var content = new ByteArrayContent(json);
+        var content = new ByteArrayContent(gzip ? Gzip(json) : json);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        if (gzip)
+        {
+            content.Headers.ContentEncoding.Add("gzip");
+        }
+
         return SendAsync(new HttpRequestMessage(HttpMethod.Post, path) { Content = content }, cancellation);
+    }
+
+    private static byte[] Gzip(byte[] data)
+    {
+        using var output = new MemoryStream(data.Length / 2);
+        using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(data);
+        }
+
+        return output.ToArray();
     }
 
     /// <inheritdoc />

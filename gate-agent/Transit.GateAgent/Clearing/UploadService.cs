@@ -64,7 +64,7 @@ internal sealed class UploadService(
         }
 
         var body = JsonSerializer.SerializeToUtf8Bytes(new TapBatch(device.Id!, taps), GateJson.Wire.TapBatch);
-        var response = await client.PostJsonAsync("taps", body, stopping).ConfigureAwait(false);
+        var response = await client.PostJsonAsync("taps", body, stopping, settings.CompressUploads).ConfigureAwait(false);
         var last = taps[^1].Seq;
         if (response.Ok)
         {

@@ -57,6 +57,9 @@ public sealed class TestClearingServer : IAsyncDisposable
     /// <summary>Batches larger than this are refused with 413 (the real limit is 5,000).</summary>
     public int MaxBatch { get; set; } = 5000;
 
+    /// <summary>Upload requests that arrived gzip-compressed.</summary>
+    public int CompressedBatches { get; private set; }
+
     /// <summary>Sizes of the batches received, in order.</summary>
     public ConcurrentQueue<int> BatchSizes { get; } = new();
 
@@ -107,7 +110,19 @@ public sealed class TestClearingServer : IAsyncDisposable
             https.ClientCertificateValidation = (certificate, _, _) => _ca.Issued(certificate, DateTimeOffset.UtcNow);
         })));
         builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = 64 * 1024 * 1024);
+        builder.Services.AddRequestDecompression();
         var app = builder.Build();
+        app.Use((context, next) =>
+        {
+            // Counted before the decompression middleware takes the header away.
+            if (context.Request.Headers.ContentEncoding.ToString() == "gzip")
+            {
+                CompressedBatches++;
+            }
+
+            return next(context);
+        });
+        app.UseRequestDecompression();
         app.MapPost("/device/v1/taps", (Delegate)UploadAsync);
         app.MapGet("/device/v1/keyset", (Delegate)KeySet);
         app.MapGet("/device/v1/denylist", (Delegate)DenyList);
@@ -147,6 +162,7 @@ public sealed class TestClearingServer : IAsyncDisposable
     private async Task<IResult> UploadAsync(HttpContext context)
     {
         var device = context.Connection.ClientCertificate?.GetNameInfo(X509NameType.SimpleName, false);
+
         JsonNode? body;
         try
         {
