@@ -56,6 +56,7 @@ internal static class CliApp
         ClearingCommands.Create(),
         DevicesCommands.Create(),
         TokensCommands.Create(),
+        GateCommands.Create(),
         Bench.BenchCommands.Create(),
     ];
 
