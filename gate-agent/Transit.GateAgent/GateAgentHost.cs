@@ -11,6 +11,7 @@ using Transit.GateAgent.Hardware;
 using Transit.GateAgent.Journal;
 using Transit.GateAgent.Pipeline;
 using Transit.GateAgent.Scanners;
+using Transit.GateAgent.Simulation;
 using Transit.GateAgent.Status;
 using Transit.GateAgent.Trust;
 using Transit.RideCodes;
@@ -115,7 +116,8 @@ public static class GateAgentHost
         ConfigureLogging(builder.Logging, configuration);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
 
-        var time = TimeProvider.System;
+        // A simulation plays a compressed day through a real agent by setting its clock (docs/gate-install.md).
+        var time = settings.Simulation.Clock == "manual" ? new SimulationClock(TimeProvider.System) : TimeProvider.System;
         var services = builder.Services;
         services.AddSingleton(time);
         services.AddSingleton(settings);

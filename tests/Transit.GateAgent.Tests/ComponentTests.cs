@@ -166,6 +166,7 @@ public sealed class ComponentTests : IDisposable
             ["Scanner:Serial:0:Device"] = "/dev/ttyACM0",
             ["Scanner:Serial:0:Baud"] = "12345",
             ["Hardware:Kind"] = "gpio",
+            ["Simulation:Clock"] = "manual",
         }).Build();
         var error = Assert.Throws<GateConfigurationException>(() => GateSettingsLoader.Load(configuration, _env.Directory));
         foreach (var expected in new[]
@@ -173,6 +174,7 @@ public sealed class ComponentTests : IDisposable
             "Device:OperatorId is required", "Device:RouteId is required", "Trust:RootPublicKey: file", "Trust:KeySet is required",
             "Clearing:Url 'http://clearing' must be an absolute https:// URL", "Clearing:ClientCertificate is required",
             "Journal:Path is required", "Scanner:Serial:0:Baud 12345", "Hardware:Gpio:Barrier is required",
+            "Simulation:Clock manual needs Scanner:Tcp:Port",
         })
         {
             Assert.Contains(expected, error.Message, StringComparison.Ordinal);

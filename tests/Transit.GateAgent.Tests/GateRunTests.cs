@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Transit.GateAgent.Journal;
 using Transit.GateAgent.Scanners;
+using Transit.GateAgent.Simulation;
 using Transit.GateAgent.Tests.Infrastructure;
 using Transit.RideCodes;
 
@@ -112,6 +113,53 @@ public sealed class GateRunTests : IDisposable
             Assert.Equal("passback", (await client.TapAsync(alice.Show(now, 1).ToText())).Reason);
             Assert.Equal("ok", (await client.TapAsync(_env.Rider("bob").Show(now, 0).ToText())).Reason);
         }
+    }
+
+    [Fact]
+    public async Task Run_SimulationClock_ClockLinesSetTheTimeCodesAreCheckedAndStampedWith()
+    {
+        var now = GateEnvironment.Now();
+        var simulated = now.AddDays(1).AddHours(3);
+        var alice = _env.Rider("alice", now.AddHours(-1), TimeSpan.FromDays(3));
+        var bob = _env.Rider("bob", now.AddHours(-1), TimeSpan.FromDays(3));
+        var config = _env.WriteConfig(change: c => c["Simulation"] = new System.Text.Json.Nodes.JsonObject { ["Clock"] = "manual" });
+        await using var gate = await GateProcess.StartAsync(config);
+        using var client = gate.Connect();
+
+        // Pipelined: each code is stamped with the clock line sent just before it, not with a later one.
+        await client.SendAsync(SimulationClock.LinePrefix + simulated.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        await client.SendAsync(alice.Show(simulated.AddSeconds(-2), 0).ToText());
+        await client.SendAsync(SimulationClock.LinePrefix + simulated.AddMinutes(10).ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        await client.SendAsync(alice.Show(simulated.AddSeconds(-2), 1).ToText());
+        await client.SendAsync(bob.Show(now, 0).ToText());
+        await client.SendAsync("#clock yesterday");
+        var first = await client.ReceiveAsync();
+        var stale = await client.ReceiveAsync();
+        var realTime = await client.ReceiveAsync();
+
+        Assert.Equal(("ok", 1L), (first.Reason, first.Seq));
+        Assert.Equal(("stale", 2L), (stale.Reason, stale.Seq));
+        Assert.Equal(("stale", 3L), (realTime.Reason, realTime.Seq));
+        var journal = (await GateProcess.RunToEndAsync("gate", "journal", "--db", _env.JournalPath)).Output
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("at").GetDateTimeOffset()).ToList();
+        Assert.Equal(3, journal.Count);
+        Assert.InRange(journal[0] - simulated, TimeSpan.Zero, TimeSpan.FromSeconds(5));
+        Assert.InRange(journal[1] - simulated.AddMinutes(10), TimeSpan.Zero, TimeSpan.FromSeconds(5));
+        Assert.Contains("clock line ignored", gate.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_SystemClock_ClockLineIsJustAMalformedScan()
+    {
+        var config = _env.WriteConfig();
+        await using var gate = await GateProcess.StartAsync(config);
+        using var client = gate.Connect();
+
+        var answer = await client.TapAsync(SimulationClock.LinePrefix + "2030-01-01T00:00:00Z");
+        var ok = await client.TapAsync(_env.Rider("alice").Show(GateEnvironment.Now(), 0).ToText());
+
+        Assert.Equal(("malformed", 1L), (answer.Reason, answer.Seq));
+        Assert.Equal("ok", ok.Reason);
     }
 
     [Fact]

@@ -195,6 +195,16 @@ public sealed class StatusSettings
     public int? Port { get; set; } = 9180;
 }
 
+/// <summary>Support for driving a real agent from a simulation (section <c>Simulation</c>); off on a real gate.</summary>
+public sealed class SimulationSettings
+{
+    /// <summary>
+    /// <c>system</c> (default): the machine's clock. <c>manual</c>: the clock a simulation sets with clock lines on
+    /// the TCP simulation input (<see cref="Simulation.SimulationClock"/>), so a compressed day can be played.
+    /// </summary>
+    public string Clock { get; set; } = "system";
+}
+
 /// <summary>Everything the gate agent reads from configuration, with paths resolved against the config file.</summary>
 public sealed class GateSettings
 {
@@ -221,4 +231,7 @@ public sealed class GateSettings
 
     /// <summary>Section <c>Status</c>.</summary>
     public StatusSettings Status { get; set; } = new();
+
+    /// <summary>Section <c>Simulation</c>.</summary>
+    public SimulationSettings Simulation { get; set; } = new();
 }

@@ -221,6 +221,15 @@ public static class GateSettingsLoader
             Range(status, "Status:Port", 0, 65535);
         }
 
+        if (s.Simulation.Clock is not ("system" or "manual"))
+        {
+            errors.Add($"Simulation:Clock '{s.Simulation.Clock}' is not a clock (expected system or manual)");
+        }
+        else if (s.Simulation.Clock == "manual" && s.Scanner.Tcp.Port is null)
+        {
+            errors.Add("Simulation:Clock manual needs Scanner:Tcp:Port (the simulation sets the clock through that input)");
+        }
+
         return errors;
     }
 

@@ -69,7 +69,11 @@ internal sealed class VerifyStage(GatePipeline pipeline, GateState state, TimePr
         await foreach (var tap in pipeline.Scans.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
         {
             var trust = state.Trust;
-            tap.At = time.GetUtcNow();
+            if (tap.At == default)
+            {
+                tap.At = time.GetUtcNow();
+            }
+
             tap.Context = state.Context;
             tap.KeySetVersion = trust.KeySet.Version;
             tap.DenyListVersion = trust.DenyList.Version;

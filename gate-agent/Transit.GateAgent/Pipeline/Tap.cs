@@ -35,7 +35,7 @@ public sealed class Tap
     /// <summary>Completed once the tap is committed; null for inputs that take no answer (serial, HID).</summary>
     public TaskCompletionSource<TapOutcome>? Reply { get; }
 
-    /// <summary>The gate's clock when it decided.</summary>
+    /// <summary>The gate's clock when it decided (an input driven by a simulation clock sets it when reading).</summary>
     public DateTimeOffset At { get; set; }
 
     /// <summary>What the ride-code verifier said.</summary>

@@ -6,6 +6,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Transit.GateAgent.Journal;
 using Transit.GateAgent.Pipeline;
+using Transit.GateAgent.Simulation;
 using Transit.GateAgent.Status;
 
 namespace Transit.GateAgent.Scanners;
@@ -23,9 +24,11 @@ public sealed class GateEndpoints
 /// <summary>
 /// The simulation input (a stable contract): on loopback TCP, each line a client sends is one scanned code, and the
 /// agent answers each, in order, with one JSON line (<c>seq</c>, <c>accepted</c>, <c>reason</c>, <c>latencyMs</c>, …)
-/// once the tap is committed. Clients may pipeline lines.
+/// once the tap is committed. Clients may pipeline lines. With a simulation clock, a line starting
+/// <see cref="SimulationClock.LinePrefix"/> sets the clock instead: it is no scan, makes no tap and gets no answer.
 /// </summary>
-internal sealed class TcpScannerService(int port, GatePipeline pipeline, GateMetrics metrics, GateEndpoints endpoints, ILogger<TcpScannerService> logger)
+internal sealed class TcpScannerService(
+    int port, GatePipeline pipeline, GateMetrics metrics, GateEndpoints endpoints, TimeProvider time, ILogger<TcpScannerService> logger)
     : LoopbackListenerService(port, "Scanner:Tcp:Port")
 {
     protected override void OnBound(int boundPort) => endpoints.ScannerPort = boundPort;
@@ -41,12 +44,34 @@ internal sealed class TcpScannerService(int port, GatePipeline pipeline, GateMet
             using var reader = new StreamReader(stream, Encoding.Latin1, false, 4096, leaveOpen: true);
             while (await reader.ReadLineAsync(stopping).ConfigureAwait(false) is { } line)
             {
+                if (time is SimulationClock clock && line.StartsWith(SimulationClock.LinePrefix, StringComparison.Ordinal))
+                {
+                    if (SimulationClock.TryParseLine(line, out var at))
+                    {
+                        clock.Set(at);
+                    }
+                    else
+                    {
+                        logger.LogWarning("clock line ignored, not '{Prefix}ISO8601': {Line}", SimulationClock.LinePrefix, line);
+                    }
+
+                    continue;
+                }
+
                 var read = Stopwatch.GetTimestamp();
                 metrics.RecordScannerLine();
                 // The answer is written on the journal's thread right after the commit (a non-blocking send): no
                 // extra hop between the durable commit and the rider's answer.
                 var reply = new TaskCompletionSource<TapOutcome>();
-                await pipeline.SubmitAsync(new Tap(line.Length > LineAssembler.MaxLine ? line[..LineAssembler.MaxLine] : line, "tcp", read, reply), stopping).ConfigureAwait(false);
+                var tap = new Tap(line.Length > LineAssembler.MaxLine ? line[..LineAssembler.MaxLine] : line, "tcp", read, reply);
+                if (time is SimulationClock)
+                {
+                    // Stamped as read, so that a clock line sent right after this code cannot move its time even
+                    // when verification lags behind the input.
+                    tap.At = time.GetUtcNow();
+                }
+
+                await pipeline.SubmitAsync(tap, stopping).ConfigureAwait(false);
                 answers.Writer.TryWrite(reply.Task);
             }
         }
