@@ -32,7 +32,8 @@ internal static class CliApp
 
         try
         {
-            return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            // Long enough for the demo to stop its gate agents and PostgreSQL, and for a gate to finish its last commit.
+            return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromSeconds(60) });
         }
         catch (Exception ex) when (ex is CliException or KeyDirectoryException or TrustDocumentException or Transit.Clearing.Devices.DeviceRegistrationException or Transit.Clearing.Gtfs.GtfsImportException or Npgsql.NpgsqlException)
         {
@@ -53,6 +54,7 @@ internal static class CliApp
         CodesCommands.Create(),
         FaresCommands.Create(),
         DemoCommand.Create(),
+        SimCommand.Create(),
         ClearingCommands.Create(),
         DevicesCommands.Create(),
         TokensCommands.Create(),

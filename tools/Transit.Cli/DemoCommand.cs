@@ -1,46 +1,72 @@
 using System.CommandLine;
-using Transit.RideCodes;
-using Transit.RideCodes.KeyStore;
+using Microsoft.Extensions.DependencyInjection;
+using Transit.Cli.Simulation;
+using Transit.Clearing.Access;
+using Transit.Clearing.Database;
 
 namespace Transit.Cli;
 
-/// <summary><c>transit demo</c>: the whole flow on the embedded defaults, for a newcomer.</summary>
+/// <summary>
+/// <c>transit demo</c>: the whole system on one machine with nothing configured. The embedded PostgreSQL, the
+/// clearing server and a gate agent for every gate and bus of the synthetic city; one service day of about 50,000
+/// taps played through them in a couple of minutes; the day cleared; a summary; then the dashboard stays up.
+/// </summary>
 internal static class DemoCommand
 {
     public static Command Create()
     {
-        var dir = new Option<DirectoryInfo?>("--dir") { Description = "Working directory (default: .transit/demo under the repository)" };
-        var command = new Command("demo", "Run the end-to-end flow: create keys, issue a credential, show codes and verify them as a gate would") { dir };
-        command.SetAction(parsed =>
+        var sizes = new SimCommand.SizeOptions(riders: 12_500, duration: 120);
+        var dir = new Option<DirectoryInfo?>("--dir") { Description = "Run folder, emptied first (default: .transit/demo of the repository)" };
+        var exit = new Option<bool>("--exit") { Description = "Stop everything after the summary instead of leaving the dashboard running" };
+        var port = new Option<int>("--port") { Description = "Port of the API and dashboard (another free port when it is taken)", DefaultValueFactory = _ => 8080 };
+        var command = new Command("demo", "Run a city's service day on real processes: PostgreSQL, clearing, gate agents; clear it, print a summary, keep the dashboard up")
         {
-            var root = parsed.GetValue(dir)?.FullName ?? Path.Combine(Environment.CurrentDirectory, ".transit", "demo");
-            if (Directory.Exists(root))
+            dir, exit, port,
+        };
+        foreach (var option in sizes.All)
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(async (parsed, cancellation) =>
+        {
+            var folder = parsed.GetValue(dir)?.FullName ?? Path.Combine(ProjectPaths.DataFolder(), "demo");
+            var settings = sizes.Read(parsed, folder) with { ApiUrls = [SimCommand.LoopbackUrl(parsed.GetValue(port))] };
+            Console.WriteLine($"Transit demo: {settings.Riders:N0} riders of the synthetic city, one service day through real gate agents and clearing; run folder {folder}");
+            await RunFolder.PrepareFreshAsync(folder, cancellation);
+            var progress = new SimulationProgress();
+            await using var run = await ProgressDisplay.RunAsync(progress, () => CityRun.StartAsync(settings, progress, cancellation));
+            var day = run.Days[0];
+            var (played, clearing) = await ProgressDisplay.RunAsync(progress, async () =>
             {
-                Directory.Delete(root, recursive: true);
+                var played = await run.PlayDayAsync(day, progress, cancellation);
+                return (played, await run.ClearDayAsync(day, progress, cancellation));
+            });
+            Console.WriteLine();
+            Console.Write(await DayReport.BuildAsync(run, played, clearing, cancellation));
+
+            var token = await run.Clearing.Services.GetRequiredService<TokenStore>().CreateAsync(Roles.Admin, null, "transit demo", cancellation);
+            var api = run.Clearing.ApiUrls[0];
+            Console.WriteLine();
+            Console.WriteLine($"  API         {api}api/days/{day:yyyy-MM-dd}   (header 'Authorization: Bearer {token}')");
+            Console.WriteLine($"  fleet       {api}api/fleet");
+            Console.WriteLine($"  ground truth {run.Truth.Folder}");
+            if (parsed.GetValue(exit))
+            {
+                return clearing.Balanced ? 0 : 1;
             }
 
-            var keys = OperatorKeyDirectory.Init(Path.Combine(root, "keys"), SignatureAlgorithm.P256);
-            Console.WriteLine($"1. operator keys created in {keys.Path} (root key, issuer key 1, key set v{keys.KeySet.Version}, device CA)");
+            Console.WriteLine("Running; Ctrl+C stops the clearing server, the gate agents and PostgreSQL.");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellation);
+            }
+            catch (OperationCanceledException)
+            {
+                Console.WriteLine("stopping ...");
+            }
 
-            var (issuerKey, issuerPrivate) = keys.OpenIssuingKey();
-            var now = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
-            using var phone = PhoneCredential.Issue(issuerPrivate, issuerKey.KeyId, "demo-rider", "adult", now.AddMinutes(-1), TimeSpan.FromHours(24));
-            issuerPrivate.Dispose();
-            Console.WriteLine($"2. credential {phone.Credential.CredentialIdText} issued to account demo-rider, valid 24 h");
-
-            var code = phone.Show(now, 0).ToText();
-            Console.WriteLine($"3. the phone shows a {code.Length}-character code:\n   {code}");
-
-            var trust = TrustStore.Open(keys.RootPublicKey, keys.ReadSignedKeySet(), keys.ReadSignedDenyList());
-            var verifier = new RideCodeVerifier(trust, replays: new ReplayCache());
-            Console.WriteLine($"4. gate verifies it offline: {verifier.Verify(code, now).ReasonCode}");
-            Console.WriteLine($"   the same code again:       {verifier.Verify(code, now).ReasonCode}");
-            Console.WriteLine($"   a screenshot 2 minutes on: {verifier.Verify(phone.Show(now, 1).ToText(), now.AddMinutes(2)).ReasonCode}");
-
-            keys.UpdateDenyList(addAccounts: ["demo-rider"]);
-            trust.UpdateDenyList(keys.ReadSignedDenyList());
-            Console.WriteLine($"5. account blocked (deny list v{trust.DenyList.Version}); next code: {verifier.Verify(phone.Show(now, 2).ToText(), now).ReasonCode}");
-            return 0;
+            return clearing.Balanced ? 0 : 1;
         });
         return command;
     }

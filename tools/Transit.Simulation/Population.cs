@@ -109,6 +109,35 @@ public static class Population
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(riders);
         var random = new Random(seed);
         var people = Enumerable.Range(0, riders).Select(i => NewRider(i, random)).ToList();
+        return PlanDay(people, date, random);
+    }
+
+    /// <summary>The riders of a population that travels on several days (<see cref="PlanDay(IReadOnlyList{Rider}, DateOnly, int, IReadOnlySet{string}?)"/>).</summary>
+    public static IReadOnlyList<Rider> Riders(int riders, int seed = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(riders);
+        var random = new Random(seed);
+        return [.. Enumerable.Range(0, riders).Select(i => NewRider(i, random))];
+    }
+
+    /// <summary>
+    /// Plans one day of <paramref name="riders"/>, with times drawn for that day. Accounts in <paramref name="blocked"/>
+    /// (for example blocked by clearing after a declined payment) are blocked riders on this day, whatever else they do.
+    /// </summary>
+    public static DayPlan PlanDay(IReadOnlyList<Rider> riders, DateOnly date, int seed, IReadOnlySet<string>? blocked = null) =>
+        PlanDay(Blocking(riders, blocked), date, new Random(DaySeed(seed, date)));
+
+    /// <summary>A seed for one day of a population's <paramref name="seed"/>.</summary>
+    public static int DaySeed(int seed, DateOnly date) => HashCode.Combine(seed, date.DayNumber) & int.MaxValue;
+
+    /// <summary>The riders with those in <paramref name="blocked"/> turned into blocked riders.</summary>
+    public static IReadOnlyList<Rider> Blocking(IReadOnlyList<Rider> riders, IReadOnlySet<string>? blocked) =>
+        blocked is null || blocked.Count == 0
+            ? riders
+            : [.. riders.Select(r => blocked.Contains(r.Account) ? r with { Planted = Planted.Blocked } : r)];
+
+    private static DayPlan PlanDay(IReadOnlyList<Rider> people, DateOnly date, Random random)
+    {
         var taps = new List<PlannedTap>();
         var legs = new List<TrueLeg>();
         foreach (var rider in people)
@@ -135,15 +164,7 @@ public static class Population
             < 0.75 => RiderKind.BusThenMetro,
             _ => RiderKind.Bus,
         };
-        var planted = random.NextDouble() switch
-        {
-            < 0.01 => Planted.Blocked,
-            < 0.03 => Planted.Stale,
-            < 0.05 => Planted.Replayed,
-            < 0.06 => Planted.Forged,
-            < 0.08 when kind == RiderKind.Metro => Planted.SkipsExit,
-            _ => Planted.None,
-        };
+        var planted = DrawPlanted(random, tapsOut: kind == RiderKind.Metro);
         var (home, work) = kind switch
         {
             RiderKind.Metro => TwoDistinct(SyntheticCity.Stations.Select(s => s.Id).ToList(), random),
@@ -152,6 +173,17 @@ public static class Population
         };
         return new Rider(account, category, kind, home, work, planted);
     }
+
+    /// <summary>What a rider does wrong: 1% blocked, 2% stale screenshots, 2% replays, 1% forgeries, 2% of tap-out riders skip the exit.</summary>
+    internal static Planted DrawPlanted(Random random, bool tapsOut) => random.NextDouble() switch
+    {
+        < 0.01 => Planted.Blocked,
+        < 0.03 => Planted.Stale,
+        < 0.05 => Planted.Replayed,
+        < 0.06 => Planted.Forged,
+        < 0.08 when tapsOut => Planted.SkipsExit,
+        _ => Planted.None,
+    };
 
     private static (string, string) TwoDistinct(List<string> ids, Random random)
     {
@@ -231,7 +263,7 @@ public static class Population
     }
 
     /// <summary>The planted behaviour shows on the rider's first tap of the day; blocked and forged riders never get in.</summary>
-    private static void AddTaps(Rider rider, DateTime at, string device, string stop, bool first, List<PlannedTap> taps)
+    internal static void AddTaps(Rider rider, DateTime at, string device, string stop, bool first, List<PlannedTap> taps)
     {
         switch (rider.Planted)
         {

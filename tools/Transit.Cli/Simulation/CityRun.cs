@@ -1,0 +1,418 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Transit.Clearing;
+using Transit.Clearing.Devices;
+using Transit.Clearing.Gtfs;
+using Transit.RideCodes;
+using Transit.RideCodes.KeyStore;
+using Transit.Simulation;
+
+namespace Transit.Cli.Simulation;
+
+/// <summary>What a simulation run is made of; see <c>transit sim --help</c>.</summary>
+internal sealed record SimulationSettings
+{
+    /// <summary>Folder of everything the run creates: keys, feed, embedded PostgreSQL, gates, ground truth.</summary>
+    public required string DataFolder { get; init; }
+
+    /// <summary>PostgreSQL connection string of an empty database; the embedded cluster under the data folder when null.</summary>
+    public string? ConnectionString { get; init; }
+
+    /// <summary>A GTFS feed with trips and stop times; the synthetic city when null.</summary>
+    public string? FeedDirectory { get; init; }
+
+    public int Riders { get; init; } = 1000;
+
+    /// <summary>Devices per slot: entry gates and exit gates per station, validators (buses) per route.</summary>
+    public int GatesPerSlot { get; init; } = 1;
+
+    public int Days { get; init; } = 1;
+
+    /// <summary>The first service day; today's by default (or earlier, so that no day lies more than a day ahead).</summary>
+    public DateOnly? FirstDay { get; init; }
+
+    /// <summary>Simulated seconds per real second; when null, derived from <see cref="DayDuration"/>.</summary>
+    public double? Compression { get; init; }
+
+    /// <summary>How long playing one day's taps should take when no compression is given.</summary>
+    public TimeSpan DayDuration { get; init; } = TimeSpan.FromSeconds(60);
+
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Where the ground truth goes; DATA/truth by default.</summary>
+    public string? TruthFolder { get; init; }
+
+    /// <summary>URLs of clearing's API (and dashboard).</summary>
+    public IReadOnlyList<string> ApiUrls { get; init; } = ["http://127.0.0.1:0"];
+}
+
+/// <summary>What happened on one played day.</summary>
+internal sealed record PlayedDay(DayPlan Plan, GateAnswer?[] Answers, string?[] Devices, long DenyListVersion, TimeSpan PlayTime, TimeSpan UploadTime, double Compression)
+{
+    public long Answered => Answers.Count(a => a is not null);
+}
+
+/// <summary>
+/// A whole city on real processes: clearing (in this process) on PostgreSQL, one gate-agent child process per
+/// device, registered with its own client certificate and uploading over mutual TLS, and riders with real
+/// credentials from the issuer key. Plays service days through the gates' TCP inputs on a simulated clock, clears
+/// them, and writes the ground truth.
+/// </summary>
+internal sealed class CityRun : IAsyncDisposable
+{
+    private readonly SimulationSettings _settings;
+    private readonly List<GateAgentProcess> _gates = [];
+    private readonly Dictionary<string, List<GateAgentProcess>> _bySlot = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RiderPhone> _phones = new(StringComparer.Ordinal);
+    private IReadOnlyList<Rider> _riders = [];
+
+    private CityRun(SimulationSettings settings, CityModel city)
+    {
+        _settings = settings;
+        City = city;
+        Zone = TimeZoneInfo.FindSystemTimeZoneById(city.TimeZone);
+        Truth = new GroundTruth(settings.TruthFolder ?? Path.Combine(settings.DataFolder, "truth"));
+    }
+
+    public CityModel City { get; }
+
+    public TimeZoneInfo Zone { get; }
+
+    public GroundTruth Truth { get; }
+
+    public RunningClearing Clearing { get; private set; } = null!;
+
+    public string KeyDirectory => Path.Combine(_settings.DataFolder, "keys");
+
+    public IReadOnlyList<GateAgentProcess> Gates => _gates;
+
+    /// <summary>The service days to play: from the first day given, or ending tomorrow at the latest (clearing flags taps more than two days ahead).</summary>
+    public IReadOnlyList<DateOnly> Days
+    {
+        get
+        {
+            var local = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, Zone).DateTime - TimeSpan.FromHours(4);
+            var today = DateOnly.FromDateTime(local);
+            var first = _settings.FirstDay ?? today.AddDays(-Math.Max(0, _settings.Days - 2));
+            return [.. Enumerable.Range(0, _settings.Days).Select(first.AddDays)];
+        }
+    }
+
+    /// <summary>Creates keys and feed, starts clearing and the gates, and issues every rider's credential.</summary>
+    public static async Task<CityRun> StartAsync(SimulationSettings settings, SimulationProgress progress, CancellationToken cancellation)
+    {
+        var city = settings.FeedDirectory is null ? CityModel.Synthetic : CityModel.FromFeed(settings.FeedDirectory);
+        var run = new CityRun(settings, city);
+        try
+        {
+            await run.InitAsync(progress, cancellation);
+            return run;
+        }
+        catch
+        {
+            await run.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task InitAsync(SimulationProgress progress, CancellationToken cancellation)
+    {
+        var setup = progress.Begin("keys, feed, clearing and PostgreSQL", 3);
+        Directory.CreateDirectory(_settings.DataFolder);
+        var keys = OperatorKeyDirectory.Init(KeyDirectory, SignatureAlgorithm.P256, operatorName: "Transit simulation");
+        var feed = Path.Combine(_settings.DataFolder, "feed");
+        City.WriteFeed(feed);
+        setup.Add();
+        Clearing = await RunningClearing.StartAsync(
+            new ClearingOptions
+            {
+                ConnectionString = _settings.ConnectionString,
+                DataFolder = _settings.DataFolder,
+                KeyDirectory = KeyDirectory,
+                DevicePort = 0,
+                DeviceAddress = "127.0.0.1",
+                TimeZone = City.TimeZone,
+                MaximumFares = new Dictionary<string, long>(City.MaximumFares),
+                Payments = { Latency = TimeSpan.FromMilliseconds(50) },
+            },
+            _settings.ApiUrls,
+            cancellation: cancellation);
+        setup.Add();
+        await Clearing.Services.GetRequiredService<GtfsImporter>().ImportAsync(feed, new DateOnly(2000, 1, 1), cancellation);
+        setup.Finish(City.Name);
+
+        var slots = City.Slots.SelectMany(s => Enumerable.Range(1, _settings.GatesPerSlot).Select(n => (Slot: s, Id: DeviceId(s, n)))).ToList();
+        var gates = progress.Begin("gate agents started", slots.Count);
+        var registry = Clearing.Services.GetRequiredService<DeviceRegistry>();
+        var configs = new List<(DeviceSlot Slot, string Id, string Config, string Log)>();
+        foreach (var (slot, id) in slots)
+        {
+            var folder = Path.Combine(_settings.DataFolder, "gates", id);
+            var (_, certificate, key) = await registry.AddAsync(
+                new DeviceRegistration(id, slot.OperatorId, slot.Mode, slot.StationId, slot.FirstStopId, slot.RouteId), folder, cancellation);
+            configs.Add((slot, id, WriteGateConfig(folder, keys, slot, id, certificate, key), Path.Combine(folder, "agent.log")));
+        }
+
+        // A few at a time: every agent compiles its code at start, and the machine may have two cores.
+        using var starting = new SemaphoreSlim(Math.Max(2, Environment.ProcessorCount));
+        await Task.WhenAll(configs.Select(async c =>
+        {
+            await starting.WaitAsync(cancellation);
+            try
+            {
+                var gate = await GateAgentProcess.StartAsync(c.Slot, c.Id, c.Config, c.Log, cancellation);
+                lock (_gates)
+                {
+                    _gates.Add(gate);
+                }
+
+                gates.Add();
+            }
+            finally
+            {
+                starting.Release();
+            }
+        }));
+        _gates.Sort((a, b) => string.CompareOrdinal(a.DeviceId, b.DeviceId));
+        foreach (var gate in _gates)
+        {
+            (_bySlot.TryGetValue(gate.Slot.Key, out var list) ? list : _bySlot[gate.Slot.Key] = []).Add(gate);
+        }
+
+        gates.Finish($"{_gates.Count} on {City.Slots.Count} slots");
+
+        var riders = progress.Begin("rider credentials issued", _settings.Riders);
+        _riders = City.Riders(_settings.Riders, _settings.Seed);
+        IssueCredentials(keys, riders);
+        Truth.WriteRiders(_riders, a => _phones[a].CredentialId);
+        Truth.WriteGates(_gates);
+    }
+
+    /// <summary>Plays one service day: deny list to the gates, every planned tap at its simulated time, uploads drained.</summary>
+    public async Task<PlayedDay> PlayDayAsync(DateOnly date, SimulationProgress progress, CancellationToken cancellation)
+    {
+        var keys = OperatorKeyDirectory.Open(KeyDirectory);
+        var plan = City.PlanDay(_riders, date, _settings.Seed, keys.DenyList.Accounts.ToHashSet(StringComparer.Ordinal));
+        var sync = progress.Begin($"{date:yyyy-MM-dd}: deny list to the gates", _gates.Count);
+        var blocked = plan.BlockedAccounts.ToList();
+        keys.UpdateDenyList(addAccounts: blocked);
+        var version = OperatorKeyDirectory.Open(KeyDirectory).DenyList.Version;
+        await Task.WhenAll(_gates.Select(async g =>
+        {
+            var held = await g.SyncAsync(cancellation);
+            if (held < version)
+            {
+                throw new CliException($"gate {g.DeviceId} holds deny list v{held} after its sync, not v{version}", 1);
+            }
+
+            sync.Add();
+        }));
+        sync.Finish($"v{version}, {blocked.Count:N0} accounts");
+
+        var taps = plan.Taps;
+        var answers = new GateAnswer?[taps.Count];
+        var devices = new string?[taps.Count];
+        var play = progress.Begin($"{date:yyyy-MM-dd}: taps answered", taps.Count);
+        foreach (var gate in _gates)
+        {
+            gate.Answered = (work, answer) =>
+            {
+                answers[work.Index] = answer;
+                play.Add();
+            };
+        }
+
+        var first = taps.Count == 0 ? DateTimeOffset.UtcNow : Utc(taps[0].At);
+        var span = taps.Count == 0 ? TimeSpan.Zero : Utc(taps[^1].At) - first;
+        var compression = _settings.Compression ?? Math.Max(1, span.TotalSeconds / Math.Max(1, _settings.DayDuration.TotalSeconds));
+        var watch = Stopwatch.StartNew();
+        for (var i = 0; i < taps.Count; i++)
+        {
+            var tap = taps[i];
+            var at = Utc(tap.At);
+            var ahead = TimeSpan.FromSeconds((at - first).TotalSeconds / compression) - watch.Elapsed;
+            if (ahead > TimeSpan.FromMilliseconds(2))
+            {
+                play.Detail = $"{tap.At:HH:mm} simulated, ×{compression:N0}";
+                await Task.Delay(ahead, cancellation);
+            }
+
+            var candidates = _bySlot[tap.DeviceKey];
+            var gate = candidates[(int)(StableHash(tap.Account) % (uint)candidates.Count)];
+            devices[i] = gate.DeviceId;
+            var phone = _phones[tap.Account];
+            var codeTime = at.AddSeconds(-tap.CodeAgeSeconds);
+            gate.Enqueue(new GateWork(i, tap, at, () => phone.Show(codeTime, tap.RepeatOfPrevious)));
+        }
+
+        await Task.WhenAll(_gates.Select(g => g.DrainedAsync(cancellation)));
+        var playTime = watch.Elapsed;
+        play.Finish($"{playTime.TotalSeconds:N0} s at ×{compression:N0}");
+
+        var upload = progress.Begin($"{date:yyyy-MM-dd}: taps uploaded to clearing", 1);
+        var uploadWatch = Stopwatch.StartNew();
+        await Task.WhenAll(_gates.Select(g => g.TriggerUploadAsync(cancellation)));
+        while (true)
+        {
+            var healths = await Task.WhenAll(_gates.Select(g => g.HealthAsync(cancellation)));
+            var highest = healths.Sum(h => h.GetProperty("highestSequence").GetInt64());
+            var acknowledged = healths.Sum(h => h.GetProperty("acknowledgedSequence").GetInt64());
+            upload.Total = Math.Max(1, highest);
+            upload.Set(acknowledged);
+            if (acknowledged == highest)
+            {
+                break;
+            }
+
+            await Task.Delay(250, cancellation);
+        }
+
+        upload.Finish($"{uploadWatch.Elapsed.TotalSeconds:N1} s after the last tap");
+        var day = new PlayedDay(plan, answers, devices, version, playTime, uploadWatch.Elapsed, compression);
+        Truth.WriteDay(day, Utc);
+        return day;
+    }
+
+    /// <summary>Closes, prices, charges and settles the day now (clearing's job queue, run here).</summary>
+    public async Task<(string Text, bool Balanced)> ClearDayAsync(DateOnly date, SimulationProgress progress, CancellationToken cancellation)
+    {
+        var step = progress.Begin($"{date:yyyy-MM-dd}: clearing (journeys, fares, charges, settlement)", 1);
+        var result = await DayRun.RunAsync(Clearing.Services, date, cancellation);
+        step.Finish(result.Balanced ? "books balance" : "BOOKS DO NOT BALANCE");
+        return result;
+    }
+
+    /// <summary>Stops every gate agent, then clearing and its embedded PostgreSQL.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await Task.WhenAll(_gates.Select(g => g.DisposeAsync().AsTask()));
+        }
+        finally
+        {
+            _gates.Clear();
+            foreach (var phone in _phones.Values)
+            {
+                phone.Dispose();
+            }
+
+            Truth.Dispose();
+            if (Clearing is not null)
+            {
+                await Clearing.DisposeAsync();
+            }
+        }
+    }
+
+    public DateTimeOffset Utc(DateTime local) => new(TimeZoneInfo.ConvertTimeToUtc(DateTime.SpecifyKind(local, DateTimeKind.Unspecified), Zone), TimeSpan.Zero);
+
+    /// <summary>Device ids say where a device stands: <c>CEN-in-1</c>, <c>CEN-out-1</c>, <c>bus-B1-2</c>.</summary>
+    private static string DeviceId(DeviceSlot slot, int n) => slot.Mode switch
+    {
+        "metro-entry" => $"{slot.StationId}-in-{n}",
+        "metro-exit" => $"{slot.StationId}-out-{n}",
+        _ => $"bus-{slot.RouteId}-{n}",
+    };
+
+    private string WriteGateConfig(string folder, OperatorKeyDirectory keys, DeviceSlot slot, string id, string certificate, string key)
+    {
+        var trust = Path.Combine(folder, "trust");
+        Directory.CreateDirectory(trust);
+        foreach (var file in new[] { keys.RootPublicKeyPath, keys.KeySetPath, keys.DenyListPath, keys.CaCertificatePath })
+        {
+            File.Copy(file, Path.Combine(trust, Path.GetFileName(file)), overwrite: true);
+        }
+
+        var config = new JsonObject
+        {
+            ["Device"] = new JsonObject
+            {
+                ["Id"] = id, ["OperatorId"] = slot.OperatorId, ["Mode"] = slot.Mode, ["StationId"] = slot.StationId,
+                ["RouteId"] = slot.RouteId, ["StopId"] = slot.FirstStopId,
+            },
+            ["Trust"] = new JsonObject { ["RootPublicKey"] = "trust/root.pub.json", ["KeySet"] = "trust/keyset.json", ["DenyList"] = "trust/denylist.json" },
+            ["Clearing"] = new JsonObject
+            {
+                ["Url"] = new Uri(Clearing.DeviceUrl, "device/v1/").ToString(),
+                ["ClientCertificate"] = certificate,
+                ["ClientKey"] = key,
+                ["ServerCaCertificate"] = "trust/ca.crt.pem",
+                ["UploadDelayMillis"] = 250,
+                ["SyncIntervalSeconds"] = 60,
+                ["StatusIntervalSeconds"] = 10,
+                ["BackoffInitialMillis"] = 200,
+                ["BackoffMaxMillis"] = 5000,
+            },
+            ["Journal"] = new JsonObject { ["Path"] = "journal.db" },
+            ["Scanner"] = new JsonObject { ["Tcp"] = new JsonObject { ["Port"] = 0 } },
+            ["Status"] = new JsonObject { ["Port"] = 0 },
+            ["Hardware"] = new JsonObject { ["Kind"] = "simulated", ["BarrierOpenMillis"] = 100, ["RefusalShowMillis"] = 100 },
+            ["Simulation"] = new JsonObject { ["Clock"] = "manual" },
+            ["Logging"] = new JsonObject { ["LogLevel"] = new JsonObject { ["Default"] = "Warning" } },
+        };
+        var path = Path.Combine(folder, "gate.json");
+        File.WriteAllText(path, config.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        return path;
+    }
+
+    private void IssueCredentials(OperatorKeyDirectory keys, ProgressStep step)
+    {
+        var (issuerKey, issuer) = keys.OpenIssuingKey();
+        using (issuer)
+        using (var forger = SigningKey.Generate(issuer.Algorithm))
+        {
+            var days = Days;
+            var notBefore = new DateTimeOffset(days[0].ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).AddDays(-1);
+            var validity = TimeSpan.FromDays(days.Count + 2);
+            foreach (var rider in _riders)
+            {
+                // A forger knows the issuer's key id but not its private key.
+                var signer = rider.Planted == Planted.Forged ? forger : issuer;
+                _phones[rider.Account] = new RiderPhone(PhoneCredential.Issue(signer, issuerKey.KeyId, rider.Account, rider.Category, notBefore, validity));
+                step.Add();
+            }
+        }
+
+        step.Finish($"{_riders.Count:N0} riders");
+    }
+
+    private static uint StableHash(string text)
+    {
+        var hash = 2166136261u;
+        foreach (var c in text)
+        {
+            hash = unchecked((hash ^ c) * 16777619u);
+        }
+
+        return hash;
+    }
+
+    /// <summary>A rider's phone: its credential and the codes it shows (the last one can be shown again, as a replay).</summary>
+    internal sealed class RiderPhone(PhoneCredential credential) : IDisposable
+    {
+        private readonly Lock _lock = new();
+        private int _counter;
+        private string? _last;
+
+        public string CredentialId => credential.Credential.CredentialIdText;
+
+        public string Show(DateTimeOffset at, bool again)
+        {
+            lock (_lock)
+            {
+                if (again && _last is not null)
+                {
+                    return _last;
+                }
+
+                _last = credential.Show(at, unchecked((byte)_counter++)).ToText();
+                return _last;
+            }
+        }
+
+        public void Dispose() => credential.Dispose();
+    }
+}

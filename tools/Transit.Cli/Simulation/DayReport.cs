@@ -1,0 +1,78 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Transit.Clearing.Database;
+using Transit.Clearing.Fleet;
+using Transit.RideCodes.KeyStore;
+
+namespace Transit.Cli.Simulation;
+
+/// <summary>
+/// What one simulated day came to, from the gates' answers and clearing's database: taps by decision, journeys,
+/// revenue per operator, charges and declines, the deny list, reconciliation, and each gate's decision latency.
+/// </summary>
+internal static class DayReport
+{
+    public static async Task<string> BuildAsync(CityRun run, PlayedDay day, (string Text, bool Balanced) clearing, CancellationToken cancellation)
+    {
+        var date = day.Plan.Date;
+        var db = run.Clearing.Services.GetRequiredService<NpgsqlDataSource>();
+        var sb = new StringBuilder();
+        var answered = day.Answers.Where(a => a is not null).Select(a => a!).ToList();
+        var rate = answered.Count / Math.Max(0.001, day.PlayTime.TotalSeconds);
+        sb.AppendLine(Invariant($"Service day {date:yyyy-MM-dd}: {answered.Count:N0} taps at {run.Gates.Count} gates in {day.PlayTime.TotalSeconds:N0} s ({rate:N0} taps/s, the day compressed ×{day.Compression:N0}); uploads done {day.UploadTime.TotalSeconds:N1} s after the last tap"));
+
+        var refused = answered.Where(a => !a.Accepted).GroupBy(a => a.Reason).OrderByDescending(g => g.Count()).Select(g => Invariant($"{g.Key} {g.Count():N0}"));
+        var mismatched = day.Plan.Taps.Select((t, i) => (t, a: day.Answers[i])).Count(p => p.a is null || p.a.Reason != p.t.ExpectedReason);
+        sb.AppendLine(Invariant($"  taps        accepted {answered.Count(a => a.Accepted):N0}; refused {answered.Count(a => !a.Accepted):N0} ({string.Join(", ", refused)}); {(mismatched == 0 ? "every refusal for the planted reason" : $"{mismatched} answers differ from the plan")}"));
+
+        var stored = await Sql.ListAsync(db, """
+            SELECT count(*), count(*) FILTER (WHERE flags & 1 <> 0), count(*) FILTER (WHERE flags & 2 <> 0), count(*) FILTER (WHERE flags & 32 <> 0)
+            FROM taps WHERE service_day = $1
+            """, r => (All: r.GetInt64(0), RefusedByClearing: r.GetInt64(1), Duplicates: r.GetInt64(2), Billable: r.GetInt64(3)), cancellation, date);
+        var reconciliation = await run.Clearing.Services.GetRequiredService<Reconciliation>().ForDayAsync(date, cancellation);
+        sb.AppendLine(Invariant($"  clearing    {stored[0].All:N0} taps stored ({stored[0].Billable:N0} billable, {stored[0].RefusedByClearing:N0} refused on re-verification, {stored[0].Duplicates:N0} duplicate uses); {reconciliation.Count} devices reconciled, {reconciliation.Sum(r => r.Missing):N0} taps missing"));
+
+        var journeys = await Sql.ListAsync(db, """
+            SELECT count(*), count(*) FILTER (WHERE flags & 3 <> 0), count(*) FILTER (WHERE flags & 8 <> 0),
+              (SELECT count(*) FROM journey_legs WHERE service_day = $1), count(DISTINCT account)
+            FROM journeys WHERE service_day = $1
+            """, r => (All: r.GetInt64(0), Incomplete: r.GetInt64(1), Capped: r.GetInt64(2), Legs: r.GetInt64(3), Riders: r.GetInt64(4)), cancellation, date);
+        sb.AppendLine(Invariant($"  journeys    {journeys[0].All:N0} by {journeys[0].Riders:N0} riders ({journeys[0].Legs:N0} legs; {journeys[0].Incomplete:N0} incomplete, priced at the maximum fare; {journeys[0].Capped:N0} capped)"));
+
+        var currency = await Sql.ScalarAsync<string>(db, "SELECT currency FROM charges WHERE service_day = $1 LIMIT 1", cancellation, date) ?? "";
+        var operators = await Sql.ListAsync(db, """
+            SELECT operator_id, sum(gross)::bigint, sum(fee)::bigint, sum(net)::bigint FROM settlement_lines WHERE service_day = $1 GROUP BY 1 ORDER BY 1
+            """, r => (Operator: r.GetString(0), Gross: r.GetInt64(1), Fee: r.GetInt64(2), Net: r.GetInt64(3)), cancellation, date);
+        foreach (var o in operators)
+        {
+            sb.AppendLine(Invariant($"  revenue     {o.Operator,-10} {Money(o.Gross),12} {currency} gross, fee {Money(o.Fee)}, paid out {Money(o.Net)}"));
+        }
+
+        var charges = await Sql.ListAsync(db, """
+            SELECT status, count(*), sum(amount)::bigint FROM charges WHERE service_day = $1 GROUP BY 1 ORDER BY 2 DESC
+            """, r => (Status: r.GetString(0), Count: r.GetInt64(1), Amount: r.GetInt64(2)), cancellation, date);
+        sb.AppendLine(Invariant($"  charges     {charges.Sum(c => c.Count):N0} riders charged {Money(charges.Sum(c => c.Amount))} {currency}: {string.Join(", ", charges.Select(c => Invariant($"{c.Status} {c.Count:N0} ({Money(c.Amount)})")))}"));
+        var blocked = await Sql.ScalarAsync<long>(db, "SELECT count(*) FROM accounts WHERE blocked", cancellation);
+        var denyList = OperatorKeyDirectory.Open(run.KeyDirectory).DenyList;
+        sb.AppendLine(Invariant($"  deny list   v{denyList.Version}: {denyList.Accounts.Count:N0} accounts ({day.Plan.BlockedAccounts.Count():N0} blocked before the day, {blocked:N0} now blocked by clearing for unpaid charges)"));
+        sb.AppendLine($"  books       {clearing.Text.Split('\n').Last(l => l.StartsWith("books:", StringComparison.Ordinal))["books: ".Length..]}");
+
+        sb.AppendLine("  gates       decision latency (read → durable commit), the agents' own figures:");
+        foreach (var gate in answered.GroupBy(a => a.DeviceId).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var latencies = gate.Select(a => a.LatencyMs).Order().ToList();
+            sb.AppendLine(Invariant($"    {gate.Key,-14} {latencies.Count,7:N0} taps  p50 {Percentile(latencies, 0.50),6:F2} ms  p99 {Percentile(latencies, 0.99),6:F2} ms  max {latencies[^1],7:F2} ms"));
+        }
+
+        return sb.ToString();
+    }
+
+    public static double Percentile(IReadOnlyList<double> sorted, double p) =>
+        sorted.Count == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
+
+    private static string Money(long minor) => (minor / 100m).ToString("N2", CultureInfo.InvariantCulture);
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

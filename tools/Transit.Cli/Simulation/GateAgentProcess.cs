@@ -1,0 +1,346 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Transit.GateAgent.Simulation;
+using Transit.Simulation;
+
+namespace Transit.Cli.Simulation;
+
+/// <summary>What a gate answered to one planned tap.</summary>
+internal sealed record GateAnswer(string DeviceId, long Seq, bool Accepted, string Reason, double LatencyMs, DateTimeOffset GateAt);
+
+/// <summary>One planned tap on its way to a gate: the plan's index, the UTC instant and the code text.</summary>
+internal sealed record GateWork(int Index, PlannedTap Tap, DateTimeOffset At, Func<string> Code);
+
+/// <summary>
+/// A real gate agent (<c>transit gate run</c>) as a child process, fed over its TCP simulation input: for each tap a
+/// clock line with the tap's instant and the code, pipelined, the answers matched in order. A bus validator's stop
+/// is set through the driver console (<c>POST /control/route</c>) before a boarding at another stop.
+/// </summary>
+internal sealed class GateAgentProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StreamWriter _log;
+    private readonly Channel<GateWork> _work = Channel.CreateUnbounded<GateWork>();
+    private readonly Channel<GateWork> _pending = Channel.CreateUnbounded<GateWork>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly HttpClient _status;
+    private TcpClient? _tcp;
+    private Task _sender = Task.CompletedTask;
+    private Task _receiver = Task.CompletedTask;
+    private long _enqueued;
+    private long _written;
+    private long _answered;
+    private volatile bool _closed;
+    private TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private string? _stop;
+
+    private GateAgentProcess(DeviceSlot slot, string deviceId, Process process, StreamWriter log, int scannerPort, int statusPort)
+    {
+        Slot = slot;
+        DeviceId = deviceId;
+        _process = process;
+        _log = log;
+        ScannerPort = scannerPort;
+        StatusPort = statusPort;
+        _stop = slot.FirstStopId;
+        _status = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{statusPort}"), Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public DeviceSlot Slot { get; }
+
+    public string DeviceId { get; }
+
+    public int Pid => _process.Id;
+
+    public int ScannerPort { get; }
+
+    public int StatusPort { get; }
+
+    /// <summary>Receives every answer (on the receiving thread).</summary>
+    public Action<GateWork, GateAnswer>? Answered { get; set; }
+
+    /// <summary>Taps handed over and not yet answered.</summary>
+    public long Outstanding => Interlocked.Read(ref _enqueued) - Interlocked.Read(ref _answered);
+
+    /// <summary>Starts <c>transit gate run --config FILE</c> and waits for its ready line; its log goes to <paramref name="logPath"/>.</summary>
+    public static async Task<GateAgentProcess> StartAsync(DeviceSlot slot, string deviceId, string configPath, string logPath, CancellationToken cancellation)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(configPath)!,
+        };
+        start.ArgumentList.Add(typeof(CliApp).Assembly.Location);
+        foreach (var arg in (string[])["gate", "run", "--config", configPath])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        // Many agents share a small machine: workstation GC keeps each one's heaps and threads few.
+        start.Environment["DOTNET_gcServer"] = "0";
+        start.Environment["DOTNET_GCHeapCount"] = "1";
+        var process = Process.Start(start) ?? throw new CliException($"cannot start the gate agent {deviceId}", 1);
+        var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
+        var ready = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line && line.StartsWith("ready ", StringComparison.Ordinal))
+            {
+                ready.TrySetResult(line["ready ".Length..]);
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line)
+            {
+                lock (log)
+                {
+                    log.WriteLine(line);
+                }
+            }
+        };
+        process.EnableRaisingEvents = true;
+        process.Exited += (_, _) => ready.TrySetException(new CliException($"gate agent {deviceId} exited before it was ready; see {logPath}", 1));
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            var json = JsonDocument.Parse(await ready.Task.WaitAsync(TimeSpan.FromMinutes(2), cancellation)).RootElement;
+            var gate = new GateAgentProcess(slot, deviceId, process, log, json.GetProperty("scannerPort").GetInt32(), json.GetProperty("statusPort").GetInt32());
+            await gate.ConnectAsync(cancellation);
+            return gate;
+        }
+        catch
+        {
+            Stop(process);
+            await log.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Queues a tap; it is sent when the agent's earlier taps are on their way.</summary>
+    public void Enqueue(GateWork work)
+    {
+        Interlocked.Increment(ref _enqueued);
+        _work.Writer.TryWrite(work);
+    }
+
+    /// <summary>Waits until every queued tap is answered.</summary>
+    public Task DrainedAsync(CancellationToken cancellation) =>
+        WaitUntilAsync(() => Interlocked.Read(ref _answered) == Interlocked.Read(ref _enqueued), cancellation);
+
+    /// <summary>GET /health as JSON.</summary>
+    public async Task<JsonElement> HealthAsync(CancellationToken cancellation) =>
+        JsonDocument.Parse(await _status.GetStringAsync("/health", cancellation)).RootElement.Clone();
+
+    /// <summary>POST /control/sync: key set, deny list and configuration now; returns the deny-list version held after it.</summary>
+    public async Task<long> SyncAsync(CancellationToken cancellation)
+    {
+        using var response = await _status.PostAsync("/control/sync", null, cancellation);
+        var body = await response.Content.ReadAsStringAsync(cancellation);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new CliException($"gate {DeviceId}: sync failed ({(int)response.StatusCode}): {body}", 1);
+        }
+
+        return JsonDocument.Parse(body).RootElement.GetProperty("denyListVersion").GetInt64();
+    }
+
+    /// <summary>POST /control/upload: upload now rather than after the batching delay.</summary>
+    public async Task TriggerUploadAsync(CancellationToken cancellation)
+    {
+        using var response = await _status.PostAsync("/control/upload", null, cancellation);
+    }
+
+    /// <summary>Asks the agent to stop (SIGTERM) and waits; kills it when it does not stop in time.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _work.Writer.TryComplete();
+        _tcp?.Dispose();
+        try
+        {
+            await Task.WhenAll(_sender, _receiver).WaitAsync(TimeSpan.FromSeconds(5));
+        }
+#pragma warning disable CA1031 // Whatever broke the connection, the agent process must still be stopped below.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            lock (_log)
+            {
+                _log.WriteLine($"simulation input closed: {ex.GetBaseException().Message}");
+            }
+        }
+
+        await StopAsync(_process);
+        _process.Dispose();
+        _status.Dispose();
+        lock (_log)
+        {
+            _log.Dispose();
+        }
+    }
+
+    /// <summary>SIGTERM, then SIGKILL after 15 s: the agent needs a moment to finish its last commit and upload.</summary>
+    public static async Task StopAsync(Process process)
+    {
+        if (process.HasExited)
+        {
+            return;
+        }
+
+        Stop(process);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+        }
+    }
+
+    private static void Stop(Process process)
+    {
+        try
+        {
+            using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]);
+            kill?.WaitForExit();
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            process.Kill(entireProcessTree: true);
+        }
+    }
+
+    private async Task ConnectAsync(CancellationToken cancellation)
+    {
+        _tcp = new TcpClient { NoDelay = true };
+        await _tcp.ConnectAsync("127.0.0.1", ScannerPort, cancellation);
+        var stream = _tcp.GetStream();
+        _sender = Task.Run(() => SendAsync(stream), CancellationToken.None);
+        _receiver = Task.Run(() => ReceiveAsync(stream), CancellationToken.None);
+    }
+
+    private async Task SendAsync(NetworkStream stream)
+    {
+        try
+        {
+            await SendLinesAsync(stream);
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _progress, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        }
+    }
+
+    private async Task SendLinesAsync(NetworkStream stream)
+    {
+        var buffer = new MemoryStream();
+        await foreach (var work in _work.Reader.ReadAllAsync())
+        {
+            if (Slot.Mode == "bus" && work.Tap.StopId != _stop)
+            {
+                // The stop is part of each tap's context: earlier boardings must be decided before the bus moves on.
+                await WriteAsync(stream, buffer);
+                await WaitUntilAsync(() => Interlocked.Read(ref _answered) == Interlocked.Read(ref _written), CancellationToken.None);
+                await SetStopAsync(work.Tap.StopId);
+            }
+
+            var line = $"{SimulationClock.LinePrefix}{work.At.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture)}\n{work.Code()}\n";
+            buffer.Write(Encoding.ASCII.GetBytes(line));
+            _pending.Writer.TryWrite(work);
+            Interlocked.Increment(ref _written);
+            if (Interlocked.Read(ref _written) == Interlocked.Read(ref _enqueued) || buffer.Length > 32 * 1024)
+            {
+                await WriteAsync(stream, buffer);
+            }
+        }
+
+        await WriteAsync(stream, buffer);
+    }
+
+    private static async Task WriteAsync(NetworkStream stream, MemoryStream buffer)
+    {
+        if (buffer.Length > 0)
+        {
+            await stream.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
+            buffer.SetLength(0);
+        }
+    }
+
+    private async Task WaitUntilAsync(Func<bool> condition, CancellationToken cancellation)
+    {
+        while (true)
+        {
+            // Taken before the check: an answer arriving in between completes this very signal.
+            var signal = Volatile.Read(ref _progress).Task;
+            if (condition())
+            {
+                return;
+            }
+
+            if (_sender.IsFaulted)
+            {
+                throw new CliException($"sending to gate {DeviceId} failed: {_sender.Exception!.GetBaseException().Message}", 1);
+            }
+
+            if (_closed)
+            {
+                throw new CliException($"gate {DeviceId} closed its simulation input with {Outstanding} taps unanswered; see its log", 1);
+            }
+
+            await signal.WaitAsync(cancellation);
+        }
+    }
+
+    private async Task SetStopAsync(string stop)
+    {
+        using var content = new StringContent(JsonSerializer.Serialize(new Dictionary<string, string?> { ["routeId"] = Slot.RouteId, ["stopId"] = stop }), Encoding.UTF8, "application/json");
+        using var response = await _status.PostAsync("/control/route", content);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new CliException($"gate {DeviceId}: driver console refused stop {stop}: {(int)response.StatusCode}", 1);
+        }
+
+        _stop = stop;
+    }
+
+    private async Task ReceiveAsync(NetworkStream stream)
+    {
+        try
+        {
+            using var reader = new StreamReader(stream, Encoding.ASCII);
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                if (!_pending.Reader.TryRead(out var work))
+                {
+                    throw new CliException($"gate {DeviceId} answered a tap that was not sent: {line}", 1);
+                }
+
+                var json = JsonDocument.Parse(line).RootElement;
+                Answered?.Invoke(work, new GateAnswer(
+                    DeviceId,
+                    json.GetProperty("seq").GetInt64(),
+                    json.GetProperty("accepted").GetBoolean(),
+                    json.GetProperty("reason").GetString()!,
+                    json.GetProperty("latencyMs").GetDouble(),
+                    new DateTimeOffset(json.GetProperty("at").GetDateTime(), TimeSpan.Zero)));
+                Interlocked.Increment(ref _answered);
+                Interlocked.Exchange(ref _progress, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+            }
+        }
+        finally
+        {
+            _closed = true;
+            Interlocked.Exchange(ref _progress, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        }
+    }
+}

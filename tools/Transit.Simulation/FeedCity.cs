@@ -1,0 +1,295 @@
+using System.Globalization;
+using System.Text;
+using Transit.FareRules;
+
+namespace Transit.Simulation;
+
+/// <summary>
+/// A city made from any GTFS feed with trips and stop times (<c>transit sim --feed DIR</c>): every route is ridden
+/// with an on-board validator (no tap-out), one per route and operator. Each rider lives at one stop and works at a
+/// later stop of the same trip pattern, boards the first trip leaving home after a morning departure time and rides
+/// back on the first trip of a pattern serving work before home after an evening one (riders with no way back walk).
+/// Service calendars are not consulted: every trip is taken to run on every day.
+/// </summary>
+public sealed class FeedCity : CityModel
+{
+    private readonly string _directory;
+    private readonly FareFeed _feed;
+    private readonly List<Pattern> _patterns;
+    private readonly List<(string Id, double Weight)> _categories;
+    private readonly Dictionary<(string, string), List<Pattern>> _serving = [];
+
+    private FeedCity(string directory, FareFeed feed, List<Pattern> patterns)
+    {
+        _directory = directory;
+        _feed = feed;
+        _patterns = patterns;
+        var categories = feed.RiderCategories.Values.OrderBy(c => c.Id, StringComparer.Ordinal).ToList();
+        _categories = categories.Count == 0
+            ? [("", 1.0)]
+            : [.. categories.Select(c => (c.Id, c.IsDefault || categories.Count == 1 ? 0.8 : 0.2 / Math.Max(1, categories.Count(o => !o.IsDefault))))];
+        Slots = [.. patterns.GroupBy(p => p.RouteId, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => new DeviceSlot($"bus/{g.Key}", feed.Routes[g.Key].AgencyId, "bus", null, g.Key, g.First().Stops[0]))];
+    }
+
+    /// <inheritdoc />
+    public override string Name => $"GTFS feed {Path.GetFileName(_directory)} ({Slots.Count} routes, {_feed.Stops.Count} stops)";
+
+    /// <inheritdoc />
+    public override string TimeZone => _feed.Agencies.Values.OrderBy(a => a.Id, StringComparer.Ordinal).First().TimeZoneId;
+
+    /// <inheritdoc />
+    public override IReadOnlyList<DeviceSlot> Slots { get; }
+
+    /// <inheritdoc />
+    public override IReadOnlyDictionary<string, long> MaximumFares { get; } = new Dictionary<string, long>();
+
+    /// <summary>Reads the feed; throws <see cref="InvalidDataException"/> naming what is missing.</summary>
+    public static FeedCity Load(string directory)
+    {
+        directory = Path.GetFullPath(directory);
+        var feed = FareFeed.Load(directory);
+        if (feed.Agencies.Count == 0 || feed.Routes.Count == 0)
+        {
+            throw new InvalidDataException($"{directory}: the feed has no agency or no route");
+        }
+
+        var trips = ReadTable(directory, "trips.txt").ToDictionary(r => r["trip_id"], r => r["route_id"], StringComparer.Ordinal);
+        var times = new Dictionary<string, List<(int Sequence, string Stop, int Seconds)>>(StringComparer.Ordinal);
+        foreach (var row in ReadTable(directory, "stop_times.txt"))
+        {
+            var time = row.GetValueOrDefault("departure_time") is { Length: > 0 } departure ? departure : row.GetValueOrDefault("arrival_time") ?? "";
+            if (!trips.ContainsKey(row["trip_id"]) || !TryParseTime(time, out var seconds))
+            {
+                continue;
+            }
+
+            if (!times.TryGetValue(row["trip_id"], out var list))
+            {
+                times[row["trip_id"]] = list = [];
+            }
+
+            list.Add((int.Parse(row["stop_sequence"], CultureInfo.InvariantCulture), row["stop_id"], seconds));
+        }
+
+        var patterns = times
+            .Where(t => t.Value.Count >= 2 && feed.Routes.ContainsKey(trips[t.Key]))
+            .Select(t => (Route: trips[t.Key], Stops: t.Value.OrderBy(s => s.Sequence).ToList()))
+            .GroupBy(t => t.Route + "\0" + string.Join('\0', t.Stops.Select(s => s.Stop)), StringComparer.Ordinal)
+            .Select(g =>
+            {
+                var first = g.First();
+                return new Pattern(
+                    first.Route,
+                    [.. first.Stops.Select(s => s.Stop)],
+                    [.. g.Select(t => t.Stops.Select(s => s.Seconds).ToArray()).OrderBy(t => t[0])]);
+            })
+            .OrderBy(p => p.RouteId, StringComparer.Ordinal).ThenBy(p => string.Join(',', p.Stops), StringComparer.Ordinal)
+            .ToList();
+        if (patterns.Count == 0)
+        {
+            throw new InvalidDataException($"{directory}: no trip with two or more timed stops (trips.txt and stop_times.txt are needed)");
+        }
+
+        return new FeedCity(directory, feed, patterns);
+    }
+
+    /// <inheritdoc />
+    public override void WriteFeed(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        foreach (var file in Directory.GetFiles(_directory, "*.txt"))
+        {
+            File.Copy(file, Path.Combine(directory, Path.GetFileName(file)), overwrite: true);
+        }
+    }
+
+    /// <inheritdoc />
+    public override IReadOnlyList<Rider> Riders(int count, int seed)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        var random = new Random(seed);
+        var weights = _patterns.Select(p => (double)p.Trips.Count).ToList();
+        var riders = new List<Rider>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var pattern = _patterns[Pick(weights, random)];
+            var home = random.Next(pattern.Stops.Count - 1);
+            var work = home + 1 + random.Next(pattern.Stops.Count - home - 1);
+            var category = _categories[Pick([.. _categories.Select(c => c.Weight)], random)].Id;
+            riders.Add(new Rider(
+                string.Create(CultureInfo.InvariantCulture, $"r{i:D7}"), category, RiderKind.Bus, pattern.Stops[home], pattern.Stops[work],
+                Population.DrawPlanted(random, tapsOut: false)));
+        }
+
+        return riders;
+    }
+
+    /// <inheritdoc />
+    public override DayPlan PlanDay(IReadOnlyList<Rider> riders, DateOnly date, int seed, IReadOnlySet<string>? blocked)
+    {
+        var random = new Random(Population.DaySeed(seed, date));
+        var people = Population.Blocking(riders, blocked);
+        var taps = new List<PlannedTap>();
+        var legs = new List<TrueLeg>();
+        foreach (var rider in people)
+        {
+            var morning = (6 * 3600) + 1800 + random.Next(135 * 60);
+            var evening = (16 * 3600) + random.Next(165 * 60);
+            var journeyIndex = 0;
+            foreach (var (from, to, leave) in new[] { (rider.HomeStop, rider.WorkStop, morning), (rider.WorkStop, rider.HomeStop, evening) })
+            {
+                if (NextTrip(from, to, leave) is not { } ride)
+                {
+                    continue;
+                }
+
+                var start = date.ToDateTime(TimeOnly.MinValue).AddSeconds(ride.Board);
+                if (rider.Planted is not (Planted.Blocked or Planted.Forged))
+                {
+                    legs.Add(new TrueLeg(rider.Account, journeyIndex, "bus", ride.RouteId, from, to, start, date.ToDateTime(TimeOnly.MinValue).AddSeconds(ride.Alight), true));
+                }
+
+                Population.AddTaps(rider, start, $"bus/{ride.RouteId}", from, first: journeyIndex == 0, taps);
+                journeyIndex++;
+            }
+        }
+
+        taps.Sort((a, b) => a.At.CompareTo(b.At));
+        return new DayPlan(date, people, taps, legs);
+    }
+
+    /// <summary>The first trip leaving <paramref name="from"/> at or after <paramref name="after"/> (seconds of the day) that reaches <paramref name="to"/>.</summary>
+    private (string RouteId, int Board, int Alight)? NextTrip(string from, string to, int after)
+    {
+        (string, int, int)? best = null;
+        foreach (var pattern in Serving(from, to))
+        {
+            var (i, j) = (pattern.IndexOf(from), pattern.IndexOf(to));
+            var trip = pattern.Trips.FirstOrDefault(t => t[i] >= after);
+            if (trip is not null && (best is null || trip[i] < best.Value.Item2))
+            {
+                best = (pattern.RouteId, trip[i], trip[j]);
+            }
+        }
+
+        return best;
+    }
+
+    private List<Pattern> Serving(string from, string to)
+    {
+        lock (_serving)
+        {
+            if (!_serving.TryGetValue((from, to), out var list))
+            {
+                _serving[(from, to)] = list = [.. _patterns.Where(p => p.IndexOf(from) is var i and >= 0 && p.IndexOf(to) > i)];
+            }
+
+            return list;
+        }
+    }
+
+    private static int Pick(IReadOnlyList<double> weights, Random random)
+    {
+        var x = random.NextDouble() * weights.Sum();
+        for (var i = 0; i < weights.Count; i++)
+        {
+            x -= weights[i];
+            if (x < 0)
+            {
+                return i;
+            }
+        }
+
+        return weights.Count - 1;
+    }
+
+    private static bool TryParseTime(string text, out int seconds)
+    {
+        seconds = 0;
+        var parts = text.Trim().Split(':');
+        return parts.Length == 3
+            && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var h)
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var m)
+            && int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var s)
+            && (seconds = (h * 3600) + (m * 60) + s) >= 0;
+    }
+
+    /// <summary>Rows of a GTFS file as column → value (quoted fields with commas and doubled quotes allowed).</summary>
+    private static List<Dictionary<string, string>> ReadTable(string directory, string name)
+    {
+        var path = Path.Combine(directory, name);
+        if (!File.Exists(path))
+        {
+            throw new InvalidDataException($"{directory}: {name} is missing (a simulation needs trips and stop times)");
+        }
+
+        var lines = File.ReadAllLines(path, Encoding.UTF8);
+        var header = Fields(lines[0].TrimStart('\uFEFF'));
+        return [.. lines.Skip(1).Where(l => l.Trim().Length > 0).Select(l =>
+        {
+            var fields = Fields(l);
+            return header.Select((h, i) => (h, v: i < fields.Count ? fields[i] : "")).ToDictionary(p => p.h, p => p.v, StringComparer.Ordinal);
+        })];
+    }
+
+    private static List<string> Fields(string line)
+    {
+        var fields = new List<string>();
+        var field = new StringBuilder();
+        var quoted = false;
+        for (var i = 0; i < line.Length; i++)
+        {
+            var c = line[i];
+            if (quoted)
+            {
+                if (c == '"' && i + 1 < line.Length && line[i + 1] == '"')
+                {
+                    field.Append('"');
+                    i++;
+                }
+                else if (c == '"')
+                {
+                    quoted = false;
+                }
+                else
+                {
+                    field.Append(c);
+                }
+            }
+            else if (c == '"')
+            {
+                quoted = true;
+            }
+            else if (c == ',')
+            {
+                fields.Add(field.ToString().Trim());
+                field.Clear();
+            }
+            else
+            {
+                field.Append(c);
+            }
+        }
+
+        fields.Add(field.ToString().Trim());
+        return fields;
+    }
+
+    /// <summary>A route's stop sequence and the departure times (seconds of the day) of its trips at each stop.</summary>
+    private sealed record Pattern(string RouteId, IReadOnlyList<string> Stops, IReadOnlyList<int[]> Trips)
+    {
+        public int IndexOf(string stop)
+        {
+            for (var i = 0; i < Stops.Count; i++)
+            {
+                if (Stops[i] == stop)
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
+    }
+}
