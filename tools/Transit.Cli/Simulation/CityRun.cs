@@ -51,6 +51,9 @@ internal sealed record SimulationSettings
 /// <summary>What happened on one played day.</summary>
 internal sealed record PlayedDay(DayPlan Plan, GateAnswer?[] Answers, string?[] Devices, long DenyListVersion, TimeSpan PlayTime, TimeSpan UploadTime, double Compression)
 {
+    /// <summary>Per tap, how long the rider waited (real time) for the gate to finish with earlier riders.</summary>
+    public double[] QueueWaitMillis { get; init; } = [];
+
     public long Answered => Answers.Count(a => a is not null);
 }
 
@@ -224,15 +227,16 @@ internal sealed class CityRun : IAsyncDisposable
             };
         }
 
-        var first = taps.Count == 0 ? DateTimeOffset.UtcNow : Utc(taps[0].At);
-        var span = taps.Count == 0 ? TimeSpan.Zero : Utc(taps[^1].At) - first;
-        var compression = _settings.Compression ?? Math.Max(1, span.TotalSeconds / Math.Max(1, _settings.DayDuration.TotalSeconds));
+        var instants = taps.Select(t => Utc(t.At)).ToArray();
+        var timeline = PlayTimeline(instants);
+        var compression = _settings.Compression ?? Math.Max(1, timeline[^1] / Math.Max(1, _settings.DayDuration.TotalSeconds));
+        var waits = new double[taps.Count];
         var watch = Stopwatch.StartNew();
         for (var i = 0; i < taps.Count; i++)
         {
             var tap = taps[i];
-            var at = Utc(tap.At);
-            var ahead = TimeSpan.FromSeconds((at - first).TotalSeconds / compression) - watch.Elapsed;
+            var due = TimeSpan.FromSeconds(timeline[i] / compression);
+            var ahead = due - watch.Elapsed;
             if (ahead > TimeSpan.FromMilliseconds(2))
             {
                 play.Detail = $"{tap.At:HH:mm} simulated, ×{compression:N0}";
@@ -243,8 +247,14 @@ internal sealed class CityRun : IAsyncDisposable
             var gate = candidates[(int)(StableHash(tap.Account) % (uint)candidates.Count)];
             devices[i] = gate.DeviceId;
             var phone = _phones[tap.Account];
-            var codeTime = at.AddSeconds(-tap.CodeAgeSeconds);
-            gate.Enqueue(new GateWork(i, tap, at, () => phone.Show(codeTime, tap.RepeatOfPrevious)));
+            var codeTime = instants[i].AddSeconds(-tap.CodeAgeSeconds);
+            var index = i;
+            gate.Enqueue(new GateWork(i, tap, instants[i], () =>
+            {
+                // How long the rider waited in front of the gate: the agent was still busy with earlier riders.
+                waits[index] = Math.Max(0, (watch.Elapsed - due).TotalMilliseconds);
+                return phone.Show(codeTime, tap.RepeatOfPrevious);
+            }));
         }
 
         await Task.WhenAll(_gates.Select(g => g.DrainedAsync(cancellation)));
@@ -270,7 +280,7 @@ internal sealed class CityRun : IAsyncDisposable
         }
 
         upload.Finish($"{uploadWatch.Elapsed.TotalSeconds:N1} s after the last tap");
-        var day = new PlayedDay(plan, answers, devices, version, playTime, uploadWatch.Elapsed, compression);
+        var day = new PlayedDay(plan, answers, devices, version, playTime, uploadWatch.Elapsed, compression) { QueueWaitMillis = waits };
         Truth.WriteDay(day, Utc);
         return day;
     }
@@ -308,6 +318,25 @@ internal sealed class CityRun : IAsyncDisposable
     }
 
     public DateTimeOffset Utc(DateTime local) => new(TimeZoneInfo.ConvertTimeToUtc(DateTime.SpecifyKind(local, DateTimeKind.Unspecified), Zone), TimeSpan.Zero);
+
+    /// <summary>Longest stretch without taps that is played in compressed time; longer ones (night, midday) are skipped.</summary>
+    private static readonly TimeSpan IdleSkippedAfter = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Simulated seconds from the first tap to each tap, with idle stretches cut to <see cref="IdleSkippedAfter"/>:
+    /// compression then spreads the busy hours over the play time rather than the quiet ones.
+    /// </summary>
+    private static double[] PlayTimeline(DateTimeOffset[] instants)
+    {
+        var timeline = new double[Math.Max(1, instants.Length)];
+        for (var i = 1; i < instants.Length; i++)
+        {
+            var gap = instants[i] - instants[i - 1];
+            timeline[i] = timeline[i - 1] + Math.Min(gap.TotalSeconds, IdleSkippedAfter.TotalSeconds);
+        }
+
+        return timeline;
+    }
 
     /// <summary>Device ids say where a device stands: <c>CEN-in-1</c>, <c>CEN-out-1</c>, <c>bus-B1-2</c>.</summary>
     private static string DeviceId(DeviceSlot slot, int n) => slot.Mode switch

@@ -21,7 +21,9 @@ internal static class DayReport
         var sb = new StringBuilder();
         var answered = day.Answers.Where(a => a is not null).Select(a => a!).ToList();
         var rate = answered.Count / Math.Max(0.001, day.PlayTime.TotalSeconds);
-        sb.AppendLine(Invariant($"Service day {date:yyyy-MM-dd}: {answered.Count:N0} taps at {run.Gates.Count} gates in {day.PlayTime.TotalSeconds:N0} s ({rate:N0} taps/s, the day compressed ×{day.Compression:N0}); uploads done {day.UploadTime.TotalSeconds:N1} s after the last tap"));
+        var waits = day.QueueWaitMillis.Order().ToList();
+        sb.AppendLine(Invariant($"Service day {date:yyyy-MM-dd}: {answered.Count:N0} taps at {run.Gates.Count} gates in {day.PlayTime.TotalSeconds:N0} s ({rate:N0} taps/s, busy hours compressed ×{day.Compression:N0}); uploads done {day.UploadTime.TotalSeconds:N1} s after the last tap"));
+        sb.AppendLine(Invariant($"  queues      riders waited for a busy gate p50 {Percentile(waits, 0.5):N0} ms, p99 {Percentile(waits, 0.99):N0} ms (real time; gates serve one rider at a time)"));
 
         var refused = answered.Where(a => !a.Accepted).GroupBy(a => a.Reason).OrderByDescending(g => g.Count()).Select(g => Invariant($"{g.Key} {g.Count():N0}"));
         var mismatched = day.Plan.Taps.Select((t, i) => (t, a: day.Answers[i])).Count(p => p.a is null || p.a.Reason != p.t.ExpectedReason);

@@ -17,23 +17,19 @@ internal sealed record GateWork(int Index, PlannedTap Tap, DateTimeOffset At, Fu
 
 /// <summary>
 /// A real gate agent (<c>transit gate run</c>) as a child process, fed over its TCP simulation input: for each tap a
-/// clock line with the tap's instant and the code, pipelined, the answers matched in order. A bus validator's stop
-/// is set through the driver console (<c>POST /control/route</c>) before a boarding at another stop.
+/// clock line with the tap's instant, the code, and the agent's answer. A bus validator's stop is set through the
+/// driver console (<c>POST /control/route</c>) before a boarding at another stop.
 /// </summary>
 internal sealed class GateAgentProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StreamWriter _log;
     private readonly Channel<GateWork> _work = Channel.CreateUnbounded<GateWork>();
-    private readonly Channel<GateWork> _pending = Channel.CreateUnbounded<GateWork>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly HttpClient _status;
     private TcpClient? _tcp;
-    private Task _sender = Task.CompletedTask;
-    private Task _receiver = Task.CompletedTask;
+    private Task _feeder = Task.CompletedTask;
     private long _enqueued;
-    private long _written;
     private long _answered;
-    private volatile bool _closed;
     private TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private string? _stop;
 
@@ -124,7 +120,7 @@ internal sealed class GateAgentProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Queues a tap; it is sent when the agent's earlier taps are on their way.</summary>
+    /// <summary>Queues a tap; it is sent when the agent has answered the taps before it.</summary>
     public void Enqueue(GateWork work)
     {
         Interlocked.Increment(ref _enqueued);
@@ -165,7 +161,7 @@ internal sealed class GateAgentProcess : IAsyncDisposable
         _tcp?.Dispose();
         try
         {
-            await Task.WhenAll(_sender, _receiver).WaitAsync(TimeSpan.FromSeconds(5));
+            await _feeder.WaitAsync(TimeSpan.FromSeconds(5));
         }
 #pragma warning disable CA1031 // Whatever broke the connection, the agent process must still be stopped below.
         catch (Exception ex)
@@ -225,56 +221,48 @@ internal sealed class GateAgentProcess : IAsyncDisposable
         _tcp = new TcpClient { NoDelay = true };
         await _tcp.ConnectAsync("127.0.0.1", ScannerPort, cancellation);
         var stream = _tcp.GetStream();
-        _sender = Task.Run(() => SendAsync(stream), CancellationToken.None);
-        _receiver = Task.Run(() => ReceiveAsync(stream), CancellationToken.None);
+        _feeder = Task.Run(() => FeedAsync(stream), CancellationToken.None);
     }
 
-    private async Task SendAsync(NetworkStream stream)
+    /// <summary>
+    /// One rider at a time, as at a real gate: the clock line and the code, then the answer, then the next rider.
+    /// Riders queue in front of the gate (in <see cref="_work"/>), so the agent's latency is its own, not the queue's.
+    /// </summary>
+    private async Task FeedAsync(NetworkStream stream)
     {
         try
         {
-            await SendLinesAsync(stream);
+            using var reader = new StreamReader(stream, Encoding.ASCII);
+            await foreach (var work in _work.Reader.ReadAllAsync())
+            {
+                if (Slot.Mode == "bus" && work.Tap.StopId != _stop)
+                {
+                    await SetStopAsync(work.Tap.StopId);
+                }
+
+                var lines = $"{SimulationClock.LinePrefix}{work.At.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture)}\n{work.Code()}\n";
+                await stream.WriteAsync(Encoding.ASCII.GetBytes(lines));
+                var line = await reader.ReadLineAsync() ?? throw new CliException($"gate {DeviceId} closed its simulation input; see its log", 1);
+                var json = JsonDocument.Parse(line).RootElement;
+                Answered?.Invoke(work, new GateAnswer(
+                    DeviceId,
+                    json.GetProperty("seq").GetInt64(),
+                    json.GetProperty("accepted").GetBoolean(),
+                    json.GetProperty("reason").GetString()!,
+                    json.GetProperty("latencyMs").GetDouble(),
+                    new DateTimeOffset(json.GetProperty("at").GetDateTime(), TimeSpan.Zero)));
+                Interlocked.Increment(ref _answered);
+                Signal();
+            }
         }
         finally
         {
-            Interlocked.Exchange(ref _progress, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+            Signal();
         }
     }
 
-    private async Task SendLinesAsync(NetworkStream stream)
-    {
-        var buffer = new MemoryStream();
-        await foreach (var work in _work.Reader.ReadAllAsync())
-        {
-            if (Slot.Mode == "bus" && work.Tap.StopId != _stop)
-            {
-                // The stop is part of each tap's context: earlier boardings must be decided before the bus moves on.
-                await WriteAsync(stream, buffer);
-                await WaitUntilAsync(() => Interlocked.Read(ref _answered) == Interlocked.Read(ref _written), CancellationToken.None);
-                await SetStopAsync(work.Tap.StopId);
-            }
-
-            var line = $"{SimulationClock.LinePrefix}{work.At.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture)}\n{work.Code()}\n";
-            buffer.Write(Encoding.ASCII.GetBytes(line));
-            _pending.Writer.TryWrite(work);
-            Interlocked.Increment(ref _written);
-            if (Interlocked.Read(ref _written) == Interlocked.Read(ref _enqueued) || buffer.Length > 32 * 1024)
-            {
-                await WriteAsync(stream, buffer);
-            }
-        }
-
-        await WriteAsync(stream, buffer);
-    }
-
-    private static async Task WriteAsync(NetworkStream stream, MemoryStream buffer)
-    {
-        if (buffer.Length > 0)
-        {
-            await stream.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
-            buffer.SetLength(0);
-        }
-    }
+    private void Signal() =>
+        Interlocked.Exchange(ref _progress, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
     private async Task WaitUntilAsync(Func<bool> condition, CancellationToken cancellation)
     {
@@ -287,14 +275,9 @@ internal sealed class GateAgentProcess : IAsyncDisposable
                 return;
             }
 
-            if (_sender.IsFaulted)
+            if (_feeder.IsCompleted)
             {
-                throw new CliException($"sending to gate {DeviceId} failed: {_sender.Exception!.GetBaseException().Message}", 1);
-            }
-
-            if (_closed)
-            {
-                throw new CliException($"gate {DeviceId} closed its simulation input with {Outstanding} taps unanswered; see its log", 1);
+                throw new CliException($"feeding gate {DeviceId} stopped with {Outstanding} taps unanswered: {_feeder.Exception?.GetBaseException().Message ?? "input closed"}", 1);
             }
 
             await signal.WaitAsync(cancellation);
@@ -311,36 +294,5 @@ internal sealed class GateAgentProcess : IAsyncDisposable
         }
 
         _stop = stop;
-    }
-
-    private async Task ReceiveAsync(NetworkStream stream)
-    {
-        try
-        {
-            using var reader = new StreamReader(stream, Encoding.ASCII);
-            while (await reader.ReadLineAsync() is { } line)
-            {
-                if (!_pending.Reader.TryRead(out var work))
-                {
-                    throw new CliException($"gate {DeviceId} answered a tap that was not sent: {line}", 1);
-                }
-
-                var json = JsonDocument.Parse(line).RootElement;
-                Answered?.Invoke(work, new GateAnswer(
-                    DeviceId,
-                    json.GetProperty("seq").GetInt64(),
-                    json.GetProperty("accepted").GetBoolean(),
-                    json.GetProperty("reason").GetString()!,
-                    json.GetProperty("latencyMs").GetDouble(),
-                    new DateTimeOffset(json.GetProperty("at").GetDateTime(), TimeSpan.Zero)));
-                Interlocked.Increment(ref _answered);
-                Interlocked.Exchange(ref _progress, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
-            }
-        }
-        finally
-        {
-            _closed = true;
-            Interlocked.Exchange(ref _progress, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
-        }
     }
 }

@@ -1,0 +1,45 @@
+namespace Transit.EndToEnd.Tests;
+
+/// <summary>The demo's processes: whatever the moment it is interrupted, nothing it started keeps running.</summary>
+[Collection(CityCollection.Name)]
+public sealed class DemoTests : IDisposable
+{
+    private const int Sigterm = 15;
+    private const int Sigint = 2;
+
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "transit-demo-" + Guid.NewGuid().ToString("N")[..10]);
+
+    [Theory]
+    [InlineData(Sigterm, "taps answered")]
+    [InlineData(Sigint, "Running; Ctrl+C")]
+    public async Task Demo_Interrupted_StopsEveryProcessItStarted(int signal, string moment)
+    {
+        using var demo = TransitProcess.Start("demo", "--dir", _folder, "--riders", "300", "--duration", "20", "--port", "0");
+        await demo.WaitForOutputAsync(moment, TimeSpan.FromMinutes(4));
+        var started = TransitProcess.ProcessesMentioning(_folder);
+        Assert.True(started.Count >= 17, string.Join("\n", started));
+
+        demo.Signal(signal);
+        await demo.ExitAsync(TimeSpan.FromMinutes(2));
+
+        Assert.Empty(TransitProcess.ProcessesMentioning(_folder));
+        Assert.False(File.Exists(Path.Combine(_folder, "pg", "data", "postmaster.pid")), "PostgreSQL still running");
+        if (moment.StartsWith("Running", StringComparison.Ordinal))
+        {
+            Assert.Contains("every refusal for the planted reason", demo.Output, StringComparison.Ordinal);
+            Assert.Contains("balanced", demo.Output, StringComparison.Ordinal);
+        }
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Left in the temporary folder.
+        }
+    }
+}

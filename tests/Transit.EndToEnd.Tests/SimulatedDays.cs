@@ -1,0 +1,79 @@
+using System.Globalization;
+using Npgsql;
+using Transit.Clearing.Database;
+
+namespace Transit.EndToEnd.Tests;
+
+/// <summary>
+/// Two service days of a rider population played by the real <c>transit sim</c> (real gate agents, a real clearing
+/// server over mutual TLS) into a PostgreSQL database of the test's own; the tests then compare that database with
+/// the ground truth the simulation wrote. Run once for all the tests of <see cref="SimulationTests"/>.
+/// </summary>
+public sealed class SimulatedDays : IAsyncLifetime
+{
+    /// <summary>A seed whose small CI population has riders of every planted kind.</summary>
+    public const int Seed = 3;
+
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "transit-e2e-" + Guid.NewGuid().ToString("N")[..10]);
+    private EmbeddedPostgres? _postgres;
+
+    public string RunFolder => Path.Combine(_root, "run");
+
+    public NpgsqlDataSource Database { get; private set; } = null!;
+
+    internal TruthFiles Truth { get; private set; } = null!;
+
+    public string Output { get; private set; } = "";
+
+    public int ExitCode { get; private set; }
+
+    /// <summary>Processes still mentioning the run folder once <c>transit sim</c> exited.</summary>
+    public IReadOnlyList<string> LeftRunning { get; private set; } = [];
+
+    public async Task InitializeAsync()
+    {
+        _postgres = await EmbeddedPostgres.StartAsync(Path.Combine(_root, "pg"), new EmbeddedPostgresOptions { Durable = false });
+        await using (var admin = new NpgsqlConnection(_postgres.ConnectionString))
+        {
+            await admin.OpenAsync();
+            await using var create = new NpgsqlCommand("CREATE DATABASE e2e", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var connection = new NpgsqlConnectionStringBuilder(_postgres.ConnectionString) { Database = "e2e" }.ConnectionString;
+        using var sim = TransitProcess.Start(
+            "sim", "--riders", TestSize.Riders.ToString(CultureInfo.InvariantCulture), "--days", "2",
+            "--duration", TestSize.PlaySeconds.ToString(CultureInfo.InvariantCulture), "--seed", Seed.ToString(CultureInfo.InvariantCulture),
+            "--data", RunFolder, "--db", connection);
+        ExitCode = await sim.ExitAsync(TestSize.Timeout);
+        Output = sim.Output + sim.Error;
+        LeftRunning = TransitProcess.ProcessesMentioning(RunFolder);
+        Database = NpgsqlDataSource.Create(connection);
+        Truth = new TruthFiles(Path.Combine(RunFolder, "truth"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Database is not null)
+        {
+            await Database.DisposeAsync();
+        }
+
+        if (_postgres is not null)
+        {
+            await _postgres.StopAsync();
+        }
+
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Left in the temporary folder.
+        }
+    }
+
+    public Task<List<T>> QueryAsync<T>(string sql, Func<NpgsqlDataReader, T> read, params object?[] parameters) =>
+        Sql.ListAsync(Database, sql, read, CancellationToken.None, parameters);
+}
