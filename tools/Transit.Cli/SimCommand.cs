@@ -16,7 +16,9 @@ internal static class SimCommand
     {
         public Option<int> Riders { get; } = new("--riders") { Description = "Riders in the population", DefaultValueFactory = _ => riders };
 
-        public Option<int> Gates { get; } = new("--gates") { Description = "Devices per slot: entry and exit gates per station, validators (buses) per route", DefaultValueFactory = _ => 1 };
+        public Option<int> Gates { get; } = new("--gates") { Description = "Entry gates and exit gates per metro station", DefaultValueFactory = _ => 1 };
+
+        public Option<int> Buses { get; } = new("--buses") { Description = "Validators (buses) per route", DefaultValueFactory = _ => 2 };
 
         public Option<double> Duration { get; } = new("--duration") { Description = "Seconds to play one day's taps in (sets the compression)", DefaultValueFactory = _ => duration };
 
@@ -24,7 +26,7 @@ internal static class SimCommand
 
         public Option<int> Seed { get; } = new("--seed") { Description = "Seed of the population and its days", DefaultValueFactory = _ => 1 };
 
-        public IEnumerable<Option> All => [Riders, Gates, Duration, Compression, Seed];
+        public IEnumerable<Option> All => [Riders, Gates, Buses, Duration, Compression, Seed];
 
         public SimulationSettings Read(ParseResult parsed, string data)
         {
@@ -32,14 +34,15 @@ internal static class SimCommand
             {
                 DataFolder = data,
                 Riders = parsed.GetValue(Riders),
-                GatesPerSlot = parsed.GetValue(Gates),
+                GatesPerStation = parsed.GetValue(Gates),
+                BusesPerRoute = parsed.GetValue(Buses),
                 DayDuration = TimeSpan.FromSeconds(parsed.GetValue(Duration)),
                 Compression = parsed.GetValue(Compression),
                 Seed = parsed.GetValue(Seed),
             };
-            if (settings.Riders < 1 || settings.GatesPerSlot < 1 || settings.DayDuration <= TimeSpan.Zero || settings.Compression <= 0)
+            if (settings.Riders < 1 || settings.GatesPerStation < 1 || settings.BusesPerRoute < 1 || settings.DayDuration <= TimeSpan.Zero || settings.Compression <= 0)
             {
-                throw new CliException("--riders, --gates, --duration and --compression must be positive");
+                throw new CliException("--riders, --gates, --buses, --duration and --compression must be positive");
             }
 
             return settings;

@@ -25,8 +25,11 @@ internal sealed record SimulationSettings
 
     public int Riders { get; init; } = 1000;
 
-    /// <summary>Devices per slot: entry gates and exit gates per station, validators (buses) per route.</summary>
-    public int GatesPerSlot { get; init; } = 1;
+    /// <summary>Entry gates and exit gates per metro station.</summary>
+    public int GatesPerStation { get; init; } = 1;
+
+    /// <summary>Validators (buses) per route.</summary>
+    public int BusesPerRoute { get; init; } = 2;
 
     public int Days { get; init; } = 1;
 
@@ -146,7 +149,9 @@ internal sealed class CityRun : IAsyncDisposable
         await Clearing.Services.GetRequiredService<GtfsImporter>().ImportAsync(feed, new DateOnly(2000, 1, 1), cancellation);
         setup.Finish(City.Name);
 
-        var slots = City.Slots.SelectMany(s => Enumerable.Range(1, _settings.GatesPerSlot).Select(n => (Slot: s, Id: DeviceId(s, n)))).ToList();
+        var slots = City.Slots
+            .SelectMany(s => Enumerable.Range(1, s.Mode == "bus" ? _settings.BusesPerRoute : _settings.GatesPerStation).Select(n => (Slot: s, Id: DeviceId(s, n))))
+            .ToList();
         var gates = progress.Begin("gate agents started", slots.Count);
         var registry = Clearing.Services.GetRequiredService<DeviceRegistry>();
         var configs = new List<(DeviceSlot Slot, string Id, string Config, string Log)>();
