@@ -254,7 +254,8 @@ internal static class GateBenchmark
         throw new CliException("the gate agent exited before it was ready", 1);
     }
 
-    private static List<double> RawFsyncMicros(string directory, int count)
+    /// <summary>Write 64 bytes and fsync, <paramref name="count"/> times, in <paramref name="directory"/>: what one durable commit costs on its disk.</summary>
+    internal static List<double> RawFsyncMicros(string directory, int count)
     {
         var path = Path.Combine(directory, "fsync-probe");
         var payload = new byte[64];

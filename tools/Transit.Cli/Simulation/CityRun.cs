@@ -199,7 +199,8 @@ internal sealed class CityRun : IAsyncDisposable
     }
 
     /// <summary>Plays one service day: deny list to the gates, every planned tap at its simulated time, uploads drained.</summary>
-    public async Task<PlayedDay> PlayDayAsync(DateOnly date, SimulationProgress progress, CancellationToken cancellation)
+    /// <param name="compression">Overrides the settings' compression; infinity plays every tap at once (as fast as the gates go).</param>
+    public async Task<PlayedDay> PlayDayAsync(DateOnly date, SimulationProgress progress, CancellationToken cancellation, double? compression = null)
     {
         var keys = OperatorKeyDirectory.Open(KeyDirectory);
         var plan = City.PlanDay(_riders, date, _settings.Seed, keys.DenyList.Accounts.ToHashSet(StringComparer.Ordinal));
@@ -234,13 +235,13 @@ internal sealed class CityRun : IAsyncDisposable
 
         var instants = taps.Select(t => Utc(t.At)).ToArray();
         var timeline = PlayTimeline(instants);
-        var compression = _settings.Compression ?? Math.Max(1, timeline[^1] / Math.Max(1, _settings.DayDuration.TotalSeconds));
+        compression ??= _settings.Compression ?? Math.Max(1, timeline[^1] / Math.Max(1, _settings.DayDuration.TotalSeconds));
         var waits = new double[taps.Count];
         var watch = Stopwatch.StartNew();
         for (var i = 0; i < taps.Count; i++)
         {
             var tap = taps[i];
-            var due = TimeSpan.FromSeconds(timeline[i] / compression);
+            var due = TimeSpan.FromSeconds(timeline[i] / compression.Value);
             var ahead = due - watch.Elapsed;
             if (ahead > TimeSpan.FromMilliseconds(2))
             {
@@ -285,7 +286,7 @@ internal sealed class CityRun : IAsyncDisposable
         }
 
         upload.Finish($"{uploadWatch.Elapsed.TotalSeconds:N1} s after the last tap");
-        var day = new PlayedDay(plan, answers, devices, version, playTime, uploadWatch.Elapsed, compression) { QueueWaitMillis = waits };
+        var day = new PlayedDay(plan, answers, devices, version, playTime, uploadWatch.Elapsed, compression.Value) { QueueWaitMillis = waits };
         Truth.WriteDay(day, Utc);
         return day;
     }
