@@ -110,20 +110,16 @@ public sealed class ClearingTests(PostgresFixture postgres)
     public async Task ClearDays_WeeklyCap_CountsEarlierDaysOfTheWeek()
     {
         await using var world = await ClearingWorld.StartAsync(postgres);
-        var west = await Gate(world, "in-w1", "metro-entry", "W1");
-        var east = await Gate(world, "out-e1", "metro-exit", "E1");
-        var monday = new DateOnly(2026, 11, 16);
+        var ride = await TwoZoneRides(world, "hana");
         var charged = new List<long>();
         for (var d = 0; d < 4; d++)
         {
-            var day = monday.AddDays(d);
             foreach (var hour in new[] { 7, 12, 18 })
             {
-                await world.UploadOkAsync(west, world.Tap(west, "hana", ClearingWorld.At(hour, 0, day: day)));
-                await world.UploadOkAsync(east, world.Tap(east, "hana", ClearingWorld.At(hour, 20, day: day)));
+                await ride(Monday.AddDays(d), hour);
             }
 
-            charged.Add((await world.ClearAsync(day)).Charges);
+            charged.Add((await world.ClearAsync(Monday.AddDays(d))).Charges);
         }
 
         // Three two-zone rides a day (840) meet the daily cap (600); on Thursday the weekly cap (2,200) leaves 400.
@@ -134,21 +130,14 @@ public sealed class ClearingTests(PostgresFixture postgres)
     public async Task ClearDays_LateTapEarlierInTheWeek_RepricesTheLaterDaysOfTheWeeklyCap()
     {
         await using var world = await ClearingWorld.StartAsync(postgres);
-        var west = await Gate(world, "in-w1", "metro-entry", "W1");
-        var east = await Gate(world, "out-e1", "metro-exit", "E1");
-        var monday = new DateOnly(2026, 11, 16);
-        async Task RideAsync(DateOnly day, int hour)
-        {
-            await world.UploadOkAsync(west, world.Tap(west, "hana", ClearingWorld.At(hour, 0, day: day)));
-            await world.UploadOkAsync(east, world.Tap(east, "hana", ClearingWorld.At(hour, 20, day: day)));
-        }
-
-        await RideAsync(monday, 7);
+        var rideAsync = await TwoZoneRides(world, "hana");
+        var monday = Monday;
+        await rideAsync(monday, 7);
         for (var d = 1; d < 4; d++)
         {
             foreach (var hour in new[] { 7, 12, 18 })
             {
-                await RideAsync(monday.AddDays(d), hour);
+                await rideAsync(monday.AddDays(d), hour);
             }
         }
 
@@ -162,8 +151,8 @@ public sealed class ClearingTests(PostgresFixture postgres)
         Assert.Equal([280L, 600L, 600L, 600L], charged);
 
         // Two more Monday rides arrive late: Monday reaches its daily cap, so Thursday has only 400 of the week left.
-        await RideAsync(monday, 12);
-        await RideAsync(monday, 18);
+        await rideAsync(monday, 12);
+        await rideAsync(monday, 18);
         Assert.Equal(600, (await world.ClearAsync(monday)).Charges);
         var dirty = await world.ListAsync("SELECT service_day FROM dirty_account_days WHERE account = 'hana' ORDER BY 1", r => r.GetFieldValue<DateOnly>(0));
         Assert.Equal([monday.AddDays(1), monday.AddDays(2), monday.AddDays(3)], dirty);
@@ -309,6 +298,20 @@ public sealed class ClearingTests(PostgresFixture postgres)
         Assert.Equal(3, device.GetProperty("missing").GetInt64());
         Assert.Equal(3, device.GetProperty("gaps")[0].GetProperty("from").GetInt64());
         Assert.Equal(5, device.GetProperty("gaps")[0].GetProperty("to").GetInt64());
+    }
+
+    private static readonly DateOnly Monday = new(2026, 11, 16);
+
+    /// <summary>Registers W1 entry and E1 exit gates; the function taps <paramref name="account"/> through both (20 minutes, two zones) at an hour of a day.</summary>
+    private static async Task<Func<DateOnly, int, Task>> TwoZoneRides(ClearingWorld world, string account)
+    {
+        var west = await Gate(world, "in-w1", "metro-entry", "W1");
+        var east = await Gate(world, "out-e1", "metro-exit", "E1");
+        return async (day, hour) =>
+        {
+            await world.UploadOkAsync(west, world.Tap(west, account, ClearingWorld.At(hour, 0, day: day)));
+            await world.UploadOkAsync(east, world.Tap(east, account, ClearingWorld.At(hour, 20, day: day)));
+        };
     }
 
     private static Task<TestDevice> Gate(ClearingWorld world, string id, string mode, string station) =>
