@@ -18,7 +18,7 @@ public sealed class SimulationTests(SimulatedDays run) : IClassFixture<Simulated
         Assert.All(run.Truth.Days, d => Assert.Equal(d.Long("planned_taps"), d.Long("answered")));
         Assert.All(run.Truth.Taps, t => Assert.NotEqual("", t["seq"]));
         var planted = run.Truth.Riders.Select(r => r["planted"]).ToHashSet();
-        Assert.Superset(planted, Enum.GetNames<Planted>().ToHashSet());
+        Assert.Superset(Enum.GetNames<Planted>().ToHashSet(), planted);
         Assert.Contains("books", run.Output, StringComparison.Ordinal);
     }
 

@@ -55,7 +55,9 @@ internal static class DayReport
         var charges = await Sql.ListAsync(db, """
             SELECT status, count(*), sum(amount)::bigint FROM charges WHERE service_day = $1 GROUP BY 1 ORDER BY 2 DESC
             """, r => (Status: r.GetString(0), Count: r.GetInt64(1), Amount: r.GetInt64(2)), cancellation, date);
-        sb.AppendLine(Invariant($"  charges     {charges.Sum(c => c.Count):N0} riders charged {Money(charges.Sum(c => c.Amount))} {currency}: {string.Join(", ", charges.Select(c => Invariant($"{c.Status} {c.Count:N0} ({Money(c.Amount)})")))}"));
+        sb.AppendLine(charges.Count == 0
+            ? "  charges     none (every journey of the day was free)"
+            : Invariant($"  charges     {charges.Sum(c => c.Count):N0} riders charged {Money(charges.Sum(c => c.Amount))} {currency}: {string.Join(", ", charges.Select(c => Invariant($"{c.Status} {c.Count:N0} ({Money(c.Amount)})")))}"));
         var blocked = await Sql.ScalarAsync<long>(db, "SELECT count(*) FROM accounts WHERE blocked", cancellation);
         var denyList = OperatorKeyDirectory.Open(run.KeyDirectory).DenyList;
         sb.AppendLine(Invariant($"  deny list   v{denyList.Version}: {denyList.Accounts.Count:N0} accounts ({day.Plan.BlockedAccounts.Count():N0} blocked before the day, {blocked:N0} now blocked by clearing for unpaid charges)"));
