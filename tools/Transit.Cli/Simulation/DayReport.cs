@@ -22,8 +22,13 @@ internal static class DayReport
         var answered = day.Answers.Where(a => a is not null).Select(a => a!).ToList();
         var rate = answered.Count / Math.Max(0.001, day.PlayTime.TotalSeconds);
         var waits = day.QueueWaitMillis.Order().ToList();
-        sb.AppendLine(Invariant($"Service day {date:yyyy-MM-dd}: {answered.Count:N0} taps at {run.Gates.Count} gates in {day.PlayTime.TotalSeconds:N0} s ({rate:N0} taps/s, busy hours compressed ×{day.Compression:N0}); uploads done {day.UploadTime.TotalSeconds:N1} s after the last tap"));
-        sb.AppendLine(Invariant($"  lag         behind the compressed schedule (riders queueing at busy gates, one rider at a time per gate): p50 {Percentile(waits, 0.5):N0} ms, p99 {Percentile(waits, 0.99):N0} ms real time"));
+        var pace = double.IsFinite(day.Compression) ? Invariant($"busy hours compressed ×{day.Compression:N0}") : "flat out: every tap queued at once";
+        sb.AppendLine(Invariant($"Service day {date:yyyy-MM-dd}: {answered.Count:N0} taps at {run.Gates.Count} gates in {day.PlayTime.TotalSeconds:N0} s ({rate:N0} taps/s, {pace}); uploads done {day.UploadTime.TotalSeconds:N1} s after the last tap"));
+        if (double.IsFinite(day.Compression))
+        {
+            sb.AppendLine(Invariant($"  lag         behind the compressed schedule (riders queueing at busy gates, one rider at a time per gate): p50 {Percentile(waits, 0.5):N0} ms, p99 {Percentile(waits, 0.99):N0} ms real time"));
+        }
+
 
         var refused = answered.Where(a => !a.Accepted).GroupBy(a => a.Reason).OrderByDescending(g => g.Count()).Select(g => Invariant($"{g.Key} {g.Count():N0}"));
         var mismatched = day.Plan.Taps.Select((t, i) => (t, a: day.Answers[i])).Count(p => p.a is null || p.a.Reason != p.t.ExpectedReason);
