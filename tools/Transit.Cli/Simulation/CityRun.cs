@@ -109,10 +109,26 @@ internal sealed class CityRun : IAsyncDisposable
     /// <summary>Creates keys and feed, starts clearing and the gates, and issues every rider's credential.</summary>
     public static async Task<CityRun> StartAsync(SimulationSettings settings, SimulationProgress progress, CancellationToken cancellation)
     {
-        var city = settings.FeedDirectory is null ? CityModel.Synthetic : CityModel.FromFeed(settings.FeedDirectory);
+        CityModel city;
+        try
+        {
+            city = settings.FeedDirectory is null ? CityModel.Synthetic : CityModel.FromFeed(settings.FeedDirectory);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new CliException($"--feed: {ex.Message}");
+        }
+
         var run = new CityRun(settings, city);
         try
         {
+            var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, run.Zone).DateTime);
+            if (run.Days[^1] > today.AddDays(1) || run.Days[0] < today.AddDays(-365))
+            {
+                // Clearing files taps more than two days ahead of (or a year behind) its clock under today, as clock-suspect.
+                throw new CliException($"the days {run.Days[0]:yyyy-MM-dd} to {run.Days[^1]:yyyy-MM-dd} must lie between a year ago and tomorrow");
+            }
+
             await run.InitAsync(progress, cancellation);
             return run;
         }
@@ -237,6 +253,8 @@ internal sealed class CityRun : IAsyncDisposable
         var timeline = PlayTimeline(instants);
         compression ??= _settings.Compression ?? Math.Max(1, timeline[^1] / Math.Max(1, _settings.DayDuration.TotalSeconds));
         var waits = new double[taps.Count];
+        var shown = new string?[taps.Count];
+        var previous = PreviousTapOfRider(taps);
         var watch = Stopwatch.StartNew();
         for (var i = 0; i < taps.Count; i++)
         {
@@ -259,7 +277,11 @@ internal sealed class CityRun : IAsyncDisposable
             {
                 // How long the rider waited in front of the gate: the agent was still busy with earlier riders.
                 waits[index] = Math.Max(0, (watch.Elapsed - due).TotalMilliseconds);
-                return phone.Show(codeTime, tap.RepeatOfPrevious);
+                // A replay shows the code of the rider's tap before it, which went to this same gate (so it was shown
+                // first), whatever the phone showed elsewhere since.
+                return shown[index] = tap.RepeatOfPrevious
+                    ? shown[previous[index]] ?? throw new InvalidOperationException($"tap {index} replays tap {previous[index]}, which was not shown yet")
+                    : phone.Show(codeTime);
             }));
         }
 
@@ -270,7 +292,8 @@ internal sealed class CityRun : IAsyncDisposable
         var upload = progress.Begin($"{date:yyyy-MM-dd}: taps uploaded to clearing", 1);
         var uploadWatch = Stopwatch.StartNew();
         await Task.WhenAll(_gates.Select(g => g.TriggerUploadAsync(cancellation)));
-        while (true)
+        var lastProgress = Stopwatch.StartNew();
+        for (var acknowledgedBefore = -1L; ;)
         {
             var healths = await Task.WhenAll(_gates.Select(g => g.HealthAsync(cancellation)));
             var highest = healths.Sum(h => h.GetProperty("highestSequence").GetInt64());
@@ -280,6 +303,17 @@ internal sealed class CityRun : IAsyncDisposable
             if (acknowledged == highest)
             {
                 break;
+            }
+
+            if (acknowledged != acknowledgedBefore)
+            {
+                (acknowledgedBefore, lastProgress) = (acknowledged, Stopwatch.StartNew());
+            }
+            else if (lastProgress.Elapsed > TimeSpan.FromMinutes(2))
+            {
+                var stuck = healths.Where(h => h.GetProperty("journalBacklog").GetInt64() > 0)
+                    .Select(h => $"{h.GetProperty("deviceId").GetString()} (backlog {h.GetProperty("journalBacklog").GetInt64()}, alarm {h.GetProperty("alarm")})");
+                throw new CliException($"uploads made no progress for 2 minutes: {string.Join(", ", stuck)}; see the gates' agent.log", 1);
             }
 
             await Task.Delay(250, cancellation);
@@ -324,6 +358,20 @@ internal sealed class CityRun : IAsyncDisposable
     }
 
     public DateTimeOffset Utc(DateTime local) => new(TimeZoneInfo.ConvertTimeToUtc(DateTime.SpecifyKind(local, DateTimeKind.Unspecified), Zone), TimeSpan.Zero);
+
+    /// <summary>For each tap, the index of the same rider's tap before it in the plan (-1 for the first).</summary>
+    private static int[] PreviousTapOfRider(IReadOnlyList<PlannedTap> taps)
+    {
+        var previous = new int[taps.Count];
+        var last = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < taps.Count; i++)
+        {
+            previous[i] = last.GetValueOrDefault(taps[i].Account, -1);
+            last[taps[i].Account] = i;
+        }
+
+        return previous;
+    }
 
     /// <summary>Longest stretch without taps that is played in compressed time; longer ones (night, midday) are skipped.</summary>
     private static readonly TimeSpan IdleSkippedAfter = TimeSpan.FromMinutes(5);
@@ -425,26 +473,19 @@ internal sealed class CityRun : IAsyncDisposable
         return hash;
     }
 
-    /// <summary>A rider's phone: its credential and the codes it shows (the last one can be shown again, as a replay).</summary>
+    /// <summary>A rider's phone: its credential and the codes it signs, each with the next counter value.</summary>
     internal sealed class RiderPhone(PhoneCredential credential) : IDisposable
     {
         private readonly Lock _lock = new();
         private int _counter;
-        private string? _last;
 
         public string CredentialId => credential.Credential.CredentialIdText;
 
-        public string Show(DateTimeOffset at, bool again)
+        public string Show(DateTimeOffset at)
         {
             lock (_lock)
             {
-                if (again && _last is not null)
-                {
-                    return _last;
-                }
-
-                _last = credential.Show(at, unchecked((byte)_counter++)).ToText();
-                return _last;
+                return credential.Show(at, unchecked((byte)_counter++)).ToText();
             }
         }
 
