@@ -17,7 +17,7 @@ public sealed class DemoTests : IDisposable
         using var demo = TransitProcess.Start("demo", "--dir", _folder, "--riders", "300", "--duration", "20", "--port", "0");
         await demo.WaitForOutputAsync(moment, TimeSpan.FromMinutes(4));
         var started = TransitProcess.ProcessesMentioning(_folder);
-        Assert.True(started.Count >= 17, string.Join("\n", started));
+        Assert.True(started.Count >= 21, string.Join("\n", started));
 
         demo.Signal(signal);
         await demo.ExitAsync(TimeSpan.FromMinutes(2));

@@ -199,7 +199,7 @@ internal sealed class TruthFiles(string folder)
     }
 }
 
-/// <summary>One whole city at a time: each test starts a PostgreSQL, a clearing server and sixteen gate agents.</summary>
+/// <summary>One whole city at a time: each test starts a PostgreSQL, a clearing server and twenty gate agents.</summary>
 [CollectionDefinition(Name)]
 public sealed class CityCollection
 {
