@@ -1,7 +1,5 @@
 using System.CommandLine;
-using Microsoft.Extensions.DependencyInjection;
 using Transit.Cli.Simulation;
-using Transit.Clearing.Access;
 using Transit.Clearing.Database;
 
 namespace Transit.Cli;
@@ -45,10 +43,14 @@ internal static class DemoCommand
             Console.WriteLine();
             Console.Write(await DayReport.BuildAsync(run, played, clearing, cancellation));
 
-            var token = await run.Clearing.Services.GetRequiredService<TokenStore>().CreateAsync(Roles.Admin, null, "transit demo", cancellation);
             var api = run.Clearing.ApiUrls[0];
             Console.WriteLine();
-            Console.WriteLine($"  API         {api}api/days/{day:yyyy-MM-dd}   (header 'Authorization: Bearer {token}')");
+            if (await DayReport.DashboardAsync(run, cancellation) is { } dashboard)
+            {
+                Console.WriteLine($"  dashboard   {dashboard}");
+            }
+
+            Console.WriteLine($"  API         {api}api/days/{day:yyyy-MM-dd}   (header 'Authorization: Bearer {run.AdminToken}')");
             Console.WriteLine($"  fleet       {api}api/fleet");
             Console.WriteLine($"  ground truth {run.Truth.Folder}");
             if (parsed.GetValue(exit))
@@ -56,7 +58,7 @@ internal static class DemoCommand
                 return clearing.Balanced ? 0 : 1;
             }
 
-            Console.WriteLine("Running; Ctrl+C stops the clearing server, the gate agents and PostgreSQL.");
+            Console.WriteLine("Running; Ctrl+C stops the clearing server (and dashboard), the gate agents and PostgreSQL.");
             try
             {
                 await Task.Delay(Timeout.Infinite, cancellation);

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Transit.Clearing;
+using Transit.Clearing.Access;
 using Transit.Clearing.Devices;
 using Transit.Clearing.Gtfs;
 using Transit.RideCodes;
@@ -90,6 +91,9 @@ internal sealed class CityRun : IAsyncDisposable
 
     public RunningClearing Clearing { get; private set; } = null!;
 
+    /// <summary>An admin bearer token of clearing's API, made for this run.</summary>
+    public string AdminToken { get; private set; } = "";
+
     public string KeyDirectory => Path.Combine(_settings.DataFolder, "keys");
 
     public IReadOnlyList<GateAgentProcess> Gates => _gates;
@@ -163,6 +167,7 @@ internal sealed class CityRun : IAsyncDisposable
             cancellation: cancellation);
         setup.Add();
         await Clearing.Services.GetRequiredService<GtfsImporter>().ImportAsync(feed, new DateOnly(2000, 1, 1), cancellation);
+        AdminToken = await Clearing.Services.GetRequiredService<TokenStore>().CreateAsync(Roles.Admin, null, "transit sim", cancellation);
         setup.Finish(City.Name);
 
         var slots = City.Slots
@@ -289,7 +294,7 @@ internal sealed class CityRun : IAsyncDisposable
         var playTime = watch.Elapsed;
         play.Finish($"{playTime.TotalSeconds:N0} s at ×{compression:N0}");
 
-        var upload = progress.Begin($"{date:yyyy-MM-dd}: taps uploaded to clearing", 1);
+        var upload = progress.Begin($"{date:yyyy-MM-dd}: taps uploaded to clearing", Math.Max(1, answers.Count(a => a is not null)));
         var uploadWatch = Stopwatch.StartNew();
         await Task.WhenAll(_gates.Select(g => g.TriggerUploadAsync(cancellation)));
         var lastProgress = Stopwatch.StartNew();
@@ -298,8 +303,7 @@ internal sealed class CityRun : IAsyncDisposable
             var healths = await Task.WhenAll(_gates.Select(g => g.HealthAsync(cancellation)));
             var highest = healths.Sum(h => h.GetProperty("highestSequence").GetInt64());
             var acknowledged = healths.Sum(h => h.GetProperty("acknowledgedSequence").GetInt64());
-            upload.Total = Math.Max(1, highest);
-            upload.Set(acknowledged);
+            upload.Set(Math.Max(0, upload.Total - (highest - acknowledged)));
             if (acknowledged == highest)
             {
                 break;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Transit.Clearing.Database;
@@ -67,6 +68,7 @@ internal static class DayReport
         var denyList = OperatorKeyDirectory.Open(run.KeyDirectory).DenyList;
         sb.AppendLine(Invariant($"  deny list   v{denyList.Version}: {denyList.Accounts.Count:N0} accounts ({day.Plan.BlockedAccounts.Count():N0} blocked before the day, {blocked:N0} now blocked by clearing for unpaid charges)"));
         sb.AppendLine($"  books       {clearing.Text.Split('\n').Last(l => l.StartsWith("books:", StringComparison.Ordinal))["books: ".Length..]}");
+        sb.AppendLine($"  OD          {await OriginDestinationAsync(run, date, cancellation)}");
 
         sb.AppendLine("  gates       decision latency (read → durable commit, the agents' own figures), and the lag of the riders queueing at each:");
         var waitsByGate = day.Devices.Select((d, i) => (d, i)).Where(p => p.d is not null && p.i < day.QueueWaitMillis.Length)
@@ -79,6 +81,61 @@ internal static class DayReport
         }
 
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// Where riders went, from the analytics (docs/analytics.md): metro OD from entry/exit pairs, and the share of bus
+    /// boardings whose destination trip chaining inferred. Waits for the analytics jobs of the day first.
+    /// </summary>
+    private static async Task<string> OriginDestinationAsync(CityRun run, DateOnly date, CancellationToken cancellation)
+    {
+        var db = run.Clearing.Services.GetRequiredService<NpgsqlDataSource>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+        while (await Sql.ScalarAsync<long>(db, "SELECT count(*) FROM jobs WHERE kind LIKE 'analytics%' AND status IN ('queued', 'running')", cancellation) > 0
+            && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250, cancellation);
+        }
+
+        using var http = ApiClient(run);
+        using var response = await http.GetAsync($"api/analytics/od?from={date:yyyy-MM-dd}", cancellation);
+        if (!response.IsSuccessStatusCode)
+        {
+            return $"no analytics in this clearing server (GET api/analytics/od: {(int)response.StatusCode})";
+        }
+
+        var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellation)).RootElement;
+        var rows = (json.ValueKind == JsonValueKind.Array ? json : json.GetProperty("rows")).EnumerateArray()
+            .Select(r => (Mode: Text(r, "mode"), Destination: Text(r, "toStop"), Legs: Number(r, "legs"), Exact: Number(r, "exact"),
+                Next: Number(r, "chainedToNextBoarding"), First: Number(r, "chainedToFirstOrigin")))
+            .ToList();
+        var metro = rows.Where(r => r.Mode == "metro").ToList();
+        var bus = rows.Where(r => r.Mode == "bus").ToList();
+        var busLegs = bus.Sum(r => r.Legs);
+        var inferred = bus.Where(r => r.Destination.Length > 0).Sum(r => r.Legs);
+        var all = rows.Sum(r => r.Legs);
+        return Invariant($"inferred for {Share(rows.Where(r => r.Destination.Length > 0).Sum(r => r.Legs), all)} of {all:N0} legs; metro {Share(metro.Sum(r => r.Exact), metro.Sum(r => r.Legs))} exact from entry and exit; bus {Share(inferred, busLegs)} of {busLegs:N0} boardings by trip chaining ({bus.Sum(r => r.Next):N0} to the next boarding, {bus.Sum(r => r.First):N0} back to the day's first origin)");
+
+        static string Text(JsonElement row, string name) => row.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "";
+
+        static long Number(JsonElement row, string name) => row.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : 0;
+
+        static string Share(long part, long whole) => whole == 0 ? "n/a" : (100.0 * part / whole).ToString("F1", CultureInfo.InvariantCulture) + " %";
+    }
+
+    /// <summary>The dashboard's URL when this clearing server has one (analytics).</summary>
+    public static async Task<Uri?> DashboardAsync(CityRun run, CancellationToken cancellation)
+    {
+        using var http = ApiClient(run);
+        using var response = await http.GetAsync("dashboard/", cancellation);
+        return response.IsSuccessStatusCode ? new Uri(http.BaseAddress!, "dashboard/") : null;
+    }
+
+    private static HttpClient ApiClient(CityRun run)
+    {
+        var http = new HttpClient { BaseAddress = run.Clearing.ApiUrls[0], Timeout = TimeSpan.FromMinutes(1) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", run.AdminToken);
+        return http;
     }
 
     public static double Percentile(IReadOnlyList<double> sorted, double p) =>
