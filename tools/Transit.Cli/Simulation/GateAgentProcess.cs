@@ -49,8 +49,6 @@ internal sealed class GateAgentProcess : IAsyncDisposable
 
     public string DeviceId { get; }
 
-    public int Pid => _process.Id;
-
     public int ScannerPort { get; }
 
     public int StatusPort { get; }
@@ -114,7 +112,8 @@ internal sealed class GateAgentProcess : IAsyncDisposable
         }
         catch
         {
-            Stop(process);
+            await StopAsync(process);
+            process.Dispose();
             await log.DisposeAsync();
             throw;
         }
