@@ -12,17 +12,27 @@ internal static class GtfsLoader
             throw new DirectoryNotFoundException($"GTFS feed directory not found: {directory}");
         }
 
-        var (defaultAgency, timeZone) = ReadAgencies(directory);
-        var stops = ReadStops(directory);
-        var routes = ReadRoutes(directory, defaultAgency);
-        var trips = ReadTrips(directory);
-        var patterns = BuildPatterns(directory, trips);
-        return new TransitNetwork(stops, routes, patterns, timeZone, ReadFeedVersion(directory));
+        return Load(file =>
+        {
+            var path = Path.Combine(directory, file);
+            return File.Exists(path) ? new StreamReader(path, detectEncodingFromByteOrderMarks: true) : null;
+        });
     }
 
-    private static (string Agency, string? TimeZone) ReadAgencies(string directory)
+    /// <summary>Reads a feed whose files <paramref name="feed"/> opens by name (null when the feed lacks one).</summary>
+    public static TransitNetwork Load(Func<string, TextReader?> feed)
     {
-        using var table = GtfsTable.Open(directory, "agency.txt");
+        var (defaultAgency, timeZone) = ReadAgencies(feed);
+        var stops = ReadStops(feed);
+        var routes = ReadRoutes(feed, defaultAgency);
+        var trips = ReadTrips(feed);
+        var patterns = BuildPatterns(feed, trips);
+        return new TransitNetwork(stops, routes, patterns, timeZone, ReadFeedVersion(feed));
+    }
+
+    private static (string Agency, string? TimeZone) ReadAgencies(Func<string, TextReader?> feed)
+    {
+        using var table = GtfsTable.Open(feed, "agency.txt");
         if (table is null || !table.Read())
         {
             return ("", null);
@@ -31,16 +41,16 @@ internal static class GtfsLoader
         return (table.Get("agency_id") ?? table.Get("agency_name") ?? "", table.Get("agency_timezone"));
     }
 
-    private static string? ReadFeedVersion(string directory)
+    private static string? ReadFeedVersion(Func<string, TextReader?> feed)
     {
-        using var table = GtfsTable.Open(directory, "feed_info.txt");
+        using var table = GtfsTable.Open(feed, "feed_info.txt");
         return table is not null && table.Read() ? table.Get("feed_version") : null;
     }
 
-    private static List<GtfsStop> ReadStops(string directory)
+    private static List<GtfsStop> ReadStops(Func<string, TextReader?> feed)
     {
         var stops = new List<GtfsStop>();
-        using var table = GtfsTable.Open(directory, "stops.txt") ?? throw new FileNotFoundException("stops.txt is missing", Path.Combine(directory, "stops.txt"));
+        using var table = GtfsTable.Open(feed, "stops.txt") ?? throw new InvalidDataException("the feed has no stops.txt");
         while (table.Read())
         {
             if (table.Get("stop_id") is { } id)
@@ -52,10 +62,10 @@ internal static class GtfsLoader
         return stops;
     }
 
-    private static List<GtfsRoute> ReadRoutes(string directory, string defaultAgency)
+    private static List<GtfsRoute> ReadRoutes(Func<string, TextReader?> feed, string defaultAgency)
     {
         var routes = new List<GtfsRoute>();
-        using var table = GtfsTable.Open(directory, "routes.txt") ?? throw new FileNotFoundException("routes.txt is missing", Path.Combine(directory, "routes.txt"));
+        using var table = GtfsTable.Open(feed, "routes.txt") ?? throw new InvalidDataException("the feed has no routes.txt");
         while (table.Read())
         {
             if (table.Get("route_id") is { } id)
@@ -67,10 +77,10 @@ internal static class GtfsLoader
         return routes;
     }
 
-    private static Dictionary<string, (string RouteId, int? Direction)> ReadTrips(string directory)
+    private static Dictionary<string, (string RouteId, int? Direction)> ReadTrips(Func<string, TextReader?> feed)
     {
         var trips = new Dictionary<string, (string, int?)>(StringComparer.Ordinal);
-        using var table = GtfsTable.Open(directory, "trips.txt");
+        using var table = GtfsTable.Open(feed, "trips.txt");
         while (table is not null && table.Read())
         {
             if (table.Get("trip_id") is { } tripId && table.Get("route_id") is { } routeId)
@@ -84,10 +94,10 @@ internal static class GtfsLoader
 
     private readonly record struct StopTime(int Sequence, string StopId, int? Arrival, int? Departure);
 
-    private static List<RoutePattern> BuildPatterns(string directory, Dictionary<string, (string RouteId, int? Direction)> trips)
+    private static List<RoutePattern> BuildPatterns(Func<string, TextReader?> feed, Dictionary<string, (string RouteId, int? Direction)> trips)
     {
         var byTrip = new Dictionary<string, List<StopTime>>(StringComparer.Ordinal);
-        using (var table = GtfsTable.Open(directory, "stop_times.txt"))
+        using (var table = GtfsTable.Open(feed, "stop_times.txt"))
         {
             while (table is not null && table.Read())
             {

@@ -8,14 +8,14 @@ namespace Transit.Analytics.Gtfs;
 /// </summary>
 internal sealed class GtfsTable : IDisposable
 {
-    private readonly StreamReader _reader;
+    private readonly TextReader _reader;
     private readonly IEnumerator<string[]> _records;
     private readonly Dictionary<string, int> _columns = new(StringComparer.Ordinal);
     private string[] _row = [];
 
-    private GtfsTable(string path)
+    private GtfsTable(TextReader reader)
     {
-        _reader = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
+        _reader = reader;
         _records = CsvRecords.Read(_reader).GetEnumerator();
         if (_records.MoveNext())
         {
@@ -27,12 +27,8 @@ internal sealed class GtfsTable : IDisposable
         }
     }
 
-    /// <summary>Opens <paramref name="file"/> in <paramref name="directory"/>, or returns null when the feed lacks it.</summary>
-    public static GtfsTable? Open(string directory, string file)
-    {
-        var path = Path.Combine(directory, file);
-        return File.Exists(path) ? new GtfsTable(path) : null;
-    }
+    /// <summary>Opens <paramref name="file"/> of a feed, or returns null when the feed lacks it.</summary>
+    public static GtfsTable? Open(Func<string, TextReader?> feed, string file) => feed(file) is { } reader ? new GtfsTable(reader) : null;
 
     public bool Has(string column) => _columns.ContainsKey(column);
 

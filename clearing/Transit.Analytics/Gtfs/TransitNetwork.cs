@@ -172,6 +172,10 @@ public sealed class TransitNetwork
 
     /// <summary>Loads a feed directory.</summary>
     public static TransitNetwork Load(string directory) => GtfsLoader.Load(directory);
+
+    /// <summary>Loads a feed held as file name → content (as clearing stores imported feeds).</summary>
+    public static TransitNetwork FromFiles(IReadOnlyDictionary<string, string> files) =>
+        GtfsLoader.Load(name => files.TryGetValue(name, out var text) ? new StringReader(text.TrimStart('\uFEFF')) : null);
 }
 
 /// <summary>Distances on the earth's surface.</summary>

@@ -49,24 +49,27 @@ public sealed class SmallCellPolicy
 
     public bool IsSuppressed(IReadOnlyCollection<CellRiders> parts)
     {
-        if (parts.Count == 0)
+        var listed = parts.Where(d => d.SmallRiders is not null).SelectMany(d => d.SmallRiders!).Distinct().LongCount();
+        return parts.Count > 0 && IsSuppressed(parts.Max(d => d.Riders), parts.Sum(d => d.Riders), listed);
+    }
+
+    /// <summary>Decides a group from the largest and the summed riders of its parts and the union of the kept lists.</summary>
+    public bool IsSuppressed(long riderMax, long riderSum, long smallUnion)
+    {
+        if (riderMax >= K)
         {
             return false;
         }
 
-        if (parts.Any(d => d.Riders >= K))
-        {
-            return false;
-        }
-
-        if (parts.Sum(d => d.Riders) < K)
+        if (riderSum < K)
         {
             return true;
         }
 
         // Every part is below k, hence below the small-rider limit: their lists are known unless a cell lost most
         // of its riders after growing large, and an unknown list can only make this suppress.
-        var union = parts.Where(d => d.SmallRiders is not null).SelectMany(d => d.SmallRiders!).Distinct().LongCount();
-        return union < K;
+        return smallUnion < K;
     }
+
+    public bool IsSuppressed(GroupRow row) => IsSuppressed(row.RiderMax, row.RiderSum, row.SmallUnion);
 }

@@ -23,31 +23,12 @@ public static class RollupQuery
         SmallCellPolicy? policy)
         where TKey : notnull
     {
-        var rows = new Dictionary<TKey, (Measures Measures, List<CellRiders> Parts)>();
-        foreach (var (key, value) in cells)
-        {
-            if (!filter(key))
-            {
-                continue;
-            }
-
-            var k = group(key);
-            if (!rows.TryGetValue(k, out var row))
-            {
-                row = (default, []);
-            }
-
-            row.Measures += value.Measures;
-            row.Parts.Add(new CellRiders(value.Riders, value.SmallRiders));
-            rows[k] = row;
-        }
-
-        return [.. rows.Select(r =>
-        {
-            var suppressed = policy?.IsSuppressed(r.Value.Parts) ?? false;
-            return suppressed
-                ? new Answer<TKey>(r.Key, default, null, true)
-                : new Answer<TKey>(r.Key, r.Value.Measures, SmallCellPolicy.DistinctRiders(r.Value.Parts), false);
-        })];
+        return [.. InMemoryRollupReader.Group(cells.Where(c => filter(c.Key)), group).Select(g => Decide(g.Key, g.Row, policy))];
     }
+
+    /// <summary>The answer for one group: withheld under the policy when it counts fewer than k distinct riders.</summary>
+    public static Answer<TKey> Decide<TKey>(TKey key, GroupRow row, SmallCellPolicy? policy) =>
+        policy?.IsSuppressed(row) == true
+            ? new Answer<TKey>(key, default, null, true)
+            : new Answer<TKey>(key, row.Measures, row.DistinctRiders, false);
 }
