@@ -9,11 +9,11 @@ public sealed class ExportTests(SimulatedCity city) : IClassFixture<SimulatedCit
     private static readonly DateOnly Date = new(2026, 11, 24);
 
     [Fact]
-    public void Bundle_PlannerExportOfADay_PassesTheStandardsFieldDefinitions()
+    public async Task Bundle_PlannerExportOfADay_PassesTheStandardsFieldDefinitions()
     {
         var day = city.Day(Date, riders: 3_000, seed: 51);
         var exports = new StandardExports(city.Options, "EUR");
-        var files = exports.Bundle(day.Rollups.Cells, Date, Date, new SmallCellPolicy(10), "1");
+        var files = await exports.BundleAsync(new InMemoryRollupReader(day.Rollups.Cells), new AnalyticsFilter(Date, Date), new SmallCellPolicy(10), "1", default);
 
         foreach (var file in files.Where(f => f.Name != "suppressed.txt"))
         {
@@ -26,10 +26,10 @@ public sealed class ExportTests(SimulatedCity city) : IClassFixture<SimulatedCit
     }
 
     [Fact]
-    public void Bundle_ForPlanners_LeavesOutExactlyTheSmallCells()
+    public async Task Bundle_ForPlanners_LeavesOutExactlyTheSmallCells()
     {
         var day = city.Day(Date, riders: 3_000, seed: 51);
-        var files = new StandardExports(city.Options, "EUR").Bundle(day.Rollups.Cells, Date, Date, new SmallCellPolicy(10), "1");
+        var files = await new StandardExports(city.Options, "EUR").BundleAsync(new InMemoryRollupReader(day.Rollups.Cells), new AnalyticsFilter(Date, Date), new SmallCellPolicy(10), "1", default);
         var boardAlight = Rows(files.Single(f => f.Name == "board_alight.txt").Content);
 
         var riders = day.Rollups.Cells.Where(c => c.Key.Table == RollupTable.TripStop)
@@ -44,10 +44,10 @@ public sealed class ExportTests(SimulatedCity city) : IClassFixture<SimulatedCit
     }
 
     [Fact]
-    public void StationActivities_ForAdmins_CountsEveryAcceptedEntryAndExit()
+    public async Task StationActivities_ForAdmins_CountsEveryAcceptedEntryAndExit()
     {
         var day = city.Day(Date, riders: 1_000, seed: 52);
-        var csv = new StandardExports(city.Options, "EUR").StationActivities(day.Rollups.Cells, policy: null, []);
+        var csv = await new StandardExports(city.Options, "EUR").StationActivitiesAsync(new InMemoryRollupReader(day.Rollups.Cells), new AnalyticsFilter(Date, Date), policy: null, [], default);
         Assert.Empty(ExportValidator.Validate(ExportSpecs.TidesStationActivities, csv));
         var rows = Rows(csv);
         Assert.Equal(day.Taps.Count(t => t.Accepted && t.Kind == TapKind.MetroEntry), rows.Sum(r => long.Parse(r["total_entries"], System.Globalization.CultureInfo.InvariantCulture)));

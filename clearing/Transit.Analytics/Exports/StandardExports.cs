@@ -45,58 +45,91 @@ public sealed class StandardExports(AnalyticsOptions options, string currency, i
     }
 
     /// <summary>TIDES station_activities: accepted metro entries and exits per station and hour.</summary>
-    public string StationActivities(IEnumerable<KeyValuePair<CellKey, CellValue>> cells, SmallCellPolicy? policy, List<SuppressedCell> suppressed)
+    public async Task<string> StationActivitiesAsync(IRollupReader reader, AnalyticsFilter filter, SmallCellPolicy? policy, List<SuppressedCell> suppressed, CancellationToken cancellation)
     {
-        var rows = RollupQuery.Aggregate(
-            cells,
-            k => k.Table == RollupTable.Taps && k.Reason == "ok" && k.Mode is "metro-entry" or "metro-exit",
-            k => (k.Day, k.Stop, k.Hour),
-            policy);
-        var entries = EntriesExits(cells);
         var spec = ExportSpecs.TidesStationActivities;
-        suppressed.AddRange(rows.Where(r => r.Suppressed).Select(r => new SuppressedCell(spec.FileName, $"{r.Key.Day:yyyy-MM-dd} {r.Key.Stop} {r.Key.Hour:D2}:00")));
-        string[] columns = ["date", "stop_id", "time_period_start", "time_period_end", "time_period_category", "total_entries", "total_exits", "number_of_transactions", "transaction_count_5"];
-        return CsvOut.Write(spec, columns, rows.Where(r => !r.Suppressed).OrderBy(r => r.Key).Select(r =>
+        var gates = filter with { Mode = RollupProjection.Metro, Reason = "ok" };
+        var rows = await reader.GroupAsync(RollupTable.Taps, gates, [Dimension.Day, Dimension.Stop, Dimension.Hour], cancellation);
+        var byMode = (await reader.GroupAsync(RollupTable.Taps, gates, [Dimension.Day, Dimension.Stop, Dimension.Hour, Dimension.Mode], cancellation))
+            .ToDictionary(r => string.Join(' ', r.Key), r => r.Measures.M0, StringComparer.Ordinal);
+        var shown = new List<GroupRow>();
+        foreach (var row in rows)
         {
-            var (start, end) = HourPeriod(r.Key.Day, r.Key.Hour);
-            var (entered, exited) = entries.GetValueOrDefault(r.Key);
-            return (IReadOnlyList<object?>)[r.Key.Day, r.Key.Stop, start, end, PeriodCategory(r.Key.Hour), entered, exited, r.Measures.M0, r.Measures.M0];
-        }));
+            if (policy?.IsSuppressed(row) == true)
+            {
+                suppressed.Add(new SuppressedCell(spec.FileName, string.Join(' ', row.Key)));
+            }
+            else
+            {
+                shown.Add(row);
+            }
+        }
+
+        string[] columns = ["date", "stop_id", "time_period_start", "time_period_end", "time_period_category", "total_entries", "total_exits", "number_of_transactions", "transaction_count_5"];
+        return CsvOut.Write(spec, columns, shown.Select(r => (Day: DateOnly.Parse(r.Key[0], CultureInfo.InvariantCulture), Stop: r.Key[1], Hour: int.Parse(r.Key[2], CultureInfo.InvariantCulture), Row: r))
+            .OrderBy(r => r.Day).ThenBy(r => r.Stop, StringComparer.Ordinal).ThenBy(r => r.Hour)
+            .Select(r =>
+            {
+                var (start, end) = HourPeriod(r.Day, r.Hour);
+                var key = string.Join(' ', r.Row.Key);
+                return (IReadOnlyList<object?>)
+                [
+                    r.Day, r.Stop, start, end, PeriodCategory(r.Hour), byMode.GetValueOrDefault(key + " metro-entry"), byMode.GetValueOrDefault(key + " metro-exit"),
+                    r.Row.Measures.M0, r.Row.Measures.M0,
+                ];
+            }));
     }
 
     /// <summary>GTFS-ride board_alight.txt: boardings (fare collection) and chained alightings (estimated) per trip and stop.</summary>
-    public string BoardAlight(IEnumerable<KeyValuePair<CellKey, CellValue>> cells, SmallCellPolicy? policy, List<SuppressedCell> suppressed)
+    public static async Task<string> BoardAlightAsync(IRollupReader reader, AnalyticsFilter filter, SmallCellPolicy? policy, List<SuppressedCell> suppressed, CancellationToken cancellation)
     {
         var spec = ExportSpecs.GtfsRideBoardAlight;
-        var rows = RollupQuery.Aggregate(cells, k => k.Table == RollupTable.TripStop, k => (k.Trip, k.Stop, k.Value, k.Day), policy);
-        suppressed.AddRange(rows.Where(r => r.Suppressed).Select(r => new SuppressedCell(spec.FileName, $"{r.Key.Day:yyyyMMdd} {r.Key.Trip} {r.Key.Stop} {r.Key.Value}")));
+        var rows = Shown(spec, await reader.GroupAsync(RollupTable.TripStop, filter, [Dimension.Day, Dimension.Trip, Dimension.Stop, Dimension.Value], cancellation), policy, suppressed);
         string[] columns = ["trip_id", "stop_id", "stop_sequence", "record_use", "boardings", "alightings", "service_date", "source"];
-        return CsvOut.Write(spec, columns, rows.Where(r => !r.Suppressed).OrderBy(r => r.Key.Day).ThenBy(r => r.Key.Trip, StringComparer.Ordinal).ThenBy(r => r.Key.Value).Select(r => (IReadOnlyList<object?>)
-        [
-            r.Key.Trip, r.Key.Stop, r.Key.Value, 0, r.Measures.M0, r.Measures.M1, r.Key.Day,
-            // 4 = mixed source: boardings from fare collection, alightings estimated by trip chaining.
-            r.Measures.M1 > 0 ? 4 : 2,
-        ]));
+        return CsvOut.Write(spec, columns, rows
+            .Select(r => (Day: DateOnly.Parse(r.Key[0], CultureInfo.InvariantCulture), Trip: r.Key[1], Stop: r.Key[2], Sequence: int.Parse(r.Key[3], CultureInfo.InvariantCulture), Row: r))
+            .OrderBy(r => r.Day).ThenBy(r => r.Trip, StringComparer.Ordinal).ThenBy(r => r.Sequence)
+            .Select(r => (IReadOnlyList<object?>)
+            [
+                r.Trip, r.Stop, r.Sequence, 0, r.Row.Measures.M0, r.Row.Measures.M1, r.Day,
+                // 4 = mixed source: boardings from fare collection, alightings estimated by trip chaining.
+                r.Row.Measures.M1 > 0 ? 4 : 2,
+            ]));
     }
 
     /// <summary>
     /// GTFS-ride ridership.txt for the period: per agency and route (boardings; every boarding alights, so the two
     /// totals are equal) and per route and stop (boardings and the alightings known exactly or by chaining).
     /// </summary>
-    public string Ridership(IEnumerable<KeyValuePair<CellKey, CellValue>> cells, DateOnly from, DateOnly to, SmallCellPolicy? policy, List<SuppressedCell> suppressed)
+    public static async Task<string> RidershipAsync(IRollupReader reader, AnalyticsFilter filter, SmallCellPolicy? policy, List<SuppressedCell> suppressed, CancellationToken cancellation)
     {
         var spec = ExportSpecs.GtfsRideRidership;
-        var list = cells as ICollection<KeyValuePair<CellKey, CellValue>> ?? [.. cells];
-        var routes = RollupQuery.Aggregate(list, k => k.Table == RollupTable.StopHour, k => (k.Operator, k.Route), policy);
-        var stops = RollupQuery.Aggregate(list, k => k.Table == RollupTable.StopHour, k => (k.Operator, k.Route, k.Stop), policy);
-        suppressed.AddRange(routes.Where(r => r.Suppressed).Select(r => new SuppressedCell(spec.FileName, $"{r.Key.Operator} {r.Key.Route}")));
-        suppressed.AddRange(stops.Where(r => r.Suppressed).Select(r => new SuppressedCell(spec.FileName, $"{r.Key.Operator} {r.Key.Route} {r.Key.Stop}")));
+        var routes = Shown(spec, await reader.GroupAsync(RollupTable.StopHour, filter, [Dimension.Operator, Dimension.Route], cancellation), policy, suppressed);
+        var stops = Shown(spec, await reader.GroupAsync(RollupTable.StopHour, filter, [Dimension.Operator, Dimension.Route, Dimension.Stop], cancellation), policy, suppressed);
         string[] columns = ["total_boardings", "total_alightings", "ridership_start_date", "ridership_end_date", "agency_id", "route_id", "stop_id"];
-        var rows = routes.Where(r => !r.Suppressed).OrderBy(r => r.Key).Select(r => (IReadOnlyList<object?>)
-            [r.Measures.M0, r.Measures.M0, from, to, r.Key.Operator, Blank(r.Key.Route), null])
-            .Concat(stops.Where(r => !r.Suppressed && r.Key.Stop.Length > 0).OrderBy(r => r.Key).Select(r => (IReadOnlyList<object?>)
-            [r.Measures.M0, r.Measures.M1, from, to, r.Key.Operator, Blank(r.Key.Route), r.Key.Stop]));
+        var rows = routes.OrderBy(r => string.Join(' ', r.Key), StringComparer.Ordinal).Select(r => (IReadOnlyList<object?>)
+            [r.Measures.M0, r.Measures.M0, filter.From, filter.To, r.Key[0], Blank(r.Key[1]), null])
+            .Concat(stops.Where(r => r.Key[2].Length > 0).OrderBy(r => string.Join(' ', r.Key), StringComparer.Ordinal).Select(r => (IReadOnlyList<object?>)
+            [r.Measures.M0, r.Measures.M1, filter.From, filter.To, r.Key[0], Blank(r.Key[1]), r.Key[2]]));
         return CsvOut.Write(spec, columns, rows);
+    }
+
+    private static List<GroupRow> Shown(TableSpec spec, IReadOnlyList<GroupRow> rows, SmallCellPolicy? policy, List<SuppressedCell> suppressed)
+    {
+        var shown = new List<GroupRow>(rows.Count);
+        foreach (var row in rows)
+        {
+            if (policy?.IsSuppressed(row) == true)
+            {
+                suppressed.Add(new SuppressedCell(spec.FileName, string.Join(' ', row.Key)));
+            }
+            else
+            {
+                shown.Add(row);
+            }
+        }
+
+        return shown;
     }
 
     public static string RideFeedInfo(DateOnly from, DateOnly to, string currency, string? version) =>
@@ -109,15 +142,15 @@ public sealed class StandardExports(AnalyticsOptions options, string currency, i
         "file,cell,reason\n" + string.Concat(cells.Select(c => $"{c.File},\"{c.Key}\",fewer than {k.ToString(CultureInfo.InvariantCulture)} distinct riders\n"));
 
     /// <summary>The whole bundle: GTFS-ride files and TIDES station_activities (aggregates, suppressed for planners).</summary>
-    public IReadOnlyList<ExportFile> Bundle(IReadOnlyCollection<KeyValuePair<CellKey, CellValue>> cells, DateOnly from, DateOnly to, SmallCellPolicy? policy, string? version)
+    public async Task<IReadOnlyList<ExportFile>> BundleAsync(IRollupReader reader, AnalyticsFilter filter, SmallCellPolicy? policy, string? version, CancellationToken cancellation)
     {
         var suppressed = new List<SuppressedCell>();
         List<ExportFile> files =
         [
-            new(ExportSpecs.GtfsRideBoardAlight.FileName, BoardAlight(cells, policy, suppressed)),
-            new(ExportSpecs.GtfsRideRidership.FileName, Ridership(cells, from, to, policy, suppressed)),
-            new(ExportSpecs.GtfsRideFeedInfo.FileName, RideFeedInfo(from, to, currency, version)),
-            new(ExportSpecs.TidesStationActivities.FileName, StationActivities(cells, policy, suppressed)),
+            new(ExportSpecs.GtfsRideBoardAlight.FileName, await BoardAlightAsync(reader, filter, policy, suppressed, cancellation)),
+            new(ExportSpecs.GtfsRideRidership.FileName, await RidershipAsync(reader, filter, policy, suppressed, cancellation)),
+            new(ExportSpecs.GtfsRideFeedInfo.FileName, RideFeedInfo(filter.From, filter.To, currency, version)),
+            new(ExportSpecs.TidesStationActivities.FileName, await StationActivitiesAsync(reader, filter, policy, suppressed, cancellation)),
         ];
         if (policy is not null)
         {
@@ -125,21 +158,6 @@ public sealed class StandardExports(AnalyticsOptions options, string currency, i
         }
 
         return files;
-    }
-
-    private static Dictionary<(DateOnly, string, short), (long Entries, long Exits)> EntriesExits(IEnumerable<KeyValuePair<CellKey, CellValue>> cells)
-    {
-        var result = new Dictionary<(DateOnly, string, short), (long, long)>();
-        foreach (var (key, value) in cells)
-        {
-            if (key.Table == RollupTable.Taps && key.Reason == "ok" && key.Mode is "metro-entry" or "metro-exit")
-            {
-                var (entries, exits) = result.GetValueOrDefault((key.Day, key.Stop, key.Hour));
-                result[(key.Day, key.Stop, key.Hour)] = key.Mode == "metro-entry" ? (entries + value.Measures.M0, exits) : (entries, exits + value.Measures.M0);
-            }
-        }
-
-        return result;
     }
 
     private (DateTimeOffset Start, DateTimeOffset End) HourPeriod(DateOnly day, int hour)

@@ -38,6 +38,9 @@ public sealed record AnalyticsFilter(DateOnly From, DateOnly To)
 
     public string? Category { get; init; }
 
+    /// <summary>Taps only: <c>ok</c> or a refusal reason.</summary>
+    public string? Reason { get; init; }
+
     public bool Matches(CellKey key) =>
         key.Day >= From && key.Day <= To
         && (Operator is null || key.Operator == Operator || key.ToOperator == Operator)
@@ -46,7 +49,8 @@ public sealed record AnalyticsFilter(DateOnly From, DateOnly To)
         && (Stop is null || key.Stop == Stop || key.ToStop == Stop)
         && (HourFrom is null || key.Hour < 0 || key.Hour >= HourFrom)
         && (HourTo is null || key.Hour < 0 || key.Hour <= HourTo)
-        && (Category is null || key.Category == Category);
+        && (Category is null || key.Category == Category)
+        && (Reason is null || key.Reason == Reason);
 }
 
 /// <summary>
