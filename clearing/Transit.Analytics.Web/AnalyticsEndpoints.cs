@@ -64,6 +64,14 @@ public static class AnalyticsEndpoints
     {
         var group = app.MapGroup("/api/analytics").RequireAuthorization().WithTags("analytics");
 
+        group.MapGet("/me", Results<Ok<AnalyticsCaller>, ProblemHttpResult> (ClaimsPrincipal user) =>
+            Prepare(new AnalyticsQuery(null, null, null, null, null, null, null, null, null, null), user, options) is { Scope: { } scope }
+                ? TypedResults.Ok(new AnalyticsCaller(
+                    scope.Admin ? options.AdminRole : scope.Operator is not null ? options.OperatorRole : options.PlannerRole, scope.Operator, scope.Policy?.K))
+                : Problem(StatusCodes.Status403Forbidden, "Forbidden", "this token may not read analytics"))
+            .WithName("AnalyticsCaller")
+            .WithSummary("The caller's role, operator and suppression threshold, so that the dashboard offers only what the caller may see");
+
         group.MapGet("/{view}", async Task<Results<Ok<AnalyticsAnswer>, ContentHttpResult, ProblemHttpResult>> (
             string view, [AsParameters] AnalyticsQuery query, ClaimsPrincipal user, IRollupReader reader, CancellationToken cancellation) =>
         {
@@ -326,6 +334,9 @@ public static class AnalyticsEndpoints
     private static string Quote(string value) =>
         value.AsSpan().IndexOfAny(",\"\n") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
 }
+
+/// <summary>Who is asking: role, operator (operators only) and the suppression threshold that applies (null for admins).</summary>
+public sealed record AnalyticsCaller(string Role, string? Operator, int? K);
 
 /// <summary>How many legs of a mode have a destination (exact, or inferred by trip chaining).</summary>
 public sealed record ModeDestinations(string Mode, long Legs, long WithDestination)
