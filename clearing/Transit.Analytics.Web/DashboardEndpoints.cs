@@ -15,24 +15,43 @@ public static class DashboardEndpoints
 
     private static readonly Dictionary<string, string> ContentTypes = new(StringComparer.Ordinal)
     {
-        [".html"] = "text/html; charset=utf-8",
         [".js"] = "text/javascript; charset=utf-8",
         [".css"] = "text/css; charset=utf-8",
         [".svg"] = "image/svg+xml",
     };
 
-    /// <summary>The dashboard's page names (file names without .html).</summary>
-    public static IReadOnlyList<string> Pages { get; } = [.. typeof(DashboardEndpoints).Assembly.GetManifestResourceNames()
-        .Where(n => n.StartsWith("dashboard/", StringComparison.Ordinal) && n.EndsWith(".html", StringComparison.Ordinal))
-        .Select(n => n["dashboard/".Length..^".html".Length])
-        .Order(StringComparer.Ordinal)];
+    /// <summary>The dashboard's pages (served as NAME.html) and their titles; app.js draws each from the API.</summary>
+    public static IReadOnlyDictionary<string, string> Pages { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["index"] = "Overview",
+        ["hourly"] = "Boardings by hour",
+        ["busiest"] = "Busiest stations and routes",
+        ["od"] = "Origin–destination",
+        ["transfers"] = "Transfer flows",
+        ["statements"] = "Settlement statements",
+    };
+
+    private static readonly Lazy<string> Shell = new(() =>
+    {
+        using var stream = typeof(DashboardEndpoints).Assembly.GetManifestResourceStream("dashboard/shell.html")!;
+        return new StreamReader(stream).ReadToEnd();
+    });
 
     public static IEndpointRouteBuilder MapAnalyticsDashboard(this IEndpointRouteBuilder app)
     {
         app.MapGet(Prefix, () => TypedResults.Redirect(Prefix + "/")).ExcludeFromDescription();
         app.MapGet(Prefix + "/{**path}", (string? path, HttpContext context) =>
         {
-            var name = "dashboard/" + (string.IsNullOrEmpty(path) ? "index.html" : path);
+            path = string.IsNullOrEmpty(path) ? "index.html" : path;
+            if (path.EndsWith(".html", StringComparison.Ordinal))
+            {
+                context.Response.Headers.CacheControl = "no-cache";
+                return Pages.TryGetValue(path[..^".html".Length], out var title)
+                    ? TypedResults.Content(Shell.Value.Replace("{{page}}", path[..^".html".Length], StringComparison.Ordinal).Replace("{{title}}", title, StringComparison.Ordinal), "text/html; charset=utf-8")
+                    : Results.NotFound();
+            }
+
+            var name = "dashboard/" + path;
             var stream = typeof(DashboardEndpoints).Assembly.GetManifestResourceStream(name);
             if (stream is null || name.Contains("..", StringComparison.Ordinal))
             {

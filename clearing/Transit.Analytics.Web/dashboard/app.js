@@ -114,9 +114,9 @@ function renderFilters(fields) {
     category: el('input', { name: 'category', value: params.get('category') || '', placeholder: 'all', size: 8 }),
     hourFrom: el('input', { type: 'number', name: 'hourFrom', min: 0, max: 23, value: params.get('hourFrom') || '', size: 3 }),
     hourTo: el('input', { type: 'number', name: 'hourTo', min: 0, max: 23, value: params.get('hourTo') || '', size: 3 }),
-    mode: el('select', { name: 'mode' }, el('option', { value: 'bus' }, 'bus'), el('option', { value: 'metro' }, 'metro')),
+    mode: el('select', { name: 'mode' }, el('option', { value: '' }, 'all'), el('option', { value: 'bus' }, 'bus'), el('option', { value: 'metro' }, 'metro')),
   };
-  if (params.get('mode')) inputs.mode.value = params.get('mode');
+  inputs.mode.value = params.get('mode') || (page === 'od' ? 'metro' : '');
   for (const name of fields) form.append(el('label', {}, name, inputs[name]));
   form.append(el('button', { type: 'submit' }, 'Show'));
   form.addEventListener('submit', (event) => {

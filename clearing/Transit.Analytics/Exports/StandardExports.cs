@@ -52,19 +52,7 @@ public sealed class StandardExports(AnalyticsOptions options, string currency, i
         var rows = await reader.GroupAsync(RollupTable.Taps, gates, [Dimension.Day, Dimension.Stop, Dimension.Hour], cancellation);
         var byMode = (await reader.GroupAsync(RollupTable.Taps, gates, [Dimension.Day, Dimension.Stop, Dimension.Hour, Dimension.Mode], cancellation))
             .ToDictionary(r => string.Join(' ', r.Key), r => r.Measures.M0, StringComparer.Ordinal);
-        var shown = new List<GroupRow>();
-        foreach (var row in rows)
-        {
-            if (policy?.IsSuppressed(row) == true)
-            {
-                suppressed.Add(new SuppressedCell(spec.FileName, string.Join(' ', row.Key)));
-            }
-            else
-            {
-                shown.Add(row);
-            }
-        }
-
+        var shown = Shown(spec, rows, policy, suppressed);
         string[] columns = ["date", "stop_id", "time_period_start", "time_period_end", "time_period_category", "total_entries", "total_exits", "number_of_transactions", "transaction_count_5"];
         return CsvOut.Write(spec, columns, shown.Select(r => (Day: DateOnly.Parse(r.Key[0], CultureInfo.InvariantCulture), Stop: r.Key[1], Hour: int.Parse(r.Key[2], CultureInfo.InvariantCulture), Row: r))
             .OrderBy(r => r.Day).ThenBy(r => r.Stop, StringComparer.Ordinal).ThenBy(r => r.Hour)
