@@ -84,7 +84,7 @@ public sealed class InMemoryRollupReader(IEnumerable<KeyValuePair<CellKey, CellV
 
     public static IReadOnlyList<GroupRow> Group(IEnumerable<KeyValuePair<CellKey, CellValue>> cells, IReadOnlyList<Dimension> groupBy) =>
         [.. Group(cells, k => string.Join('\u0001', groupBy.Select(d => ValueOf(k, d))), StringComparer.Ordinal)
-            .Select(g => g.Row with { Key = g.Key.Split('\u0001') })];
+            .Select(g => g.Row with { Key = groupBy.Count == 0 ? [] : g.Key.Split('\u0001') })];
 
     /// <summary>Groups cells by any key; each row's <see cref="GroupRow.Key"/> is left empty.</summary>
     public static IEnumerable<(TKey Key, GroupRow Row)> Group<TKey>(IEnumerable<KeyValuePair<CellKey, CellValue>> cells, Func<CellKey, TKey> keyOf, IEqualityComparer<TKey>? comparer = null)
