@@ -51,6 +51,7 @@ internal static class CliApp
         KeysCommands.Create(),
         DenyCommands.Create(),
         CodesCommands.Create(),
+        FaresCommands.Create(),
         DemoCommand.Create(),
         Bench.BenchCommands.Create(),
     ];
