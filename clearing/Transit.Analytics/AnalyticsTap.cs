@@ -58,12 +58,28 @@ public sealed record AnalyticsOptions
     public TimeZoneInfo TimeZone { get; init; } = TimeZoneInfo.Utc;
 
     /// <summary>Local hour of day (0–23) of an instant.</summary>
-    public int HourOf(DateTimeOffset at) => TimeZoneInfo.ConvertTime(at, TimeZone).Hour;
+    public int HourOf(DateTimeOffset at) => Local(at).Hour;
 
     /// <summary>Seconds since local midnight of <paramref name="day"/> (past 86,400 after midnight, as in GTFS).</summary>
-    public int ServiceSeconds(DateOnly day, DateTimeOffset at)
+    public int ServiceSeconds(DateOnly day, DateTimeOffset at) => (int)(Local(at) - day.ToDateTime(TimeOnly.MinValue)).TotalSeconds;
+
+    [ThreadStatic]
+    private static (TimeZoneInfo? Zone, long UtcHour, TimeSpan Offset) _lastOffset;
+
+    /// <summary>
+    /// Local time of an instant. A refresh converts millions of instants; offsets change at most on the hour, so the
+    /// offset of the last UTC hour seen is reused.
+    /// </summary>
+    public DateTime Local(DateTimeOffset at)
     {
-        var local = TimeZoneInfo.ConvertTime(at, TimeZone).DateTime;
-        return (int)(local - day.ToDateTime(TimeOnly.MinValue)).TotalSeconds;
+        var utc = at.UtcDateTime;
+        var hour = utc.Ticks / TimeSpan.TicksPerHour;
+        var cached = _lastOffset;
+        if (cached.Zone != TimeZone || cached.UtcHour != hour)
+        {
+            cached = _lastOffset = (TimeZone, hour, TimeZone.GetUtcOffset(utc));
+        }
+
+        return utc + cached.Offset;
     }
 }

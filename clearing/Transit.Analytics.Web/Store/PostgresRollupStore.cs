@@ -57,7 +57,7 @@ public static class PostgresRollupStore
                 await copy.WriteAsync(delta.Riders, NpgsqlDbType.Bigint, cancellation);
 
                 // A batch that adds as many riders as the limit makes the cell large whatever it held: no list.
-                if (delta.Added.Count < RollupSet.SmallRiderLimit)
+                if (!delta.ManyAdded)
                 {
                     await copy.WriteAsync(delta.Added.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint, cancellation);
                 }

@@ -34,17 +34,15 @@ public sealed class RollupRefresher(NpgsqlDataSource dataSource, TripChainer cha
             }
         }
 
-        var changes = new List<(long, IReadOnlyDictionary<CellKey, Measures>?, IReadOnlyDictionary<CellKey, Measures>?)>();
-        var newIds = new List<(long Rider, long[] Ids)>();
-        var taps = 0;
-        foreach (var (rider, all) in riderTaps)
+        // Chaining and projecting rider-days is independent per rider: spread it over the cores.
+        var computed = riderTaps.AsParallel().Select(pair =>
         {
+            var (rider, all) = pair;
             var ids = all.Select(TapId).Order().ToArray();
-            taps += all.Count;
             var before = old.GetValueOrDefault(rider);
             if (before is not null && before.AsSpan().SequenceEqual(ids))
             {
-                continue;
+                return default;
             }
 
             IReadOnlyDictionary<CellKey, Measures>? oldContribution = null;
@@ -54,11 +52,11 @@ public sealed class RollupRefresher(NpgsqlDataSource dataSource, TripChainer cha
                 oldContribution = Contribution(rider, day, [.. all.Where(t => known.Contains(TapId(t)))]);
             }
 
-            changes.Add((rider, oldContribution, Contribution(rider, day, all)));
-            newIds.Add((rider, ids));
-        }
-
-        var deltas = RollupSet.Diff(changes);
+            return (Rider: rider, Ids: ids, Old: oldContribution, New: (IReadOnlyDictionary<CellKey, Measures>?)Contribution(rider, day, all));
+        }).Where(c => c.Ids is not null).ToList();
+        var taps = riderTaps.Values.Sum(t => t.Count);
+        var newIds = computed.Select(c => (c.Rider, c.Ids)).ToList();
+        var deltas = RollupSet.Diff(computed.Select(c => (c.Rider, c.Old, c.New)));
         await using var connection = await dataSource.OpenConnectionAsync(cancellation);
         await using var transaction = await connection.BeginTransactionAsync(cancellation);
         var cells = await PostgresRollupStore.ApplyAsync(connection, deltas, cancellation);

@@ -14,7 +14,7 @@ public static class RollupProjection
     /// <summary>The rider-day's contribution to each cell (each cell once, so that it counts the rider once).</summary>
     public static Dictionary<CellKey, Measures> Project(RiderDay day, AnalyticsOptions options)
     {
-        var cells = new Dictionary<CellKey, Measures>();
+        var cells = new Dictionary<CellKey, Measures>(day.Taps.Count + (day.Legs.Count * 6));
         void Add(CellKey key, Measures m) => cells[key] = cells.TryGetValue(key, out var old) ? old + m : m;
 
         foreach (var tap in day.Taps)
@@ -59,10 +59,18 @@ public static class RollupProjection
             previous = leg;
         }
 
-        foreach (var journey in day.Legs.GroupBy(l => l.JourneyNo))
+        // Legs of a journey follow each other: count them in one pass.
+        for (var i = 0; i < day.Legs.Count;)
         {
-            var first = journey.First();
-            Add(new CellKey(RollupTable.Journeys, day.Day, (short)options.HourOf(first.BoardedAt), Category: first.Category ?? ""), new Measures(1, journey.Count(), journey.Count(l => l.IsTransfer)));
+            var first = day.Legs[i];
+            var (legs, transfers) = (0, 0);
+            for (; i < day.Legs.Count && day.Legs[i].JourneyNo == first.JourneyNo; i++)
+            {
+                legs++;
+                transfers += day.Legs[i].IsTransfer ? 1 : 0;
+            }
+
+            Add(new CellKey(RollupTable.Journeys, day.Day, (short)options.HourOf(first.BoardedAt), Category: first.Category ?? ""), new Measures(1, legs, transfers));
         }
 
         foreach (var line in day.Revenue)

@@ -18,7 +18,28 @@ public sealed class CellDelta
 
     public long Riders;
 
+    /// <summary>Riders who entered the cell, while fewer than <see cref="RollupSet.SmallRiderLimit"/>; see <see cref="ManyAdded"/>.</summary>
     public List<long> Added { get; } = [];
+
+    /// <summary>At least <see cref="RollupSet.SmallRiderLimit"/> riders entered: the cell is large, its list no longer kept.</summary>
+    public bool ManyAdded { get; private set; }
+
+    public void Add(long rider)
+    {
+        if (ManyAdded)
+        {
+            return;
+        }
+
+        if (Added.Count + 1 >= RollupSet.SmallRiderLimit)
+        {
+            ManyAdded = true;
+            Added.Clear();
+            return;
+        }
+
+        Added.Add(rider);
+    }
 
     public List<long> Removed { get; } = [];
 }
@@ -63,7 +84,7 @@ public sealed class RollupSet
                 {
                     delta.Measures += measures;
                     delta.Riders++;
-                    delta.Added.Add(rider);
+                    delta.Add(rider);
                 }
             }
 
@@ -79,7 +100,7 @@ public sealed class RollupSet
             }
         }
 
-        foreach (var key in deltas.Where(d => d.Value.Riders == 0 && d.Value.Measures.IsZero && d.Value.Added.Count == 0 && d.Value.Removed.Count == 0).Select(d => d.Key).ToList())
+        foreach (var key in deltas.Where(d => d.Value.Riders == 0 && d.Value.Measures.IsZero && d.Value.Added.Count == 0 && !d.Value.ManyAdded && d.Value.Removed.Count == 0).Select(d => d.Key).ToList())
         {
             deltas.Remove(key);
         }
@@ -101,7 +122,7 @@ public sealed class RollupSet
 
             cell.Measures += delta.Measures;
             cell.Riders += delta.Riders;
-            cell.SmallRiders = MergeSmall(cell.SmallRiders, cell.Riders, delta.Added, delta.Removed);
+            cell.SmallRiders = delta.ManyAdded ? null : MergeSmall(cell.SmallRiders, cell.Riders, delta.Added, delta.Removed);
             if (cell.Riders == 0 && cell.Measures.IsZero)
             {
                 Cells.Remove(key);

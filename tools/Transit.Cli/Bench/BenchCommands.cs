@@ -18,6 +18,7 @@ internal static class BenchCommands
         Area[] areas =
         [
             new("codes", "Ride-code verification (fresh and cached credentials, P-256 and SM2) against openssl speed ecdsap256", CodesBenchmark.RunAsync),
+            new("analytics", "Rollup refresh, OD-matrix and hourly-boardings queries on a 1,000,000-tap day in PostgreSQL (TRANSIT_DB) against raw reads and GROUP BY of the taps", AnalyticsBenchmark.RunAsync),
             new("fares", "Two-leg journeys priced per second on the MBTA feed against dictionary look-up and construction references", FaresBenchmark.RunAsync),
         ];
         foreach (var area in areas)
