@@ -53,6 +53,7 @@ internal static class CliApp
         CodesCommands.Create(),
         FaresCommands.Create(),
         DemoCommand.Create(),
+        GateCommands.Create(),
         Bench.BenchCommands.Create(),
     ];
 

@@ -20,6 +20,7 @@ internal static class BenchCommands
             new("codes", "Ride-code verification (fresh and cached credentials, P-256 and SM2) against openssl speed ecdsap256", CodesBenchmark.RunAsync),
             new("analytics", "Rollup refresh, OD-matrix and hourly-boardings queries on a 1,000,000-tap day in PostgreSQL (TRANSIT_DB) against raw reads and GROUP BY of the taps", AnalyticsBenchmark.RunAsync),
             new("fares", "Two-leg journeys priced per second on the MBTA feed against dictionary look-up and construction references", FaresBenchmark.RunAsync),
+            new("gate", "The gate agent's whole pipeline with durable commits, start time and memory on a 1,000,000-tap journal, against raw fsync and P-256 verify", GateBenchmark.RunAsync),
         ];
         foreach (var area in areas)
         {

@@ -1,0 +1,263 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Transit.GateAgent.Configuration;
+using Transit.GateAgent.Journal;
+using Transit.GateAgent.Status;
+using Transit.GateAgent.Trust;
+using Transit.RideCodes;
+
+namespace Transit.GateAgent.Clearing;
+
+/// <summary>What one sync round did.</summary>
+/// <param name="Complete">Every document was fetched (whether or not it changed or was refused).</param>
+/// <param name="Refused">Documents refused this round: bad signature, tampered, older, out of order, another device's.</param>
+public sealed record SyncResult(bool Complete, IReadOnlyList<string> Refused);
+
+/// <summary>
+/// Fetches key set, deny-list deltas and device configuration (ETag/version based); each is checked against the
+/// root key before use, a bad or older one is refused and the last good one kept. The verifier sees new trust on
+/// the next tap.
+/// </summary>
+public sealed class SyncService(
+    ClearingClient client, GateState state, GateMetrics metrics, ClearingSettings settings, TimeProvider time, ILogger<SyncService> logger) : BackgroundService
+{
+    private readonly SemaphoreSlim _round = new(1, 1);
+    private readonly Backoff _backoff = new(TimeSpan.FromMilliseconds(settings.BackoffInitialMillis), TimeSpan.FromMilliseconds(settings.BackoffMaxMillis));
+
+    /// <summary>Runs one sync round now (the status endpoint's <c>POST /control/sync</c>).</summary>
+    public async Task<SyncResult> SyncNowAsync(CancellationToken cancellation)
+    {
+        await _round.WaitAsync(cancellation).ConfigureAwait(false);
+        try
+        {
+            var refused = new List<string>();
+            var complete = await SyncKeySetAsync(refused, cancellation).ConfigureAwait(false);
+            complete &= await SyncDenyListAsync(refused, cancellation).ConfigureAwait(false);
+            complete &= await SyncConfigAsync(refused, cancellation).ConfigureAwait(false);
+            if (complete)
+            {
+                metrics.RecordSync(time.GetUtcNow());
+            }
+
+            return new SyncResult(complete, refused);
+        }
+        finally
+        {
+            _round.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public override void Dispose()
+    {
+        _round.Dispose();
+        base.Dispose();
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interval = TimeSpan.FromSeconds(settings.SyncIntervalSeconds);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var result = await SyncNowAsync(stoppingToken).ConfigureAwait(false);
+            TimeSpan wait;
+            if (result.Complete)
+            {
+                _backoff.Reset();
+                wait = interval;
+            }
+            else
+            {
+                var next = _backoff.Next();
+                wait = next < interval ? next : interval;
+            }
+
+            await Task.Delay(wait, time, stoppingToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<bool> SyncKeySetAsync(List<string> refused, CancellationToken cancellation)
+    {
+        var held = state.Trust.KeySet.Version;
+        var response = await client.GetAsync("keyset", $"\"keyset-{held.ToString(CultureInfo.InvariantCulture)}\"", cancellation).ConfigureAwait(false);
+        if (response.Status == 304)
+        {
+            return true;
+        }
+
+        if (!response.Ok)
+        {
+            return Failed("key set", response);
+        }
+
+        Install("keyset", refused, () => state.InstallKeySet(response.Body));
+        return true;
+    }
+
+    private async Task<bool> SyncDenyListAsync(List<string> refused, CancellationToken cancellation)
+    {
+        var held = state.Trust.DenyList.Version;
+        var v = held.ToString(CultureInfo.InvariantCulture);
+        var response = await client.GetAsync($"denylist?since={v}", $"\"denylist-{v}\"", cancellation).ConfigureAwait(false);
+        if (response.Status == 304)
+        {
+            return true;
+        }
+
+        if (!response.Ok)
+        {
+            return Failed("deny list", response);
+        }
+
+        DenyListResponse? body;
+        try
+        {
+            body = JsonSerializer.Deserialize(response.Body, GateJson.Default.DenyListResponse);
+        }
+        catch (JsonException ex)
+        {
+            Refuse("denylist", refused, $"unreadable answer: {ex.Message}");
+            return true;
+        }
+
+        if (body?.Snapshot is { ValueKind: JsonValueKind.Object } snapshot)
+        {
+            Install("denylist", refused, () => state.InstallDenyList(snapshot.GetRawText()));
+        }
+
+        foreach (var delta in body?.Deltas ?? [])
+        {
+            // Deltas apply strictly in order: after a bad one the rest cannot apply; the next sync asks again.
+            if (!Install("denylist-delta", refused, () =>
+            {
+                var json = delta.GetRawText();
+                if (DenyListDelta.Open(SignedDocument.Parse(json), state.Trust.RootKey).Version <= state.Trust.DenyList.Version)
+                {
+                    return false;
+                }
+
+                state.ApplyDenyListDelta(json);
+                return true;
+            }))
+            {
+                break;
+            }
+        }
+
+        return true;
+    }
+
+    private async Task<bool> SyncConfigAsync(List<string> refused, CancellationToken cancellation)
+    {
+        var held = state.ConfigVersion;
+        var response = await client.GetAsync("config", $"\"config-{held.ToString(CultureInfo.InvariantCulture)}\"", cancellation).ConfigureAwait(false);
+        if (response.Status is 304 or 404)
+        {
+            // 404: clearing keeps no configuration for this device; the local settings stay in force.
+            return true;
+        }
+
+        if (!response.Ok)
+        {
+            return Failed("device configuration", response);
+        }
+
+        Install("config", refused, () => state.InstallConfig(response.Body));
+        return true;
+    }
+
+    private bool Install(string document, List<string> refused, Func<bool> install)
+    {
+        try
+        {
+            install();
+            return true;
+        }
+        catch (TrustDocumentException ex)
+        {
+            Refuse(document, refused, ex.Message);
+            return false;
+        }
+    }
+
+    private void Refuse(string document, List<string> refused, string reason)
+    {
+        refused.Add(document);
+        metrics.RecordSyncRefusal(document);
+        logger.LogWarning("sync refused the {Document} from clearing, keeping the last good one: {Reason}", document, reason);
+    }
+
+    private bool Failed(string what, ClearingResponse response)
+    {
+        logger.LogDebug("sync of the {What} failed: {Status} {Problem}", what, DeviceApiStatus.Describe(response.Status), response.Problem);
+        return false;
+    }
+}
+
+/// <summary>
+/// <c>POST /device/v1/status</c> about once a minute, and the clock offset estimate from its answer:
+/// <c>serverTime − (sentAt + receivedAt) / 2</c>.
+/// </summary>
+internal sealed class HeartbeatService(
+    ClearingClient client, GateState state, TapJournal journal, GateMetrics metrics, ClearingSettings settings, DeviceSettings device,
+    TimeProvider time, ILogger<HeartbeatService> logger) : BackgroundService
+{
+    private static readonly string SoftwareVersion = typeof(HeartbeatService).Assembly.GetName().Version?.ToString(3) ?? "1.0.0";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interval = TimeSpan.FromSeconds(settings.StatusIntervalSeconds);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            await SendAsync(stoppingToken).ConfigureAwait(false);
+            await Task.Delay(interval, time, stoppingToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task SendAsync(CancellationToken cancellation)
+    {
+        var sentAt = time.GetUtcNow();
+        var request = new HeartbeatRequest(
+            device.Id!,
+            sentAt.UtcDateTime,
+            state.Trust.KeySet.Version,
+            state.Trust.DenyList.Version,
+            state.ConfigVersion,
+            journal.Backlog,
+            journal.LastSeq,
+            metrics.LastUploadAt,
+            metrics.LastSyncAt,
+            metrics.ClockOffsetMillis,
+            metrics.TapsByReason(),
+            metrics.RecentP99Micros(),
+            SoftwareVersion);
+        var response = await client.PostJsonAsync("status", JsonSerializer.SerializeToUtf8Bytes(request, GateJson.Default.HeartbeatRequest), cancellation).ConfigureAwait(false);
+        var receivedAt = time.GetUtcNow();
+        if (!response.Ok)
+        {
+            logger.LogDebug("status heartbeat failed: {Status} {Problem}", DeviceApiStatus.Describe(response.Status), response.Problem);
+            return;
+        }
+
+        try
+        {
+            if (JsonSerializer.Deserialize(response.Body, GateJson.Default.HeartbeatResponse)?.ServerTime is { } serverTime)
+            {
+                var midpoint = sentAt + ((receivedAt - sentAt) / 2);
+                var offset = (long)Math.Round((serverTime - midpoint).TotalMilliseconds);
+                metrics.RecordClockOffset(offset);
+                if (Math.Abs(offset) > 5000)
+                {
+                    logger.LogWarning("the gate's clock is {Offset} ms off clearing's; freshness checks depend on it (check NTP)", -offset);
+                }
+            }
+        }
+        catch (JsonException ex)
+        {
+            logger.LogDebug("status answer unreadable: {Reason}", ex.Message);
+        }
+    }
+}

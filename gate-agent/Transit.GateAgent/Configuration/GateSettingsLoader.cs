@@ -1,0 +1,238 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+
+namespace Transit.GateAgent.Configuration;
+
+/// <summary>The gate's configuration is unusable; <see cref="Exception.Message"/> lists every problem by setting name.</summary>
+public sealed class GateConfigurationException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public GateConfigurationException()
+    {
+    }
+
+    /// <summary>Creates the exception with a message naming the settings.</summary>
+    public GateConfigurationException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message and its cause.</summary>
+    public GateConfigurationException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>Reads the gate's settings from a JSON file and <c>TRANSIT_GATE_</c> environment variables, and checks them.</summary>
+public static class GateSettingsLoader
+{
+    /// <summary>Prefix of environment variables that override the file, e.g. <c>TRANSIT_GATE_Device__Id</c>.</summary>
+    public const string EnvironmentPrefix = "TRANSIT_GATE_";
+
+    /// <summary>Builds the configuration: the file first, then the environment.</summary>
+    public static IConfigurationRoot BuildConfiguration(string configPath)
+    {
+        var full = Path.GetFullPath(configPath);
+        if (!File.Exists(full))
+        {
+            throw new GateConfigurationException($"configuration file {full} does not exist");
+        }
+
+        try
+        {
+            return new ConfigurationBuilder()
+                .AddJsonFile(full, optional: false, reloadOnChange: false)
+                .AddEnvironmentVariables(EnvironmentPrefix)
+                .Build();
+        }
+        catch (Exception ex) when (ex is InvalidDataException or FormatException or System.Text.Json.JsonException)
+        {
+            throw new GateConfigurationException($"configuration file {full} is not valid JSON: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Binds, resolves relative paths against <paramref name="baseDirectory"/> and validates.</summary>
+    /// <exception cref="GateConfigurationException">One or more settings are missing or out of range.</exception>
+    public static GateSettings Load(IConfiguration configuration, string baseDirectory)
+    {
+        var settings = new GateSettings();
+        try
+        {
+            configuration.Bind(settings);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // The binder names the key and the value it could not convert.
+            throw new GateConfigurationException($"invalid configuration: {ex.Message}", ex);
+        }
+
+        Resolve(settings, baseDirectory);
+        var errors = Validate(settings);
+        if (errors.Count > 0)
+        {
+            throw new GateConfigurationException("invalid configuration:\n  " + string.Join("\n  ", errors));
+        }
+
+        if (settings.Clearing.Url is { Length: > 0 } url && !url.EndsWith('/'))
+        {
+            // Relative request paths ("taps", "keyset") must land under the base, not replace its last segment.
+            settings.Clearing.Url = url + "/";
+        }
+
+        return settings;
+    }
+
+    /// <summary>Every problem with <paramref name="s"/>, each naming its setting; empty when usable.</summary>
+    public static List<string> Validate(GateSettings s)
+    {
+        var errors = new List<string>();
+        void Require(string? value, string name, string what)
+        {
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                errors.Add($"{name} is required ({what})");
+            }
+        }
+
+        void Range(int value, string name, int min, int max)
+        {
+            if (value < min || value > max)
+            {
+                errors.Add(string.Create(CultureInfo.InvariantCulture, $"{name} must be between {min} and {max} (got {value})"));
+            }
+        }
+
+        void FileMustExist(string? path, string name)
+        {
+            if (!string.IsNullOrWhiteSpace(path) && !File.Exists(path))
+            {
+                errors.Add($"{name}: file {path} does not exist");
+            }
+        }
+
+        Require(s.Device.Id, "Device:Id", "the device id, equal to the client certificate's CN");
+        Require(s.Device.OperatorId, "Device:OperatorId", "the operator the device belongs to");
+        if (string.IsNullOrWhiteSpace(s.Device.Mode))
+        {
+            errors.Add("Device:Mode is required (metro-entry, metro-exit or bus)");
+        }
+        else if (!GateModes.TryParse(s.Device.Mode, out var mode))
+        {
+            errors.Add($"Device:Mode '{s.Device.Mode}' is not a mode (expected metro-entry, metro-exit or bus)");
+        }
+        else if (mode != GateMode.Bus)
+        {
+            Require(s.Device.StationId, "Device:StationId", "the GTFS stop_id of the station, for metro modes");
+        }
+        else
+        {
+            Require(s.Device.RouteId, "Device:RouteId", "the GTFS route_id the bus runs; the driver console can change it later");
+        }
+
+        Range(s.Verification.MaxAgeSeconds, "Verification:MaxAgeSeconds", 1, 3600);
+        Range(s.Verification.MaxAheadSeconds, "Verification:MaxAheadSeconds", 0, 3600);
+        Range(s.Verification.PassbackSeconds, "Verification:PassbackSeconds", 0, 86_400);
+
+        Require(s.Trust.RootPublicKey, "Trust:RootPublicKey", "path of root.pub.json");
+        FileMustExist(s.Trust.RootPublicKey, "Trust:RootPublicKey");
+        Require(s.Trust.KeySet, "Trust:KeySet", "path of the initial signed key set, keyset.json");
+        FileMustExist(s.Trust.KeySet, "Trust:KeySet");
+        FileMustExist(s.Trust.DenyList, "Trust:DenyList");
+
+        if (!string.IsNullOrWhiteSpace(s.Clearing.Url))
+        {
+            if (!Uri.TryCreate(s.Clearing.Url, UriKind.Absolute, out var url) || url.Scheme != Uri.UriSchemeHttps)
+            {
+                errors.Add($"Clearing:Url '{s.Clearing.Url}' must be an absolute https:// URL (the device API is HTTPS only)");
+            }
+
+            Require(s.Clearing.ClientCertificate, "Clearing:ClientCertificate", "PEM client certificate from the device CA");
+            FileMustExist(s.Clearing.ClientCertificate, "Clearing:ClientCertificate");
+            Require(s.Clearing.ClientKey, "Clearing:ClientKey", "PEM private key of the client certificate");
+            FileMustExist(s.Clearing.ClientKey, "Clearing:ClientKey");
+            FileMustExist(s.Clearing.ServerCaCertificate, "Clearing:ServerCaCertificate");
+        }
+
+        Range(s.Clearing.UploadBatchSize, "Clearing:UploadBatchSize", 1, 5000);
+        Range(s.Clearing.UploadDelayMillis, "Clearing:UploadDelayMillis", 0, 600_000);
+        Range(s.Clearing.SyncIntervalSeconds, "Clearing:SyncIntervalSeconds", 1, 86_400);
+        Range(s.Clearing.StatusIntervalSeconds, "Clearing:StatusIntervalSeconds", 1, 86_400);
+        Range(s.Clearing.BackoffInitialMillis, "Clearing:BackoffInitialMillis", 1, 3_600_000);
+        Range(s.Clearing.BackoffMaxMillis, "Clearing:BackoffMaxMillis", s.Clearing.BackoffInitialMillis, 86_400_000);
+        Range(s.Clearing.RequestTimeoutSeconds, "Clearing:RequestTimeoutSeconds", 1, 600);
+
+        Require(s.Journal.Path, "Journal:Path", "the SQLite tap journal file");
+        Range(s.Journal.RetentionDays, "Journal:RetentionDays", 1, 3650);
+        Range(s.Journal.PruneIntervalMinutes, "Journal:PruneIntervalMinutes", 1, 10_080);
+
+        if (s.Scanner.Tcp.Port is { } tcp)
+        {
+            Range(tcp, "Scanner:Tcp:Port", 0, 65535);
+        }
+
+        for (var i = 0; i < s.Scanner.Serial.Count; i++)
+        {
+            Require(s.Scanner.Serial[i].Device, $"Scanner:Serial:{i}:Device", "the TTY device");
+            if (!SerialLineSpeeds.TryGet(s.Scanner.Serial[i].Baud, out _))
+            {
+                errors.Add(string.Create(CultureInfo.InvariantCulture, $"Scanner:Serial:{i}:Baud {s.Scanner.Serial[i].Baud} is not a standard line speed (e.g. 9600, 115200)"));
+            }
+        }
+
+        for (var i = 0; i < s.Scanner.InputEvents.Count; i++)
+        {
+            Require(s.Scanner.InputEvents[i].Device, $"Scanner:InputEvents:{i}:Device", "the /dev/input event device");
+        }
+
+        if (s.Scanner.Tcp.Port is null && s.Scanner.Serial.Count == 0 && s.Scanner.InputEvents.Count == 0)
+        {
+            errors.Add("Scanner: no input configured (set Scanner:Serial, Scanner:InputEvents or Scanner:Tcp:Port)");
+        }
+
+        if (s.Hardware.Kind is not ("simulated" or "gpio"))
+        {
+            errors.Add($"Hardware:Kind '{s.Hardware.Kind}' is not a kind (expected simulated or gpio)");
+        }
+        else if (s.Hardware.Kind == "gpio")
+        {
+            Require(s.Hardware.Gpio.Chip, "Hardware:Gpio:Chip", "the GPIO chip, e.g. gpiochip0");
+            foreach (var (line, name) in new[]
+            {
+                (s.Hardware.Gpio.Barrier, "Barrier"), (s.Hardware.Gpio.Green, "Green"), (s.Hardware.Gpio.Red, "Red"),
+                (s.Hardware.Gpio.Amber, "Amber"), (s.Hardware.Gpio.Buzzer, "Buzzer"),
+            })
+            {
+                if (line is { } offset)
+                {
+                    Range(offset, $"Hardware:Gpio:{name}", 0, 1023);
+                }
+                else if (name is "Barrier" or "Green" or "Red")
+                {
+                    errors.Add($"Hardware:Gpio:{name} is required (the line offset on {s.Hardware.Gpio.Chip})");
+                }
+            }
+        }
+
+        Range(s.Hardware.BarrierOpenMillis, "Hardware:BarrierOpenMillis", 100, 60_000);
+        Range(s.Hardware.RefusalShowMillis, "Hardware:RefusalShowMillis", 100, 60_000);
+        if (s.Status.Port is { } status)
+        {
+            Range(status, "Status:Port", 0, 65535);
+        }
+
+        return errors;
+    }
+
+    private static void Resolve(GateSettings s, string baseDirectory)
+    {
+        string? Full(string? path) => string.IsNullOrWhiteSpace(path) ? path : Path.GetFullPath(path, baseDirectory);
+        s.Trust.RootPublicKey = Full(s.Trust.RootPublicKey);
+        s.Trust.KeySet = Full(s.Trust.KeySet);
+        s.Trust.DenyList = Full(s.Trust.DenyList);
+        s.Clearing.ClientCertificate = Full(s.Clearing.ClientCertificate);
+        s.Clearing.ClientKey = Full(s.Clearing.ClientKey);
+        s.Clearing.ServerCaCertificate = Full(s.Clearing.ServerCaCertificate);
+        s.Journal.Path = Full(s.Journal.Path);
+    }
+}

@@ -1,0 +1,325 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Transit.GateAgent.Configuration;
+using Transit.GateAgent.Status;
+
+namespace Transit.GateAgent.Hardware;
+
+/// <summary>The barrier (metro gate flaps or turnstile lock) behind a relay.</summary>
+public interface IBarrier : IDisposable
+{
+    /// <summary>Releases the barrier so one rider can pass.</summary>
+    void Open();
+
+    /// <summary>Locks the barrier again.</summary>
+    void Close();
+}
+
+/// <summary>What the indicator lights show.</summary>
+public enum Light
+{
+    /// <summary>Idle: waiting for a code.</summary>
+    Off,
+
+    /// <summary>Accepted: go.</summary>
+    Green,
+
+    /// <summary>Refused: stop.</summary>
+    Red,
+
+    /// <summary>Idle with a fault that staff should look at (clearing refuses the device, journal conflict).</summary>
+    Amber,
+}
+
+/// <summary>The indicator lights.</summary>
+public interface IIndicatorLights : IDisposable
+{
+    /// <summary>Shows <paramref name="light"/> (and nothing else).</summary>
+    void Show(Light light);
+}
+
+/// <summary>Buzzer sounds.</summary>
+public enum Beep
+{
+    /// <summary>One short beep.</summary>
+    Accept,
+
+    /// <summary>Two short beeps.</summary>
+    Refuse,
+}
+
+/// <summary>The buzzer.</summary>
+public interface IBuzzer : IDisposable
+{
+    /// <summary>Sounds <paramref name="beep"/> without blocking the caller.</summary>
+    void Sound(Beep beep);
+}
+
+/// <summary>A one-line text display for riders.</summary>
+public interface ITextDisplay : IDisposable
+{
+    /// <summary>Shows <paramref name="text"/>.</summary>
+    void Show(string text);
+}
+
+/// <summary>The output devices of one gate.</summary>
+public sealed record GateHardware(IBarrier Barrier, IIndicatorLights Lights, IBuzzer Buzzer, ITextDisplay Display, IDisposable? Owner = null) : IDisposable
+{
+    /// <summary>Creates the devices configured in <paramref name="settings"/>.</summary>
+    /// <exception cref="HardwareException">GPIO chip, line or library missing; the message says which and what to do.</exception>
+    public static GateHardware Create(HardwareSettings settings, SimulatedHardwareLog log, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ITextDisplay display = settings.DisplayDevice is { Length: > 0 } device ? new DeviceTextDisplay(device) : new LogTextDisplay(logger);
+        if (settings.Kind == "gpio")
+        {
+            var gpio = GpioOutputs.Open(settings.Gpio);
+            return new GateHardware(gpio.Barrier, gpio.Lights, gpio.Buzzer, display, gpio);
+        }
+
+        return new GateHardware(new SimulatedBarrier(log), new SimulatedLights(log), new SimulatedBuzzer(log), new SimulatedDisplay(log, display));
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Barrier.Dispose();
+        Lights.Dispose();
+        Buzzer.Dispose();
+        Display.Dispose();
+        Owner?.Dispose();
+    }
+}
+
+/// <summary>Hardware that cannot be used; the message names the setting and the remedy.</summary>
+public sealed class HardwareException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public HardwareException()
+    {
+    }
+
+    /// <summary>Creates the exception with a message.</summary>
+    public HardwareException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message and its cause.</summary>
+    public HardwareException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>
+/// Turns decisions into what the rider sees: green, open, one beep; or red, two beeps and the reason. Everything
+/// returns to idle after the configured time; a later tap extends or replaces what is shown.
+/// </summary>
+public sealed class GateController : IDisposable
+{
+    private readonly GateHardware _hardware;
+    private readonly GateMetrics _metrics;
+    private readonly TimeSpan _open;
+    private readonly TimeSpan _refusal;
+    private readonly TimeProvider _time;
+    private readonly Lock _lock = new();
+    private readonly ITimer _timer;
+    private bool _barrierOpen;
+    private DateTimeOffset _barrierUntil;
+
+    /// <summary>Creates the controller and shows idle.</summary>
+    public GateController(GateHardware hardware, HardwareSettings settings, GateMetrics metrics, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        _hardware = hardware;
+        _metrics = metrics;
+        _time = time;
+        _open = TimeSpan.FromMilliseconds(settings.BarrierOpenMillis);
+        _refusal = TimeSpan.FromMilliseconds(settings.RefusalShowMillis);
+        _timer = time.CreateTimer(_ => Idle(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        hardware.Barrier.Close();
+        ShowIdle();
+    }
+
+    /// <summary>Shows a committed decision.</summary>
+    public void Show(bool accepted, string reason)
+    {
+        lock (_lock)
+        {
+            var now = _time.GetUtcNow();
+            TimeSpan until;
+            if (accepted)
+            {
+                _hardware.Lights.Show(Light.Green);
+                _hardware.Barrier.Open();
+                _barrierOpen = true;
+                _barrierUntil = now + _open;
+                _metrics.RecordBarrierOpen();
+                _hardware.Buzzer.Sound(Beep.Accept);
+                _hardware.Display.Show("Welcome - please pass");
+                until = _open;
+            }
+            else
+            {
+                _hardware.Lights.Show(Light.Red);
+                _hardware.Buzzer.Sound(Beep.Refuse);
+                _hardware.Display.Show(RiderMessage(reason));
+                until = _barrierOpen && _barrierUntil - now > _refusal ? _barrierUntil - now : _refusal;
+            }
+
+            _timer.Change(until, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>What a rider reads for a refusal.</summary>
+    public static string RiderMessage(string reason) => reason switch
+    {
+        "stale" => "Code expired - refresh it",
+        "future" => "Check phone clock",
+        "replayed" => "Code already used",
+        "passback" => "Already entered",
+        "denied" => "Account blocked - see staff",
+        "credential-expired" or "credential-not-yet-valid" => "Open your app online",
+        "malformed" or "unsupported-version" => "Not a ride code",
+        _ => "Code not valid - see staff",
+    };
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _timer.Dispose();
+        lock (_lock)
+        {
+            _hardware.Barrier.Close();
+            _hardware.Lights.Show(Light.Off);
+        }
+    }
+
+    private void Idle()
+    {
+        lock (_lock)
+        {
+            if (_barrierOpen && _time.GetUtcNow() >= _barrierUntil - TimeSpan.FromMilliseconds(5))
+            {
+                _hardware.Barrier.Close();
+                _barrierOpen = false;
+            }
+
+            ShowIdle();
+        }
+    }
+
+    private void ShowIdle()
+    {
+        _hardware.Lights.Show(_metrics.UploadAlarm is null ? Light.Off : Light.Amber);
+        _hardware.Display.Show("Scan your code");
+    }
+}
+
+/// <summary>What the simulated hardware did, in order; kept short (the newest 10,000 actions).</summary>
+public sealed class SimulatedHardwareLog
+{
+    private const int Keep = 10_000;
+    private readonly ConcurrentQueue<string> _actions = new();
+
+    /// <summary>Records an action such as <c>barrier:open</c>.</summary>
+    public void Record(string action)
+    {
+        _actions.Enqueue(action);
+        while (_actions.Count > Keep && _actions.TryDequeue(out _))
+        {
+        }
+    }
+
+    /// <summary>The recorded actions, oldest first.</summary>
+    public IReadOnlyList<string> Actions => [.. _actions];
+}
+
+internal sealed class SimulatedBarrier(SimulatedHardwareLog log) : IBarrier
+{
+    public void Open() => log.Record("barrier:open");
+
+    public void Close() => log.Record("barrier:close");
+
+    public void Dispose()
+    {
+    }
+}
+
+internal sealed class SimulatedLights(SimulatedHardwareLog log) : IIndicatorLights
+{
+    public void Show(Light light) => log.Record("light:" + light.ToString().ToLowerInvariant());
+
+    public void Dispose()
+    {
+    }
+}
+
+internal sealed class SimulatedBuzzer(SimulatedHardwareLog log) : IBuzzer
+{
+    public void Sound(Beep beep) => log.Record("buzzer:" + beep.ToString().ToLowerInvariant());
+
+    public void Dispose()
+    {
+    }
+}
+
+internal sealed class SimulatedDisplay(SimulatedHardwareLog log, ITextDisplay inner) : ITextDisplay
+{
+    public void Show(string text)
+    {
+        log.Record("display:" + text);
+        inner.Show(text);
+    }
+
+    public void Dispose() => inner.Dispose();
+}
+
+internal sealed class LogTextDisplay(ILogger logger) : ITextDisplay
+{
+    public void Show(string text) => logger.LogTrace("display: {Text}", text);
+
+    public void Dispose()
+    {
+    }
+}
+
+/// <summary>A character display on a TTY or a file: one line per message.</summary>
+internal sealed class DeviceTextDisplay : ITextDisplay
+{
+    private readonly StreamWriter _writer;
+
+    public DeviceTextDisplay(string device)
+    {
+        try
+        {
+            // Append mode would seek, which a TTY cannot: open, and seek only what is seekable (a log file).
+            var stream = new FileStream(device, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite);
+            if (stream.CanSeek)
+            {
+                stream.Seek(0, SeekOrigin.End);
+            }
+
+            _writer = new StreamWriter(stream) { AutoFlush = true };
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new HardwareException($"Hardware:DisplayDevice {device} cannot be opened: {ex.Message}", ex);
+        }
+    }
+
+    public void Show(string text)
+    {
+        try
+        {
+            _writer.WriteLine(text);
+        }
+        catch (IOException)
+        {
+            // A display that went away must not stop the gate; the decision is journaled and the barrier works.
+        }
+    }
+
+    public void Dispose() => _writer.Dispose();
+}

@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Transit.GateAgent.Hardware;
+using Transit.GateAgent.Journal;
+using Transit.GateAgent.Status;
+using Transit.GateAgent.Trust;
+
+namespace Transit.GateAgent.Pipeline;
+
+/// <summary>
+/// The channels between the stages: scanners → verify → rules → journal → output. Each channel has one reader,
+/// so taps keep their scan order from the first stage to the journal's sequence numbers.
+/// </summary>
+public sealed class GatePipeline
+{
+    /// <summary>
+    /// Scans waiting for verification; bounded so a flood of input cannot exhaust memory. Verify and rules are short
+    /// CPU work, so they continue on the thread that handed the tap over rather than waiting for a pool thread: two
+    /// fewer thread hops per rider. The journal stage stays asynchronous so that taps arriving during a commit
+    /// gather for the next one.
+    /// </summary>
+    internal Channel<Tap> Scans { get; } = Channel.CreateBounded<Tap>(
+        new BoundedChannelOptions(10_000) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait, AllowSynchronousContinuations = true });
+
+    internal Channel<Tap> Verified { get; } = Channel.CreateUnbounded<Tap>(
+        new UnboundedChannelOptions { SingleReader = true, SingleWriter = true, AllowSynchronousContinuations = true });
+
+    internal Channel<Tap> Decided { get; } = Channel.CreateUnbounded<Tap>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+
+    internal Channel<Tap> Committed { get; } = Channel.CreateUnbounded<Tap>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+
+    /// <summary>Set whenever taps were committed; the uploader waits on it.</summary>
+    public AsyncSignal TapsCommitted { get; } = new();
+
+    /// <summary>Hands a scan to the pipeline.</summary>
+    public ValueTask SubmitAsync(Tap tap, CancellationToken cancellation) => Scans.Writer.WriteAsync(tap, cancellation);
+}
+
+/// <summary>An auto-reset signal: <see cref="Set"/> wakes one waiter, or the next one to wait.</summary>
+public sealed class AsyncSignal
+{
+    private readonly SemaphoreSlim _semaphore = new(0, 1);
+
+    /// <summary>Signals, unless already signalled.</summary>
+    public void Set()
+    {
+        try
+        {
+            _semaphore.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already signalled: one wake-up covers any number of sets.
+        }
+    }
+
+    /// <summary>Waits for the signal or the timeout; true when signalled.</summary>
+    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellation) => _semaphore.WaitAsync(timeout, cancellation);
+}
+
+/// <summary>Stage 1: decode and verify the code with the ride-code library.</summary>
+internal sealed class VerifyStage(GatePipeline pipeline, GateState state, TimeProvider time) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var writer = pipeline.Verified.Writer;
+        await foreach (var tap in pipeline.Scans.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+        {
+            var trust = state.Trust;
+            tap.At = time.GetUtcNow();
+            tap.Context = state.Context;
+            tap.KeySetVersion = trust.KeySet.Version;
+            tap.DenyListVersion = trust.DenyList.Version;
+            tap.Verification = state.Verifier.Verify(tap.Text, tap.At);
+            writer.TryWrite(tap);
+        }
+    }
+}
+
+/// <summary>Stage 2: replay and pass-back, whose memory is rebuilt from the journal before the first tap.</summary>
+internal sealed class RulesStage(GatePipeline pipeline, GateState state, TapJournal journal, TimeProvider time, ILogger<RulesStage> logger) : BackgroundService
+{
+    private readonly GateRules _rules = new();
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var limits = state.Limits;
+        var window = TimeSpan.FromTicks(Math.Max((limits.MaxAge + limits.MaxAhead).Ticks, limits.Passback.Ticks)) + TimeSpan.FromMinutes(1);
+        var watch = Stopwatch.StartNew();
+        var accepted = journal.ReadAcceptedSince(now - window);
+        var restored = _rules.Restore(accepted, now, limits);
+        logger.LogInformation(
+            "rules restored from the journal in {Millis} ms: {Codes} codes for replay, {Accounts} accounts for pass-back",
+            watch.ElapsedMilliseconds, restored, _rules.PassbackCount);
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var writer = pipeline.Decided.Writer;
+        await foreach (var tap in pipeline.Verified.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+        {
+            (tap.Accepted, tap.Reason) = _rules.Decide(tap.Verification!, tap.At, state.Limits);
+            writer.TryWrite(tap);
+        }
+    }
+}
+
+/// <summary>
+/// Stage 3: the durable commit. Taps that arrive while a commit is under way are committed together in the next
+/// transaction (group commit: one fsync for many taps under load). Only after the commit returns are answers sent
+/// and the barrier told.
+/// </summary>
+internal sealed class JournalStage(
+    GatePipeline pipeline, TapJournal journal, GateMetrics metrics, IHostApplicationLifetime lifetime, ILogger<JournalStage> logger) : BackgroundService
+{
+    private const int MaxGroup = 256;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var reader = pipeline.Decided.Reader;
+        var output = pipeline.Committed.Writer;
+        var group = new List<Tap>(MaxGroup);
+        while (await reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
+        {
+            group.Clear();
+            while (group.Count < MaxGroup && reader.TryRead(out var tap))
+            {
+                group.Add(tap);
+            }
+
+            try
+            {
+                journal.Append(group);
+            }
+            catch (Exception ex)
+            {
+                // Without a durable journal the gate must not answer or open: stop, and let systemd restart it.
+                logger.LogCritical(ex, "journal commit failed; stopping the gate agent");
+                foreach (var tap in group)
+                {
+                    tap.Reply?.TrySetException(ex);
+                }
+
+                lifetime.StopApplication();
+                return;
+            }
+
+            foreach (var tap in group)
+            {
+                var latency = Stopwatch.GetElapsedTime(tap.ReadTimestamp);
+                tap.CommittedMillis = latency.TotalMilliseconds;
+                output.TryWrite(tap);
+                metrics.RecordTap(tap.Accepted, tap.Reason, latency.TotalSeconds);
+                tap.Reply?.TrySetResult(new TapOutcome(
+                    tap.Seq, tap.Accepted, tap.Reason, Math.Round(tap.CommittedMillis, 3), tap.Verification?.Account, tap.At.UtcDateTime));
+            }
+
+            pipeline.TapsCommitted.Set();
+        }
+    }
+}
+
+/// <summary>Stage 4: barrier, lights, buzzer and display, after the commit.</summary>
+internal sealed class OutputStage(GatePipeline pipeline, GateController controller, ILogger<OutputStage> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await foreach (var tap in pipeline.Committed.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+        {
+            try
+            {
+                controller.Show(tap.Accepted, tap.Reason);
+            }
+            catch (Exception ex) when (ex is IOException or InvalidOperationException)
+            {
+                logger.LogError(ex, "hardware output failed for tap {Seq}", tap.Seq);
+            }
+
+            if (logger.IsEnabled(LogLevel.Debug))
+            {
+                logger.LogDebug(
+                    "tap {Seq} {Decision} {Reason} account {Account} via {Source} in {LatencyMs:F2} ms",
+                    tap.Seq, tap.Accepted ? "accepted" : "refused", tap.Reason, tap.Verification?.Account, tap.Source, tap.CommittedMillis);
+            }
+        }
+    }
+}

@@ -1,0 +1,195 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+
+namespace Transit.GateAgent.Status;
+
+/// <summary>
+/// Counters and gauges of the gate, written lock-free by the pipeline and read by /metrics, /health and the
+/// status heartbeat.
+/// </summary>
+public sealed class GateMetrics
+{
+    /// <summary>Upper bounds (seconds) of the decision latency histogram: fine below 10 ms, where a gate should be.</summary>
+    public static readonly double[] LatencyBuckets = [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.3, 1];
+
+    private const int RecentSize = 2048;
+
+    private readonly ConcurrentDictionary<(bool Accepted, string Reason), long> _taps = new();
+    private readonly ConcurrentDictionary<string, long> _syncRefusals = new();
+    private readonly ConcurrentDictionary<string, long> _uploadFailures = new();
+    private readonly long[] _bucketCounts = new long[LatencyBuckets.Length];
+    private readonly long[] _recentMicros = new long[RecentSize];
+    private readonly Lock _latencyLock = new();
+    private long _latencyCount;
+    private double _latencySum;
+    private long _barrierOpens;
+    private long _batchesUploaded;
+    private long _tapsUploaded;
+    private long _lastUploadUnixMs;
+    private long _lastSyncUnixMs;
+    private long _clockOffsetMillis;
+    private long _clockOffsetKnown;
+    private long _scannerLines;
+
+    /// <summary>Unix time (ms) of the last successful upload, 0 when none.</summary>
+    public long LastUploadUnixMs => Interlocked.Read(ref _lastUploadUnixMs);
+
+    /// <summary>Unix time (ms) of the last successful sync, 0 when none.</summary>
+    public long LastSyncUnixMs => Interlocked.Read(ref _lastSyncUnixMs);
+
+    /// <summary>When the last upload was acknowledged, null when none.</summary>
+    public DateTime? LastUploadAt => ToUtc(LastUploadUnixMs);
+
+    /// <summary>When the last sync round completed, null when none.</summary>
+    public DateTime? LastSyncAt => ToUtc(LastSyncUnixMs);
+
+    /// <summary>Estimated clock offset (server − gate), null until a heartbeat answered.</summary>
+    public long? ClockOffsetMillis => Interlocked.Read(ref _clockOffsetKnown) == 1 ? Interlocked.Read(ref _clockOffsetMillis) : null;
+
+    /// <summary>Times the barrier opened.</summary>
+    public long BarrierOpens => Interlocked.Read(ref _barrierOpens);
+
+    /// <summary>Set by the uploader when clearing refuses the device (403) or reports a conflict (409).</summary>
+    public string? UploadAlarm { get; set; }
+
+    /// <summary>Counts a committed tap and its read-to-commit latency.</summary>
+    public void RecordTap(bool accepted, string reason, double latencySeconds)
+    {
+        _taps.AddOrUpdate((accepted, reason), 1, static (_, n) => n + 1);
+        lock (_latencyLock)
+        {
+            for (var i = 0; i < LatencyBuckets.Length; i++)
+            {
+                if (latencySeconds <= LatencyBuckets[i])
+                {
+                    _bucketCounts[i]++;
+                    break;
+                }
+            }
+
+            _recentMicros[_latencyCount % RecentSize] = (long)(latencySeconds * 1e6);
+            _latencyCount++;
+            _latencySum += latencySeconds;
+        }
+    }
+
+    /// <summary>Counts a line read by a scanner input.</summary>
+    public void RecordScannerLine() => Interlocked.Increment(ref _scannerLines);
+
+    /// <summary>Counts a barrier opening.</summary>
+    public void RecordBarrierOpen() => Interlocked.Increment(ref _barrierOpens);
+
+    /// <summary>Counts an acknowledged batch.</summary>
+    public void RecordUpload(int taps, DateTimeOffset at)
+    {
+        Interlocked.Increment(ref _batchesUploaded);
+        Interlocked.Add(ref _tapsUploaded, taps);
+        Interlocked.Exchange(ref _lastUploadUnixMs, at.ToUnixTimeMilliseconds());
+    }
+
+    /// <summary>Counts a failed upload by cause (HTTP status or <c>network</c>).</summary>
+    public void RecordUploadFailure(string cause) => _uploadFailures.AddOrUpdate(cause, 1, static (_, n) => n + 1);
+
+    /// <summary>Records a completed sync round.</summary>
+    public void RecordSync(DateTimeOffset at) => Interlocked.Exchange(ref _lastSyncUnixMs, at.ToUnixTimeMilliseconds());
+
+    /// <summary>Counts a refused trust document (bad signature, older, out of order).</summary>
+    public void RecordSyncRefusal(string document) => _syncRefusals.AddOrUpdate(document, 1, static (_, n) => n + 1);
+
+    /// <summary>Refusals so far for <paramref name="document"/>.</summary>
+    public long SyncRefusals(string document) => _syncRefusals.TryGetValue(document, out var n) ? n : 0;
+
+    /// <summary>Records the clock offset estimated from a heartbeat.</summary>
+    public void RecordClockOffset(long millis)
+    {
+        Interlocked.Exchange(ref _clockOffsetMillis, millis);
+        Interlocked.Exchange(ref _clockOffsetKnown, 1);
+    }
+
+    /// <summary>Taps by reason (accepted and refused together).</summary>
+    public Dictionary<string, long> TapsByReason()
+    {
+        var result = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var ((_, reason), count) in _taps)
+        {
+            result[reason] = result.GetValueOrDefault(reason) + count;
+        }
+
+        return result;
+    }
+
+    /// <summary>The 99th percentile of the latest decisions' latency, in microseconds; null before any tap.</summary>
+    public long? RecentP99Micros()
+    {
+        long[] sample;
+        lock (_latencyLock)
+        {
+            var n = (int)Math.Min(_latencyCount, RecentSize);
+            if (n == 0)
+            {
+                return null;
+            }
+
+            sample = _recentMicros[..n];
+        }
+
+        Array.Sort(sample);
+        return sample[Math.Min(sample.Length - 1, (int)Math.Ceiling(0.99 * sample.Length) - 1)];
+    }
+
+    /// <summary>The Prometheus text exposition (version 0.0.4) of everything, plus <paramref name="gauges"/>.</summary>
+    public string ToPrometheus(IEnumerable<(string Name, string Help, double Value)> gauges)
+    {
+        var sb = new StringBuilder(4096);
+        sb.Append("# HELP transit_gate_taps_total Taps committed to the journal, by decision and reason.\n");
+        sb.Append("# TYPE transit_gate_taps_total counter\n");
+        foreach (var ((accepted, reason), count) in _taps.OrderBy(e => e.Key.Reason, StringComparer.Ordinal))
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"transit_gate_taps_total{{decision=\"{(accepted ? "accepted" : "refused")}\",reason=\"{reason}\"}} {count}\n");
+        }
+
+        sb.Append("# HELP transit_gate_decision_latency_seconds Scan read to durable commit.\n");
+        sb.Append("# TYPE transit_gate_decision_latency_seconds histogram\n");
+        lock (_latencyLock)
+        {
+            long cumulative = 0;
+            for (var i = 0; i < LatencyBuckets.Length; i++)
+            {
+                cumulative += _bucketCounts[i];
+                sb.Append(CultureInfo.InvariantCulture, $"transit_gate_decision_latency_seconds_bucket{{le=\"{LatencyBuckets[i]}\"}} {cumulative}\n");
+            }
+
+            sb.Append(CultureInfo.InvariantCulture, $"transit_gate_decision_latency_seconds_bucket{{le=\"+Inf\"}} {_latencyCount}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"transit_gate_decision_latency_seconds_sum {_latencySum}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"transit_gate_decision_latency_seconds_count {_latencyCount}\n");
+        }
+
+        Counter(sb, "transit_gate_scanner_lines_total", "Lines read from all scanner inputs.", Interlocked.Read(ref _scannerLines));
+        Counter(sb, "transit_gate_barrier_opens_total", "Times the barrier opened.", BarrierOpens);
+        Counter(sb, "transit_gate_upload_batches_total", "Tap batches acknowledged by clearing.", Interlocked.Read(ref _batchesUploaded));
+        Counter(sb, "transit_gate_uploaded_taps_total", "Taps sent in acknowledged batches.", Interlocked.Read(ref _tapsUploaded));
+        Labelled(sb, "transit_gate_upload_failures_total", "Failed uploads by cause.", "cause", _uploadFailures);
+        Labelled(sb, "transit_gate_sync_refused_total", "Trust documents refused (bad signature, older, out of order).", "document", _syncRefusals);
+        foreach (var (name, help, value) in gauges)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n");
+        }
+
+        return sb.ToString();
+    }
+
+    private static DateTime? ToUtc(long unixMs) => unixMs == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(unixMs).UtcDateTime;
+
+    private static void Counter(StringBuilder sb, string name, string help, long value) =>
+        sb.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n");
+
+    private static void Labelled(StringBuilder sb, string name, string help, string label, ConcurrentDictionary<string, long> values)
+    {
+        sb.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} counter\n");
+        foreach (var (key, value) in values.OrderBy(e => e.Key, StringComparer.Ordinal))
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"{name}{{{label}=\"{key}\"}} {value}\n");
+        }
+    }
+}

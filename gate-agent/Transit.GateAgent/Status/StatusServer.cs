@@ -1,0 +1,240 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Logging;
+using Transit.GateAgent.Clearing;
+using Transit.GateAgent.Configuration;
+using Transit.GateAgent.Hardware;
+using Transit.GateAgent.Journal;
+using Transit.GateAgent.Scanners;
+using Transit.GateAgent.Trust;
+
+namespace Transit.GateAgent.Status;
+
+/// <summary>Body of <c>POST /device/v1/status</c>.</summary>
+public sealed record HeartbeatRequest(
+    [property: JsonPropertyName("deviceId")] string DeviceId,
+    [property: JsonPropertyName("sentAt")] DateTime SentAt,
+    [property: JsonPropertyName("keySetVersion")] long KeySetVersion,
+    [property: JsonPropertyName("denyListVersion")] long DenyListVersion,
+    [property: JsonPropertyName("configVersion")] long ConfigVersion,
+    [property: JsonPropertyName("journalBacklog")] long JournalBacklog,
+    [property: JsonPropertyName("highestSequence")] long HighestSequence,
+    [property: JsonPropertyName("lastUploadAt")] DateTime? LastUploadAt,
+    [property: JsonPropertyName("lastSyncAt")] DateTime? LastSyncAt,
+    [property: JsonPropertyName("clockOffsetMillis")] long? ClockOffsetMillis,
+    [property: JsonPropertyName("taps")] Dictionary<string, long> Taps,
+    [property: JsonPropertyName("p99LatencyMicros")] long? P99LatencyMicros,
+    [property: JsonPropertyName("softwareVersion")] string SoftwareVersion);
+
+/// <summary>Clearing's answer to a heartbeat.</summary>
+public sealed record HeartbeatResponse([property: JsonPropertyName("serverTime")] DateTimeOffset? ServerTime);
+
+/// <summary>Body of <c>POST /control/route</c>, the driver console's input.</summary>
+public sealed record RouteChange(
+    [property: JsonPropertyName("routeId")] string? RouteId,
+    [property: JsonPropertyName("stopId")] string? StopId);
+
+/// <summary>Body of <c>GET /health</c>.</summary>
+public sealed record HealthReport(
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("deviceId")] string DeviceId,
+    [property: JsonPropertyName("operatorId")] string OperatorId,
+    [property: JsonPropertyName("mode")] string Mode,
+    [property: JsonPropertyName("stationId")] string? StationId,
+    [property: JsonPropertyName("stopId")] string? StopId,
+    [property: JsonPropertyName("routeId")] string? RouteId,
+    [property: JsonPropertyName("keySetVersion")] long KeySetVersion,
+    [property: JsonPropertyName("denyListVersion")] long DenyListVersion,
+    [property: JsonPropertyName("configVersion")] long ConfigVersion,
+    [property: JsonPropertyName("highestSequence")] long HighestSequence,
+    [property: JsonPropertyName("acknowledgedSequence")] long AcknowledgedSequence,
+    [property: JsonPropertyName("journalBacklog")] long JournalBacklog,
+    [property: JsonPropertyName("lastUploadAt")] DateTime? LastUploadAt,
+    [property: JsonPropertyName("lastSyncAt")] DateTime? LastSyncAt,
+    [property: JsonPropertyName("clockOffsetMillis")] long? ClockOffsetMillis,
+    [property: JsonPropertyName("alarm")] string? Alarm,
+    [property: JsonPropertyName("syncRefused")] IReadOnlyList<string>? SyncRefused);
+
+/// <summary>
+/// The loopback status endpoint: <c>GET /health</c>, <c>GET /metrics</c> (Prometheus text), <c>GET /hardware</c>
+/// (simulated hardware's actions), and the local controls <c>POST /control/route</c> (driver console),
+/// <c>POST /control/sync</c> and <c>POST /control/upload</c>. A small HTTP/1.1 server on a socket keeps ASP.NET out
+/// of the gate (start time and memory); one request per connection.
+/// </summary>
+internal sealed class StatusServer(
+    int port, GateState state, TapJournal journal, GateMetrics metrics, GateEndpoints endpoints, SimulatedHardwareLog hardwareLog,
+    IServiceProvider services, ILogger<StatusServer> logger) : LoopbackListenerService(port, "Status:Port")
+{
+    private const int MaxRequest = 64 * 1024;
+
+    protected override void OnBound(int boundPort) => endpoints.StatusPort = boundPort;
+
+    protected override async Task ServeAsync(TcpClient client, CancellationToken stopping)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            timeout.CancelAfter(TimeSpan.FromSeconds(30));
+            var stream = client.GetStream();
+            var (method, path, body) = await ReadRequestAsync(stream, timeout.Token).ConfigureAwait(false);
+            var (status, contentType, content) = await RouteAsync(method, path, body, timeout.Token).ConfigureAwait(false);
+            var bytes = Encoding.UTF8.GetBytes(content);
+            var head = string.Create(
+                CultureInfo.InvariantCulture,
+                $"HTTP/1.1 {status} {(HttpStatusCode)status}\r\nContent-Type: {contentType}\r\nContent-Length: {bytes.Length}\r\nConnection: close\r\n\r\n");
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(head), timeout.Token).ConfigureAwait(false);
+            await stream.WriteAsync(bytes, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidDataException or ObjectDisposedException or FormatException or OverflowException)
+        {
+            logger.LogDebug("status request failed: {Reason}", ex.Message);
+        }
+    }
+
+    private async Task<(int Status, string ContentType, string Body)> RouteAsync(string method, string path, string body, CancellationToken cancellation)
+    {
+        const string Json = "application/json; charset=utf-8";
+        var route = path.Split('?', 2)[0];
+        switch (method, route)
+        {
+            case ("GET", "/health"):
+                return (200, Json, JsonSerializer.Serialize(Health(null), GateJson.Default.HealthReport));
+            case ("GET", "/metrics"):
+                return (200, "text/plain; version=0.0.4; charset=utf-8", metrics.ToPrometheus(Gauges()));
+            case ("GET", "/hardware"):
+                return (200, "text/plain; charset=utf-8", string.Join('\n', hardwareLog.Actions) + "\n");
+            case ("POST", "/control/route"):
+                RouteChange? change;
+                try
+                {
+                    change = JsonSerializer.Deserialize(body, GateJson.Default.RouteChange);
+                }
+                catch (JsonException ex)
+                {
+                    return (400, "text/plain; charset=utf-8", $"body must be {{\"routeId\":\"…\",\"stopId\":\"…\"}}: {ex.Message}\n");
+                }
+
+                if (change is null || (change.RouteId is null && change.StopId is null))
+                {
+                    return (400, "text/plain; charset=utf-8", "give routeId, stopId or both\n");
+                }
+
+                state.ChangeRoute(change.RouteId, change.StopId);
+                return (200, Json, JsonSerializer.Serialize(Health(null), GateJson.Default.HealthReport));
+            case ("POST", "/control/sync"):
+                if (services.GetService(typeof(SyncService)) is not SyncService sync)
+                {
+                    return (409, "text/plain; charset=utf-8", "no Clearing:Url is configured\n");
+                }
+
+                var result = await sync.SyncNowAsync(cancellation).ConfigureAwait(false);
+                return (result.Complete ? 200 : 503, Json, JsonSerializer.Serialize(Health(result.Refused), GateJson.Default.HealthReport));
+            case ("POST", "/control/upload"):
+                (services.GetService(typeof(UploadService)) as UploadService)?.Trigger();
+                return (202, "text/plain; charset=utf-8", "upload triggered\n");
+            default:
+                return (404, "text/plain; charset=utf-8", "not found: GET /health, GET /metrics, GET /hardware, POST /control/route, POST /control/sync, POST /control/upload\n");
+        }
+    }
+
+    private HealthReport Health(IReadOnlyList<string>? refused)
+    {
+        var context = state.Context;
+        var alarm = metrics.UploadAlarm;
+        return new HealthReport(
+            alarm is null ? "ok" : "alarm",
+            context.DeviceId,
+            context.OperatorId,
+            context.Mode.ToName(),
+            context.StationId,
+            context.StopId,
+            context.RouteId,
+            state.Trust.KeySet.Version,
+            state.Trust.DenyList.Version,
+            state.ConfigVersion,
+            journal.LastSeq,
+            journal.AckedThrough,
+            journal.Backlog,
+            metrics.LastUploadAt,
+            metrics.LastSyncAt,
+            metrics.ClockOffsetMillis,
+            alarm,
+            refused);
+    }
+
+    private IEnumerable<(string, string, double)> Gauges()
+    {
+        yield return ("transit_gate_journal_backlog", "Taps committed but not yet acknowledged by clearing.", journal.Backlog);
+        yield return ("transit_gate_journal_highest_sequence", "Highest committed sequence number.", journal.LastSeq);
+        yield return ("transit_gate_last_upload_timestamp_seconds", "Unix time of the last acknowledged upload (0: none).", metrics.LastUploadUnixMs / 1000.0);
+        yield return ("transit_gate_last_sync_timestamp_seconds", "Unix time of the last complete sync (0: none).", metrics.LastSyncUnixMs / 1000.0);
+        yield return ("transit_gate_keyset_version", "Key set version in force.", state.Trust.KeySet.Version);
+        yield return ("transit_gate_denylist_version", "Deny-list version in force.", state.Trust.DenyList.Version);
+        yield return ("transit_gate_config_version", "Device configuration version from clearing (0: local settings).", state.ConfigVersion);
+        yield return ("transit_gate_clock_offset_seconds", "Clearing's clock minus the gate's, from the last heartbeat.", (metrics.ClockOffsetMillis ?? 0) / 1000.0);
+        yield return ("transit_gate_upload_alarm", "1 while clearing refuses the device or reports a conflict.", metrics.UploadAlarm is null ? 0 : 1);
+        yield return ("transit_gate_verifier_unexpected_errors", "Exceptions caught inside verification (should stay 0).", state.Verifier.UnexpectedErrors);
+    }
+
+    private static async Task<(string Method, string Path, string Body)> ReadRequestAsync(NetworkStream stream, CancellationToken cancellation)
+    {
+        var buffer = new byte[MaxRequest];
+        var length = 0;
+        var headerEnd = -1;
+        while (headerEnd < 0)
+        {
+            var n = await stream.ReadAsync(buffer.AsMemory(length), cancellation).ConfigureAwait(false);
+            if (n == 0)
+            {
+                throw new InvalidDataException("connection closed before the request ended");
+            }
+
+            length += n;
+            headerEnd = buffer.AsSpan(0, length).IndexOf("\r\n\r\n"u8);
+            if (headerEnd < 0 && length == buffer.Length)
+            {
+                throw new InvalidDataException("request headers too large");
+            }
+        }
+
+        var head = Encoding.ASCII.GetString(buffer, 0, headerEnd).Split("\r\n");
+        var requestLine = head[0].Split(' ');
+        if (requestLine.Length < 2)
+        {
+            throw new InvalidDataException("bad request line");
+        }
+
+        var contentLength = 0;
+        foreach (var header in head.Skip(1))
+        {
+            var colon = header.IndexOf(':', StringComparison.Ordinal);
+            if (colon > 0 && header.AsSpan(0, colon).Trim().Equals("content-length", StringComparison.OrdinalIgnoreCase))
+            {
+                contentLength = int.Parse(header.AsSpan(colon + 1).Trim(), CultureInfo.InvariantCulture);
+            }
+        }
+
+        var bodyStart = headerEnd + 4;
+        if (contentLength < 0 || bodyStart + contentLength > buffer.Length)
+        {
+            throw new InvalidDataException("request body too large");
+        }
+
+        while (length < bodyStart + contentLength)
+        {
+            var n = await stream.ReadAsync(buffer.AsMemory(length), cancellation).ConfigureAwait(false);
+            if (n == 0)
+            {
+                throw new InvalidDataException("connection closed inside the body");
+            }
+
+            length += n;
+        }
+
+        return (requestLine[0], requestLine[1], Encoding.UTF8.GetString(buffer, bodyStart, contentLength));
+    }
+}

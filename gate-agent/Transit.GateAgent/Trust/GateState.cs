@@ -1,0 +1,304 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Transit.GateAgent.Clearing;
+using Transit.GateAgent.Configuration;
+using Transit.GateAgent.Journal;
+using Transit.RideCodes;
+
+namespace Transit.GateAgent.Trust;
+
+/// <summary>Freshness and pass-back limits in force.</summary>
+public sealed record GateLimits(TimeSpan MaxAge, TimeSpan MaxAhead, TimeSpan Passback)
+{
+    /// <summary>The limits configured in <paramref name="settings"/>.</summary>
+    public static GateLimits From(VerificationSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return new(TimeSpan.FromSeconds(settings.MaxAgeSeconds), TimeSpan.FromSeconds(settings.MaxAheadSeconds), TimeSpan.FromSeconds(settings.PassbackSeconds));
+    }
+}
+
+/// <summary>
+/// What the gate decides with right now: trust (key set, deny list), limits, verifier and device context. Sync and
+/// the driver console replace parts of it; the pipeline reads whole snapshots, so a change applies to the next tap.
+/// Every installed document is also stored in the journal database, so a restart keeps the newest trust.
+/// </summary>
+public sealed class GateState
+{
+    private readonly TapJournal _journal;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Lock _lock = new();
+    private volatile DeviceContext _context;
+    private volatile GateLimits _limits;
+    private volatile RideCodeVerifier _verifier;
+    private long _configVersion;
+
+    /// <summary>Creates the state from already opened trust.</summary>
+    public GateState(TrustStore trust, DeviceContext context, GateLimits limits, TapJournal journal, TimeProvider time, ILogger logger)
+    {
+        Trust = trust;
+        _context = context;
+        _limits = limits;
+        _journal = journal;
+        _time = time;
+        _logger = logger;
+        _verifier = CreateVerifier(limits);
+    }
+
+    /// <summary>Root key, key set and deny list.</summary>
+    public TrustStore Trust { get; }
+
+    /// <summary>Where and as what the device decides.</summary>
+    public DeviceContext Context => _context;
+
+    /// <summary>Freshness and pass-back limits.</summary>
+    public GateLimits Limits => _limits;
+
+    /// <summary>The verifier for the current limits (it does no replay check: the gate rules do).</summary>
+    public RideCodeVerifier Verifier => _verifier;
+
+    /// <summary>Version of the device configuration installed from clearing; 0 when only local settings apply.</summary>
+    public long ConfigVersion => Interlocked.Read(ref _configVersion);
+
+    /// <summary>
+    /// Loads trust at start: the configured files, replaced by newer documents that sync stored in the journal.
+    /// </summary>
+    /// <exception cref="TrustDocumentException">The configured root key or key set does not verify.</exception>
+    public static GateState Load(GateSettings settings, TapJournal journal, TimeProvider time, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(journal);
+        var rootKey = Read(settings.Trust.RootPublicKey!, "Trust:RootPublicKey", KeyFiles.ParsePublicKey);
+        var keySet = Read(settings.Trust.KeySet!, "Trust:KeySet", json => KeySet.Open(SignedDocument.Parse(json), rootKey));
+        var denyList = settings.Trust.DenyList is { Length: > 0 } denyPath
+            ? Read(denyPath, "Trust:DenyList", json => DenyList.Open(SignedDocument.Parse(json), rootKey))
+            : DenyList.Empty;
+        var trust = new TrustStore(rootKey, keySet, denyList);
+        var state = new GateState(trust, DeviceContext.From(settings.Device), GateLimits.From(settings.Verification), journal, time, logger);
+        state.RestoreStored();
+        return state;
+    }
+
+    /// <summary>Installs a key set from clearing; true when it was newer.</summary>
+    /// <exception cref="TrustDocumentException">Bad, tampered or older; the held key set stays.</exception>
+    public bool InstallKeySet(string json) =>
+        Install(json, DocumentKinds.KeySet, Trust.UpdateKeySet, () => Trust.KeySet.Version, "key set");
+
+    /// <summary>Installs a full deny list from clearing; true when it was newer.</summary>
+    /// <exception cref="TrustDocumentException">Bad, tampered or older; the held list stays.</exception>
+    public bool InstallDenyList(string json) =>
+        Install(json, DocumentKinds.DenyList, Trust.UpdateDenyList, () => Trust.DenyList.Version, "deny list");
+
+    /// <summary>Applies one deny-list delta from clearing.</summary>
+    /// <exception cref="TrustDocumentException">Bad, tampered or out of order; the held list stays.</exception>
+    public void ApplyDenyListDelta(string json)
+    {
+        var document = SignedDocument.Parse(json);
+        lock (_lock)
+        {
+            Trust.ApplyDenyListDelta(document);
+            _journal.SaveDenyListDelta(Trust.DenyList.Version, json);
+        }
+
+        _logger.LogInformation("deny list delta applied: version {Version} ({Count} entries)", Trust.DenyList.Version, Trust.DenyList.Count);
+    }
+
+    /// <summary>Installs a signed device configuration; true when it was newer and is now in force.</summary>
+    /// <exception cref="TrustDocumentException">Bad signature, another device's, older, or invalid values.</exception>
+    public bool InstallConfig(string json)
+    {
+        var config = DeviceConfigDocument.Open(SignedDocument.Parse(json), Trust.RootKey, _context.DeviceId);
+        lock (_lock)
+        {
+            if (config.Version <= ConfigVersion)
+            {
+                if (config.Version < ConfigVersion)
+                {
+                    throw new TrustDocumentException($"device configuration version {config.Version} is older than the held version {ConfigVersion}");
+                }
+
+                return false;
+            }
+
+            Apply(config);
+            _journal.SaveDocument(DocumentKinds.Config, config.Version, json);
+        }
+
+        _logger.LogInformation(
+            "device configuration version {Version} installed: {Mode} station {Station} route {Route}",
+            config.Version, config.Mode, config.StationId, config.RouteId);
+        return true;
+    }
+
+    /// <summary>The driver console's change of route and stop (bus validators).</summary>
+    public DeviceContext ChangeRoute(string? routeId, string? stopId)
+    {
+        lock (_lock)
+        {
+            _context = _context with { RouteId = routeId ?? _context.RouteId, StopId = stopId };
+        }
+
+        _logger.LogInformation("route {Route}, stop {Stop} set by the driver console", _context.RouteId, _context.StopId);
+        return _context;
+    }
+
+    /// <summary>Verifies and installs a newer document, then stores it so that a restart starts from it.</summary>
+    private bool Install(string json, string kind, Func<SignedDocument, bool> update, Func<long> version, string what)
+    {
+        var document = SignedDocument.Parse(json);
+        lock (_lock)
+        {
+            if (!update(document))
+            {
+                return false;
+            }
+
+            _journal.SaveDocument(kind, version(), json);
+        }
+
+        _logger.LogInformation("{What} version {Version} installed", what, version());
+        return true;
+    }
+
+    private void Apply(DeviceConfigPayload config)
+    {
+        GateModes.TryParse(config.Mode, out var mode);
+        _context = _context with
+        {
+            OperatorId = config.OperatorId ?? _context.OperatorId,
+            Mode = mode,
+            StationId = config.StationId,
+            RouteId = config.RouteId ?? _context.RouteId,
+        };
+        var limits = new GateLimits(
+            TimeSpan.FromSeconds(config.MaxAgeSeconds), TimeSpan.FromSeconds(config.MaxAheadSeconds), TimeSpan.FromSeconds(config.PassbackSeconds));
+        if (limits != _limits)
+        {
+            _limits = limits;
+            _verifier = CreateVerifier(limits);
+        }
+
+        Interlocked.Exchange(ref _configVersion, config.Version);
+    }
+
+    private void RestoreStored()
+    {
+        Restore(DocumentKinds.KeySet, json => Trust.UpdateKeySet(SignedDocument.Parse(json)));
+        Restore(DocumentKinds.DenyList, json => Trust.UpdateDenyList(SignedDocument.Parse(json)));
+        foreach (var delta in _journal.LoadDenyListDeltasAfter(Trust.DenyList.Version))
+        {
+            try
+            {
+                Trust.ApplyDenyListDelta(SignedDocument.Parse(delta));
+            }
+            catch (TrustDocumentException ex)
+            {
+                _logger.LogWarning("stored deny-list delta not applied: {Reason}", ex.Message);
+            }
+        }
+
+        if (_journal.LoadDocument(DocumentKinds.Config) is { } config)
+        {
+            try
+            {
+                lock (_lock)
+                {
+                    Apply(DeviceConfigDocument.Open(SignedDocument.Parse(config.Json), Trust.RootKey, _context.DeviceId));
+                }
+            }
+            catch (TrustDocumentException ex)
+            {
+                _logger.LogWarning("stored device configuration not applied: {Reason}", ex.Message);
+            }
+        }
+    }
+
+    private void Restore(string kind, Func<string, bool> install)
+    {
+        if (_journal.LoadDocument(kind) is not { } stored)
+        {
+            return;
+        }
+
+        try
+        {
+            install(stored.Json);
+        }
+        catch (TrustDocumentException ex)
+        {
+            // The configured file may be newer than what sync stored (a re-provisioned gate): keep the newer.
+            _logger.LogInformation("stored {Kind} version {Version} not used: {Reason}", kind, stored.Version, ex.Message);
+        }
+    }
+
+    private RideCodeVerifier CreateVerifier(GateLimits limits) =>
+        new(Trust, new VerifierOptions { MaxAge = limits.MaxAge, MaxClockAhead = limits.MaxAhead }, _time);
+
+    private static T Read<T>(string path, string setting, Func<string, T> parse)
+    {
+        try
+        {
+            return parse(File.ReadAllText(path));
+        }
+        catch (TrustDocumentException ex)
+        {
+            throw new TrustDocumentException($"{setting} ({path}): {ex.Message}", ex);
+        }
+        catch (IOException ex)
+        {
+            throw new TrustDocumentException($"{setting} ({path}): {ex.Message}", ex);
+        }
+    }
+}
+
+/// <summary>The signed device configuration of the device API (<c>transit-device-config</c>).</summary>
+public static class DeviceConfigDocument
+{
+    /// <summary>The signed-document type.</summary>
+    public const string DocumentType = "transit-device-config";
+
+    /// <summary>Verifies with the root key, checks the device id and values, and reads the payload.</summary>
+    /// <exception cref="TrustDocumentException">Not usable; the message says why.</exception>
+    public static DeviceConfigPayload Open(SignedDocument document, PublicKey rootKey, string deviceId)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        var payload = document.OpenPayload(DocumentType, rootKey);
+        DeviceConfigPayload? config;
+        try
+        {
+            config = JsonSerializer.Deserialize(payload, GateJson.Default.DeviceConfigPayload);
+        }
+        catch (JsonException ex)
+        {
+            throw new TrustDocumentException($"device configuration: {ex.Message}", ex);
+        }
+
+        if (config is null || config.Version <= 0)
+        {
+            throw new TrustDocumentException("device configuration: version missing");
+        }
+
+        if (config.DeviceId != deviceId)
+        {
+            throw new TrustDocumentException($"device configuration is for device '{config.DeviceId}', not '{deviceId}'");
+        }
+
+        if (!GateModes.TryParse(config.Mode, out var mode))
+        {
+            throw new TrustDocumentException($"device configuration: '{config.Mode}' is not a mode");
+        }
+
+        if (mode != GateMode.Bus && string.IsNullOrEmpty(config.StationId))
+        {
+            throw new TrustDocumentException("device configuration: a metro mode needs stationId");
+        }
+
+        if (config.MaxAgeSeconds is < 1 or > 3600 || config.MaxAheadSeconds is < 0 or > 3600 || config.PassbackSeconds is < 0 or > 86_400)
+        {
+            throw new TrustDocumentException("device configuration: maxAgeSeconds, maxAheadSeconds or passbackSeconds out of range");
+        }
+
+        return config;
+    }
+}
