@@ -111,3 +111,80 @@ public sealed class StoreTests(TemporaryPostgres postgres, SimulatedCity city)
         return cells;
     }
 }
+
+[Collection(PostgresCollection.Name)]
+public sealed class RefreshServiceTests(TemporaryPostgres postgres, SimulatedCity city)
+{
+    private static readonly DateOnly Date = new(2026, 11, 25);
+
+    [Fact]
+    public async Task RefreshDayAsync_TapsArrivingOutOfOrder_KeepsTheRollupsExact()
+    {
+        await postgres.ResetAsync();
+        await ExecAsync("""
+            DROP TABLE IF EXISTS taps;
+            CREATE TABLE taps (service_day date, device_id text, seq bigint, at timestamptz, received_at timestamptz, mode smallint, accepted boolean,
+              gate_reason text, operator_id text, station_id text, stop_id text, route_id text, account text, category text)
+            """);
+        var day = city.Day(Date, riders: 800, seed: 81);
+        var pseudonyms = SimulatedCity.Pseudonyms;
+        var service = new AnalyticsRefreshService(postgres.DataSource, new RollupRefresher(postgres.DataSource, new TripChainer(city.Network, city.Options)), pseudonyms);
+        var noon = day.Plan.Taps[day.Plan.Taps.Count / 2].At;
+
+        // Morning taps arrive at noon, except every tenth, which a bus without a network uploads in the evening.
+        var morning = day.Plan.Taps.Select((t, i) => (Tap: t, Index: i)).Where(x => x.Tap.At < noon).ToList();
+        await InsertAsync(morning.Where(x => x.Index % 10 != 0).Select(x => x.Index), day, new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
+        var first = await service.RefreshDayAsync(Date, full: false, default);
+        await InsertAsync(Enumerable.Range(0, day.Plan.Taps.Count).Where(i => day.Plan.Taps[i].At >= noon || i % 10 == 0 && day.Plan.Taps[i].At < noon), day, new DateTimeOffset(2026, 11, 25, 22, 0, 0, TimeSpan.Zero));
+        var second = await service.RefreshDayAsync(Date, full: false, default);
+        var closing = await service.RefreshDayAsync(Date, full: true, default);
+
+        Assert.True(first.Changed > 0);
+        Assert.True(second.Changed > 0);
+        Assert.Equal(0, closing.Changed);
+        var reader = new PostgresRollupReader(postgres.DataSource);
+        var memory = new InMemoryRollupReader(day.Rollups.Cells);
+        foreach (var table in Enum.GetValues<RollupTable>())
+        {
+            Dimension[] by = [Dimension.Hour, Dimension.Operator, Dimension.Mode, Dimension.Route, Dimension.Stop, Dimension.ToStop, Dimension.Category, Dimension.Reason, Dimension.Trip, Dimension.Value];
+            var expected = (await memory.GroupAsync(table, new AnalyticsFilter(Date, Date), by, default)).Select(r => (string.Join("|", r.Key), r.Measures.M0, r.Measures.M1, r.Measures.M2, r.Measures.M3, r.RiderSum)).Order().ToList();
+            var actual = (await reader.GroupAsync(table, new AnalyticsFilter(Date, Date), by, default)).Select(r => (string.Join("|", r.Key), r.Measures.M0, r.Measures.M1, r.Measures.M2, r.Measures.M3, r.RiderSum)).Order().ToList();
+            Assert.Equal(expected, actual);
+        }
+    }
+
+    private async Task InsertAsync(IEnumerable<int> indexes, SimulatedDay day, DateTimeOffset receivedAt)
+    {
+        var categories = day.Plan.Riders.ToDictionary(r => r.Account, r => r.Category);
+        await using var connection = await postgres.DataSource.OpenConnectionAsync();
+        await using var copy = await connection.BeginBinaryImportAsync("COPY taps (service_day, device_id, seq, at, received_at, mode, accepted, gate_reason, operator_id, station_id, stop_id, route_id, account, category) FROM STDIN (FORMAT BINARY)");
+        foreach (var i in indexes)
+        {
+            var planned = day.Plan.Taps[i];
+            var tap = day.Taps[i];
+            await copy.StartRowAsync();
+            await copy.WriteAsync(Date, NpgsqlTypes.NpgsqlDbType.Date);
+            await copy.WriteAsync(tap.DeviceId, NpgsqlTypes.NpgsqlDbType.Text);
+            await copy.WriteAsync(tap.Sequence, NpgsqlTypes.NpgsqlDbType.Bigint);
+            await copy.WriteAsync(tap.At.ToUniversalTime(), NpgsqlTypes.NpgsqlDbType.TimestampTz);
+            await copy.WriteAsync(receivedAt, NpgsqlTypes.NpgsqlDbType.TimestampTz);
+            await copy.WriteAsync((short)tap.Kind, NpgsqlTypes.NpgsqlDbType.Smallint);
+            await copy.WriteAsync(tap.Accepted, NpgsqlTypes.NpgsqlDbType.Boolean);
+            await copy.WriteAsync(tap.Reason, NpgsqlTypes.NpgsqlDbType.Text);
+            await copy.WriteAsync(tap.OperatorId, NpgsqlTypes.NpgsqlDbType.Text);
+            await copy.WriteAsync(tap.Kind == TapKind.Bus ? null : tap.StopId, NpgsqlTypes.NpgsqlDbType.Text);
+            await copy.WriteAsync(tap.Kind == TapKind.Bus ? tap.StopId : null, NpgsqlTypes.NpgsqlDbType.Text);
+            await copy.WriteAsync(tap.RouteId, NpgsqlTypes.NpgsqlDbType.Text);
+            await copy.WriteAsync(planned.Account, NpgsqlTypes.NpgsqlDbType.Text);
+            await copy.WriteAsync(categories[planned.Account], NpgsqlTypes.NpgsqlDbType.Text);
+        }
+
+        await copy.CompleteAsync();
+    }
+
+    private async Task ExecAsync(string sql)
+    {
+        await using var command = postgres.DataSource.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
+}

@@ -1,0 +1,123 @@
+using Npgsql;
+using NpgsqlTypes;
+using Transit.Analytics.Privacy;
+
+namespace Transit.Analytics.Web.Store;
+
+/// <summary>
+/// Refreshes one service day's rollups from clearing's <c>taps</c> table: the rider-days with taps received since
+/// the day's watermark (less a margin for ingest transactions that committed late) are read, pseudonymized on the
+/// way in, and replaced in the rollups. A full refresh (when the day closes) reads every rider-day and changes only
+/// those whose taps differ, so it also catches anything a watermark could have missed.
+/// </summary>
+public sealed class AnalyticsRefreshService(NpgsqlDataSource dataSource, RollupRefresher refresher, Pseudonymizer pseudonyms)
+{
+    /// <summary>How far before the watermark a refresh looks again: longer than any ingest transaction runs.</summary>
+    public static readonly TimeSpan CommitMargin = TimeSpan.FromMinutes(5);
+
+    private const int RidersPerBatch = 100_000;
+
+    public async Task<RefreshResult> RefreshDayAsync(DateOnly day, bool full, CancellationToken cancellation)
+    {
+        DateTimeOffset? since = null;
+        DateTimeOffset? newWatermark;
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellation))
+        {
+            if (!full)
+            {
+                await using var read = new NpgsqlCommand("SELECT watermark FROM analytics_days WHERE service_day = $1", connection) { Parameters = { Date(day) } };
+                since = await read.ExecuteScalarAsync(cancellation) is DateTime watermark ? new DateTimeOffset(watermark, TimeSpan.Zero) - CommitMargin : null;
+            }
+
+            // Read the new watermark first: taps received after it are read now or by the next refresh.
+            await using var max = new NpgsqlCommand("SELECT max(received_at) FROM taps WHERE service_day = $1", connection) { Parameters = { Date(day) } };
+            newWatermark = await max.ExecuteScalarAsync(cancellation) is DateTime m ? new DateTimeOffset(m, TimeSpan.Zero) : null;
+        }
+
+        var byRider = await ReadRiderDaysAsync(day, since, cancellation);
+        var total = new RefreshResult(0, 0, 0, 0);
+        foreach (var chunk in byRider.Chunk(RidersPerBatch))
+        {
+            var result = await refresher.RefreshAsync(day, chunk.ToDictionary(p => p.Key, p => p.Value), cancellation);
+            total = new RefreshResult(total.RiderDays + result.RiderDays, total.Changed + result.Changed, total.Taps + result.Taps, total.Cells + result.Cells);
+        }
+
+        await using var save = dataSource.CreateCommand($"""
+            INSERT INTO analytics_days (service_day, watermark, refreshed_at, closed_refresh_at, rider_days)
+            VALUES ($1, $2, now(), CASE WHEN $3 THEN now() END, (SELECT count(*) FROM analytics_rider_days WHERE service_day = $1))
+            ON CONFLICT (service_day) DO UPDATE SET watermark = GREATEST(analytics_days.watermark, EXCLUDED.watermark), refreshed_at = now(),
+              closed_refresh_at = COALESCE(EXCLUDED.closed_refresh_at, analytics_days.closed_refresh_at), rider_days = EXCLUDED.rider_days
+            """);
+        save.Parameters.Add(Date(day));
+        save.Parameters.Add(new NpgsqlParameter { Value = (object?)newWatermark ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        save.Parameters.Add(new NpgsqlParameter { Value = full, NpgsqlDbType = NpgsqlDbType.Boolean });
+        await save.ExecuteNonQueryAsync(cancellation);
+        return total;
+    }
+
+    /// <summary>All taps of the day of every account with a tap received after <paramref name="since"/> (all accounts when null).</summary>
+    private async Task<Dictionary<long, List<AnalyticsTap>>> ReadRiderDaysAsync(DateOnly day, DateTimeOffset? since, CancellationToken cancellation)
+    {
+        var byRider = new Dictionary<long, List<AnalyticsTap>>();
+        var riders = new Dictionary<string, (long Rider, List<AnalyticsTap> Taps)>(StringComparer.Ordinal);
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellation);
+        var changed = since is null ? "" : """
+            AND (t.account IS NULL OR t.account IN (SELECT account FROM taps WHERE service_day = $1 AND received_at > $2))
+            """;
+        await using var command = new NpgsqlCommand($"""
+            SELECT t.account, t.at, t.mode, t.operator_id, COALESCE(t.station_id, t.stop_id), t.route_id, t.accepted, t.gate_reason, t.category, t.device_id, t.seq
+            FROM taps t WHERE t.service_day = $1 {changed}
+            """, connection);
+        command.Parameters.Add(Date(day));
+        if (since is { } s)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = s, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        while (await reader.ReadAsync(cancellation))
+        {
+            // Taps without an account (codes that did not parse) all belong to the unknown rider.
+            var account = reader.IsDBNull(0) ? "" : reader.GetString(0);
+            if (!riders.TryGetValue(account, out var known))
+            {
+                riders[account] = known = (pseudonyms.Of(account), []);
+                byRider[known.Rider] = known.Taps;
+            }
+
+            known.Taps.Add(new AnalyticsTap(
+                known.Rider,
+                reader.GetFieldValue<DateTimeOffset>(1),
+                (TapKind)reader.GetInt16(2),
+                Name(names, reader.GetString(3))!,
+                Name(names, reader.IsDBNull(4) ? null : reader.GetString(4)),
+                Name(names, reader.IsDBNull(5) ? null : reader.GetString(5)),
+                reader.GetBoolean(6),
+                Name(names, reader.GetString(7))!,
+                Name(names, reader.IsDBNull(8) ? null : reader.GetString(8)),
+                Name(names, reader.GetString(9)),
+                reader.GetInt64(10)));
+        }
+
+        return byRider;
+    }
+
+    private static NpgsqlParameter Date(DateOnly day) => new() { Value = day, NpgsqlDbType = NpgsqlDbType.Date };
+
+    /// <summary>Ids repeat a million times a day: one string each.</summary>
+    private static string? Name(Dictionary<string, string> names, string? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (!names.TryGetValue(value, out var known))
+        {
+            names[value] = known = value;
+        }
+
+        return known;
+    }
+}
