@@ -188,3 +188,40 @@ public sealed class RefreshServiceTests(TemporaryPostgres postgres, SimulatedCit
         await command.ExecuteNonQueryAsync();
     }
 }
+
+[Collection(PostgresCollection.Name)]
+public sealed class RevenueRefreshTests(TemporaryPostgres postgres)
+{
+    private static readonly DateOnly Date = new(2026, 11, 26);
+
+    [Fact]
+    public async Task RefreshDayAsync_PricedLegs_ReplaceTheDaysRevenueCells()
+    {
+        await postgres.ResetAsync();
+        await using (var setup = postgres.DataSource.CreateCommand("""
+            DROP TABLE IF EXISTS journey_legs, journeys;
+            CREATE TABLE journeys (account text, service_day date, journey_no int, category text);
+            CREATE TABLE journey_legs (account text, service_day date, journey_no int, leg_no int, operator_id text, route_id text, share bigint);
+            INSERT INTO journeys SELECT 'r' || i, '2026-11-26', 0, CASE WHEN i % 4 = 0 THEN 'child' ELSE 'adult' END FROM generate_series(1, 40) i;
+            INSERT INTO journey_legs SELECT 'r' || i, '2026-11-26', 0, 0, 'bus', 'B1', 160 FROM generate_series(1, 40) i;
+            INSERT INTO journey_legs SELECT 'r' || i, '2026-11-26', 0, 1, 'metro', NULL, 100 FROM generate_series(1, 12) i;
+            """))
+        {
+            await setup.ExecuteNonQueryAsync();
+        }
+
+        var refresh = new RevenueRefresh(postgres.DataSource, SimulatedCity.Pseudonyms);
+        await refresh.RefreshDayAsync(Date, default);
+        await refresh.RefreshDayAsync(Date, default);
+
+        var rows = await new PostgresRollupReader(postgres.DataSource).GroupAsync(RollupTable.Revenue, new AnalyticsFilter(Date, Date), [Dimension.Operator, Dimension.Category], default);
+        var byKey = rows.ToDictionary(r => string.Join('/', r.Key));
+        Assert.Equal(30 * 160, byKey["bus/adult"].Measures.M0);
+        Assert.Equal(10 * 160, byKey["bus/child"].Measures.M0);
+        Assert.Equal(10, byKey["bus/child"].DistinctRiders);
+        Assert.Equal(12 * 100, rows.Where(r => r.Key[0] == "metro").Sum(r => r.Measures.M0));
+        var policy = new SmallCellPolicy(10);
+        Assert.False(policy.IsSuppressed(byKey["bus/child"]));
+        Assert.True(policy.IsSuppressed(byKey["metro/child"]));
+    }
+}

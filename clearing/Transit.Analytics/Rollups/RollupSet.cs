@@ -24,6 +24,14 @@ public sealed class CellDelta
     /// <summary>At least <see cref="RollupSet.SmallRiderLimit"/> riders entered: the cell is large, its list no longer kept.</summary>
     public bool ManyAdded { get; private set; }
 
+    /// <summary>The delta that creates <paramref name="cell"/> from nothing.</summary>
+    public static CellDelta Creating(CellValue cell)
+    {
+        var delta = new CellDelta { Measures = cell.Measures, Riders = cell.Riders, ManyAdded = cell.SmallRiders is null };
+        delta.Added.AddRange(cell.SmallRiders ?? []);
+        return delta;
+    }
+
     public void Add(long rider)
     {
         if (ManyAdded)
