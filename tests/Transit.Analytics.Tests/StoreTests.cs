@@ -153,6 +153,38 @@ public sealed class RefreshServiceTests(TemporaryPostgres postgres, SimulatedCit
         }
     }
 
+    [Fact]
+    public async Task ExecuteAsync_CloseDayJob_BuildsTheDaysRollupsFromTheImportedFeed()
+    {
+        await postgres.ResetAsync();
+        var feed = Directory.CreateTempSubdirectory("analytics-feed").FullName;
+        Transit.Simulation.SyntheticCity.Write(feed);
+        var files = Directory.GetFiles(feed).ToDictionary(f => Path.GetFileName(f), File.ReadAllText);
+        Directory.Delete(feed, recursive: true);
+        await ExecAsync("""
+            DROP TABLE IF EXISTS taps, gtfs_feeds, journey_legs, journeys;
+            CREATE TABLE taps (service_day date, device_id text, seq bigint, at timestamptz, received_at timestamptz, mode smallint, accepted boolean,
+              gate_reason text, operator_id text, station_id text, stop_id text, route_id text, account text, category text);
+            CREATE TABLE gtfs_feeds (feed_id bigserial PRIMARY KEY, valid_from date NOT NULL UNIQUE, files jsonb NOT NULL);
+            CREATE TABLE journeys (account text, service_day date, journey_no int, category text);
+            CREATE TABLE journey_legs (account text, service_day date, journey_no int, leg_no int, operator_id text, route_id text, share bigint);
+            """);
+        await using (var insert = postgres.DataSource.CreateCommand("INSERT INTO gtfs_feeds (valid_from, files) VALUES ('2026-01-01', $1::jsonb)"))
+        {
+            insert.Parameters.AddWithValue(System.Text.Json.JsonSerializer.Serialize(files));
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        var day = city.Day(Date, riders: 600, seed: 82);
+        await InsertAsync(Enumerable.Range(0, day.Taps.Count), day, new DateTimeOffset(2026, 11, 25, 23, 0, 0, TimeSpan.Zero));
+        var jobs = new AnalyticsJobs(postgres.DataSource, new FeedNetworks(postgres.DataSource), SimulatedCity.Pseudonyms, city.Options);
+        var result = await jobs.ExecuteAsync(AnalyticsJobs.CloseDay, "2026-11-25", default);
+
+        Assert.Contains($"{day.RiderDays.Count} changed", result, StringComparison.Ordinal);
+        var od = await new PostgresRollupReader(postgres.DataSource).GroupAsync(RollupTable.Od, new AnalyticsFilter(Date, Date), [], default);
+        Assert.Equal(day.Legs.Count, Assert.Single(od).Measures.M0);
+    }
+
     private async Task InsertAsync(IEnumerable<int> indexes, SimulatedDay day, DateTimeOffset receivedAt)
     {
         var categories = day.Plan.Riders.ToDictionary(r => r.Account, r => r.Category);

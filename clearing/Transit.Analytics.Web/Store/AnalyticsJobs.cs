@@ -1,0 +1,38 @@
+using System.Globalization;
+using Npgsql;
+using Transit.Analytics.Chaining;
+using Transit.Analytics.Privacy;
+
+namespace Transit.Analytics.Web.Store;
+
+/// <summary>
+/// The analytics jobs of the clearing job queue. <see cref="Refresh"/> runs while taps arrive (queued by ingest or
+/// on a timer); <see cref="CloseDay"/> after a day's clearing run: a full refresh and the revenue from its prices.
+/// Both are keyed by the day, so the queue runs at most one per day at a time.
+/// </summary>
+public sealed class AnalyticsJobs(NpgsqlDataSource dataSource, FeedNetworks networks, Pseudonymizer pseudonyms, AnalyticsOptions options)
+{
+    public const string Refresh = "analytics-refresh";
+    public const string CloseDay = "analytics-close-day";
+
+    public static bool Handles(string kind) => kind is Refresh or CloseDay;
+
+    /// <summary>Runs a job; returns the result line the job queue records.</summary>
+    public async Task<string> ExecuteAsync(string kind, string key, CancellationToken cancellation)
+    {
+        var day = DateOnly.ParseExact(key, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var chainer = new TripChainer(await networks.ForDayAsync(day, cancellation), options);
+        var service = new AnalyticsRefreshService(dataSource, new RollupRefresher(dataSource, chainer), pseudonyms);
+        switch (kind)
+        {
+            case Refresh:
+                return (await service.RefreshDayAsync(day, full: false, cancellation)).ToString();
+            case CloseDay:
+                var result = await service.RefreshDayAsync(day, full: true, cancellation);
+                var revenue = await new RevenueRefresh(dataSource, pseudonyms).RefreshDayAsync(day, cancellation);
+                return $"{result}; {revenue} revenue cells";
+            default:
+                throw new InvalidOperationException($"'{kind}' is not an analytics job");
+        }
+    }
+}
