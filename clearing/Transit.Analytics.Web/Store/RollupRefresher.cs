@@ -21,6 +21,11 @@ public sealed class RollupRefresher(NpgsqlDataSource dataSource, TripChainer cha
     /// <summary>Applies the current taps of each given rider-day (all of that rider's taps of the day).</summary>
     public async Task<RefreshResult> RefreshAsync(DateOnly day, IReadOnlyDictionary<long, List<AnalyticsTap>> riderTaps, CancellationToken cancellation)
     {
+        if (riderTaps.Count == 0)
+        {
+            return new RefreshResult(0, 0, 0, 0);
+        }
+
         var riders = riderTaps.Keys.ToArray();
         var old = new Dictionary<long, long[]>(riders.Length);
         await using (var command = dataSource.CreateCommand("SELECT rider, tap_ids FROM analytics_rider_days WHERE service_day = $1 AND rider = ANY ($2)"))
@@ -34,29 +39,21 @@ public sealed class RollupRefresher(NpgsqlDataSource dataSource, TripChainer cha
             }
         }
 
-        // Chaining and projecting rider-days is independent per rider: spread it over the cores.
-        var computed = riderTaps.AsParallel().Select(pair =>
+        // Chaining, projecting and diffing rider-days is independent per rider: each core folds its share of the
+        // riders into deltas of its own, reusing one contribution dictionary, and the deltas are merged at the end.
+        var parts = riderTaps.Chunk(Math.Max(1, (riderTaps.Count + Environment.ProcessorCount - 1) / Environment.ProcessorCount))
+            .Select(part => Task.Run(() => Compute(day, part, old), cancellation)).ToArray();
+        var results = await Task.WhenAll(parts);
+        var deltas = results[0].Deltas;
+        var newIds = results[0].Ids;
+        foreach (var (partDeltas, partIds) in results.Skip(1))
         {
-            var (rider, all) = pair;
-            var ids = all.Select(TapId).Order().ToArray();
-            var before = old.GetValueOrDefault(rider);
-            if (before is not null && before.AsSpan().SequenceEqual(ids))
-            {
-                return default;
-            }
+            RollupSet.Merge(deltas, partDeltas);
+            newIds.AddRange(partIds);
+        }
 
-            IReadOnlyDictionary<CellKey, Measures>? oldContribution = null;
-            if (before is not null)
-            {
-                var known = before.ToHashSet();
-                oldContribution = Contribution(rider, day, [.. all.Where(t => known.Contains(TapId(t)))]);
-            }
-
-            return (Rider: rider, Ids: ids, Old: oldContribution, New: (IReadOnlyDictionary<CellKey, Measures>?)Contribution(rider, day, all));
-        }).Where(c => c.Ids is not null).ToList();
+        deltas = RollupSet.WithoutEmpty(deltas);
         var taps = riderTaps.Values.Sum(t => t.Count);
-        var newIds = computed.Select(c => (c.Rider, c.Ids)).ToList();
-        var deltas = RollupSet.Diff(computed.Select(c => (c.Rider, c.Old, c.New)));
         await using var connection = await dataSource.OpenConnectionAsync(cancellation);
         await using var transaction = await connection.BeginTransactionAsync(cancellation);
         var cells = await PostgresRollupStore.ApplyAsync(connection, deltas, cancellation);
@@ -65,8 +62,45 @@ public sealed class RollupRefresher(NpgsqlDataSource dataSource, TripChainer cha
         return new RefreshResult(riderTaps.Count, newIds.Count, taps, cells);
     }
 
-    private Dictionary<CellKey, Measures> Contribution(long rider, DateOnly day, List<AnalyticsTap> taps) =>
-        RollupProjection.Project(new RiderDay(rider, day, taps, chainer.Chain(rider, day, taps), []), chainer.Options);
+    private (Dictionary<CellKey, CellDelta> Deltas, List<(long Rider, long[] Ids)> Ids) Compute(DateOnly day, KeyValuePair<long, List<AnalyticsTap>>[] riderTaps, Dictionary<long, long[]> old)
+    {
+        var deltas = new Dictionary<CellKey, CellDelta>();
+        var newIds = new List<(long, long[])>();
+        var before = new Dictionary<CellKey, Measures>();
+        var after = new Dictionary<CellKey, Measures>();
+        foreach (var (rider, all) in riderTaps)
+        {
+            var ids = new long[all.Count];
+            for (var i = 0; i < ids.Length; i++)
+            {
+                ids[i] = TapId(all[i]);
+            }
+
+            Array.Sort(ids);
+            var oldIds = old.GetValueOrDefault(rider);
+            if (oldIds is not null && oldIds.AsSpan().SequenceEqual(ids))
+            {
+                continue;
+            }
+
+            before.Clear();
+            if (oldIds is not null)
+            {
+                var known = oldIds.ToHashSet();
+                Project(rider, day, [.. all.Where(t => known.Contains(TapId(t)))], before);
+            }
+
+            after.Clear();
+            Project(rider, day, all, after);
+            RollupSet.Accumulate(deltas, rider, oldIds is null ? null : before, after);
+            newIds.Add((rider, ids));
+        }
+
+        return (deltas, newIds);
+    }
+
+    private void Project(long rider, DateOnly day, List<AnalyticsTap> taps, Dictionary<CellKey, Measures> into) =>
+        RollupProjection.Project(new RiderDay(rider, day, taps, chainer.Chain(rider, day, taps), []), chainer.Options, into);
 
     private static async Task SaveRiderDaysAsync(NpgsqlConnection connection, DateOnly day, List<(long Rider, long[] Ids)> riderDays, CancellationToken cancellation)
     {

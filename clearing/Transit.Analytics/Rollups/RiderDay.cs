@@ -15,6 +15,13 @@ public static class RollupProjection
     public static Dictionary<CellKey, Measures> Project(RiderDay day, AnalyticsOptions options)
     {
         var cells = new Dictionary<CellKey, Measures>(day.Taps.Count + (day.Legs.Count * 6));
+        Project(day, options, cells);
+        return cells;
+    }
+
+    /// <summary>Adds the rider-day's contribution to <paramref name="cells"/> (a refresh reuses one dictionary per thread).</summary>
+    public static void Project(RiderDay day, AnalyticsOptions options, Dictionary<CellKey, Measures> cells)
+    {
         void Add(CellKey key, Measures m) => cells[key] = cells.TryGetValue(key, out var old) ? old + m : m;
 
         foreach (var tap in day.Taps)
@@ -77,8 +84,6 @@ public static class RollupProjection
         {
             Add(new CellKey(RollupTable.Revenue, day.Day, Operator: line.OperatorId, Route: line.RouteId ?? "", Category: line.Category ?? ""), new Measures(line.Amount, 1));
         }
-
-        return cells;
     }
 
     public static string TapMode(TapKind kind) => kind switch

@@ -32,6 +32,12 @@ public sealed class CellDelta
         return delta;
     }
 
+    public void MarkMany()
+    {
+        ManyAdded = true;
+        Added.Clear();
+    }
+
     public void Add(long rider)
     {
         if (ManyAdded)
@@ -69,6 +75,17 @@ public sealed class RollupSet
     public static Dictionary<CellKey, CellDelta> Diff(IEnumerable<(long Rider, IReadOnlyDictionary<CellKey, Measures>? Old, IReadOnlyDictionary<CellKey, Measures>? New)> changes)
     {
         var deltas = new Dictionary<CellKey, CellDelta>();
+        foreach (var (rider, old, @new) in changes)
+        {
+            Accumulate(deltas, rider, old, @new);
+        }
+
+        return WithoutEmpty(deltas);
+    }
+
+    /// <summary>Adds to <paramref name="deltas"/> what replacing one rider's old contribution by the new one changes.</summary>
+    public static void Accumulate(Dictionary<CellKey, CellDelta> deltas, long rider, IReadOnlyDictionary<CellKey, Measures>? old, IReadOnlyDictionary<CellKey, Measures>? @new)
+    {
         CellDelta At(CellKey key)
         {
             if (!deltas.TryGetValue(key, out var delta))
@@ -79,9 +96,9 @@ public sealed class RollupSet
             return delta;
         }
 
-        foreach (var (rider, old, @new) in changes)
+        if (@new is not null)
         {
-            foreach (var (key, measures) in @new ?? new Dictionary<CellKey, Measures>())
+            foreach (var (key, measures) in @new)
             {
                 var delta = At(key);
                 if (old is not null && old.TryGetValue(key, out var before))
@@ -95,8 +112,11 @@ public sealed class RollupSet
                     delta.Add(rider);
                 }
             }
+        }
 
-            foreach (var (key, measures) in old ?? new Dictionary<CellKey, Measures>())
+        if (old is not null)
+        {
+            foreach (var (key, measures) in old)
             {
                 if (@new is null || !@new.ContainsKey(key))
                 {
@@ -107,7 +127,37 @@ public sealed class RollupSet
                 }
             }
         }
+    }
 
+    /// <summary>Adds the deltas of another batch of riders (computed apart, e.g. on another thread) into <paramref name="into"/>.</summary>
+    public static void Merge(Dictionary<CellKey, CellDelta> into, Dictionary<CellKey, CellDelta> other)
+    {
+        foreach (var (key, delta) in other)
+        {
+            if (!into.TryGetValue(key, out var target))
+            {
+                into[key] = delta;
+                continue;
+            }
+
+            target.Measures += delta.Measures;
+            target.Riders += delta.Riders;
+            target.Removed.AddRange(delta.Removed);
+            if (delta.ManyAdded)
+            {
+                target.MarkMany();
+            }
+
+            foreach (var rider in delta.Added)
+            {
+                target.Add(rider);
+            }
+        }
+    }
+
+    /// <summary>Drops deltas that change nothing (a rider-day recomputed to the same cells).</summary>
+    public static Dictionary<CellKey, CellDelta> WithoutEmpty(Dictionary<CellKey, CellDelta> deltas)
+    {
         foreach (var key in deltas.Where(d => d.Value.Riders == 0 && d.Value.Measures.IsZero && d.Value.Added.Count == 0 && !d.Value.ManyAdded && d.Value.Removed.Count == 0).Select(d => d.Key).ToList())
         {
             deltas.Remove(key);
