@@ -34,7 +34,7 @@ internal static class CliApp
         {
             return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (Exception ex) when (ex is CliException or KeyDirectoryException or TrustDocumentException)
+        catch (Exception ex) when (ex is CliException or KeyDirectoryException or TrustDocumentException or Transit.Clearing.Devices.DeviceRegistrationException or Transit.Clearing.Gtfs.GtfsImportException or Npgsql.NpgsqlException)
         {
             await Console.Error.WriteLineAsync($"transit: {ex.Message}");
             return ex is CliException cli ? cli.ExitCode : UsageError;
@@ -53,6 +53,9 @@ internal static class CliApp
         CodesCommands.Create(),
         FaresCommands.Create(),
         DemoCommand.Create(),
+        ClearingCommands.Create(),
+        DevicesCommands.Create(),
+        TokensCommands.Create(),
         GateCommands.Create(),
         Bench.BenchCommands.Create(),
     ];

@@ -9,23 +9,26 @@ namespace Transit.Cli.Bench;
 internal static class BenchCommands
 {
     /// <summary>A benchmark area: its name, description and what runs it (given the report path).</summary>
-    private sealed record Area(string Name, string Description, Func<string, CancellationToken, Task<int>> RunAsync);
+    private sealed record Area(string Name, string Description, Func<string, int?, CancellationToken, Task<int>> RunAsync);
 
     public static Command Create()
     {
         var report = new Option<FileInfo?>("--report") { Description = "Markdown file to rewrite (default: docs/benchmarks.md of the repository)", Recursive = true };
-        var bench = new Command("bench", "Run benchmarks beside their same-run references and record them in docs/benchmarks.md") { report };
+        var size = new Option<int?>("--taps") { Description = "Taps per run for the ingest and clearing benchmarks (full size: 1000000)", Recursive = true };
+        var bench = new Command("bench", "Run benchmarks beside their same-run references and record them in docs/benchmarks.md") { report, size };
         Area[] areas =
         [
-            new("codes", "Ride-code verification (fresh and cached credentials, P-256 and SM2) against openssl speed ecdsap256", CodesBenchmark.RunAsync),
-            new("analytics", "Rollup refresh, OD-matrix and hourly-boardings queries on a 1,000,000-tap day in PostgreSQL (TRANSIT_DB) against raw reads and GROUP BY of the taps", AnalyticsBenchmark.RunAsync),
-            new("fares", "Two-leg journeys priced per second on the MBTA feed against dictionary look-up and construction references", FaresBenchmark.RunAsync),
-            new("gate", "The gate agent's whole pipeline with durable commits, start time and memory on a 1,000,000-tap journal, against raw fsync and P-256 verify", GateBenchmark.RunAsync),
+            new("codes", "Ride-code verification (fresh and cached credentials, P-256 and SM2) against openssl speed ecdsap256", (path, _, c) => CodesBenchmark.RunAsync(path, c)),
+            new("fares", "Two-leg journeys priced per second on the MBTA feed against dictionary look-up and construction references", (path, _, c) => FaresBenchmark.RunAsync(path, c)),
+            new("ingest", "Tap ingest over HTTPS with re-verification and durable commit, against raw binary COPY (--taps N, default 200000)", (path, n, c) => IngestBenchmark.RunAsync(path, n ?? 200_000, c)),
+            new("clearing", "End-of-day clearing of a service day end to end, against reading the taps and writing the journeys (--taps N, default 1000000)", (path, n, c) => ClearingBenchmark.RunAsync(path, n ?? 1_000_000, c)),
+            new("analytics", "Rollup refresh, OD-matrix and hourly-boardings queries on a 1,000,000-tap day in PostgreSQL against raw reads and GROUP BY of the taps", (path, _, c) => AnalyticsBenchmark.RunAsync(path, c)),
+            new("gate", "The gate agent's whole pipeline with durable commits, start time and memory on a 1,000,000-tap journal, against raw fsync and P-256 verify", (path, _, c) => GateBenchmark.RunAsync(path, c)),
         ];
         foreach (var area in areas)
         {
             var command = new Command(area.Name, area.Description);
-            command.SetAction((parsed, cancellation) => area.RunAsync(ReportPath(parsed, report), cancellation));
+            command.SetAction((parsed, cancellation) => area.RunAsync(ReportPath(parsed, report), parsed.GetValue(size), cancellation));
             bench.Subcommands.Add(command);
         }
 
@@ -35,7 +38,7 @@ internal static class BenchCommands
             foreach (var area in areas)
             {
                 Console.WriteLine($"== transit bench {area.Name}");
-                status = Math.Max(status, await area.RunAsync(ReportPath(parsed, report), cancellation));
+                status = Math.Max(status, await area.RunAsync(ReportPath(parsed, report), parsed.GetValue(size), cancellation));
             }
 
             return status;

@@ -1,0 +1,148 @@
+using System.Globalization;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Npgsql;
+using Transit.Clearing.Access;
+using Transit.Clearing.Charging;
+using Transit.Clearing.Database;
+using Transit.Clearing.Fleet;
+using Transit.Clearing.Jobs;
+using Transit.Clearing.Settlement;
+
+namespace Transit.Clearing;
+
+/// <summary>The operators' API (bearer tokens): statements, days, fleet, jobs, accounts. See docs/clearing.md.</summary>
+public static class ApiEndpoints
+{
+    public static IEndpointRouteBuilder MapStatementEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/statements/{operatorId}/{day}", async (string operatorId, string day, string? format, ClaimsPrincipal user, Statements statements, CancellationToken cancellation) =>
+        {
+            if (!TryDay(day, out var date))
+            {
+                return BadDay(day);
+            }
+
+            if (!user.MaySeeOperator(operatorId))
+            {
+                return Forbidden($"this token may not read operator {operatorId}'s statements");
+            }
+
+            var statement = await statements.ForAsync(operatorId, date, cancellation);
+            return format == "csv" ? TypedResults.Text(statement.ToCsv(), "text/csv") : TypedResults.Ok(statement);
+        }).RequireAuthorization();
+        return app;
+    }
+
+    public static IEndpointRouteBuilder MapDayEndpoints(this IEndpointRouteBuilder app)
+    {
+        // Aggregates of a day: every role.
+        app.MapGet("/api/days/{day}", async (string day, NpgsqlDataSource dataSource, BalanceCheck balance, CancellationToken cancellation) =>
+        {
+            if (!TryDay(day, out var date))
+            {
+                return BadDay(day);
+            }
+
+            var byOperator = await Sql.ListAsync(dataSource, """
+                SELECT operator_id, sum(gross)::bigint, sum(fee)::bigint, sum(net)::bigint FROM settlement_lines WHERE service_day = $1 GROUP BY 1 ORDER BY 1
+                """, r => new { operatorId = r.GetString(0), gross = r.GetInt64(1), fee = r.GetInt64(2), net = r.GetInt64(3) }, cancellation, date);
+            var counts = (await Sql.ListAsync(dataSource, """
+                SELECT (SELECT count(*) FROM taps WHERE service_day = $1), (SELECT count(*) FROM account_days WHERE service_day = $1),
+                  (SELECT COALESCE(sum(journeys), 0)::bigint FROM account_days WHERE service_day = $1),
+                  (SELECT cleared_at FROM service_days WHERE service_day = $1)
+                """, r => new { taps = r.GetInt64(0), accountDays = r.GetInt64(1), journeys = r.GetInt64(2), clearedAt = r.NullableTime(3) }, cancellation, date))[0];
+            var books = await balance.ComputeAsync(date, cancellation);
+            return TypedResults.Ok(new
+            {
+                day,
+                counts.taps,
+                counts.accountDays,
+                counts.journeys,
+                counts.clearedAt,
+                charges = books.Charges,
+                operatorShares = books.OperatorShares,
+                fees = books.Fees,
+                balanced = books.Balanced,
+                operators = byOperator,
+            });
+        }).RequireAuthorization();
+
+        app.MapPost("/api/days/{day}/clear", async (string day, JobQueue queue, CancellationToken cancellation) =>
+            TryDay(day, out _)
+                ? TypedResults.Accepted($"/api/jobs", new { jobId = await queue.EnqueueAsync(JobKinds.ClearDay, day, cancellation: cancellation) })
+                : BadDay(day)).RequireAuthorization(p => p.RequireRole(Roles.Admin));
+
+        app.MapGet("/api/days/{day}/reconciliation", async (string day, string? deviceId, ClaimsPrincipal user, Reconciliation reconciliation, CancellationToken cancellation) =>
+        {
+            if (!TryDay(day, out var date))
+            {
+                return BadDay(day);
+            }
+
+            if (!user.IsAdmin() && !user.IsInRole(Roles.Operator))
+            {
+                return Forbidden("device reconciliation is for operators and admins");
+            }
+
+            return TypedResults.Ok(await reconciliation.ForDayAsync(date, cancellation, deviceId, user.IsAdmin() ? null : user.OperatorOf()));
+        }).RequireAuthorization();
+
+        app.MapGet("/api/jobs", async (JobQueue queue, CancellationToken cancellation) => TypedResults.Ok(await queue.ListAsync(200, cancellation)))
+            .RequireAuthorization(p => p.RequireRole(Roles.Admin));
+        return app;
+    }
+
+    public static IEndpointRouteBuilder MapFleetEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/fleet", async (ClaimsPrincipal user, FleetView fleet, CancellationToken cancellation) =>
+            user.IsAdmin() || user.IsInRole(Roles.Operator)
+                ? TypedResults.Ok(await fleet.ListAsync(user.IsAdmin() ? null : user.OperatorOf(), cancellation))
+                : Forbidden("the fleet view is for operators and admins")).RequireAuthorization();
+        return app;
+    }
+
+    /// <summary>Rider-level data: admins only.</summary>
+    public static IEndpointRouteBuilder MapAccountEndpoints(this IEndpointRouteBuilder app)
+    {
+        var accounts = app.MapGroup("/api/accounts/{account}").RequireAuthorization(p => p.RequireRole(Roles.Admin));
+        accounts.MapGet("/", async (string account, NpgsqlDataSource dataSource, CancellationToken cancellation) =>
+        {
+            var state = await Sql.ListAsync(dataSource, "SELECT debt, blocked, on_deny_list, deny_list_version FROM accounts WHERE account = $1",
+                r => new { debt = r.GetInt64(0), blocked = r.GetBoolean(1), onDenyList = r.GetBoolean(2), denyListVersion = r.NullableLong(3) }, cancellation, account);
+            var days = await Sql.ListAsync(dataSource, """
+                SELECT service_day, revision, fare_total, priced_total, charged_total, journeys, taps, flags FROM account_days WHERE account = $1 ORDER BY 1
+                """, r => new
+                {
+                    day = r.GetFieldValue<DateOnly>(0), revision = r.GetInt32(1), fareTotal = r.GetInt64(2), pricedTotal = r.GetInt64(3),
+                    chargedTotal = r.GetInt64(4), journeys = r.GetInt32(5), taps = r.GetInt32(6), flags = r.GetInt32(7),
+                }, cancellation, account);
+            var charges = await Sql.ListAsync(dataSource, """
+                SELECT charge_id, service_day, revision, amount, status, attempts FROM charges WHERE account = $1 ORDER BY charge_id
+                """, r => new
+                {
+                    chargeId = r.GetInt64(0), day = r.GetFieldValue<DateOnly>(1), revision = r.GetInt32(2), amount = r.GetInt64(3),
+                    status = r.GetString(4), attempts = r.GetInt32(5),
+                }, cancellation, account);
+            return TypedResults.Ok(new { account, state = state.FirstOrDefault(), days, charges });
+        });
+        accounts.MapPost("/settle", async (string account, PaymentService payments, JobQueue queue, CancellationToken cancellation) =>
+        {
+            var paid = await payments.SettleDebtAsync(account, cancellation);
+            await queue.EnqueueAsync(JobKinds.DenyList, "all", cancellation: cancellation);
+            return TypedResults.Ok(new { account, paid });
+        });
+        return app;
+    }
+
+    private static bool TryDay(string text, out DateOnly day) =>
+        DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out day);
+
+    private static IResult BadDay(string text) =>
+        TypedResults.Problem($"'{text}' is not a date (YYYY-MM-DD)", statusCode: StatusCodes.Status400BadRequest, title: "Bad date");
+
+    private static IResult Forbidden(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
+}

@@ -1,0 +1,186 @@
+using System.Net;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Transit.Clearing.Access;
+using Transit.Clearing.Charging;
+using Transit.Clearing.Database;
+using Transit.Clearing.Devices;
+using Transit.Clearing.Fleet;
+using Transit.Clearing.Gtfs;
+using Transit.Clearing.Ingest;
+using Transit.Clearing.Jobs;
+using Transit.Clearing.Journeys;
+using Transit.Clearing.Settlement;
+using Transit.Clearing.Trust;
+
+namespace Transit.Clearing;
+
+/// <summary>The database of a clearing process: the configured one, or the embedded cluster, migrated.</summary>
+public sealed class ClearingDatabase : IAsyncDisposable
+{
+    private ClearingDatabase(NpgsqlDataSource dataSource, EmbeddedPostgres? embedded, string connectionString)
+    {
+        DataSource = dataSource;
+        Embedded = embedded;
+        ConnectionString = connectionString;
+    }
+
+    public NpgsqlDataSource DataSource { get; }
+
+    /// <summary>The embedded cluster, when no connection string was configured.</summary>
+    public EmbeddedPostgres? Embedded { get; }
+
+    public string ConnectionString { get; }
+
+    public static async Task<ClearingDatabase> OpenAsync(ClearingOptions options, CancellationToken cancellation = default)
+    {
+        EmbeddedPostgres? embedded = null;
+        var connectionString = options.ConnectionString;
+        if (string.IsNullOrEmpty(connectionString))
+        {
+            embedded = await EmbeddedPostgres.StartAsync(EmbeddedPostgres.DefaultRoot(options.DataFolder), cancellation: cancellation);
+            connectionString = embedded.ConnectionString;
+        }
+
+        var dataSource = NpgsqlDataSource.Create(connectionString);
+        await Migrator.ApplyAsync(dataSource, cancellation);
+        return new ClearingDatabase(dataSource, embedded, connectionString);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await DataSource.DisposeAsync();
+        if (Embedded is not null)
+        {
+            await Embedded.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>Wiring of the clearing service: the services, the two listeners and the endpoints.</summary>
+public static class ClearingHost
+{
+    /// <summary>Registers the clearing services over <paramref name="database"/> (web host and command line alike).</summary>
+    public static IServiceCollection AddClearingCore(this IServiceCollection services, ClearingOptions options, ClearingDatabase database)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton(database);
+        services.AddSingleton(database.DataSource);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<OperatorKeys>();
+        services.AddSingleton<TrustHistory>();
+        services.AddSingleton<ServiceCalendar>();
+        services.AddSingleton<TapPartitions>();
+        services.AddSingleton<IngestService>();
+        services.AddSingleton<DeviceRegistry>();
+        services.AddSingleton<Reconciliation>();
+        services.AddSingleton<FleetView>();
+        services.AddSingleton<GtfsImporter>();
+        services.AddSingleton<IPricerSource, FeedPricerSource>();
+        services.AddSingleton<IFareEngineFactory, FareRulesEngineFactory>();
+        services.AddSingleton<DayClearing>();
+        services.AddSingleton<IPaymentProvider, SimulatedPaymentProvider>();
+        services.AddSingleton<PaymentService>();
+        services.AddSingleton<DenyListPublisher>();
+        services.AddSingleton<BalanceCheck>();
+        services.AddSingleton<Statements>();
+        services.AddSingleton<JobQueue>();
+        services.AddSingleton<JobRunner>();
+        services.AddSingleton<TokenStore>();
+        return services;
+    }
+
+    /// <summary>
+    /// Configures a web host for clearing: opens (or starts) the database, registers everything, and listens on
+    /// <paramref name="apiUrls"/> (operators' API) and on the mutual-TLS device port.
+    /// </summary>
+    public static async Task<ClearingDatabase> AddClearingAsync(this WebApplicationBuilder builder, ClearingOptions? options = null, IReadOnlyList<string>? apiUrls = null)
+    {
+        options ??= builder.Configuration.GetSection("Clearing").Get<ClearingOptions>() ?? new ClearingOptions();
+        apiUrls ??= (builder.Configuration["urls"] ?? "http://localhost:8080").Split(';', StringSplitOptions.RemoveEmptyEntries);
+        var database = await ClearingDatabase.OpenAsync(options);
+        builder.Services.AddClearingCore(options, database);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddRequestDecompression();
+        builder.Services.AddAuthentication(BearerTokenHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
+        builder.Services.AddAuthorization();
+        if (options.RunJobs)
+        {
+            builder.Services.AddHostedService<JobWorker>();
+        }
+
+        var keys = new OperatorKeys(options);
+        var directory = keys.Open();
+        var authority = directory.OpenDeviceAuthority();
+        var serverCertificate = X509Certificate2.CreateFromPemFile(directory.ServerCertificatePath, directory.ServerKeyPath);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = 8 * 1024 * 1024;
+            foreach (var url in apiUrls)
+            {
+                Listen(kestrel, new Uri(url.Replace("*", "0.0.0.0", StringComparison.Ordinal).Replace("+", "0.0.0.0", StringComparison.Ordinal)), serverCertificate);
+            }
+
+            kestrel.Listen(IPAddress.Parse(options.DeviceAddress), options.DevicePort, listen => listen.UseHttps(new HttpsConnectionAdapterOptions
+            {
+                ServerCertificate = serverCertificate,
+                SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                ClientCertificateMode = ClientCertificateMode.RequireCertificate,
+                // Only the device CA's certificates get through the handshake; registration and revocation are checked per request.
+                ClientCertificateValidation = (certificate, _, _) => authority.Issued(certificate, TimeProvider.System.GetUtcNow()),
+            }));
+        });
+        return database;
+    }
+
+    /// <summary>Maps every endpoint group and prepares what the endpoints need.</summary>
+    public static async Task<WebApplication> MapClearingAsync(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseRequestDecompression();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapDeviceEndpoints();
+        app.MapStatementEndpoints();
+        app.MapDayEndpoints();
+        app.MapFleetEndpoints();
+        app.MapAccountEndpoints();
+        await app.Services.GetRequiredService<TrustHistory>().RefreshAsync(CancellationToken.None);
+        await app.Services.GetRequiredService<ServiceCalendar>().LoadAsync(CancellationToken.None);
+        return app;
+    }
+
+    /// <summary>A service provider with the clearing services but no web host, for the command line.</summary>
+    public static async Task<ServiceProvider> BuildServicesAsync(ClearingOptions options, LogLevel logLevel = LogLevel.Warning)
+    {
+        var database = await ClearingDatabase.OpenAsync(options);
+        var services = new ServiceCollection();
+        services.AddLogging(logging => logging.AddSimpleConsole(c => c.SingleLine = true).SetMinimumLevel(logLevel));
+        services.AddClearingCore(options, database);
+        var provider = services.BuildServiceProvider();
+        await provider.GetRequiredService<ServiceCalendar>().LoadAsync(CancellationToken.None);
+        return provider;
+    }
+
+    private static void Listen(KestrelServerOptions kestrel, Uri url, X509Certificate2 certificate)
+    {
+        Action<ListenOptions> configure = url.Scheme == "https" ? l => l.UseHttps(certificate) : _ => { };
+        if (url.Host == "localhost")
+        {
+            kestrel.ListenLocalhost(url.Port, configure);
+        }
+        else
+        {
+            kestrel.Listen(IPAddress.Parse(url.Host.Trim('[', ']')), url.Port, configure);
+        }
+    }
+}

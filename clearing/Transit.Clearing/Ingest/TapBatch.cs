@@ -1,0 +1,127 @@
+using System.Text.Json.Serialization;
+
+namespace Transit.Clearing.Ingest;
+
+/// <summary>The body of <c>POST /device/v1/taps</c> (docs/device-api.md). Fields are nullable so that a missing one is named, not defaulted.</summary>
+public sealed class TapBatch
+{
+    [JsonPropertyName("deviceId")]
+    public string? DeviceId { get; set; }
+
+    [JsonPropertyName("taps")]
+    public List<TapRecord?>? Taps { get; set; }
+}
+
+/// <summary>One tap of a batch.</summary>
+public sealed class TapRecord
+{
+    [JsonPropertyName("seq")]
+    public long? Seq { get; set; }
+
+    [JsonPropertyName("at")]
+    public DateTimeOffset? At { get; set; }
+
+    [JsonPropertyName("code")]
+    public string? Code { get; set; }
+
+    [JsonPropertyName("accepted")]
+    public bool? Accepted { get; set; }
+
+    [JsonPropertyName("reason")]
+    public string? Reason { get; set; }
+
+    [JsonPropertyName("mode")]
+    public string? Mode { get; set; }
+
+    [JsonPropertyName("operatorId")]
+    public string? OperatorId { get; set; }
+
+    [JsonPropertyName("stationId")]
+    public string? StationId { get; set; }
+
+    [JsonPropertyName("stopId")]
+    public string? StopId { get; set; }
+
+    [JsonPropertyName("routeId")]
+    public string? RouteId { get; set; }
+
+    [JsonPropertyName("account")]
+    public string? Account { get; set; }
+
+    [JsonPropertyName("credentialId")]
+    public string? CredentialId { get; set; }
+
+    [JsonPropertyName("latencyMicros")]
+    public long? LatencyMicros { get; set; }
+
+    [JsonPropertyName("keySetVersion")]
+    public long? KeySetVersion { get; set; }
+
+    [JsonPropertyName("denyListVersion")]
+    public long? DenyListVersion { get; set; }
+}
+
+/// <summary>The answer to an upload.</summary>
+public sealed record TapBatchResult(
+    [property: JsonPropertyName("deviceId")] string DeviceId,
+    [property: JsonPropertyName("received")] int Received,
+    [property: JsonPropertyName("stored")] int Stored,
+    [property: JsonPropertyName("duplicates")] int Duplicates,
+    [property: JsonPropertyName("highestContiguousSequence")] long HighestContiguousSequence,
+    [property: JsonPropertyName("missingRanges")] IReadOnlyList<SequenceRange> MissingRanges);
+
+/// <summary>An inclusive range of sequence numbers.</summary>
+public sealed record SequenceRange([property: JsonPropertyName("from")] long From, [property: JsonPropertyName("to")] long To);
+
+/// <summary>Tap modes, as stored (smallint).</summary>
+public static class TapModes
+{
+    public const short MetroEntry = 1;
+    public const short MetroExit = 2;
+    public const short Bus = 3;
+
+    public static bool TryParse(string? text, out short mode)
+    {
+        mode = text switch
+        {
+            "metro-entry" => MetroEntry,
+            "metro-exit" => MetroExit,
+            "bus" => Bus,
+            _ => 0,
+        };
+        return mode != 0;
+    }
+
+    public static string Name(short mode) => mode switch
+    {
+        MetroEntry => "metro-entry",
+        MetroExit => "metro-exit",
+        Bus => "bus",
+        _ => "unknown",
+    };
+}
+
+/// <summary>Bits of <c>taps.flags</c>.</summary>
+[Flags]
+public enum TapFlags
+{
+    None = 0,
+
+    /// <summary>The gate accepted the code but clearing's re-verification refused it.</summary>
+    RefusedByClearing = 1,
+
+    /// <summary>The code was already accepted at another device (or earlier at this one): a copied code.</summary>
+    DuplicateUse = 2,
+
+    /// <summary>The first acceptance of a code that was later used again elsewhere.</summary>
+    DuplicateOriginal = 4,
+
+    /// <summary>The gate refused a code that clearing finds valid (e.g. the gate's lists were out of date).</summary>
+    RefusedByGateOnly = 8,
+
+    /// <summary>The tap's time is implausible against the server clock; it is filed under the day it was received.</summary>
+    ClockSuspect = 16,
+
+    /// <summary>The tap counts towards a journey: accepted, authentic, not a copied code.</summary>
+    Billable = 32,
+}

@@ -1,0 +1,59 @@
+using Npgsql;
+using Transit.Clearing.Database;
+
+namespace Transit.Clearing.Settlement;
+
+/// <summary>The books of one service day.</summary>
+public sealed record DayBalance(DateOnly Day, long Charges, long OperatorShares, long Fees, long AccountDayTotals, int UnbalancedCharges)
+{
+    /// <summary>Riders' charges = operators' shares + platform fees, every charge split exactly, and the account-days agree.</summary>
+    public bool Balanced => Charges == checked(OperatorShares + Fees) && UnbalancedCharges == 0 && AccountDayTotals == Charges;
+
+    public override string ToString() =>
+        $"{Day:yyyy-MM-dd}: charges {Charges} = operator shares {OperatorShares} + fees {Fees}: {(Balanced ? "balanced" : "NOT BALANCED")}" +
+        (UnbalancedCharges > 0 ? $", {UnbalancedCharges} charges not split exactly" : "") +
+        (AccountDayTotals != Charges ? $", account-days total {AccountDayTotals}" : "");
+}
+
+/// <summary>The books must not be out of balance by one unit.</summary>
+public sealed class BalanceException(DayBalance balance) : Exception($"balance check failed for {balance}")
+{
+    public DayBalance Balance { get; } = balance;
+}
+
+/// <summary>Checks the balance invariant of a day and records the check.</summary>
+public sealed class BalanceCheck(NpgsqlDataSource dataSource)
+{
+    /// <summary>Computes the day's balance without recording it.</summary>
+    public async Task<DayBalance> ComputeAsync(DateOnly day, CancellationToken cancellation)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellation);
+        // One snapshot for all sums: clearing may be committing parts meanwhile.
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellation);
+        await using var command = Sql.Command(connection, """
+            SELECT
+              (SELECT COALESCE(sum(amount), 0)::bigint FROM charges WHERE service_day = $1),
+              (SELECT COALESCE(sum(net), 0)::bigint FROM settlement_lines WHERE service_day = $1),
+              (SELECT COALESCE(sum(fee), 0)::bigint FROM settlement_lines WHERE service_day = $1),
+              (SELECT COALESCE(sum(charged_total), 0)::bigint FROM account_days WHERE service_day = $1),
+              (SELECT count(*)::int FROM charges c WHERE c.service_day = $1
+                 AND c.amount <> (SELECT COALESCE(sum(gross), 0) FROM settlement_lines l WHERE l.charge_id = c.charge_id))
+            """, day);
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        await reader.ReadAsync(cancellation);
+        return new DayBalance(day, reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt32(4));
+    }
+
+    /// <summary>Checks and records the day's balance; throws <see cref="BalanceException"/> when it does not hold.</summary>
+    public async Task<DayBalance> CheckAsync(DateOnly day, CancellationToken cancellation)
+    {
+        var balance = await ComputeAsync(day, cancellation);
+        await Sql.ExecAsync(dataSource, """
+            INSERT INTO balance_checks (service_day, charges, operator_shares, fees, ok, detail) VALUES ($1, $2, $3, $4, $5, $6);
+            """, cancellation, day, balance.Charges, balance.OperatorShares, balance.Fees, balance.Balanced, balance.ToString());
+        await Sql.ExecAsync(dataSource, """
+            UPDATE service_days SET balance_checked_at = now(), balance_ok = $2 WHERE service_day = $1
+            """, cancellation, day, balance.Balanced);
+        return balance.Balanced ? balance : throw new BalanceException(balance);
+    }
+}

@@ -1,0 +1,264 @@
+using System.Net;
+using System.Text.Json;
+using Transit.Clearing.Jobs;
+
+namespace Transit.Clearing.Tests;
+
+[Collection(ClearingCollection.Name)]
+public sealed class ClearingTests(PostgresFixture postgres)
+{
+    private static readonly string Day = ClearingWorld.Day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
+    [Fact]
+    public async Task ClearDay_MetroAndBusRiders_ChargesEachAccountDayOnceAndBalances()
+    {
+        await using var world = await ClearingWorld.StartAsync(postgres);
+        var (west, east, central) = (await Gate(world, "in-w1", "metro-entry", "W1"), await Gate(world, "out-e1", "metro-exit", "E1"), await Gate(world, "out-cen", "metro-exit", "CEN"));
+        var eastIn = await Gate(world, "in-e1", "metro-entry", "E1");
+        var westOut = await Gate(world, "out-w1", "metro-exit", "W1");
+        var bus = await world.AddDeviceAsync("bus-17", "bus", "bus", stop: "BS1624", route: "B1");
+        world.Rider("carol", "child");
+
+        await world.UploadOkAsync(west, world.Tap(west, "alice", ClearingWorld.At(8, 0)), world.Tap(west, "carol", ClearingWorld.At(8, 5)));
+        await world.UploadOkAsync(east, world.Tap(east, "alice", ClearingWorld.At(8, 20)));
+        await world.UploadOkAsync(central, world.Tap(central, "carol", ClearingWorld.At(8, 15)));
+        await world.UploadOkAsync(eastIn, world.Tap(eastIn, "alice", ClearingWorld.At(17, 0)));
+        await world.UploadOkAsync(westOut, world.Tap(westOut, "alice", ClearingWorld.At(17, 20)));
+        await world.UploadOkAsync(bus, world.Tap(bus, "bob", ClearingWorld.At(9, 0)));
+
+        var books = await world.ClearAsync();
+
+        Assert.True(books.Balanced);
+        Assert.Equal(280 + 280 + 160 + 100, books.Charges);
+        var charges = await world.ListAsync("SELECT account, revision, amount, status FROM charges ORDER BY account",
+            r => (r.GetString(0), r.GetInt32(1), r.GetInt64(2), r.GetString(3)));
+        Assert.Equal([("alice", 1, 560L, "succeeded"), ("bob", 1, 160L, "succeeded"), ("carol", 1, 100L, "succeeded")], charges);
+        Assert.Equal(2, await world.ScalarAsync<int>("SELECT journeys FROM account_days WHERE account = 'alice'"));
+
+        // Clearing the day again changes nothing: no account-day is charged twice.
+        var again = await world.ClearAsync();
+        Assert.Equal(books.Charges, again.Charges);
+        Assert.Equal(3, await world.ScalarAsync<long>("SELECT count(*) FROM charges"));
+
+        var admin = await world.ApiAsync("admin");
+        var metro = JsonDocument.Parse(await admin.GetStringAsync($"/api/statements/metro/{Day}")).RootElement;
+        Assert.Equal(660, metro.GetProperty("gross").GetInt64());
+        Assert.Equal(8 + 2, metro.GetProperty("fee").GetInt64());
+        Assert.Equal(650, metro.GetProperty("net").GetInt64());
+        var csv = await admin.GetStringAsync($"/api/statements/bus/{Day}?format=csv");
+        Assert.Contains($"bus,{Day},EUR,total,1,160,2,158", csv, StringComparison.Ordinal);
+        var day = JsonDocument.Parse(await admin.GetStringAsync($"/api/days/{Day}")).RootElement;
+        Assert.True(day.GetProperty("balanced").GetBoolean());
+        Assert.Equal(7, day.GetProperty("taps").GetInt64());
+    }
+
+    [Fact]
+    public async Task ClearDay_LateTaps_ChargeOrRefundExactlyTheDifference()
+    {
+        await using var world = await ClearingWorld.StartAsync(postgres);
+        var west = await Gate(world, "in-w1", "metro-entry", "W1");
+        var central = await Gate(world, "out-cen", "metro-exit", "CEN");
+        var eastIn = await Gate(world, "in-e1", "metro-entry", "E1");
+        var harbourOut = await Gate(world, "out-e2", "metro-exit", "E2");
+        await world.UploadOkAsync(west, world.Tap(west, "dave", ClearingWorld.At(8, 0)));
+
+        var first = await world.ClearAsync();
+        Assert.Equal(400, first.Charges);
+        Assert.Equal(2, await world.ScalarAsync<int>("SELECT flags FROM journeys WHERE account = 'dave'") & 2);
+
+        // The exit gate was offline; its tap arrives after the day was charged: a complete one-zone ride costs 200.
+        await world.UploadOkAsync(central, world.Tap(central, "dave", ClearingWorld.At(8, 12)));
+        var second = await world.ClearAsync();
+        Assert.Equal(200, second.Charges);
+
+        // Another late journey in zone B: charged on its own, 200 more.
+        await world.UploadOkAsync(eastIn, world.Tap(eastIn, "dave", ClearingWorld.At(18, 0)));
+        await world.UploadOkAsync(harbourOut, world.Tap(harbourOut, "dave", ClearingWorld.At(18, 15)));
+        var third = await world.ClearAsync();
+        Assert.Equal(400, third.Charges);
+
+        var charges = await world.ListAsync("SELECT revision, amount, status FROM charges WHERE account = 'dave' ORDER BY revision",
+            r => (r.GetInt32(0), r.GetInt64(1), r.GetString(2)));
+        Assert.Equal([(1, 400L, "succeeded"), (2, -200L, "refunded"), (3, 200L, "succeeded")], charges);
+        Assert.Equal(400, await world.ScalarAsync<long>("SELECT charged_total FROM account_days WHERE account = 'dave'"));
+        var metro = JsonDocument.Parse(await (await world.ApiAsync("admin")).GetStringAsync($"/api/statements/metro/{Day}")).RootElement;
+        Assert.Equal(400, metro.GetProperty("gross").GetInt64());
+    }
+
+    [Fact]
+    public async Task ClearDay_DailyCap_ChargesTheCapAndApportionsIt()
+    {
+        await using var world = await ClearingWorld.StartAsync(postgres);
+        var west = await Gate(world, "in-w1", "metro-entry", "W1");
+        var east = await Gate(world, "out-e1", "metro-exit", "E1");
+        foreach (var hour in new[] { 7, 12, 18 })
+        {
+            await world.UploadOkAsync(west, world.Tap(west, "frank", ClearingWorld.At(hour, 0)));
+            await world.UploadOkAsync(east, world.Tap(east, "frank", ClearingWorld.At(hour, 20)));
+        }
+
+        var books = await world.ClearAsync();
+
+        Assert.Equal(600, books.Charges);
+        var journeys = await world.ListAsync("SELECT fare_amount, charged_amount, cap_adjustment FROM journeys WHERE account = 'frank' ORDER BY journey_no",
+            r => (r.GetInt64(0), r.GetInt64(1), r.GetInt64(2)));
+        Assert.Equal([(280L, 280L, 0L), (280L, 280L, 0L), (280L, 40L, 240L)], journeys);
+        Assert.Equal(600, await world.ScalarAsync<long>("SELECT sum(share)::bigint FROM journey_legs WHERE account = 'frank'"));
+    }
+
+    [Fact]
+    public async Task ClearDays_WeeklyCap_CountsEarlierDaysOfTheWeek()
+    {
+        await using var world = await ClearingWorld.StartAsync(postgres);
+        var west = await Gate(world, "in-w1", "metro-entry", "W1");
+        var east = await Gate(world, "out-e1", "metro-exit", "E1");
+        var monday = new DateOnly(2026, 11, 16);
+        var charged = new List<long>();
+        for (var d = 0; d < 4; d++)
+        {
+            var day = monday.AddDays(d);
+            foreach (var hour in new[] { 7, 12, 18 })
+            {
+                await world.UploadOkAsync(west, world.Tap(west, "hana", ClearingWorld.At(hour, 0, day: day)));
+                await world.UploadOkAsync(east, world.Tap(east, "hana", ClearingWorld.At(hour, 20, day: day)));
+            }
+
+            charged.Add((await world.ClearAsync(day)).Charges);
+        }
+
+        // Three two-zone rides a day (840) meet the daily cap (600); on Thursday the weekly cap (2,200) leaves 400.
+        Assert.Equal([600L, 600L, 600L, 400L], charged);
+    }
+
+    [Fact]
+    public async Task DeclinedPayment_PutsTheAccountOnTheDenyList_GatesSeeIt_SettlingTakesItOff()
+    {
+        await using var world = await ClearingWorld.StartAsync(postgres, o => o.Payments.DeclineAccounts = ["eve"]);
+        var west = await Gate(world, "in-w1", "metro-entry", "W1");
+        var east = await Gate(world, "out-e1", "metro-exit", "E1");
+        await world.UploadOkAsync(west, world.Tap(west, "eve", ClearingWorld.At(8, 0)), world.Tap(west, "alice", ClearingWorld.At(8, 1)));
+        await world.UploadOkAsync(east, world.Tap(east, "eve", ClearingWorld.At(8, 20)), world.Tap(east, "alice", ClearingWorld.At(8, 21)));
+
+        await world.ClearAsync();
+
+        Assert.Equal("declined", await world.ScalarAsync<string>("SELECT status FROM charges WHERE account = 'eve'"));
+        Assert.Equal(280, await world.ScalarAsync<long>("SELECT debt FROM accounts WHERE account = 'eve'"));
+        var delta = JsonDocument.Parse(await west.Client.GetStringAsync("/device/v1/denylist?since=1")).RootElement;
+        Assert.Equal(2, delta.GetProperty("version").GetInt64());
+        var added = Transit.RideCodes.DenyListDelta.Open(
+            Transit.RideCodes.SignedDocument.Parse(delta.GetProperty("deltas")[0].GetRawText()), world.Keys.RootPublicKey);
+        Assert.Equal(["eve"], added.AddAccounts.ToArray());
+
+        var admin = await world.ApiAsync("admin");
+        using var settle = await admin.PostAsync("/api/accounts/eve/settle", null);
+        Assert.Equal(HttpStatusCode.OK, settle.StatusCode);
+        await world.Services.GetRequiredService<Charging.DenyListPublisher>().PublishAsync(CancellationToken.None);
+
+        var removal = JsonDocument.Parse(await west.Client.GetStringAsync("/device/v1/denylist?since=2")).RootElement;
+        var removed = Transit.RideCodes.DenyListDelta.Open(
+            Transit.RideCodes.SignedDocument.Parse(removal.GetProperty("deltas")[0].GetRawText()), world.Keys.RootPublicKey);
+        Assert.Equal(["eve"], removed.RemoveAccounts.ToArray());
+        Assert.Equal(0, await world.ScalarAsync<long>("SELECT debt FROM accounts WHERE account = 'eve'"));
+        Assert.True((await world.Services.GetRequiredService<Settlement.BalanceCheck>().CheckAsync(ClearingWorld.Day, CancellationToken.None)).Balanced);
+    }
+
+    [Fact]
+    public async Task Api_OperatorToken_SeesOnlyItsOwnStatementAndNoRiderData()
+    {
+        await using var world = await ClearingWorld.StartAsync(postgres);
+        var bus = await world.AddDeviceAsync("bus-1", "bus", "bus", stop: "BS1624", route: "B1");
+        await world.UploadOkAsync(bus, world.Tap(bus, "bob", ClearingWorld.At(9, 0)));
+        await world.ClearAsync();
+
+        var busOperator = await world.ApiAsync("operator", "bus");
+        Assert.Equal(HttpStatusCode.OK, (await busOperator.GetAsync($"/api/statements/bus/{Day}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await busOperator.GetAsync($"/api/statements/metro/{Day}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await busOperator.GetAsync("/api/accounts/bob")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await busOperator.GetAsync("/api/jobs")).StatusCode);
+        var fleet = JsonDocument.Parse(await busOperator.GetStringAsync("/api/fleet")).RootElement;
+        Assert.All(fleet.EnumerateArray(), d => Assert.Equal("bus", d.GetProperty("operatorId").GetString()));
+
+        var planner = await world.ApiAsync("planner");
+        Assert.Equal(HttpStatusCode.OK, (await planner.GetAsync($"/api/days/{Day}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await planner.GetAsync($"/api/statements/bus/{Day}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await planner.GetAsync("/api/accounts/bob")).StatusCode);
+
+        using var anonymous = new HttpClient { BaseAddress = world.ApiUrl };
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync($"/api/days/{Day}")).StatusCode);
+        var admin = await world.ApiAsync("admin");
+        var account = JsonDocument.Parse(await admin.GetStringAsync("/api/accounts/bob")).RootElement;
+        Assert.Equal(160, account.GetProperty("charges")[0].GetProperty("amount").GetInt64());
+        Assert.Equal(1, await world.ScalarAsync<long>("SELECT count(*) FROM api_tokens WHERE role = 'admin' AND length(token_hash) = 32"));
+    }
+
+    [Fact]
+    public async Task Jobs_ClearDayJob_RunsOnceQueuesFollowUpsAndIsVisible()
+    {
+        await using var world = await ClearingWorld.StartAsync(postgres);
+        var bus = await world.AddDeviceAsync("bus-1", "bus", "bus", stop: "BS1624", route: "B1");
+        await world.UploadOkAsync(bus, world.Tap(bus, "bob", ClearingWorld.At(9, 0)));
+        var queue = world.Services.GetRequiredService<JobQueue>();
+        var runner = world.Services.GetRequiredService<JobRunner>();
+
+        var id = await queue.EnqueueAsync(JobKinds.ClearDay, Day);
+        Assert.Equal(id, await queue.EnqueueAsync(JobKinds.ClearDay, Day));
+        while (await runner.RunOneAsync(CancellationToken.None))
+        {
+        }
+
+        var jobs = JsonDocument.Parse(await (await world.ApiAsync("admin")).GetStringAsync("/api/jobs")).RootElement;
+        var kinds = jobs.EnumerateArray().Select(j => (j.GetProperty("kind").GetString(), j.GetProperty("status").GetString())).ToList();
+        Assert.Contains((JobKinds.ClearDay, "done"), kinds);
+        Assert.Contains((JobKinds.Payments, "done"), kinds);
+        Assert.Contains((JobKinds.BalanceCheck, "done"), kinds);
+        Assert.Contains((JobKinds.Reconcile, "done"), kinds);
+        Assert.Equal(1, await world.ScalarAsync<long>("SELECT count(*) FROM charges"));
+        Assert.True(await world.ScalarAsync<bool>("SELECT balance_ok FROM service_days WHERE service_day = $1", ClearingWorld.Day));
+    }
+
+    [Fact]
+    public async Task Scheduler_DayPastItsCutoff_IsClearedAndLateTapsAreRepriced()
+    {
+        await using var world = await ClearingWorld.StartAsync(postgres);
+        var west = await Gate(world, "in-w1", "metro-entry", "W1");
+        var central = await Gate(world, "out-cen", "metro-exit", "CEN");
+        var runner = world.Services.GetRequiredService<JobRunner>();
+        await world.UploadOkAsync(west, world.Tap(west, "gina", ClearingWorld.At(8, 0)));
+
+        await RunScheduledJobsAsync(runner);
+        Assert.Equal([(1, 400L)], await world.ListAsync("SELECT revision, amount FROM charges", r => (r.GetInt32(0), r.GetInt64(1))));
+
+        await world.UploadOkAsync(central, world.Tap(central, "gina", ClearingWorld.At(8, 9)));
+        await RunScheduledJobsAsync(runner);
+        Assert.Equal([(1, 400L), (2, -200L)], await world.ListAsync("SELECT revision, amount FROM charges ORDER BY revision", r => (r.GetInt32(0), r.GetInt64(1))));
+        Assert.Equal(2, await world.ScalarAsync<int>("SELECT clearing_runs FROM service_days WHERE service_day = $1", ClearingWorld.Day));
+        Assert.True(await world.ScalarAsync<bool>("SELECT balance_ok FROM service_days WHERE service_day = $1", ClearingWorld.Day));
+
+        static async Task RunScheduledJobsAsync(JobRunner runner)
+        {
+            await runner.ScheduleAsync(CancellationToken.None);
+            while (await runner.RunOneAsync(CancellationToken.None))
+            {
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Reconciliation_DeviceDay_ListsTheGaps()
+    {
+        await using var world = await ClearingWorld.StartAsync(postgres);
+        var gate = await Gate(world, "in-w1", "metro-entry", "W1");
+        await world.UploadOkAsync(gate, world.Tap(gate, "a", ClearingWorld.At(8, 0), seq: 1), world.Tap(gate, "b", ClearingWorld.At(8, 1), seq: 2));
+        await world.UploadOkAsync(gate, world.Tap(gate, "c", ClearingWorld.At(8, 5), seq: 6));
+
+        var admin = await world.ApiAsync("admin");
+        var device = JsonDocument.Parse(await admin.GetStringAsync($"/api/days/{Day}/reconciliation")).RootElement[0];
+        Assert.Equal(3, device.GetProperty("received").GetInt64());
+        Assert.Equal(3, device.GetProperty("missing").GetInt64());
+        Assert.Equal(3, device.GetProperty("gaps")[0].GetProperty("from").GetInt64());
+        Assert.Equal(5, device.GetProperty("gaps")[0].GetProperty("to").GetInt64());
+    }
+
+    private static Task<TestDevice> Gate(ClearingWorld world, string id, string mode, string station) =>
+        world.AddDeviceAsync(id, "metro", mode, station: station);
+}

@@ -1,0 +1,256 @@
+using System.Diagnostics;
+using Npgsql;
+
+namespace Transit.Clearing.Tests;
+
+/// <summary>Real <c>transit clearing run-day</c> child processes against the test cluster.</summary>
+[Collection(ProcessCollection.Name)]
+public sealed class ProcessTests(PostgresFixture postgres)
+{
+    private static readonly string Dll = Path.Combine(AppContext.BaseDirectory, "transit.dll");
+    private static readonly string DayText = ClearingWorld.Day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
+    [Fact]
+    public async Task RunDay_TwoProcessesAtOnce_ChargeEachAccountDayExactlyOnce()
+    {
+        await using var world = await ClearingWorld.StartAsync(postgres);
+        var riders = await UploadCommuters(world, 120);
+
+        var runs = await Task.WhenAll(RunDayAsync(world.Options.ConnectionString!, world.Keys.Path), RunDayAsync(world.Options.ConnectionString!, world.Keys.Path));
+
+        Assert.All(runs, r => Assert.True(r.ExitCode == 0, r.Output + r.Error));
+        Assert.Equal(riders, await world.ScalarAsync<long>("SELECT count(*) FROM charges"));
+        Assert.Equal(riders, await world.ScalarAsync<long>("SELECT count(DISTINCT (account, service_day)) FROM charges"));
+        Assert.Equal(riders, await world.ScalarAsync<long>("SELECT count(*) FROM account_days WHERE charged_total > 0"));
+        Assert.True((await world.Services.GetRequiredService<Settlement.BalanceCheck>().ComputeAsync(ClearingWorld.Day, CancellationToken.None)).Balanced);
+    }
+
+    [Fact]
+    public async Task RunDay_KilledMidwayAndRestarted_EndsLikeAnUninterruptedRun()
+    {
+        await using var world = await ClearingWorld.StartAsync(postgres);
+        await UploadCommuters(world, 150);
+        var killed = world.Options.ConnectionString!;
+        world.Database.DataSource.Clear();
+        var reference = await CopyDatabaseAsync(killed);
+
+        var uninterrupted = await RunDayAsync(reference, world.Keys.Path);
+        Assert.True(uninterrupted.ExitCode == 0, uninterrupted.Output + uninterrupted.Error);
+
+        await RunAndKillAfterPartAsync(killed, world.Keys.Path, part: 3);
+        var partial = await world.ScalarAsync<long>("SELECT count(*) FROM charges");
+        var expected = await CountAsync(reference, "SELECT count(*) FROM charges");
+        Assert.InRange(partial, 1, expected - 1);
+        Assert.Equal("running", await world.ScalarAsync<string>("SELECT status FROM jobs WHERE kind = 'clear-day'"));
+
+        var restarted = await RunDayAsync(killed, world.Keys.Path);
+        Assert.True(restarted.ExitCode == 0, restarted.Output + restarted.Error);
+        Assert.Equal(await SnapshotAsync(reference), await SnapshotAsync(killed));
+    }
+
+    [Fact]
+    public async Task Cli_CommandsWithoutDb_ShareTheEmbeddedCluster()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "transit-cli-" + Guid.NewGuid().ToString("N")[..10]);
+        try
+        {
+            Assert.Equal(0, (await CliAsync("keys", "init", "--dir", Path.Combine(dir, "keys"))).ExitCode);
+            Transit.Simulation.SyntheticCity.Write(Path.Combine(dir, "feed"));
+            var import = await CliAsync("clearing", "import-gtfs", "--data", dir, "--feed", Path.Combine(dir, "feed"));
+            Assert.True(import.ExitCode == 0, import.Error);
+            Assert.Contains("2 operators", import.Output, StringComparison.Ordinal);
+
+            // A running server owns the cluster; other commands attach to it.
+            var serve = Process.Start(Start(["clearing", "serve", "--data", dir, "--urls", "http://127.0.0.1:0", "--device-port", "0", "--no-jobs"]))!;
+            try
+            {
+                _ = serve.StandardError.ReadToEndAsync();
+                using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+                while (await serve.StandardOutput.ReadLineAsync(timeout.Token) is { } line && !line.Contains("embedded PostgreSQL", StringComparison.Ordinal))
+                {
+                }
+
+                var add = await CliAsync("devices", "add", "--data", dir, "--id", "g1", "--operator", "metro", "--station", "CEN");
+                Assert.True(add.ExitCode == 0, add.Error);
+                Assert.True(File.Exists(Path.Combine(dir, "keys", "devices", "g1.crt.pem")));
+                Assert.Equal(0, (await CliAsync("devices", "revoke", "--data", dir, "--id", "g1")).ExitCode);
+                Assert.Contains("revoked", (await CliAsync("devices", "list", "--data", dir)).Output, StringComparison.Ordinal);
+                Assert.StartsWith("trt_", (await CliAsync("tokens", "create", "--data", dir, "--role", "operator", "--operator", "bus")).Output, StringComparison.Ordinal);
+                Assert.Equal(2, (await CliAsync("tokens", "create", "--data", dir, "--role", "operator")).ExitCode);
+            }
+            finally
+            {
+                using var interrupt = Process.Start("kill", ["-INT", serve.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                await interrupt.WaitForExitAsync();
+                await serve.WaitForExitAsync();
+            }
+
+            Assert.False(File.Exists(Path.Combine(dir, "pg", "owner.pid")));
+            var day = await CliAsync("clearing", "run-day", "--data", dir, "--date", DayText);
+            Assert.True(day.ExitCode == 0, day.Output + day.Error);
+            Assert.Contains("balanced", day.Output, StringComparison.Ordinal);
+            var statement = await CliAsync("clearing", "statement", "--data", dir, "--operator", "bus", "--date", DayText);
+            Assert.StartsWith("operator_id,service_day,currency,kind,charges,gross,fee,net", statement.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static ProcessStartInfo Start(string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        start.ArgumentList.Add(Dll);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return start;
+    }
+
+    private static async Task<(int ExitCode, string Output, string Error)> CliAsync(params string[] args)
+    {
+        using var process = Process.Start(Start(args))!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output, await error);
+    }
+
+    private static async Task<int> UploadCommuters(ClearingWorld world, int riders)
+    {
+        string[] stations = ["W1", "CEN", "E1", "E2", "N1", "S1"];
+        var entries = new Dictionary<string, TestDevice>();
+        var exits = new Dictionary<string, TestDevice>();
+        foreach (var station in stations)
+        {
+            entries[station] = await world.AddDeviceAsync($"in-{station}", "metro", "metro-entry", station: station);
+            exits[station] = await world.AddDeviceAsync($"out-{station}", "metro", "metro-exit", station: station);
+        }
+
+        var batches = stations.SelectMany(s => new[] { entries[s], exits[s] }).ToDictionary(d => d.Id, _ => new List<Ingest.TapRecord>());
+        for (var i = 0; i < riders; i++)
+        {
+            var account = $"c{i:D5}";
+            var home = stations[i % stations.Length];
+            var work = stations[(i / stations.Length + 1 + i) % stations.Length];
+            if (work == home)
+            {
+                work = stations[(i + 1) % stations.Length];
+            }
+
+            var minute = i % 50;
+            batches[entries[home].Id].Add(world.Tap(entries[home], account, ClearingWorld.At(7, minute)));
+            batches[exits[work].Id].Add(world.Tap(exits[work], account, ClearingWorld.At(7, minute + 9)));
+            batches[entries[work].Id].Add(world.Tap(entries[work], account, ClearingWorld.At(17, minute), counter: 1));
+            if (i % 7 != 0)
+            {
+                // Every seventh rider leaves without tapping out: an incomplete journey.
+                batches[exits[home].Id].Add(world.Tap(exits[home], account, ClearingWorld.At(17, minute + 9), counter: 1));
+            }
+        }
+
+        foreach (var device in entries.Values.Concat(exits.Values))
+        {
+            var taps = batches[device.Id];
+            if (taps.Count > 0)
+            {
+                await world.UploadOkAsync(device, [.. taps]);
+            }
+        }
+
+        return riders;
+    }
+
+    private static async Task<string> CopyDatabaseAsync(string source)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(source);
+        var copy = builder.Database + "_copy";
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(source) { Database = "postgres", Pooling = false }.ConnectionString);
+        await connection.OpenAsync();
+        await using (var terminate = new NpgsqlCommand($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{builder.Database}' AND pid <> pg_backend_pid()", connection))
+        {
+            await terminate.ExecuteNonQueryAsync();
+        }
+
+        await using (var create = new NpgsqlCommand($"CREATE DATABASE {copy} TEMPLATE {builder.Database}", connection))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        builder.Database = copy;
+        return builder.ConnectionString;
+    }
+
+    private static async Task<long> CountAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Everything a day's clearing decides, as text, to compare two databases.</summary>
+    private static async Task<string> SnapshotAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        var parts = new List<string>();
+        foreach (var sql in (string[])[
+            "SELECT account, revision, fare_total, priced_total, charged_total, journeys, taps, flags FROM account_days ORDER BY account",
+            "SELECT account, journey_no, fare_amount, charged_amount, cap_adjustment, flags FROM journeys ORDER BY account, journey_no",
+            "SELECT account, journey_no, leg_no, operator_id, from_stop, to_stop, product_id, amount, share FROM journey_legs ORDER BY account, journey_no, leg_no",
+            "SELECT account, revision, amount, status, idempotency_key FROM charges ORDER BY account, revision",
+            "SELECT c.account, l.operator_id, l.gross, l.fee, l.net FROM settlement_lines l JOIN charges c USING (charge_id) ORDER BY 1, 2",
+            "SELECT account, debt, blocked FROM accounts ORDER BY account"])
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                parts.Add(string.Join('|', Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? "∅" : Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture))));
+            }
+
+            parts.Add("--");
+        }
+
+        return string.Join('\n', parts);
+    }
+
+    private static ProcessStartInfo RunDayStart(string connectionString, string keys) =>
+        Start(["clearing", "run-day", "--date", DayText, "--db", connectionString, "--keys", keys]);
+
+    private static Task<(int ExitCode, string Output, string Error)> RunDayAsync(string connectionString, string keys) =>
+        CliAsync("clearing", "run-day", "--date", DayText, "--db", connectionString, "--keys", keys);
+
+    /// <summary>Starts run-day, waits until it reports the part committed, then kills it with SIGKILL.</summary>
+    private static async Task RunAndKillAfterPartAsync(string connectionString, string keys, int part)
+    {
+        var start = RunDayStart(connectionString, keys);
+        start.Environment["TRANSIT_CLEARING_PAUSE_AFTER_PART"] = part.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using var process = Process.Start(start)!;
+        _ = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+        {
+            if (line.StartsWith($"clearing: part {part} committed", StringComparison.Ordinal))
+            {
+                break;
+            }
+        }
+
+        process.Kill();
+        await process.WaitForExitAsync(timeout.Token);
+        Assert.NotEqual(0, process.ExitCode);
+    }
+}

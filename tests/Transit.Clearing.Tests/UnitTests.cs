@@ -1,0 +1,84 @@
+using Transit.Clearing.Ingest;
+using Transit.Clearing.Journeys;
+using Transit.Clearing.Settlement;
+
+namespace Transit.Clearing.Tests;
+
+public sealed class ApportionmentTests
+{
+    [Theory]
+    [InlineData(100L, new long[] { 1, 1, 1 }, new long[] { 34, 33, 33 })]
+    [InlineData(40L, new long[] { 280, 280, 280 }, new long[] { 14, 13, 13 })]
+    [InlineData(-200L, new long[] { 160, 100, 200 }, new long[] { -70, -43, -87 })]
+    [InlineData(7L, new long[] { 0, 0 }, new long[] { 4, 3 })]
+    [InlineData(0L, new long[] { 5, 9 }, new long[] { 0, 0 })]
+    public void LargestRemainder_Splits_SumExactly(long total, long[] weights, long[] expected)
+    {
+        var parts = Apportionment.LargestRemainder(total, weights);
+        Assert.Equal(expected, parts);
+        Assert.Equal(total, parts.Sum());
+    }
+
+    [Fact]
+    public void LargestRemainder_HugeAmounts_DoNotOverflow()
+    {
+        var parts = Apportionment.LargestRemainder(long.MaxValue, [long.MaxValue, long.MaxValue, 1]);
+        Assert.Equal(long.MaxValue, parts.Aggregate(0L, (a, b) => checked(a + b)));
+    }
+
+    [Theory]
+    [InlineData(560L, 150, 8L)]
+    [InlineData(100L, 150, 2L)]
+    [InlineData(-100L, 150, -2L)]
+    [InlineData(160L, 150, 2L)]
+    [InlineData(0L, 150, 0L)]
+    public void Fee_BasisPoints_RoundHalfAwayFromZero(long gross, int bps, long fee) => Assert.Equal(fee, Apportionment.Fee(gross, bps));
+}
+
+public sealed class JourneyBuilderTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 18, 7, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void Build_EntryExitPairsAndBusBoarding_LinksTransfersWithinTheWindow()
+    {
+        var journeys = JourneyBuilder.Build(
+        [
+            Tap(0, TapModes.Bus, stop: "BS1", route: "B1"),
+            Tap(20, TapModes.MetroEntry, station: "CEN"),
+            Tap(35, TapModes.MetroExit, station: "E1"),
+            Tap(600, TapModes.MetroEntry, station: "E1"),
+            Tap(615, TapModes.MetroExit, station: "W1"),
+        ], TimeSpan.FromHours(3), TimeSpan.FromMinutes(90));
+
+        Assert.Equal(2, journeys.Count);
+        Assert.Equal(2, journeys[0].Legs.Count);
+        Assert.Equal(("CEN", "E1"), (journeys[0].Legs[1].FromStopId, journeys[0].Legs[1].ToStopId));
+        Assert.False(journeys[1].Legs[0].Incomplete);
+    }
+
+    [Fact]
+    public void Build_UnpairedTaps_BecomeMissingExitAndMissingEntry()
+    {
+        var journeys = JourneyBuilder.Build(
+        [
+            Tap(0, TapModes.MetroEntry, station: "W1"),
+            Tap(300, TapModes.MetroEntry, station: "CEN"),
+            Tap(305, TapModes.MetroExit, station: "E1"),
+            Tap(700, TapModes.MetroExit, station: "E2"),
+            Tap(900, TapModes.MetroEntry, station: "S1"),
+            Tap(1200, TapModes.MetroExit, station: "N1"),
+        ], TimeSpan.FromHours(3), TimeSpan.FromMinutes(90));
+
+        var legs = journeys.SelectMany(j => j.Legs).ToList();
+        Assert.Equal(5, legs.Count);
+        Assert.True(legs[0].MissingExit);
+        Assert.False(legs[1].Incomplete);
+        Assert.True(legs[2].MissingEntry);
+        Assert.True(legs[3].MissingExit);
+        Assert.True(legs[4].MissingEntry);
+    }
+
+    private static AccountTap Tap(int minutes, short mode, string? station = null, string? stop = null, string? route = null) =>
+        new(T0.AddMinutes(minutes), mode, mode == TapModes.Bus ? "bus" : "metro", station, stop, route, "adult", "d", minutes);
+}

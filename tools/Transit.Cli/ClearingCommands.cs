@@ -1,0 +1,207 @@
+using System.CommandLine;
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Transit.Clearing;
+using Transit.Clearing.Database;
+using Transit.Clearing.Gtfs;
+using Transit.Clearing.Jobs;
+using Transit.Clearing.Settlement;
+
+namespace Transit.Cli;
+
+/// <summary>Options every command that opens the clearing database shares.</summary>
+internal sealed class DatabaseOptions
+{
+    public Option<string?> Db { get; } = new("--db") { Description = "PostgreSQL connection string (default: the embedded cluster under the data folder)", Recursive = true };
+
+    public Option<DirectoryInfo?> Data { get; } = new("--data") { Description = "Data folder (default: .transit of the repository); the embedded cluster lives in DATA/pg", Recursive = true };
+
+    public Option<DirectoryInfo?> Keys { get; } = new("--keys") { Description = "Operator key directory (default: DATA/keys)", Recursive = true };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Db);
+        command.Options.Add(Data);
+        command.Options.Add(Keys);
+    }
+
+    public ClearingOptions Read(ParseResult parsed)
+    {
+        var data = parsed.GetValue(Data)?.FullName ?? ProjectPaths.DataFolder();
+        return new ClearingOptions
+        {
+            ConnectionString = parsed.GetValue(Db),
+            DataFolder = data,
+            KeyDirectory = parsed.GetValue(Keys)?.FullName ?? Path.Combine(data, "keys"),
+        };
+    }
+}
+
+/// <summary><c>transit clearing</c>: run the back office, clear a day, read statements, import GTFS.</summary>
+internal static class ClearingCommands
+{
+    public static Command Create()
+    {
+        var db = new DatabaseOptions();
+        var clearing = new Command("clearing", "The clearing back office: ingest, journeys, charging and settlement");
+        db.AddTo(clearing);
+        clearing.Subcommands.Add(Serve(db));
+        clearing.Subcommands.Add(RunDay(db));
+        clearing.Subcommands.Add(Statement(db));
+        clearing.Subcommands.Add(ImportGtfs(db));
+        return clearing;
+    }
+
+    public static DateOnly ParseDate(string text, string option) =>
+        DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)
+            ? day
+            : throw new CliException($"{option}: '{text}' is not a date (YYYY-MM-DD)");
+
+    private static Command Serve(DatabaseOptions db)
+    {
+        var urls = new Option<string>("--urls") { Description = "URLs of the operators' API, ';'-separated", DefaultValueFactory = _ => "http://localhost:8080" };
+        var devicePort = new Option<int>("--device-port") { Description = "Port of the mutual-TLS device listener (0: any free port)", DefaultValueFactory = _ => 8443 };
+        var noJobs = new Option<bool>("--no-jobs") { Description = "Do not run job workers in this process" };
+        var command = new Command("serve", "Run the clearing service: operators' API, device API (mutual TLS) and job workers") { urls, devicePort, noJobs };
+        command.SetAction(async (parsed, cancellation) =>
+        {
+            var options = db.Read(parsed);
+            options.DevicePort = parsed.GetValue(devicePort);
+            options.RunJobs = !parsed.GetValue(noJobs);
+            await using var server = await RunningClearing.StartAsync(
+                options, parsed.GetValue(urls)!.Split(';', StringSplitOptions.RemoveEmptyEntries), logToConsole: true, cancellation: cancellation);
+            Console.WriteLine("clearing is running");
+            foreach (var api in server.ApiUrls)
+            {
+                Console.WriteLine($"  API         {api}api");
+            }
+
+            Console.WriteLine($"  device API  {server.DeviceUrl}device/v1 (mutual TLS)");
+            Console.WriteLine(server.Database.Embedded is { } pg
+                ? $"  database    embedded PostgreSQL in {pg.Root} (port {pg.Port}{(pg.IsOwner ? "" : ", started by another process")})"
+                : "  database    " + RedactPassword(server.Database.ConnectionString));
+            Console.WriteLine($"  keys        {options.KeyDirectory}");
+            Console.WriteLine($"  data        {options.DataFolder}");
+            try
+            {
+                await server.App.WaitForShutdownAsync(cancellation);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command RunDay(DatabaseOptions db)
+    {
+        var date = new Option<string>("--date") { Description = "Service day to clear (YYYY-MM-DD)", Required = true };
+        var command = new Command("run-day", "Close, price, charge and settle one service day now; exits 1 when its books do not balance") { date };
+        command.SetAction(async (parsed, cancellation) =>
+        {
+            var day = ParseDate(parsed.GetValue(date)!, "--date");
+            var options = db.Read(parsed);
+            if (Environment.GetEnvironmentVariable("TRANSIT_CLEARING_PAUSE_AFTER_PART") is { Length: > 0 } pause)
+            {
+                options.PauseAfterPart = int.Parse(pause, CultureInfo.InvariantCulture);
+            }
+
+            await using var services = await ClearingHost.BuildServicesAsync(options, LogLevel.Warning);
+            await using var database = services.GetRequiredService<ClearingDatabase>();
+            var summary = await DayRun.RunAsync(services, day, cancellation);
+            Console.WriteLine(summary.Text);
+            return summary.Balanced ? 0 : 1;
+        });
+        return command;
+    }
+
+    private static Command Statement(DatabaseOptions db)
+    {
+        var operatorId = new Option<string>("--operator") { Description = "Operator (GTFS agency_id)", Required = true };
+        var date = new Option<string>("--date") { Description = "Service day (YYYY-MM-DD)", Required = true };
+        var format = new Option<string>("--format") { Description = "csv or json", DefaultValueFactory = _ => "csv" };
+        format.AcceptOnlyFromAmong("csv", "json");
+        var command = new Command("statement", "Print an operator's statement for a service day") { operatorId, date, format };
+        command.SetAction(async (parsed, cancellation) =>
+        {
+            var day = ParseDate(parsed.GetValue(date)!, "--date");
+            await using var services = await ClearingHost.BuildServicesAsync(db.Read(parsed));
+            await using var database = services.GetRequiredService<ClearingDatabase>();
+            var statement = await services.GetRequiredService<Statements>().ForAsync(parsed.GetValue(operatorId)!, day, cancellation);
+            Console.Write(parsed.GetValue(format) == "json"
+                ? System.Text.Json.JsonSerializer.Serialize(statement, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web) { WriteIndented = true }) + "\n"
+                : statement.ToCsv());
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command ImportGtfs(DatabaseOptions db)
+    {
+        var feed = new Option<DirectoryInfo>("--feed") { Description = "GTFS folder (with Fares v2 files)", Required = true };
+        var validFrom = new Option<string>("--valid-from") { Description = "First service day the feed applies to (YYYY-MM-DD)", DefaultValueFactory = _ => "2000-01-01" };
+        var command = new Command("import-gtfs", "Import a GTFS feed: operators, routes, stops and fare rules, versioned by date") { feed, validFrom };
+        command.SetAction(async (parsed, cancellation) =>
+        {
+            var from = ParseDate(parsed.GetValue(validFrom)!, "--valid-from");
+            await using var services = await ClearingHost.BuildServicesAsync(db.Read(parsed));
+            await using var database = services.GetRequiredService<ClearingDatabase>();
+            var result = await services.GetRequiredService<GtfsImporter>().ImportAsync(parsed.GetValue(feed)!.FullName, from, cancellation);
+            Console.WriteLine($"feed {result.FeedId} valid from {result.ValidFrom:yyyy-MM-dd}: {result.Operators} operators, {result.Routes} routes, {result.Stops} stops");
+            return 0;
+        });
+        return command;
+    }
+
+    private static string RedactPassword(string connectionString) =>
+        new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { Password = null }.ConnectionString;
+}
+
+/// <summary>Runs one day's clearing to the end with the job queue: clearing, payments, deny list, balance check.</summary>
+internal static class DayRun
+{
+    public static async Task<(string Text, bool Balanced)> RunAsync(IServiceProvider services, DateOnly day, CancellationToken cancellation)
+    {
+        var queue = services.GetRequiredService<JobQueue>();
+        var runner = services.GetRequiredService<JobRunner>();
+        var dataSource = services.GetRequiredService<Npgsql.NpgsqlDataSource>();
+        var key = JobKinds.DayKey(day);
+        var clearJob = await queue.EnqueueAsync(JobKinds.ClearDay, key, cancellation: cancellation);
+        while (true)
+        {
+            if (await runner.RunOneAsync(cancellation))
+            {
+                continue;
+            }
+
+            var open = await Sql.ScalarAsync<long>(dataSource, """
+                SELECT (SELECT count(*) FROM jobs WHERE status IN ('queued', 'running') AND kind IN ('clear-day', 'balance-check', 'reconcile') AND job_key = $1)
+                     + (SELECT count(*) FROM jobs WHERE status IN ('queued', 'running') AND kind IN ('payments', 'deny-list'))
+                     + (SELECT count(*) FROM charges WHERE service_day = $2 AND status IN ('pending', 'submitted'))
+                     + (SELECT count(*) FROM accounts WHERE blocked <> on_deny_list)
+                """, cancellation, key, day);
+            if (open == 0)
+            {
+                break;
+            }
+
+            await runner.ScheduleAsync(cancellation);
+            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellation);
+        }
+
+        var job = await queue.GetAsync(clearJob, cancellation);
+        var balance = await services.GetRequiredService<BalanceCheck>().ComputeAsync(day, cancellation);
+        var payments = await Sql.ListAsync(dataSource, "SELECT status, count(*), sum(amount)::bigint FROM charges WHERE service_day = $1 GROUP BY 1 ORDER BY 1",
+            r => $"{r.GetString(0)} {r.GetInt64(1)} ({r.GetInt64(2)})", cancellation, day);
+        var text = $"""
+            clearing {job?.Status}: {job?.Result ?? job?.LastError}
+            charges: {(payments.Count == 0 ? "none" : string.Join(", ", payments))}
+            books: {balance}
+            """;
+        return (text, job?.Status == "done" && balance.Balanced);
+    }
+}
