@@ -1,30 +1,28 @@
-using System.Diagnostics;
 using Npgsql;
+using Transit.Clearing.Database;
 
 namespace Transit.Analytics.Tests;
 
-/// <summary>
-/// A throwaway PostgreSQL cluster from the machine's initdb and pg_ctl, on a Unix socket in a temporary folder,
-/// with the analytics schema. Until the clearing backend's embedded cluster is on main, the store is tested here.
-/// </summary>
+/// <summary>The clearing backend's embedded PostgreSQL with one migrated database (clearing's schema, analytics tables included).</summary>
 public sealed class TemporaryPostgres : IAsyncLifetime
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("transit-analytics-pg").FullName;
-    private string _bin = "";
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "transit-analytics-pg-" + Guid.NewGuid().ToString("N")[..12]);
+    private EmbeddedPostgres? _cluster;
 
     public NpgsqlDataSource DataSource { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
-        _bin = Directory.GetDirectories("/usr/lib/postgresql").OrderByDescending(d => d, StringComparer.Ordinal).Select(d => Path.Combine(d, "bin"))
-            .First(d => File.Exists(Path.Combine(d, "initdb")));
-        var data = Path.Combine(_root, "data");
-        await RunAsync("initdb", $"-D {data} -U postgres --auth=trust --no-sync -E UTF8");
-        await RunAsync("pg_ctl", $"-D {data} -w -l {Path.Combine(_root, "log")} -o \"-k {_root} -c listen_addresses='' -c fsync=off -c full_page_writes=off -c synchronous_commit=off\" start");
-        DataSource = NpgsqlDataSource.Create($"Host={_root};Username=postgres;Database=postgres;Pooling=true");
-        await using var stream = typeof(Web.Store.PostgresRollupStore).Assembly.GetManifestResourceStream("Transit.Analytics.Web.Store.analytics.sql")!;
-        await using var command = DataSource.CreateCommand(await new StreamReader(stream).ReadToEndAsync());
-        await command.ExecuteNonQueryAsync();
+        _cluster = await EmbeddedPostgres.StartAsync(_root, new EmbeddedPostgresOptions { Durable = false });
+        await using (var admin = new NpgsqlConnection(_cluster.ConnectionString))
+        {
+            await admin.OpenAsync();
+            await using var create = new NpgsqlCommand("CREATE DATABASE analytics_tests", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        DataSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(_cluster.ConnectionString) { Database = "analytics_tests" }.ConnectionString);
+        await Migrator.ApplyAsync(DataSource);
     }
 
     public async Task ResetAsync()
@@ -36,27 +34,18 @@ public sealed class TemporaryPostgres : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await DataSource.DisposeAsync();
-        await RunAsync("pg_ctl", $"-D {Path.Combine(_root, "data")} -m immediate -w stop");
-        Directory.Delete(_root, recursive: true);
-    }
-
-    private async Task RunAsync(string tool, string arguments)
-    {
-        var start = new ProcessStartInfo(Path.Combine(_bin, tool), arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
-        if (Environment.UserName == "root")
+        if (_cluster is not null)
         {
-            // PostgreSQL refuses to run as root: run its tools as the postgres user, who then needs the folder.
-            start = new ProcessStartInfo("runuser", $"-u postgres -- {Path.Combine(_bin, tool)} {arguments}") { RedirectStandardOutput = true, RedirectStandardError = true };
-            await Process.Start("chown", $"-R postgres {_root}")!.WaitForExitAsync();
+            await _cluster.StopAsync();
         }
 
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
+        try
         {
-            throw new InvalidOperationException($"{tool} failed: {await error}{await output}");
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A cluster folder left in the temp directory is harmless.
         }
     }
 }

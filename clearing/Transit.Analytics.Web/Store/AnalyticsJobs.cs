@@ -10,7 +10,8 @@ namespace Transit.Analytics.Web.Store;
 /// on a timer); <see cref="CloseDay"/> after a day's clearing run: a full refresh and the revenue from its prices.
 /// Both are keyed by the day, so the queue runs at most one per day at a time.
 /// </summary>
-public sealed class AnalyticsJobs(NpgsqlDataSource dataSource, FeedNetworks networks, Pseudonymizer pseudonyms, AnalyticsOptions options)
+/// <param name="options">The analytics options as they stand when a job runs (the service time zone is known only once the database is read).</param>
+public sealed class AnalyticsJobs(NpgsqlDataSource dataSource, FeedNetworks networks, Pseudonymizer pseudonyms, Func<AnalyticsOptions> options)
 {
     public const string Refresh = "analytics-refresh";
     public const string CloseDay = "analytics-close-day";
@@ -21,7 +22,7 @@ public sealed class AnalyticsJobs(NpgsqlDataSource dataSource, FeedNetworks netw
     public async Task<string> ExecuteAsync(string kind, string key, CancellationToken cancellation)
     {
         var day = DateOnly.ParseExact(key, "yyyy-MM-dd", CultureInfo.InvariantCulture);
-        var chainer = new TripChainer(await networks.ForDayAsync(day, cancellation), options);
+        var chainer = new TripChainer(await networks.ForDayAsync(day, cancellation), options());
         var service = new AnalyticsRefreshService(dataSource, new RollupRefresher(dataSource, chainer), pseudonyms);
         switch (kind)
         {
