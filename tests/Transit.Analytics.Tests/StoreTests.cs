@@ -71,6 +71,7 @@ public sealed class StoreTests(TemporaryPostgres postgres, SimulatedCity city)
             (RollupTable.Taps, filter, [Dimension.Reason]),
             (RollupTable.Transfers, filter, [Dimension.Route, Dimension.ToRoute]),
             (RollupTable.Journeys, filter, []),
+            (RollupTable.Journeys, filter with { Operator = "bus" }, []),
         ];
         foreach (var (table, f, by) in queries)
         {

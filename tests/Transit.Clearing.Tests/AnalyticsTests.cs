@@ -115,6 +115,13 @@ public sealed class AnalyticsTests(PostgresFixture postgres)
 
         Assert.Contains("fewer than 10 distinct riders", await planner.GetStringAsync($"/api/analytics/exports/suppressed.txt?from={Day}"), StringComparison.Ordinal);
 
+        // CSV carries the same rows as JSON, withheld rows included and marked.
+        var json = await RowsAsync(planner, $"/api/analytics/boardings-by-stop?from={Day}");
+        var csv = (await planner.GetStringAsync($"/api/analytics/boardings-by-stop?from={Day}&format=csv")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("operator,mode,stop,boardings,alightings,alightingsInferred,riders,suppressed", csv[0]);
+        Assert.Equal(json.Count, csv.Length - 1);
+        Assert.Equal(json.Count(r => r.GetProperty("suppressed").GetBoolean()), csv.Count(l => l.EndsWith(",true", StringComparison.Ordinal)));
+
         // The API is described in the OpenAPI document, and the dashboard is served by clearing itself.
         var openApi = await admin.GetStringAsync("/openapi/v1.json");
         Assert.Contains("/api/analytics/{view}", openApi, StringComparison.Ordinal);
@@ -164,7 +171,7 @@ public sealed class AnalyticsTests(PostgresFixture postgres)
         Assert.True(await world.ScalarAsync<long>("SELECT count(*) FROM analytics_cells WHERE service_day = $1", ClearingWorld.Day) > 0);
     }
 
-    private static async Task RunJobsAsync(ClearingWorld world) =>
+    internal static async Task RunJobsAsync(ClearingWorld world) =>
         await world.Services.GetRequiredService<AnalyticsJobs>().ExecuteAsync(AnalyticsJobs.CloseDay, Day, CancellationToken.None);
 
     private static async Task<List<JsonElement>> RowsAsync(HttpClient client, string url)
@@ -179,7 +186,7 @@ public sealed class AnalyticsTests(PostgresFixture postgres)
         "SELECT concat_ws('|', tbl, service_day, hour, operator_id, mode, route_id, stop_id, to_stop_id, category, reason, value, trip_id, m0, m1, m2, m3, riders, small_riders::text) FROM analytics_cells ORDER BY 1",
         r => r.GetString(0));
 
-    private static async Task UploadAsync(ClearingWorld world, DayPlan plan) =>
+    internal static async Task UploadAsync(ClearingWorld world, DayPlan plan) =>
         await UploadAsync(world, plan, await DevicesAsync(world, plan), (_, _) => true);
 
     /// <summary>One device per station entry, station exit and bus route the plan uses.</summary>

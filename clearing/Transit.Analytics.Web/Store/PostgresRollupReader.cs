@@ -101,7 +101,7 @@ public sealed class PostgresRollupReader(NpgsqlDataSource dataSource) : IRollupR
             g AS (
               SELECT {string.Join("", keys.Select(k => k + ", "))}sum(m0)::bigint AS m0, sum(m1)::bigint AS m1, sum(m2)::bigint AS m2, sum(m3)::bigint AS m3,
                 count(*) AS parts, max(riders) AS rider_max, sum(riders)::bigint AS rider_sum, bool_and(small_riders IS NOT NULL) AS listed
-              FROM c {group}),
+              FROM c {group} HAVING count(*) > 0),
             u AS (
               SELECT {string.Join("", keys.Select(k => "c." + k + ", "))}count(DISTINCT r) AS small_union
               FROM c JOIN g {join} CROSS JOIN LATERAL unnest(c.small_riders) r
