@@ -25,10 +25,7 @@ public sealed class DashboardWorld : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await _postgres.InitializeAsync();
-        World = await ClearingWorld.StartAsync(_postgres);
-        await AnalyticsTests.UploadAsync(World, Plan);
-        await World.ClearAsync();
-        await AnalyticsTests.RunJobsAsync(World);
+        World = await AnalyticsTests.ClearedDayAsync(_postgres, Plan);
         var tokens = World.Services.GetRequiredService<Access.TokenStore>();
         Tokens["planner"] = await tokens.CreateAsync("planner", null, "dashboard test", CancellationToken.None);
         Tokens["operator"] = await tokens.CreateAsync("operator", SyntheticCity.BusOperator, "dashboard test", CancellationToken.None);

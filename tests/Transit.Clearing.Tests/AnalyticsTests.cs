@@ -23,12 +23,8 @@ public sealed class AnalyticsTests(PostgresFixture postgres)
     [Fact]
     public async Task CloseDayJob_SimulatedDay_MetroOdExactBusOdChainedTransfersExactRevenueSettled()
     {
-        await using var world = await ClearingWorld.StartAsync(postgres);
         var plan = Population.Plan(ClearingWorld.Day, riders: 400, seed: 17);
-        await UploadAsync(world, plan);
-        await world.ClearAsync();
-        await RunJobsAsync(world);
-
+        await using var world = await ClearedDayAsync(postgres, plan);
         using var admin = await world.ApiAsync("admin");
         var pseudonyms = world.Services.GetRequiredService<Pseudonymizer>();
 
@@ -74,11 +70,8 @@ public sealed class AnalyticsTests(PostgresFixture postgres)
     [Fact]
     public async Task Api_EachRole_SeesWhatItMayAndSmallCellsAreWithheld()
     {
-        await using var world = await ClearingWorld.StartAsync(postgres);
         var plan = Population.Plan(ClearingWorld.Day, riders: 300, seed: 23);
-        await UploadAsync(world, plan);
-        await world.ClearAsync();
-        await RunJobsAsync(world);
+        await using var world = await ClearedDayAsync(postgres, plan);
         using var planner = await world.ApiAsync("planner");
         using var busOperator = await world.ApiAsync("operator", "bus");
         using var admin = await world.ApiAsync("admin");
@@ -171,8 +164,15 @@ public sealed class AnalyticsTests(PostgresFixture postgres)
         Assert.True(await world.ScalarAsync<long>("SELECT count(*) FROM analytics_cells WHERE service_day = $1", ClearingWorld.Day) > 0);
     }
 
-    internal static async Task RunJobsAsync(ClearingWorld world) =>
+    /// <summary>A clearing world with the planned day uploaded by the gates, cleared, and closed by the analytics job.</summary>
+    internal static async Task<ClearingWorld> ClearedDayAsync(PostgresFixture postgres, DayPlan plan)
+    {
+        var world = await ClearingWorld.StartAsync(postgres);
+        await UploadAsync(world, plan);
+        await world.ClearAsync();
         await world.Services.GetRequiredService<AnalyticsJobs>().ExecuteAsync(AnalyticsJobs.CloseDay, Day, CancellationToken.None);
+        return world;
+    }
 
     private static async Task<List<JsonElement>> RowsAsync(HttpClient client, string url)
     {
@@ -186,7 +186,7 @@ public sealed class AnalyticsTests(PostgresFixture postgres)
         "SELECT concat_ws('|', tbl, service_day, hour, operator_id, mode, route_id, stop_id, to_stop_id, category, reason, value, trip_id, m0, m1, m2, m3, riders, small_riders::text) FROM analytics_cells ORDER BY 1",
         r => r.GetString(0));
 
-    internal static async Task UploadAsync(ClearingWorld world, DayPlan plan) =>
+    private static async Task UploadAsync(ClearingWorld world, DayPlan plan) =>
         await UploadAsync(world, plan, await DevicesAsync(world, plan), (_, _) => true);
 
     /// <summary>One device per station entry, station exit and bus route the plan uses.</summary>
