@@ -15,7 +15,8 @@ public sealed class AnalyticsRefreshService(NpgsqlDataSource dataSource, RollupR
     /// <summary>How far before the watermark a refresh looks again: longer than any ingest transaction runs.</summary>
     public static readonly TimeSpan CommitMargin = TimeSpan.FromMinutes(5);
 
-    private const int RidersPerBatch = 100_000;
+    /// <summary>The day is read in parts by account shard (0–255, as clearing stores it), each holding whole rider-days.</summary>
+    private const int ShardsPerPart = 32;
 
     public async Task<RefreshResult> RefreshDayAsync(DateOnly day, bool full, CancellationToken cancellation)
     {
@@ -34,11 +35,18 @@ public sealed class AnalyticsRefreshService(NpgsqlDataSource dataSource, RollupR
             newWatermark = await max.ExecuteScalarAsync(cancellation) is DateTime m ? new DateTimeOffset(m, TimeSpan.Zero) : null;
         }
 
-        var byRider = await ReadRiderDaysAsync(day, since, cancellation);
+        // While one part is chained and written, the next is read: the database and the cores work side by side.
         var total = new RefreshResult(0, 0, 0, 0);
-        foreach (var chunk in byRider.Chunk(RidersPerBatch))
+        var next = ReadRiderDaysAsync(day, since, 0, cancellation);
+        for (var shard = 0; shard < 256; shard += ShardsPerPart)
         {
-            var result = await refresher.RefreshAsync(day, chunk.ToDictionary(p => p.Key, p => p.Value), cancellation);
+            var part = await next;
+            if (shard + ShardsPerPart < 256)
+            {
+                next = ReadRiderDaysAsync(day, since, shard + ShardsPerPart, cancellation);
+            }
+
+            var result = await refresher.RefreshAsync(day, part, cancellation);
             total = new RefreshResult(total.RiderDays + result.RiderDays, total.Changed + result.Changed, total.Taps + result.Taps, total.Cells + result.Cells);
         }
 
@@ -55,25 +63,28 @@ public sealed class AnalyticsRefreshService(NpgsqlDataSource dataSource, RollupR
         return total;
     }
 
-    /// <summary>All taps of the day of every account with a tap received after <paramref name="since"/> (all accounts when null).</summary>
-    private async Task<Dictionary<long, List<AnalyticsTap>>> ReadRiderDaysAsync(DateOnly day, DateTimeOffset? since, CancellationToken cancellation)
+    /// <summary>
+    /// All taps of the day of every account of shards <paramref name="fromShard"/> to <paramref name="fromShard"/> + 31 with a tap
+    /// received after <paramref name="since"/> (all accounts when null).
+    /// </summary>
+    private async Task<Dictionary<long, List<AnalyticsTap>>> ReadRiderDaysAsync(DateOnly day, DateTimeOffset? since, int fromShard, CancellationToken cancellation)
     {
+        await Task.Yield();
         var byRider = new Dictionary<long, List<AnalyticsTap>>();
         var riders = new Dictionary<string, (long Rider, List<AnalyticsTap> Taps)>(StringComparer.Ordinal);
         var names = new Dictionary<string, string>(StringComparer.Ordinal);
         await using var connection = await dataSource.OpenConnectionAsync(cancellation);
         var changed = since is null ? "" : """
-            AND (t.account IS NULL OR t.account IN (SELECT account FROM taps WHERE service_day = $1 AND received_at > $2))
+            AND (t.account IS NULL OR t.account IN (SELECT account FROM taps WHERE service_day = $1 AND shard BETWEEN $3 AND $4 AND received_at > $2))
             """;
         await using var command = new NpgsqlCommand($"""
             SELECT t.account, t.at, t.mode, t.operator_id, COALESCE(t.station_id, t.stop_id), t.route_id, t.accepted, t.gate_reason, t.category, t.device_id, t.seq
-            FROM taps t WHERE t.service_day = $1 {changed}
+            FROM taps t WHERE t.service_day = $1 AND t.shard BETWEEN $3 AND $4 {changed}
             """, connection);
         command.Parameters.Add(Date(day));
-        if (since is { } s)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = s, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        }
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)since ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter { Value = (short)fromShard, NpgsqlDbType = NpgsqlDbType.Smallint });
+        command.Parameters.Add(new NpgsqlParameter { Value = (short)(fromShard + ShardsPerPart - 1), NpgsqlDbType = NpgsqlDbType.Smallint });
 
         await using var reader = await command.ExecuteReaderAsync(cancellation);
         while (await reader.ReadAsync(cancellation))

@@ -1,12 +1,14 @@
 using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using NpgsqlTypes;
 using Transit.Analytics;
-using Transit.Analytics.Chaining;
-using Transit.Analytics.Gtfs;
-using Transit.Analytics.Privacy;
 using Transit.Analytics.Rollups;
 using Transit.Analytics.Web.Store;
+using Transit.Clearing;
+using Transit.Clearing.Database;
+using Transit.Clearing.Gtfs;
 using Transit.Simulation;
 
 namespace Transit.Cli.Bench;
@@ -14,7 +16,8 @@ namespace Transit.Cli.Bench;
 /// <summary>
 /// Analytics on a simulated day of about 1,000,000 taps in PostgreSQL: rollup refresh throughput (taps read,
 /// pseudonymized, chained and added to the cells) and the OD-matrix and hourly-boardings queries, each beside a raw
-/// reference over the same taps table in the same run (a full read of the taps; COUNT … GROUP BY over them).
+/// reference over the same taps table in the same run (a full read of the taps; COUNT … GROUP BY over them), on the
+/// embedded PostgreSQL with clearing's schema.
 /// </summary>
 internal static class AnalyticsBenchmark
 {
@@ -24,42 +27,12 @@ internal static class AnalyticsBenchmark
 
     public static async Task<int> RunAsync(string reportPath, CancellationToken cancellation)
     {
-        var connectionString = Environment.GetEnvironmentVariable("TRANSIT_DB");
-        if (string.IsNullOrEmpty(connectionString))
-        {
-            Console.WriteLine("transit bench analytics: skipped; set TRANSIT_DB to the connection string of a PostgreSQL database it may fill");
-            return 0;
-        }
-
-        // A scratch database of its own: the benchmark creates tables named as clearing's and must not touch a real one.
-        var scratch = $"transit_bench_analytics_{Environment.ProcessId}";
-        await using (var admin = NpgsqlDataSource.Create(connectionString))
-        await using (var create = admin.CreateCommand($"CREATE DATABASE {scratch}"))
-        {
-            await create.ExecuteNonQueryAsync(cancellation);
-        }
-
-        try
-        {
-            return await RunInAsync(new NpgsqlConnectionStringBuilder(connectionString) { Database = scratch, Pooling = false }.ConnectionString, reportPath, cancellation);
-        }
-        finally
-        {
-            await using var admin = NpgsqlDataSource.Create(connectionString);
-            await using var drop = admin.CreateCommand($"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)");
-            await drop.ExecuteNonQueryAsync(CancellationToken.None);
-        }
-    }
-
-    private static async Task<int> RunInAsync(string connectionString, string reportPath, CancellationToken cancellation)
-    {
-        await using var dataSource = NpgsqlDataSource.Create(connectionString);
-        await PrepareSchemaAsync(dataSource, cancellation);
-
-        var feed = Directory.CreateTempSubdirectory("transit-bench-feed").FullName;
+        await using var bench = await BenchEnvironment.StartAsync(runJobs: false, cancellation);
+        var dataSource = bench.Database.DataSource;
+        var feed = Path.Combine(bench.Folder, "feed");
         SyntheticCity.Write(feed);
-        var network = TransitNetwork.Load(feed);
-        Directory.Delete(feed, recursive: true);
+        await bench.Services.GetRequiredService<GtfsImporter>().ImportAsync(feed, new DateOnly(2000, 1, 1), cancellation);
+        await bench.Services.GetRequiredService<TapPartitions>().EnsureAsync([Day.AddDays(-1), Day], cancellation);
         var options = new AnalyticsOptions { TimeZone = TimeZoneInfo.FindSystemTimeZoneById(SyntheticCity.TimeZone) };
 
         Console.WriteLine("planning the day ...");
@@ -67,12 +40,12 @@ internal static class AnalyticsBenchmark
         var taps = await LoadTapsAsync(dataSource, plan, options, cancellation);
         Console.WriteLine($"{taps:N0} taps of {plan.Riders.Count:N0} riders in the taps table");
 
-        var loadBefore = BenchmarkReport.Load();
         // The day before, small, refreshed first and not measured: a clearing node runs for days, so the refresh is
         // measured with its code already compiled by the JIT's optimizing tier, as it runs in service.
         await LoadTapsAsync(dataSource, Population.Plan(Day.AddDays(-1), 10_000, seed: 7), options, cancellation);
+        var loadBefore = BenchmarkReport.Load();
         var readRate = await ReferenceReadAsync(dataSource, cancellation);
-        var refresh = await RefreshAsync(dataSource, network, options, cancellation);
+        var refresh = await RefreshAsync(bench.Services.GetRequiredService<AnalyticsJobs>(), dataSource, cancellation);
         var (odMs, odRefMs, odRows) = await QueryAsync(dataSource, RollupTable.Od, [Dimension.Mode, Dimension.Stop, Dimension.ToStop], """
             SELECT COALESCE(station_id, stop_id), count(*) FROM taps WHERE service_day = $1 AND accepted GROUP BY 1, mode
             """, cancellation);
@@ -95,9 +68,9 @@ internal static class AnalyticsBenchmark
 
             Machine: {BenchmarkReport.Machine()}; {DateTime.UtcNow:yyyy-MM-dd}. PostgreSQL {await ServerVersionAsync(dataSource, cancellation)}.
             Load average before and after: {loadBefore} / {BenchmarkReport.Load()} (the machine is shared; 2 cores).
-            Command: `TRANSIT_DB=… transit bench analytics`.
-            One simulated day of the synthetic city: {taps:N0} taps of {plan.Riders.Count:N0} riders in a table with the columns of clearing's
-            `taps`, in a scratch database. The refresh is the close-of-day job (`AnalyticsRefreshService`, every rider-day): it reads
+            Command: `transit bench analytics`.
+            One simulated day of the synthetic city: {taps:N0} taps of {plan.Riders.Count:N0} riders loaded into clearing's `taps` on the embedded
+            PostgreSQL (fsync on), the feed imported. The refresh is the close-of-day job (`analytics-close-day`, every rider-day): it reads
             the day's taps, pseudonymizes accounts (HMAC-SHA256), chains each rider-day into legs on both cores, and adds the
             rider-days' deltas to `analytics_cells` with their tap lists, in one transaction per 100,000 riders. Queries are the
             median of 7 runs after one warm-up, through the API's reader (grouping in SQL, suppression bounds included). A small
@@ -110,28 +83,13 @@ internal static class AnalyticsBenchmark
         return refreshOk && odOk && hourOk ? 0 : 1;
     }
 
-    private static async Task PrepareSchemaAsync(NpgsqlDataSource dataSource, CancellationToken cancellation)
-    {
-        await using var stream = typeof(PostgresRollupStore).Assembly.GetManifestResourceStream("Transit.Analytics.Web.Store.analytics.sql")!;
-        var schema = await new StreamReader(stream).ReadToEndAsync(cancellation);
-        await using var command = dataSource.CreateCommand($"""
-            {schema}
-            -- The columns of clearing's taps table that analytics reads.
-            CREATE TABLE taps (
-              service_day date NOT NULL, device_id text NOT NULL, seq bigint NOT NULL, at timestamptz NOT NULL, received_at timestamptz NOT NULL,
-              mode smallint NOT NULL, accepted boolean NOT NULL, gate_reason text NOT NULL, operator_id text NOT NULL, station_id text, stop_id text,
-              route_id text, account text, category text, PRIMARY KEY (service_day, device_id, seq));
-            """);
-        await command.ExecuteNonQueryAsync(cancellation);
-    }
-
     private static async Task<long> LoadTapsAsync(NpgsqlDataSource dataSource, DayPlan plan, AnalyticsOptions options, CancellationToken cancellation)
     {
         var categories = plan.Riders.ToDictionary(r => r.Account, r => r.Category);
         var sequences = new Dictionary<string, long>(StringComparer.Ordinal);
         await using var connection = await dataSource.OpenConnectionAsync(cancellation);
         await using (var copy = await connection.BeginBinaryImportAsync(
-            "COPY taps (service_day, device_id, seq, at, received_at, mode, operator_id, station_id, stop_id, route_id, account, accepted, gate_reason, category) FROM STDIN (FORMAT BINARY)", cancellation))
+            "COPY taps (service_day, device_id, seq, at, received_at, mode, operator_id, station_id, stop_id, route_id, account, accepted, gate_reason, category, clearing_reason, flags, shard, code) FROM STDIN (FORMAT BINARY)", cancellation))
         {
             foreach (var tap in plan.Taps)
             {
@@ -153,6 +111,10 @@ internal static class AnalyticsBenchmark
                 await copy.WriteAsync(tap.ExpectedReason == "ok", NpgsqlDbType.Boolean, cancellation);
                 await copy.WriteAsync(tap.ExpectedReason, NpgsqlDbType.Text, cancellation);
                 await copy.WriteAsync(categories[tap.Account], NpgsqlDbType.Text, cancellation);
+                await copy.WriteAsync(tap.ExpectedReason, NpgsqlDbType.Text, cancellation);
+                await copy.WriteAsync(0, NpgsqlDbType.Integer, cancellation);
+                await copy.WriteAsync(ServiceCalendar.Shard(tap.Account), NpgsqlDbType.Smallint, cancellation);
+                await copy.WriteAsync("TR1:bench", NpgsqlDbType.Text, cancellation);
             }
 
             await copy.CompleteAsync(cancellation);
@@ -186,21 +148,22 @@ internal static class AnalyticsBenchmark
 
     private sealed record RefreshFigures(double TapsPerSecond, double Seconds, long Cells, long Taps, double CpuSeconds);
 
-    /// <summary>The production path: the day's refresh job as it runs when the day closes (every rider-day).</summary>
-    private static async Task<RefreshFigures> RefreshAsync(NpgsqlDataSource dataSource, TransitNetwork network, AnalyticsOptions options, CancellationToken cancellation)
+    /// <summary>The production path: the close-of-day job, as clearing's job queue runs it (every rider-day, then the revenue).</summary>
+    private static async Task<RefreshFigures> RefreshAsync(AnalyticsJobs jobs, NpgsqlDataSource dataSource, CancellationToken cancellation)
     {
-        var service = new AnalyticsRefreshService(dataSource, new RollupRefresher(dataSource, new TripChainer(network, options)), new Pseudonymizer("bench-deployment-secret-0123456789"u8));
-        await service.RefreshDayAsync(Day.AddDays(-1), full: true, cancellation);
+        await jobs.ExecuteAsync(AnalyticsJobs.CloseDay, Day.AddDays(-1).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), cancellation);
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var watch = Stopwatch.StartNew();
-        var result = await service.RefreshDayAsync(Day, full: true, cancellation);
+        await jobs.ExecuteAsync(AnalyticsJobs.CloseDay, Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), cancellation);
         var seconds = watch.Elapsed.TotalSeconds;
         var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
         await using var count = dataSource.CreateCommand("SELECT count(*) FROM analytics_cells WHERE service_day = '2026-11-24'");
         var cells = (long)(await count.ExecuteScalarAsync(cancellation))!;
         await using var analyze = dataSource.CreateCommand("ANALYZE analytics_cells");
         await analyze.ExecuteNonQueryAsync(cancellation);
-        return new RefreshFigures(result.Taps / seconds, seconds, cells, result.Taps, cpuSeconds);
+        await using var read = dataSource.CreateCommand("SELECT count(*) FROM taps WHERE service_day = '2026-11-24'");
+        var taps = (long)(await read.ExecuteScalarAsync(cancellation))!;
+        return new RefreshFigures(taps / seconds, seconds, cells, taps, cpuSeconds);
     }
 
     private static async Task<(double Ms, double ReferenceMs, int Rows)> QueryAsync(NpgsqlDataSource dataSource, RollupTable table, Dimension[] by, string reference, CancellationToken cancellation)
