@@ -125,6 +125,32 @@ public sealed class AnalyticsTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task AnalyticsExport_AsAdminAndAsPlanner_WritesFilesThatPassTheStandards()
+    {
+        var plan = Population.Plan(ClearingWorld.Day, riders: 250, seed: 37);
+        await using var world = await ClearedDayAsync(postgres, plan);
+        var admin = Path.Combine(world.Folder, "export-admin");
+        var planner = Path.Combine(world.Folder, "export-planner");
+        foreach (var (folder, audience) in new[] { (admin, "admin"), (planner, "planner") })
+        {
+            var (exit, output, error) = await ProcessTests.CliAsync("analytics", "export", "--from", Day, "--out", folder, "--as", audience, "--db", world.Options.ConnectionString!, "--keys", world.Keys.Path);
+            Assert.True(exit == 0, output + error);
+        }
+
+        foreach (var spec in ExportSpecs.All)
+        {
+            Assert.Empty(ExportValidator.Validate(spec, await File.ReadAllTextAsync(Path.Combine(admin, spec.FileName))));
+        }
+
+        var transactions = (await File.ReadAllLinesAsync(Path.Combine(admin, "fare_transactions.csv"))).Skip(1).ToList();
+        Assert.Equal(plan.Taps.Count(t => t.ExpectedReason == "ok"), transactions.Count);
+        Assert.DoesNotContain(transactions, line => plan.Riders.Any(r => line.Contains(r.Account, StringComparison.Ordinal)));
+        Assert.False(File.Exists(Path.Combine(planner, "fare_transactions.csv")));
+        Assert.True(File.Exists(Path.Combine(planner, "suppressed.txt")));
+        Assert.True(new FileInfo(Path.Combine(planner, "board_alight.txt")).Length < new FileInfo(Path.Combine(admin, "board_alight.txt")).Length);
+    }
+
+    [Fact]
     public async Task RefreshJob_TapsArrivingLate_KeepTheRollupsEqualToAFullRefresh()
     {
         await using var world = await ClearingWorld.StartAsync(postgres);

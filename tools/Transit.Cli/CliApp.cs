@@ -54,6 +54,7 @@ internal static class CliApp
         FaresCommands.Create(),
         DemoCommand.Create(),
         ClearingCommands.Create(),
+        AnalyticsCommands.Create(),
         DevicesCommands.Create(),
         TokensCommands.Create(),
         GateCommands.Create(),

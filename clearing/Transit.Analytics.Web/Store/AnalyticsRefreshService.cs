@@ -63,6 +63,21 @@ public sealed class AnalyticsRefreshService(NpgsqlDataSource dataSource, RollupR
         return total;
     }
 
+    /// <summary>Every rider-day of the day, read part by part.</summary>
+    public async Task<Dictionary<long, List<AnalyticsTap>>> ReadDayAsync(DateOnly day, CancellationToken cancellation)
+    {
+        var all = new Dictionary<long, List<AnalyticsTap>>();
+        for (var shard = 0; shard < 256; shard += ShardsPerPart)
+        {
+            foreach (var (rider, taps) in await ReadRiderDaysAsync(day, null, shard, cancellation))
+            {
+                all[rider] = taps;
+            }
+        }
+
+        return all;
+    }
+
     /// <summary>
     /// All taps of the day of every account of shards <paramref name="fromShard"/> to <paramref name="fromShard"/> + 31 with a tap
     /// received after <paramref name="since"/> (all accounts when null).
