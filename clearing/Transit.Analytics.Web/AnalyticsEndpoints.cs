@@ -65,7 +65,7 @@ public static class AnalyticsEndpoints
         var group = app.MapGroup("/api/analytics").RequireAuthorization().WithTags("analytics");
 
         group.MapGet("/me", Results<Ok<AnalyticsCaller>, ProblemHttpResult> (ClaimsPrincipal user) =>
-            Prepare(new AnalyticsQuery(null, null, null, null, null, null, null, null, null, null), user, options) is { Scope: { } scope }
+            Prepare(new AnalyticsQuery(null, null, null, null, null, null, null, null, null, null, null), user, options) is { Scope: { } scope }
                 ? TypedResults.Ok(new AnalyticsCaller(
                     scope.Admin ? options.AdminRole : scope.Operator is not null ? options.OperatorRole : options.PlannerRole, scope.Operator, scope.Policy?.K))
                 : Problem(StatusCodes.Status403Forbidden, "Forbidden", "this token may not read analytics"))
@@ -191,6 +191,11 @@ public static class AnalyticsEndpoints
             return new Prepared(null, scope, "hours are 0 to 23");
         }
 
+        if (!AnalyticsFilter.IsDayType(query.DayType))
+        {
+            return new Prepared(null, scope, "dayType is weekday, saturday or sunday");
+        }
+
         var filter = new AnalyticsFilter(from, to)
         {
             Operator = scope.Operator ?? query.Operator,
@@ -200,6 +205,7 @@ public static class AnalyticsEndpoints
             HourFrom = query.HourFrom,
             HourTo = query.HourTo,
             Category = query.Category,
+            DayType = query.DayType,
         };
         return new Prepared(filter, scope, null);
     }
@@ -351,4 +357,4 @@ public sealed record AnalyticsOverview(
 
 /// <summary>The query string of every analytics request.</summary>
 public sealed record AnalyticsQuery(
-    string? From, string? To, string? Operator, string? Mode, string? Route, string? Stop, int? HourFrom, int? HourTo, string? Category, string? Format);
+    string? From, string? To, string? Operator, string? Mode, string? Route, string? Stop, int? HourFrom, int? HourTo, string? Category, string? DayType, string? Format);

@@ -78,6 +78,16 @@ public sealed class PostgresRollupReader(NpgsqlDataSource dataSource) : IRollupR
         Text(filter.Stop, "(stop_id = $p OR to_stop_id = $p)");
         Text(filter.Category, "category = $p");
         Text(filter.Reason, "reason = $p");
+        if (filter.DayType is { } dayType)
+        {
+            where.Append(dayType switch
+            {
+                "saturday" => " AND extract(isodow FROM service_day) = 6",
+                "sunday" => " AND extract(isodow FROM service_day) = 7",
+                _ => " AND extract(isodow FROM service_day) < 6",
+            });
+        }
+
         if (filter.HourFrom is { } hourFrom)
         {
             parameters.Add(new NpgsqlParameter { Value = (short)hourFrom, NpgsqlDbType = NpgsqlDbType.Smallint });

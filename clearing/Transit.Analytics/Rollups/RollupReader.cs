@@ -41,6 +41,18 @@ public sealed record AnalyticsFilter(DateOnly From, DateOnly To)
     /// <summary>Taps only: <c>ok</c> or a refusal reason.</summary>
     public string? Reason { get; init; }
 
+    /// <summary><c>weekday</c>, <c>saturday</c> or <c>sunday</c>: only service days of that type.</summary>
+    public string? DayType { get; init; }
+
+    public static bool IsDayType(string? dayType) => dayType is null or "weekday" or "saturday" or "sunday";
+
+    public static string DayTypeOf(DateOnly day) => day.DayOfWeek switch
+    {
+        DayOfWeek.Saturday => "saturday",
+        DayOfWeek.Sunday => "sunday",
+        _ => "weekday",
+    };
+
     public bool Matches(CellKey key) =>
         key.Day >= From && key.Day <= To
         && (Operator is null || key.Operator == Operator || key.ToOperator == Operator)
@@ -50,7 +62,8 @@ public sealed record AnalyticsFilter(DateOnly From, DateOnly To)
         && (HourFrom is null || key.Hour < 0 || key.Hour >= HourFrom)
         && (HourTo is null || key.Hour < 0 || key.Hour <= HourTo)
         && (Category is null || key.Category == Category)
-        && (Reason is null || key.Reason == Reason);
+        && (Reason is null || key.Reason == Reason)
+        && (DayType is null || DayTypeOf(key.Day) == DayType);
 }
 
 /// <summary>
