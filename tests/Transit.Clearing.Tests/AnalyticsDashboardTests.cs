@@ -140,6 +140,17 @@ public sealed class AnalyticsDashboardTests(DashboardWorld host) : IClassFixture
     }
 
     [Fact]
+    public async Task Statements_ForTheBusOperator_ShowItsSettlement()
+    {
+        var (page, errors) = await OpenAsync("statements", "operator", $"from={Day}");
+        var gross = await host.World.ScalarAsync<long>("SELECT sum(gross)::bigint FROM settlement_lines WHERE operator_id = 'bus' AND service_day = $1", ClearingWorld.Day);
+        Assert.Equal((gross / 100m).ToString("F2", CultureInfo.InvariantCulture), await page.InnerTextAsync("#gross"));
+        Assert.Equal(new[] { gross / 100.0 }, (await page.EvaluateAsync<double[]>("() => Chart.getChart('statement-chart').data.datasets[0].data")).Take(1));
+        Assert.Empty(errors);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task Od_ForPlanner_HatchesExactlyTheSmallCells()
     {
         var (page, errors) = await OpenAsync("od", "planner", $"from={Day}&mode=bus");

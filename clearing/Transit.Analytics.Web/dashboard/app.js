@@ -277,11 +277,14 @@ const renderers = {
     }
     const s = await api(`/api/statements/${encodeURIComponent(operator)}/${query().get('from')}`, { from: null, to: null, operator: null });
     const lines = s.lines || [];
+    const charges = lines.reduce((sum, l) => sum + (l.charges ?? 0), 0);
     content.append(el('div', { class: 'cards' },
-      card('gross', money(s.gross), 'gross'), card('fee', money(s.fee), 'fee'), card('net', money(s.net), 'net'), card('charges', s.charges ?? lines.length, 'charges')));
+      card(`gross (${s.currency})`, money(s.gross), 'gross'), card('platform fee', money(s.fee), 'fee'), card(`net (${s.currency})`, money(s.net), 'net'),
+      card('charges', charges, 'charges'), card('journeys', s.journeys, 'statement-journeys'), card('legs', s.legs, 'statement-legs')));
     content.append(panel(`Statement of ${operator} for ${query().get('from')}`,
-      chart('statement-chart', 'bar', ['gross', 'fee', 'net'], [{ label: 'amount', data: [s.gross / 100, s.fee / 100, s.net / 100], backgroundColor: ['#0079c1', '#c62828', '#2e7d32'] }], { plugins: { legend: { display: false } } }),
-      el('pre', { class: 'note' }, JSON.stringify(s, null, 2).slice(0, 4000))));
+      chart('statement-chart', 'bar', ['gross', 'fee', 'net'], [{ label: s.currency, data: [s.gross / 100, s.fee / 100, s.net / 100], backgroundColor: ['#0079c1', '#c62828', '#2e7d32'] }], { plugins: { legend: { display: false } } }),
+      table({ rows: lines }, [['kind', 'line'], ['charges', 'charges'], ['gross', 'gross', money], ['fee', 'fee', money], ['net', 'net', money]], 'statement-lines'),
+      el('p', { class: 'note' }, `Platform fee ${(s.feeBasisPoints / 100).toFixed(2)} % of the gross share; CSV: /api/statements/${operator}/${query().get('from')}?format=csv`)));
   },
 };
 
