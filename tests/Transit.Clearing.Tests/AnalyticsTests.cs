@@ -173,6 +173,23 @@ public sealed class AnalyticsTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task ExecuteAsync_RefreshAndCloseOfOneDayAtOnce_CountEveryTapOnce()
+    {
+        await using var world = await ClearingWorld.StartAsync(postgres);
+        var plan = Population.Plan(ClearingWorld.Day, riders: 300, seed: 43);
+        await UploadAsync(world, plan);
+        var jobs = world.Services.GetRequiredService<AnalyticsJobs>();
+
+        await Task.WhenAll(
+            Task.Run(() => jobs.ExecuteAsync(AnalyticsJobs.Refresh, Day, CancellationToken.None)),
+            Task.Run(() => jobs.ExecuteAsync(AnalyticsJobs.CloseDay, Day, CancellationToken.None)));
+
+        Assert.Equal(plan.Taps.Count, await world.ScalarAsync<long>("SELECT sum(m0)::bigint FROM analytics_cells WHERE tbl = 1"));
+        Assert.Equal(plan.Legs.Count, await world.ScalarAsync<long>("SELECT sum(m0)::bigint FROM analytics_cells WHERE tbl = 3"));
+        Assert.Contains(" 0 changed", await jobs.ExecuteAsync(AnalyticsJobs.CloseDay, Day, CancellationToken.None), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task JobRunner_ClearDay_QueuesTheAnalyticsCloseOfTheDay()
     {
         await using var world = await ClearingWorld.StartAsync(postgres);

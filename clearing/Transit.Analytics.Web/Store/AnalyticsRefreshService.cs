@@ -18,7 +18,32 @@ public sealed class AnalyticsRefreshService(NpgsqlDataSource dataSource, RollupR
     /// <summary>The day is read in parts by account shard (0–255, as clearing stores it), each holding whole rider-days.</summary>
     private const int ShardsPerPart = 32;
 
+    private const long LockSpace = 0x414E_0000_0000_0000;
+
+    /// <summary>
+    /// Refreshes a day. The refresh and the close-of-day job of one day are different jobs and may run at once on
+    /// two workers; a session advisory lock per day makes them take turns, since each replaces rider-days whole.
+    /// </summary>
     public async Task<RefreshResult> RefreshDayAsync(DateOnly day, bool full, CancellationToken cancellation)
+    {
+        await using var lockConnection = await dataSource.OpenConnectionAsync(cancellation);
+        await using (var take = new NpgsqlCommand("SELECT pg_advisory_lock($1)", lockConnection) { Parameters = { new() { Value = LockSpace | (uint)day.DayNumber } } })
+        {
+            await take.ExecuteNonQueryAsync(cancellation);
+        }
+
+        try
+        {
+            return await RefreshLockedAsync(day, full, cancellation);
+        }
+        finally
+        {
+            await using var release = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", lockConnection) { Parameters = { new() { Value = LockSpace | (uint)day.DayNumber } } };
+            await release.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
+
+    private async Task<RefreshResult> RefreshLockedAsync(DateOnly day, bool full, CancellationToken cancellation)
     {
         DateTimeOffset? since = null;
         DateTimeOffset? newWatermark;
