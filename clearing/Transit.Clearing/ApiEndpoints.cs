@@ -110,8 +110,12 @@ public static class ApiEndpoints
         var accounts = app.MapGroup("/api/accounts/{account}").RequireAuthorization(p => p.RequireRole(Roles.Admin));
         accounts.MapGet("/", async (string account, NpgsqlDataSource dataSource, CancellationToken cancellation) =>
         {
-            var state = await Sql.ListAsync(dataSource, "SELECT debt, blocked, on_deny_list, deny_list_version FROM accounts WHERE account = $1",
-                r => new { debt = r.GetInt64(0), blocked = r.GetBoolean(1), onDenyList = r.GetBoolean(2), denyListVersion = r.NullableLong(3) }, cancellation, account);
+            var state = await Sql.ListAsync(dataSource, "SELECT debt, blocked, on_deny_list, deny_list_version, deny_reasons FROM accounts WHERE account = $1",
+                r => new
+                {
+                    debt = r.GetInt64(0), blocked = r.GetBoolean(1), onDenyList = r.GetBoolean(2), denyListVersion = r.NullableLong(3),
+                    denyReasons = r.GetFieldValue<string[]>(4),
+                }, cancellation, account);
             var days = await Sql.ListAsync(dataSource, """
                 SELECT service_day, revision, fare_total, priced_total, charged_total, journeys, taps, flags FROM account_days WHERE account = $1 ORDER BY 1
                 """, r => new
@@ -134,7 +138,18 @@ public static class ApiEndpoints
             await queue.EnqueueAsync(JobKinds.DenyList, "all", cancellation: cancellation);
             return TypedResults.Ok(new { account, paid });
         });
+        accounts.MapPost("/deny", (string account, DenyListPublisher publisher, JobQueue queue, CancellationToken cancellation) =>
+            SetManualDenyAsync(account, true, publisher, queue, cancellation));
+        accounts.MapDelete("/deny", (string account, DenyListPublisher publisher, JobQueue queue, CancellationToken cancellation) =>
+            SetManualDenyAsync(account, false, publisher, queue, cancellation));
         return app;
+    }
+
+    private static async Task<IResult> SetManualDenyAsync(string account, bool denied, DenyListPublisher publisher, JobQueue queue, CancellationToken cancellation)
+    {
+        var reasons = await publisher.SetManualAsync(account, denied, cancellation);
+        await queue.EnqueueAsync(JobKinds.DenyList, "all", cancellation: cancellation);
+        return TypedResults.Ok(new { account, denyReasons = reasons });
     }
 
     private static bool TryDay(string text, out DateOnly day) =>

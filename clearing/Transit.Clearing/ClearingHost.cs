@@ -81,6 +81,7 @@ public static class ClearingHost
         services.AddSingleton<TrustHistory>();
         services.AddSingleton<ServiceCalendar>();
         services.AddSingleton<TapPartitions>();
+        services.AddSingleton<IngestMetrics>();
         services.AddSingleton<IngestService>();
         services.AddSingleton<DeviceRegistry>();
         services.AddSingleton<Reconciliation>();

@@ -110,24 +110,65 @@ public sealed class ClearingTests(PostgresFixture postgres)
     public async Task ClearDays_WeeklyCap_CountsEarlierDaysOfTheWeek()
     {
         await using var world = await ClearingWorld.StartAsync(postgres);
-        var west = await Gate(world, "in-w1", "metro-entry", "W1");
-        var east = await Gate(world, "out-e1", "metro-exit", "E1");
-        var monday = new DateOnly(2026, 11, 16);
+        var ride = await TwoZoneRides(world, "hana");
         var charged = new List<long>();
         for (var d = 0; d < 4; d++)
         {
-            var day = monday.AddDays(d);
             foreach (var hour in new[] { 7, 12, 18 })
             {
-                await world.UploadOkAsync(west, world.Tap(west, "hana", ClearingWorld.At(hour, 0, day: day)));
-                await world.UploadOkAsync(east, world.Tap(east, "hana", ClearingWorld.At(hour, 20, day: day)));
+                await ride(Monday.AddDays(d), hour);
             }
 
-            charged.Add((await world.ClearAsync(day)).Charges);
+            charged.Add((await world.ClearAsync(Monday.AddDays(d))).Charges);
         }
 
         // Three two-zone rides a day (840) meet the daily cap (600); on Thursday the weekly cap (2,200) leaves 400.
         Assert.Equal([600L, 600L, 600L, 400L], charged);
+    }
+
+    [Fact]
+    public async Task ClearDays_LateTapEarlierInTheWeek_RepricesTheLaterDaysOfTheWeeklyCap()
+    {
+        await using var world = await ClearingWorld.StartAsync(postgres);
+        var rideAsync = await TwoZoneRides(world, "hana");
+        var monday = Monday;
+        await rideAsync(monday, 7);
+        for (var d = 1; d < 4; d++)
+        {
+            foreach (var hour in new[] { 7, 12, 18 })
+            {
+                await rideAsync(monday.AddDays(d), hour);
+            }
+        }
+
+        var charged = new List<long>();
+        for (var d = 0; d < 4; d++)
+        {
+            charged.Add((await world.ClearAsync(monday.AddDays(d))).Charges);
+        }
+
+        // Monday 280, then the daily cap (600) each day: 2,080 of the weekly 2,200.
+        Assert.Equal([280L, 600L, 600L, 600L], charged);
+
+        // Two more Monday rides arrive late: Monday reaches its daily cap, so Thursday has only 400 of the week left.
+        await rideAsync(monday, 12);
+        await rideAsync(monday, 18);
+        Assert.Equal(600, (await world.ClearAsync(monday)).Charges);
+        var dirty = await world.ListAsync("SELECT service_day FROM dirty_account_days WHERE account = 'hana' ORDER BY 1", r => r.GetFieldValue<DateOnly>(0));
+        Assert.Equal([monday.AddDays(1), monday.AddDays(2), monday.AddDays(3)], dirty);
+        for (var d = 1; d < 4; d++)
+        {
+            Assert.True((await world.ClearAsync(monday.AddDays(d))).Balanced);
+        }
+
+        var thursday = await world.ListAsync("SELECT revision, amount FROM charges WHERE account = 'hana' AND service_day = $1 ORDER BY revision",
+            r => (r.GetInt32(0), r.GetInt64(1)), monday.AddDays(3));
+        Assert.Equal([(1, 600L), (2, -200L)], thursday);
+        Assert.Equal(2_200, await world.ScalarAsync<long>("SELECT sum(amount)::bigint FROM charges WHERE account = 'hana'"));
+        Assert.Equal(4, await world.ScalarAsync<long>("SELECT count(*) FROM account_days WHERE account = 'hana'"));
+        var all = await world.ListAsync("SELECT service_day - $1, revision, amount FROM charges WHERE account = 'hana' ORDER BY 1, 2",
+            r => (r.GetInt32(0), r.GetInt32(1), r.GetInt64(2)), monday);
+        Assert.Equal([(0, 1, 280L), (0, 2, 320L), (1, 1, 600L), (2, 1, 600L), (3, 1, 600L), (3, 2, -200L)], all);
     }
 
     [Fact]
@@ -257,6 +298,20 @@ public sealed class ClearingTests(PostgresFixture postgres)
         Assert.Equal(3, device.GetProperty("missing").GetInt64());
         Assert.Equal(3, device.GetProperty("gaps")[0].GetProperty("from").GetInt64());
         Assert.Equal(5, device.GetProperty("gaps")[0].GetProperty("to").GetInt64());
+    }
+
+    private static readonly DateOnly Monday = new(2026, 11, 16);
+
+    /// <summary>Registers W1 entry and E1 exit gates; the function taps <paramref name="account"/> through both (20 minutes, two zones) at an hour of a day.</summary>
+    private static async Task<Func<DateOnly, int, Task>> TwoZoneRides(ClearingWorld world, string account)
+    {
+        var west = await Gate(world, "in-w1", "metro-entry", "W1");
+        var east = await Gate(world, "out-e1", "metro-exit", "E1");
+        return async (day, hour) =>
+        {
+            await world.UploadOkAsync(west, world.Tap(west, account, ClearingWorld.At(hour, 0, day: day)));
+            await world.UploadOkAsync(east, world.Tap(east, account, ClearingWorld.At(hour, 20, day: day)));
+        };
     }
 
     private static Task<TestDevice> Gate(ClearingWorld world, string id, string mode, string station) =>

@@ -168,6 +168,50 @@ public sealed class IngestTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task Upload_SameCodeTwiceInOneBatch_BillsOnlyTheFirst()
+    {
+        await using var world = await ClearingWorld.StartAsync(postgres);
+        var gate = await world.AddDeviceAsync("gate-1", "metro", "metro-entry", station: "CEN");
+        var code = world.Rider("alice").Show(ClearingWorld.At(8, 0), 1).ToText();
+        var taps = new[]
+        {
+            world.Tap(gate, "bob", ClearingWorld.At(8, 0, 1)),
+            world.TapWithCode(gate, code, ClearingWorld.At(8, 0, 5)),
+            world.TapWithCode(gate, code, ClearingWorld.At(8, 0, 9)),
+        };
+
+        var result = await world.UploadOkAsync(gate, taps);
+        var again = await world.UploadOkAsync(gate, taps);
+
+        Assert.Equal((3, 3L), (result.Stored, result.HighestContiguousSequence));
+        Assert.Equal((0, 3), (again.Stored, again.Duplicates));
+        var flags = await world.ListAsync("SELECT seq, flags FROM taps ORDER BY seq", r => (TapFlags)r.GetInt32(1));
+        var mask = TapFlags.Billable | TapFlags.DuplicateUse | TapFlags.DuplicateOriginal;
+        Assert.Equal([TapFlags.Billable, TapFlags.Billable | TapFlags.DuplicateOriginal, TapFlags.DuplicateUse], flags.Select(f => f & mask));
+    }
+
+    [Fact]
+    public async Task Upload_SameCodeAtManyDevicesAtOnce_BillsExactlyOne()
+    {
+        await using var world = await ClearingWorld.StartAsync(postgres);
+        var gates = new List<TestDevice>();
+        for (var g = 0; g < 6; g++)
+        {
+            gates.Add(await world.AddDeviceAsync($"gate-{g}", "metro", "metro-entry", station: "CEN"));
+        }
+
+        var code = world.Rider("alice").Show(ClearingWorld.At(8, 0), 1).ToText();
+        await Task.WhenAll(gates.Select(gate => world.UploadOkAsync(gate, world.TapWithCode(gate, code, ClearingWorld.At(8, 0, 10)))));
+
+        var flags = await world.ListAsync("SELECT flags FROM taps", r => (TapFlags)r.GetInt32(0));
+        Assert.Equal(6, flags.Count);
+        Assert.Single(flags, f => (f & TapFlags.Billable) != 0);
+        Assert.Equal(5, flags.Count(f => (f & TapFlags.DuplicateUse) != 0));
+        Assert.Equal(TapFlags.Billable | TapFlags.DuplicateOriginal, flags.Single(f => (f & TapFlags.Billable) != 0) & (TapFlags.Billable | TapFlags.DuplicateOriginal));
+        Assert.Equal(1, await world.ScalarAsync<long>("SELECT count(*) FROM code_uses"));
+    }
+
+    [Fact]
     public async Task Upload_ForgedCodeTheGateAccepted_IsKeptAndFlagged()
     {
         await using var world = await ClearingWorld.StartAsync(postgres);

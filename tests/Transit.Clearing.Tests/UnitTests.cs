@@ -82,3 +82,28 @@ public sealed class JourneyBuilderTests
     private static AccountTap Tap(int minutes, short mode, string? station = null, string? stop = null, string? route = null) =>
         new(T0.AddMinutes(minutes), mode, mode == TapModes.Bus ? "bus" : "metro", station, stop, route, "adult", "d", minutes);
 }
+
+public sealed class ContentHashTests
+{
+    /// <summary>Hashes in the ledger were made as SHA-256 of the fields joined by U+001F; a retry must still match them.</summary>
+    [Theory]
+    [InlineData("gate-1", 41L, true, "ok", "metro-entry", "S01", null, null)]
+    [InlineData("bus-17", 9_000_000_001L, false, "stale", "bus", null, "BS1624", "B1")]
+    [InlineData("gate-ü", 1L, true, "passback", "metro-exit", "Ümlaut station", "", null)]
+    public void ContentHash_MatchesTheJoinedFieldsHash(string device, long seq, bool accepted, string reason, string mode, string? station, string? stop, string? route)
+    {
+        var tap = new TapRecord
+        {
+            Seq = seq, At = new DateTimeOffset(2026, 11, 21, 8, 30, 1, 123, TimeSpan.FromHours(1)), Code = "TR1:" + new string('A', 300), Accepted = accepted,
+            Reason = reason, Mode = mode, OperatorId = "metro", StationId = station, StopId = stop, RouteId = route,
+        };
+        var text = string.Join('\u001f', device, tap.Seq, tap.At!.Value.UtcTicks, tap.Code, tap.Accepted, tap.Reason, tap.Mode, tap.OperatorId, tap.StationId, tap.StopId, tap.RouteId);
+        var expected = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text))[..16];
+
+        Assert.Equal(expected, IngestService.ContentHash(device, tap));
+
+        tap.StationId = new string('x', 2_000);
+        text = string.Join('\u001f', device, tap.Seq, tap.At!.Value.UtcTicks, tap.Code, tap.Accepted, tap.Reason, tap.Mode, tap.OperatorId, tap.StationId, tap.StopId, tap.RouteId);
+        Assert.Equal(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text))[..16], IngestService.ContentHash(device, tap));
+    }
+}

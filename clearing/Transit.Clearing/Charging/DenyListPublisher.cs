@@ -7,12 +7,28 @@ namespace Transit.Clearing.Charging;
 
 /// <summary>
 /// Brings the operator's deny list in line with blocked accounts: a new signed version (full list and delta, in the
-/// key directory) adds accounts in debt and removes accounts whose debt is paid; gates pick it up at their next sync.
+/// key directory) adds accounts with a deny reason (debt, manual) and removes accounts with none left; gates pick it
+/// up at their next sync.
 /// Idempotent: a run after a crash finds the list already written and only records it.
 /// </summary>
 public sealed class DenyListPublisher(NpgsqlDataSource dataSource, OperatorKeys keys)
 {
     private const long LockKey = 0x5452_414E_5349_5402;
+
+    /// <summary>
+    /// Adds or removes an operator's own reason to deny <paramref name="account"/>; the account comes off the list only
+    /// when no reason is left (a debt keeps it on). Takes effect at the next publication.
+    /// </summary>
+    public async Task<string[]> SetManualAsync(string account, bool denied, CancellationToken cancellation)
+    {
+        await Sql.ExecAsync(dataSource, "INSERT INTO accounts (account) VALUES ($1) ON CONFLICT DO NOTHING", cancellation, account);
+        var reasons = await Sql.ListAsync(dataSource, """
+            UPDATE accounts SET deny_reasons = array_remove(deny_reasons, 'manual') || CASE WHEN $2 THEN '{manual}'::text[] ELSE '{}'::text[] END,
+              updated_at = now()
+            WHERE account = $1 RETURNING deny_reasons
+            """, r => r.GetFieldValue<string[]>(0), cancellation, account, denied);
+        return reasons.Single();
+    }
 
     /// <summary>Publishes what changed; returns the deny-list version in force afterwards.</summary>
     public async Task<(long Version, int Added, int Removed)> PublishAsync(CancellationToken cancellation)
@@ -26,6 +42,16 @@ public sealed class DenyListPublisher(NpgsqlDataSource dataSource, OperatorKeys 
         if (add.Count + remove.Count == 0)
         {
             return (directory.DenyList.Version, 0, 0);
+        }
+
+        // An account already on the list that clearing never put there was denied by hand in the key directory
+        // (transit deny add): it keeps that reason when its debt is paid.
+        var byHand = add.Where(directory.DenyList.Accounts.Contains).ToArray();
+        if (byHand.Length > 0)
+        {
+            await Sql.ExecAsync(connection, """
+                UPDATE accounts SET deny_reasons = array_append(array_remove(deny_reasons, 'manual'), 'manual'), updated_at = now() WHERE account = ANY($1)
+                """, cancellation, Sql.Typed(byHand, NpgsqlDbType.Array | NpgsqlDbType.Text));
         }
 
         var delta = directory.UpdateDenyList(addAccounts: add, removeAccounts: remove);

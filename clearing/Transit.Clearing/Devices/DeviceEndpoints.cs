@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -83,12 +85,17 @@ public static class DeviceEndpoints
     private static IResult Forbidden(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status403Forbidden, title: "The device is not allowed", type: ProblemBase + "device-forbidden");
 
-    private static async Task<IResult> UploadTaps(HttpContext http, IngestService ingest, CancellationToken cancellation)
+    private static async Task<IResult> UploadTaps(HttpContext http, IngestService ingest, IngestMetrics metrics, CancellationToken cancellation)
     {
         TapBatch? batch;
+        var started = Stopwatch.GetTimestamp();
+        byte[]? body = null;
         try
         {
-            batch = await JsonSerializer.DeserializeAsync(http.Request.Body, ClearingJson.Default.TapBatch, cancellation);
+            // The whole body first, then one synchronous parse: cheaper per tap than parsing the stream as it arrives.
+            int length;
+            (body, length) = await ReadBodyAsync(http.Request, cancellation);
+            batch = JsonSerializer.Deserialize(body.AsSpan(0, length), ClearingJson.Default.TapBatch);
         }
         catch (JsonException ex)
         {
@@ -99,7 +106,15 @@ public static class DeviceEndpoints
         {
             return TooLarge("the batch is larger than 8 MiB: split it");
         }
+        finally
+        {
+            if (body is not null)
+            {
+                ArrayPool<byte>.Shared.Return(body);
+            }
+        }
 
+        metrics.Parsed(Stopwatch.GetElapsedTime(started));
         if (batch is null)
         {
             return Invalid("the body is empty", new Dictionary<string, string[]> { ["body"] = ["a tap batch is required"] });
@@ -115,6 +130,39 @@ public static class DeviceEndpoints
             IngestOutcome.TooLarge tooLarge => TooLarge(tooLarge.Detail),
             _ => throw new InvalidOperationException("unknown ingest outcome"),
         };
+    }
+
+    /// <summary>The request body in a pooled buffer (return it to <see cref="ArrayPool{T}.Shared"/>), and its length.</summary>
+    private static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpRequest request, CancellationToken cancellation)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(request.ContentLength is > 0 and <= 8 * 1024 * 1024 ? (int)request.ContentLength.Value + 1 : 64 * 1024);
+        var length = 0;
+        try
+        {
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellation);
+                if (read == 0)
+                {
+                    return (buffer, length);
+                }
+
+                length += read;
+            }
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
     }
 
     private static IResult Invalid(string detail, IDictionary<string, string[]> errors) =>

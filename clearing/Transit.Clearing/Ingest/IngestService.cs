@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Npgsql;
@@ -24,17 +27,21 @@ public abstract record IngestOutcome
 }
 
 /// <summary>
-/// Stores tap batches (docs/device-api.md): validated whole, re-verified, then written in one transaction — binary
-/// COPY into a temporary table, then inserts that ignore what is already stored — so a retry stores nothing twice
-/// and a failure stores nothing at all.
+/// Stores tap batches (docs/device-api.md): validated whole, re-verified on every core, then written in one
+/// transaction of one round trip — the batch goes in as array parameters, and one statement inserts what is not yet
+/// stored into the ledger, the first-use table and the taps — so a retry stores nothing twice and a failure stores
+/// nothing at all.
 /// </summary>
 public sealed class IngestService(
-    NpgsqlDataSource dataSource, TapPartitions partitions, TrustHistory trust, ServiceCalendar calendar, TimeProvider time)
+    NpgsqlDataSource dataSource, TapPartitions partitions, TrustHistory trust, ServiceCalendar calendar, TimeProvider time, IngestMetrics metrics)
 {
     /// <summary>Largest batch a gate may send.</summary>
     public const int MaxTaps = 5_000;
 
     private const int MaxMissingRanges = 100;
+
+    /// <summary>Below this many taps a batch is verified on the request's thread alone.</summary>
+    private const int ParallelFrom = 64;
 
     /// <summary>Checks and stores <paramref name="batch"/> sent by <paramref name="device"/>.</summary>
     public async Task<IngestOutcome> IngestAsync(RegisteredDevice device, TapBatch batch, CancellationToken cancellation)
@@ -59,99 +66,136 @@ public sealed class IngestService(
             return new IngestOutcome.TooLarge($"the batch holds {batch.Taps.Count} taps; at most {MaxTaps} are accepted: split it");
         }
 
-        var now = time.GetUtcNow();
-        await trust.RefreshIfOlderAsync(TimeSpan.FromSeconds(10), cancellation);
-        var rows = new StagedTap[batch.Taps.Count];
-        for (var i = 0; i < rows.Length; i++)
+        // The whole batch is checked before any code is verified: a malformed batch costs no signature checks.
+        for (var i = 0; i < batch.Taps.Count; i++)
         {
-            var problem = Validate(batch.Taps, i, device, out var tap);
-            if (problem is not null)
+            if (Validate(batch.Taps, i, device) is { } problem)
             {
                 return problem;
             }
-
-            rows[i] = Stage(device.DeviceId, tap!, now);
         }
 
-        await partitions.EnsureAsync(rows.Select(r => r.ServiceDay).Distinct(), cancellation);
-        return await StoreAsync(device.DeviceId, rows, now, cancellation);
+        var now = time.GetUtcNow();
+        await trust.RefreshIfOlderAsync(TimeSpan.FromSeconds(10), cancellation);
+        var started = Stopwatch.GetTimestamp();
+        var rows = new StagedBatch(device.DeviceId, batch.Taps, now);
+        await StageAllAsync(rows);
+        metrics.Verified(rows.Count, Stopwatch.GetElapsedTime(started));
+
+        await partitions.EnsureAsync(rows.Days(), cancellation);
+        started = Stopwatch.GetTimestamp();
+        var outcome = await StoreAsync(rows, cancellation);
+        metrics.Stored(outcome is IngestOutcome.Stored stored ? stored.Result.Stored : 0, Stopwatch.GetElapsedTime(started));
+        return outcome;
     }
 
     private static IngestOutcome.Invalid InvalidBatch(string detail, string field, string error) =>
         new(detail, new Dictionary<string, string[]> { [field] = [error] });
 
-    private static IngestOutcome? Validate(List<TapRecord?> taps, int i, RegisteredDevice device, out TapRecord? tap)
+    private static IngestOutcome.Invalid? Validate(List<TapRecord?> taps, int i, RegisteredDevice device)
     {
-        tap = taps[i];
-        var at = $"taps[{i}]";
+        var tap = taps[i];
         if (tap is null)
         {
-            return Invalid($"{at} is null", at, "a tap object is required");
+            return Invalid(i, "", " is null", "a tap object is required");
         }
 
         if (tap.Seq is not { } seq || seq < 1)
         {
-            return Invalid($"{at}.seq must be an integer ≥ 1", $"{at}.seq", "required, ≥ 1");
+            return Invalid(i, ".seq", ".seq must be an integer ≥ 1", "required, ≥ 1");
         }
 
         if (i > 0 && seq != taps[0]!.Seq + i)
         {
-            return Invalid($"{at}: seq {seq} follows {taps[i - 1]!.Seq}; a batch must be contiguous", $"{at}.seq", [$"expected {taps[0]!.Seq + i}"]);
+            return Invalid(i, ".seq", $": seq {seq} follows {taps[i - 1]!.Seq}; a batch must be contiguous", $"expected {taps[0]!.Seq + i}");
         }
 
         if (tap.At is null)
         {
-            return Invalid($"{at}.at is missing", $"{at}.at", "required, RFC 3339 UTC");
+            return Invalid(i, ".at", ".at is missing", "required, RFC 3339 UTC");
         }
 
         if (string.IsNullOrEmpty(tap.Code) || tap.Code.Length > RideCodeFormat.MaxTextLength || tap.Code.AsSpan().IndexOfAny('\r', '\n') >= 0)
         {
-            return Invalid($"{at}.code must be the scanned text: 1 to 512 characters without CR or LF", $"{at}.code", "1-512 characters, no CR/LF");
+            return Invalid(i, ".code", ".code must be the scanned text: 1 to 512 characters without CR or LF", "1-512 characters, no CR/LF");
         }
 
         if (tap.Accepted is null)
         {
-            return Invalid($"{at}.accepted is missing", $"{at}.accepted", "required");
+            return Invalid(i, ".accepted", ".accepted is missing", "required");
         }
 
         if (tap.Reason is null || (tap.Reason != "passback" && !VerificationReasons.TryParse(tap.Reason, out _)))
         {
-            return Invalid($"{at}.reason '{tap.Reason}' is not a ride-code reason or passback", $"{at}.reason", "a reason of ride-code.md or passback");
+            return Invalid(i, ".reason", $".reason '{tap.Reason}' is not a ride-code reason or passback", "a reason of ride-code.md or passback");
         }
 
         if (!TapModes.TryParse(tap.Mode, out var mode))
         {
-            return Invalid($"{at}.mode '{tap.Mode}' is not metro-entry, metro-exit or bus", $"{at}.mode", "metro-entry, metro-exit or bus");
+            return Invalid(i, ".mode", $".mode '{tap.Mode}' is not metro-entry, metro-exit or bus", "metro-entry, metro-exit or bus");
         }
 
         if (string.IsNullOrEmpty(tap.OperatorId))
         {
-            return Invalid($"{at}.operatorId is missing", $"{at}.operatorId", "required");
+            return Invalid(i, ".operatorId", ".operatorId is missing", "required");
         }
 
         if (tap.OperatorId != device.OperatorId)
         {
-            return Invalid($"{at}.operatorId '{tap.OperatorId}' is not the device's operator '{device.OperatorId}'", $"{at}.operatorId", [$"expected {device.OperatorId}"]);
+            return Invalid(i, ".operatorId", $".operatorId '{tap.OperatorId}' is not the device's operator '{device.OperatorId}'", $"expected {device.OperatorId}");
         }
 
         if (mode != TapModes.Bus && string.IsNullOrEmpty(tap.StationId))
         {
-            return Invalid($"{at}.stationId is required for mode {tap.Mode}", $"{at}.stationId", "required for metro modes");
+            return Invalid(i, ".stationId", $".stationId is required for mode {tap.Mode}", "required for metro modes");
         }
 
         if (mode == TapModes.Bus && string.IsNullOrEmpty(tap.RouteId))
         {
-            return Invalid($"{at}.routeId is required for mode bus", $"{at}.routeId", "required for bus");
+            return Invalid(i, ".routeId", ".routeId is required for mode bus", "required for bus");
         }
 
         return null;
 
-        static IngestOutcome.Invalid Invalid(string detail, string field, params string[] errors) =>
-            new(detail, new Dictionary<string, string[]> { [field] = errors });
+        static IngestOutcome.Invalid Invalid(int i, string field, string detail, string error) =>
+            new($"taps[{i}]{detail}", new Dictionary<string, string[]> { [$"taps[{i}]{field}"] = [error] });
     }
 
-    private StagedTap Stage(string deviceId, TapRecord tap, DateTimeOffset now)
+    /// <summary>
+    /// Re-verifies and stages every tap. A signature check is most of a tap's cost, so a large batch is split over all
+    /// cores; the verifiers are thread-safe and each tap writes only its own slot.
+    /// </summary>
+    private Task StageAllAsync(StagedBatch rows)
     {
+        var parts = rows.Count < ParallelFrom ? 1 : Math.Min(Environment.ProcessorCount, rows.Count / (ParallelFrom / 2));
+        if (parts <= 1)
+        {
+            StageRange(rows, 0, rows.Count);
+            return Task.CompletedTask;
+        }
+
+        var tasks = new Task[parts - 1];
+        for (var p = 1; p < parts; p++)
+        {
+            var (from, to) = (rows.Count * p / parts, rows.Count * (p + 1) / parts);
+            tasks[p - 1] = Task.Run(() => StageRange(rows, from, to));
+        }
+
+        StageRange(rows, 0, rows.Count / parts);
+        return Task.WhenAll(tasks);
+    }
+
+    private void StageRange(StagedBatch rows, int from, int to)
+    {
+        for (var i = from; i < to; i++)
+        {
+            Stage(rows, i);
+        }
+    }
+
+    private void Stage(StagedBatch rows, int i)
+    {
+        var tap = rows.Taps[i]!;
         var at = tap.At!.Value.ToUniversalTime();
         TapModes.TryParse(tap.Mode, out var mode);
         var accepted = tap.Accepted!.Value;
@@ -175,267 +219,324 @@ public sealed class IngestService(
         }
 
         var serviceDay = calendar.DayOf(at);
-        if (at > now.AddDays(2) || at < now.AddDays(-400))
+        if (at > rows.LatestPlausible || at < rows.EarliestPlausible)
         {
             flags |= TapFlags.ClockSuspect;
-            serviceDay = calendar.DayOf(now);
+            serviceDay = calendar.DayOf(rows.ReceivedAt);
         }
 
         var account = code?.Credential.Account;
-        return new StagedTap(
-            serviceDay, deviceId, tap.Seq!.Value, at, mode, accepted, tap.Reason!, verdict.ReasonCode, flags, tap.OperatorId!,
-            tap.StationId, tap.StopId, tap.RouteId, account, account is null ? (short)0 : ServiceCalendar.Shard(account),
-            code?.Credential.Category, code is null ? null : unchecked((long)code.ReplayKey.CredentialId),
-            code is null ? null : code.ReplayKey.TimeAndCounter, keySetVersion, tap.DenyListVersion, tap.LatencyMicros, tap.Code!, ContentHash(deviceId, tap));
-    }
-
-    /// <summary>What identifies a tap's content: a retry must send exactly this again.</summary>
-    private static byte[] ContentHash(string deviceId, TapRecord tap)
-    {
-        var text = string.Join(
-            '\u001f',
-            deviceId, tap.Seq, tap.At!.Value.UtcTicks, tap.Code, tap.Accepted, tap.Reason, tap.Mode, tap.OperatorId, tap.StationId, tap.StopId, tap.RouteId);
-        return SHA256.HashData(Encoding.UTF8.GetBytes(text))[..16];
-    }
-
-    private async Task<IngestOutcome> StoreAsync(string deviceId, StagedTap[] rows, DateTimeOffset now, CancellationToken cancellation)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellation);
-        await using var transaction = await connection.BeginTransactionAsync(cancellation);
-
-        // One batch of a device at a time: retries and overlapping uploads of the same device queue here.
-        await Exec(connection, """
-            INSERT INTO device_progress (device_id) VALUES ($1) ON CONFLICT DO NOTHING;
-            """, cancellation, deviceId);
-        long contiguous;
-        await using (var lockRow = new NpgsqlCommand("SELECT contiguous_upto FROM device_progress WHERE device_id = $1 FOR UPDATE", connection))
-        {
-            lockRow.Parameters.Add(new() { Value = deviceId });
-            contiguous = (long)(await lockRow.ExecuteScalarAsync(cancellation))!;
-        }
-
-        await Exec(connection, """
-            CREATE TEMP TABLE staging (
-              service_day date, device_id text, seq bigint, at timestamptz, received_at timestamptz, mode smallint,
-              accepted boolean, gate_reason text, clearing_reason text, flags int, operator_id text, station_id text,
-              stop_id text, route_id text, account text, shard smallint, category text, credential_id bigint,
-              time_counter bigint, key_set_version bigint, deny_list_version bigint, latency_micros bigint, code text,
-              content_hash bytea) ON COMMIT DROP
-            """, cancellation);
-        await CopyAsync(connection, rows, now, cancellation);
-
-        var fresh = new List<long>(rows.Length);
-        await using (var ledger = new NpgsqlCommand("""
-            INSERT INTO tap_ledger (device_id, seq, service_day, content_hash)
-            SELECT device_id, seq, service_day, content_hash FROM staging ORDER BY seq
-            ON CONFLICT DO NOTHING RETURNING seq
-            """, connection))
-        await using (var reader = await ledger.ExecuteReaderAsync(cancellation))
-        {
-            while (await reader.ReadAsync(cancellation))
-            {
-                fresh.Add(reader.GetInt64(0));
-            }
-        }
-
-        // Checked after the insert, so a concurrent batch that stored the same sequence first is compared too. When
-        // every row was inserted here, none can differ.
-        if (fresh.Count < rows.Length)
-        {
-            await using var conflict = new NpgsqlCommand("""
-                SELECT s.seq FROM staging s JOIN tap_ledger l ON l.device_id = s.device_id AND l.seq = s.seq
-                WHERE l.content_hash <> s.content_hash ORDER BY s.seq LIMIT 1
-                """, connection);
-            if (await conflict.ExecuteScalarAsync(cancellation) is long seq)
-            {
-                await transaction.RollbackAsync(cancellation);
-                return new IngestOutcome.Conflict(
-                    $"tap {seq} of device {deviceId} is already stored with different content; nothing of this batch was stored");
-            }
-        }
-
-        if (fresh.Count > 0)
-        {
-            if (fresh.Count < rows.Length)
-            {
-                await Exec(connection, "DELETE FROM staging WHERE NOT (seq = ANY($1))", cancellation, fresh.ToArray());
-            }
-
-            await MarkDuplicateUsesAsync(connection, rows, fresh, cancellation);
-            await Exec(connection, """
-                INSERT INTO taps (service_day, device_id, seq, at, received_at, mode, accepted, gate_reason, clearing_reason, flags,
-                  operator_id, station_id, stop_id, route_id, account, shard, category, credential_id, time_counter, key_set_version,
-                  deny_list_version, latency_micros, code)
-                SELECT service_day, device_id, seq, at, received_at, mode, accepted, gate_reason, clearing_reason, flags,
-                  operator_id, station_id, stop_id, route_id, account, shard, category, credential_id, time_counter, key_set_version,
-                  deny_list_version, latency_micros, code
-                FROM staging
-                """, cancellation);
-            await Exec(connection, $"""
-                INSERT INTO dirty_account_days (service_day, shard, account)
-                SELECT DISTINCT service_day, shard, account FROM staging WHERE flags & {(int)TapFlags.Billable} <> 0
-                ORDER BY 1, 2, 3 ON CONFLICT DO NOTHING
-                """, cancellation);
-            await Exec(connection, "INSERT INTO service_days (service_day) SELECT DISTINCT service_day FROM staging ORDER BY 1 ON CONFLICT DO NOTHING", cancellation);
-        }
-
-        var freshSet = fresh.ToHashSet();
-        var refused = rows.Count(r => (r.Flags & TapFlags.RefusedByClearing) != 0 && freshSet.Contains(r.Seq));
-        long highest;
-        await using (var progress = new NpgsqlCommand("""
-            WITH run AS (
-              SELECT seq, seq - row_number() OVER (ORDER BY seq) AS gap FROM tap_ledger WHERE device_id = $1 AND seq > $2)
-            UPDATE device_progress SET
-              contiguous_upto = COALESCE((SELECT max(seq) FROM run WHERE gap = $2), $2),
-              highest_seq = GREATEST(highest_seq, $3),
-              taps_stored = taps_stored + $4,
-              duplicates = duplicates + $5,
-              refused_by_clearing = refused_by_clearing + $6,
-              last_upload_at = $7
-            WHERE device_id = $1
-            RETURNING contiguous_upto
-            """, connection))
-        {
-            progress.Parameters.Add(new() { Value = deviceId });
-            progress.Parameters.Add(new() { Value = contiguous });
-            progress.Parameters.Add(new() { Value = rows[^1].Seq });
-            progress.Parameters.Add(new() { Value = (long)fresh.Count });
-            progress.Parameters.Add(new() { Value = (long)(rows.Length - fresh.Count) });
-            progress.Parameters.Add(new() { Value = (long)refused });
-            progress.Parameters.Add(new() { Value = now.UtcDateTime });
-            highest = (long)(await progress.ExecuteScalarAsync(cancellation))!;
-        }
-
-        var missing = await MissingRangesAsync(connection, deviceId, highest, cancellation);
-        await transaction.CommitAsync(cancellation);
-        return new IngestOutcome.Stored(new TapBatchResult(deviceId, rows.Length, fresh.Count, rows.Length - fresh.Count, highest, missing));
+        rows.Seq[i] = tap.Seq!.Value;
+        rows.ServiceDay[i] = serviceDay;
+        rows.At[i] = at.UtcDateTime;
+        rows.Mode[i] = mode;
+        rows.Accepted[i] = accepted;
+        rows.GateReason[i] = tap.Reason!;
+        rows.ClearingReason[i] = verdict.ReasonCode;
+        rows.Flags[i] = (int)flags;
+        rows.StationId[i] = tap.StationId;
+        rows.StopId[i] = tap.StopId;
+        rows.RouteId[i] = tap.RouteId;
+        rows.Account[i] = account;
+        rows.Shard[i] = account is null ? (short)0 : ServiceCalendar.Shard(account);
+        rows.Category[i] = code?.Credential.Category;
+        rows.CredentialId[i] = code is null ? null : unchecked((long)code.ReplayKey.CredentialId);
+        rows.TimeCounter[i] = code is null ? null : code.ReplayKey.TimeAndCounter;
+        rows.KeySetVersion[i] = keySetVersion;
+        rows.DenyListVersion[i] = tap.DenyListVersion;
+        rows.LatencyMicros[i] = tap.LatencyMicros;
+        rows.Code[i] = tap.Code!;
+        rows.ContentHash[i] = ContentHash(rows.DeviceId, tap);
     }
 
     /// <summary>
-    /// Records each billable code's first use; a code already used (at another device, or earlier) flags the tap as a
-    /// duplicate use, no longer billable, and the first use as its original. The first-use table's key makes
-    /// concurrent batches see each other's codes.
+    /// What identifies a tap's content: a retry must send exactly this again. The text hashed is the fields joined by
+    /// U+001F (null as empty, invariant formatting); hashes already in the ledger depend on it never changing.
     /// </summary>
-    private static async Task MarkDuplicateUsesAsync(NpgsqlConnection connection, StagedTap[] rows, List<long> fresh, CancellationToken cancellation)
+    internal static byte[] ContentHash(string deviceId, TapRecord tap)
     {
-        var freshSet = fresh.ToHashSet();
-        var billable = rows.Where(r => (r.Flags & TapFlags.Billable) != 0 && freshSet.Contains(r.Seq)).Select(r => r.Seq).ToHashSet();
-        if (billable.Count == 0)
+        Span<char> text = stackalloc char[1024];
+        if (!text.TryWrite(
+            CultureInfo.InvariantCulture,
+            $"{deviceId}\u001f{tap.Seq!.Value}\u001f{tap.At!.Value.UtcTicks}\u001f{tap.Code}\u001f{(tap.Accepted!.Value ? "True" : "False")}\u001f{tap.Reason}\u001f{tap.Mode}\u001f{tap.OperatorId}\u001f{tap.StationId}\u001f{tap.StopId}\u001f{tap.RouteId}",
+            out var length))
         {
-            return;
+            var joined = string.Join(
+                '\u001f',
+                deviceId, tap.Seq, tap.At!.Value.UtcTicks, tap.Code, tap.Accepted, tap.Reason, tap.Mode, tap.OperatorId, tap.StationId, tap.StopId, tap.RouteId);
+            return SHA256.HashData(Encoding.UTF8.GetBytes(joined))[..16];
         }
 
-        await using (var uses = new NpgsqlCommand($"""
-            INSERT INTO code_uses (service_day, credential_id, time_counter, device_id, seq)
-            SELECT service_day, credential_id, time_counter, device_id, seq FROM staging WHERE flags & {(int)TapFlags.Billable} <> 0
-            ORDER BY service_day, credential_id, time_counter, seq
-            ON CONFLICT DO NOTHING RETURNING seq
-            """, connection))
-        await using (var reader = await uses.ExecuteReaderAsync(cancellation))
+        var bytes = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(length));
+        try
         {
+            Span<byte> hash = stackalloc byte[32];
+            SHA256.HashData(bytes.AsSpan(0, Encoding.UTF8.GetBytes(text[..length], bytes)), hash);
+            return hash[..16].ToArray();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(bytes);
+        }
+    }
+
+    private async Task<IngestOutcome> StoreAsync(StagedBatch rows, CancellationToken cancellation)
+    {
+        var deviceId = rows.DeviceId;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellation);
+        await using var transaction = await connection.BeginTransactionAsync(cancellation);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+
+        // One batch of a device at a time: retries and overlapping uploads of the same device queue on this row lock.
+        // Holding it, the statement below sees every ledger row of the device that will ever precede this batch.
+        batch.BatchCommands.Add(Command("INSERT INTO device_progress (device_id) VALUES ($1) ON CONFLICT DO NOTHING", Text(deviceId)));
+        batch.BatchCommands.Add(Command("SELECT contiguous_upto FROM device_progress WHERE device_id = $1 FOR UPDATE", Text(deviceId)));
+        batch.BatchCommands.Add(Command(StoreSql,
+            Text(deviceId), Value(rows.ReceivedAt.UtcDateTime, NpgsqlDbType.TimestampTz), Text(rows.OperatorId),
+            Array(rows.Seq, NpgsqlDbType.Bigint), Array(rows.ServiceDay, NpgsqlDbType.Date), Array(rows.At, NpgsqlDbType.TimestampTz),
+            Array(rows.Mode, NpgsqlDbType.Smallint), Array(rows.Accepted, NpgsqlDbType.Boolean), Array(rows.GateReason, NpgsqlDbType.Text),
+            Array(rows.ClearingReason, NpgsqlDbType.Text), Array(rows.Flags, NpgsqlDbType.Integer), Array(rows.StationId, NpgsqlDbType.Text),
+            Array(rows.StopId, NpgsqlDbType.Text), Array(rows.RouteId, NpgsqlDbType.Text), Array(rows.Account, NpgsqlDbType.Text),
+            Array(rows.Shard, NpgsqlDbType.Smallint), Array(rows.Category, NpgsqlDbType.Text), Array(rows.CredentialId, NpgsqlDbType.Bigint),
+            Array(rows.TimeCounter, NpgsqlDbType.Bigint), Array(rows.KeySetVersion, NpgsqlDbType.Bigint), Array(rows.DenyListVersion, NpgsqlDbType.Bigint),
+            Array(rows.LatencyMicros, NpgsqlDbType.Bigint), Array(rows.Code, NpgsqlDbType.Text), Array(rows.ContentHash, NpgsqlDbType.Bytea),
+            Value(rows.Seq[0], NpgsqlDbType.Bigint), Value(rows.Seq[^1], NpgsqlDbType.Bigint)));
+        batch.BatchCommands.Add(Command($"""
+            SELECT seq + 1, next - 1 FROM (
+              SELECT seq, lead(seq) OVER (ORDER BY seq) AS next FROM tap_ledger
+              WHERE device_id = $1 AND seq >= (SELECT contiguous_upto FROM device_progress WHERE device_id = $1)) s
+            WHERE next > seq + 1 ORDER BY seq LIMIT {MaxMissingRanges}
+            """, Text(deviceId)));
+        await batch.PrepareAsync(cancellation);
+
+        long? changed;
+        int stored;
+        long contiguous;
+        long[] duplicateSeqs;
+        var missing = new List<SequenceRange>();
+        await using (var reader = await batch.ExecuteReaderAsync(cancellation))
+        {
+            // The lock's row, then the store's one row, then the gaps.
+            await reader.ReadAsync(cancellation);
+            await reader.NextResultAsync(cancellation);
+            await reader.ReadAsync(cancellation);
+            changed = reader.IsDBNull(0) ? null : reader.GetInt64(0);
+            stored = reader.GetInt32(1);
+            contiguous = reader.GetInt64(2);
+            duplicateSeqs = reader.IsDBNull(3) ? [] : reader.GetFieldValue<long[]>(3);
+            await reader.NextResultAsync(cancellation);
             while (await reader.ReadAsync(cancellation))
             {
-                billable.Remove(reader.GetInt64(0));
+                missing.Add(new SequenceRange(reader.GetInt64(0), reader.GetInt64(1)));
             }
         }
 
-        if (billable.Count == 0)
+        if (changed is { } seq)
         {
-            return;
+            await transaction.RollbackAsync(cancellation);
+            return new IngestOutcome.Conflict(
+                $"tap {seq} of device {deviceId} is already stored with different content; nothing of this batch was stored");
         }
 
-        var duplicates = billable.ToArray();
-        await Exec(connection, $"""
-            UPDATE staging SET flags = (flags | {(int)TapFlags.DuplicateUse}) & ~{(int)TapFlags.Billable} WHERE seq = ANY($1)
-            """, cancellation, duplicates);
-        await Exec(connection, $"""
-            WITH originals AS (
-              SELECT DISTINCT u.service_day, u.device_id, u.seq FROM staging s
-              JOIN code_uses u ON u.service_day = s.service_day AND u.credential_id = s.credential_id AND u.time_counter = s.time_counter
-              WHERE s.seq = ANY($1) AND NOT (u.device_id = s.device_id AND u.seq = s.seq)),
-            in_taps AS (
-              UPDATE taps t SET flags = t.flags | {(int)TapFlags.DuplicateOriginal} FROM originals o
-              WHERE t.service_day = o.service_day AND t.device_id = o.device_id AND t.seq = o.seq)
-            UPDATE staging s SET flags = s.flags | {(int)TapFlags.DuplicateOriginal} FROM originals o
-            WHERE s.device_id = o.device_id AND s.seq = o.seq
-            """, cancellation, duplicates);
+        if (duplicateSeqs.Length > 0)
+        {
+            await MarkOriginalsAsync(connection, rows, duplicateSeqs, cancellation);
+        }
+
+        await transaction.CommitAsync(cancellation);
+        return new IngestOutcome.Stored(new TapBatchResult(deviceId, rows.Count, stored, rows.Count - stored, contiguous, missing));
     }
 
-    /// <summary>Gaps between stored sequence numbers above <paramref name="from"/> (everything below is contiguous).</summary>
-    internal static async Task<IReadOnlyList<SequenceRange>> MissingRangesAsync(NpgsqlConnection connection, string deviceId, long from, CancellationToken cancellation)
+    /// <summary>
+    /// The common case in one statement. <c>changed</c> compares content hashes with what the ledger held before this
+    /// batch (skipped when the batch lies wholly above the device's highest stored sequence); under the device's lock
+    /// nothing else can have stored this device's sequences meanwhile. A billable code whose first-use row already
+    /// exists (another device, an earlier tap, or an earlier tap of this batch) is a duplicate use and is stored no
+    /// longer billable. The watermark moves incrementally: a batch reaching past it from at most one above carries it
+    /// to its last sequence, and on over any run of taps stored earlier beyond that.
+    /// </summary>
+    private static readonly string StoreSql = $"""
+        WITH input AS (
+          SELECT * FROM unnest($4::bigint[], $5::date[], $6::timestamptz[], $7::smallint[], $8::boolean[], $9::text[], $10::text[], $11::int[],
+              $12::text[], $13::text[], $14::text[], $15::text[], $16::smallint[], $17::text[], $18::bigint[], $19::bigint[], $20::bigint[],
+              $21::bigint[], $22::bigint[], $23::text[], $24::bytea[])
+            AS i(seq, service_day, at, mode, accepted, gate_reason, clearing_reason, flags, station_id, stop_id, route_id, account, shard,
+              category, credential_id, time_counter, key_set_version, deny_list_version, latency_micros, code, content_hash)),
+        changed AS (
+          SELECT min(i.seq) AS seq FROM input i JOIN tap_ledger l ON l.device_id = $1 AND l.seq = i.seq
+          WHERE l.content_hash <> i.content_hash AND $25 <= (SELECT highest_seq FROM device_progress WHERE device_id = $1)),
+        fresh AS (
+          INSERT INTO tap_ledger (device_id, seq, service_day, content_hash)
+          SELECT $1, seq, service_day, content_hash FROM input ORDER BY seq
+          ON CONFLICT DO NOTHING RETURNING seq),
+        first_uses AS (
+          INSERT INTO code_uses (service_day, credential_id, time_counter, device_id, seq)
+          SELECT i.service_day, i.credential_id, i.time_counter, $1, i.seq FROM input i JOIN fresh f ON f.seq = i.seq
+          WHERE i.flags & {(int)TapFlags.Billable} <> 0
+          ORDER BY 1, 2, 3, 5
+          ON CONFLICT DO NOTHING RETURNING seq),
+        rows AS (
+          SELECT i.*, CASE WHEN i.flags & {(int)TapFlags.Billable} <> 0 AND u.seq IS NULL
+            THEN (i.flags | {(int)TapFlags.DuplicateUse}) & ~{(int)TapFlags.Billable} ELSE i.flags END AS stored_flags
+          FROM input i JOIN fresh f ON f.seq = i.seq LEFT JOIN first_uses u ON u.seq = i.seq),
+        stored AS (
+          INSERT INTO taps (service_day, device_id, seq, at, received_at, mode, accepted, gate_reason, clearing_reason, flags,
+            operator_id, station_id, stop_id, route_id, account, shard, category, credential_id, time_counter, key_set_version,
+            deny_list_version, latency_micros, code)
+          SELECT service_day, $1, seq, at, $2, mode, accepted, gate_reason, clearing_reason, stored_flags,
+            $3, station_id, stop_id, route_id, account, shard, category, credential_id, time_counter, key_set_version,
+            deny_list_version, latency_micros, code
+          FROM rows),
+        dirty AS (
+          INSERT INTO dirty_account_days (service_day, shard, account)
+          SELECT DISTINCT service_day, shard, account FROM rows WHERE stored_flags & {(int)TapFlags.Billable} <> 0
+          ORDER BY 1, 2, 3 ON CONFLICT DO NOTHING),
+        days AS (
+          INSERT INTO service_days (service_day) SELECT DISTINCT service_day FROM rows ORDER BY 1 ON CONFLICT DO NOTHING),
+        progress AS (
+          UPDATE device_progress p SET
+            contiguous_upto = CASE WHEN $25 <= p.contiguous_upto + 1 AND $26 > p.contiguous_upto
+              THEN COALESCE((
+                SELECT max(r.seq) FROM (
+                  SELECT seq, seq - row_number() OVER (ORDER BY seq) AS run_start FROM tap_ledger WHERE device_id = $1 AND seq > $26) r
+                WHERE r.run_start = $26), $26)
+              ELSE p.contiguous_upto END,
+            highest_seq = GREATEST(p.highest_seq, $26),
+            taps_stored = p.taps_stored + (SELECT count(*) FROM rows),
+            duplicates = p.duplicates + cardinality($4) - (SELECT count(*) FROM rows),
+            refused_by_clearing = p.refused_by_clearing + (SELECT count(*) FROM rows WHERE flags & {(int)TapFlags.RefusedByClearing} <> 0),
+            last_upload_at = $2
+          WHERE p.device_id = $1
+          RETURNING p.contiguous_upto)
+        SELECT (SELECT seq FROM changed), (SELECT count(*) FROM rows)::int, (SELECT contiguous_upto FROM progress),
+          (SELECT array_agg(seq ORDER BY seq) FROM rows WHERE stored_flags & {(int)TapFlags.DuplicateUse} <> 0)
+        """;
+
+    /// <summary>
+    /// Flags the first use of each code that this batch used again. Its own statement: the first use may have been
+    /// committed by a concurrent batch while this one waited on its key, after the store statement's snapshot.
+    /// </summary>
+    private static async Task MarkOriginalsAsync(NpgsqlConnection connection, StagedBatch rows, long[] duplicateSeqs, CancellationToken cancellation)
     {
-        var ranges = new List<SequenceRange>();
+        var n = duplicateSeqs.Length;
+        var (days, credentials, counters, shards, accounts) = (new DateOnly[n], new long[n], new long[n], new short[n], new string[n]);
+        for (var d = 0; d < n; d++)
+        {
+            var i = (int)(duplicateSeqs[d] - rows.Seq[0]);
+            (days[d], credentials[d], counters[d], shards[d], accounts[d]) =
+                (rows.ServiceDay[i], rows.CredentialId[i]!.Value, rows.TimeCounter[i]!.Value, rows.Shard[i], rows.Account[i]!);
+        }
+
         await using var command = new NpgsqlCommand($"""
-            SELECT seq + 1, next - 1 FROM (
-              SELECT seq, lead(seq) OVER (ORDER BY seq) AS next FROM tap_ledger WHERE device_id = $1 AND seq >= $2) s
-            WHERE next > seq + 1 ORDER BY seq LIMIT {MaxMissingRanges}
+            UPDATE taps t SET flags = t.flags | {(int)TapFlags.DuplicateOriginal}
+            FROM (
+              SELECT DISTINCT u.service_day, u.device_id, u.seq, d.shard, d.account
+              FROM unnest($1::date[], $2::bigint[], $3::bigint[], $4::smallint[], $5::text[]) AS d(service_day, credential_id, time_counter, shard, account)
+              JOIN code_uses u ON u.service_day = d.service_day AND u.credential_id = d.credential_id AND u.time_counter = d.time_counter) o
+            WHERE t.service_day = o.service_day AND t.shard = o.shard AND t.account = o.account AND t.device_id = o.device_id AND t.seq = o.seq
             """, connection);
-        command.Parameters.Add(new() { Value = deviceId });
-        command.Parameters.Add(new() { Value = from });
-        await using var reader = await command.ExecuteReaderAsync(cancellation);
-        while (await reader.ReadAsync(cancellation))
-        {
-            ranges.Add(new SequenceRange(reader.GetInt64(0), reader.GetInt64(1)));
-        }
-
-        return ranges;
-    }
-
-    private static async Task CopyAsync(NpgsqlConnection connection, StagedTap[] rows, DateTimeOffset now, CancellationToken cancellation)
-    {
-        await using var copy = await connection.BeginBinaryImportAsync("COPY staging FROM STDIN (FORMAT BINARY)", cancellation);
-        foreach (var r in rows)
-        {
-            await copy.StartRowAsync(cancellation);
-            await copy.WriteAsync(r.ServiceDay, NpgsqlDbType.Date, cancellation);
-            await copy.WriteAsync(r.DeviceId, NpgsqlDbType.Text, cancellation);
-            await copy.WriteAsync(r.Seq, NpgsqlDbType.Bigint, cancellation);
-            await copy.WriteAsync(r.At.UtcDateTime, NpgsqlDbType.TimestampTz, cancellation);
-            await copy.WriteAsync(now.UtcDateTime, NpgsqlDbType.TimestampTz, cancellation);
-            await copy.WriteAsync(r.Mode, NpgsqlDbType.Smallint, cancellation);
-            await copy.WriteAsync(r.Accepted, NpgsqlDbType.Boolean, cancellation);
-            await copy.WriteAsync(r.GateReason, NpgsqlDbType.Text, cancellation);
-            await copy.WriteAsync(r.ClearingReason, NpgsqlDbType.Text, cancellation);
-            await copy.WriteAsync((int)r.Flags, NpgsqlDbType.Integer, cancellation);
-            await copy.WriteAsync(r.OperatorId, NpgsqlDbType.Text, cancellation);
-            await WriteText(copy, r.StationId, cancellation);
-            await WriteText(copy, r.StopId, cancellation);
-            await WriteText(copy, r.RouteId, cancellation);
-            await WriteText(copy, r.Account, cancellation);
-            await copy.WriteAsync(r.Shard, NpgsqlDbType.Smallint, cancellation);
-            await WriteText(copy, r.Category, cancellation);
-            await WriteLong(copy, r.CredentialId, cancellation);
-            await WriteLong(copy, r.TimeCounter is { } tc ? (long)tc : null, cancellation);
-            await copy.WriteAsync(r.KeySetVersion, NpgsqlDbType.Bigint, cancellation);
-            await WriteLong(copy, r.DenyListVersion, cancellation);
-            await WriteLong(copy, r.LatencyMicros, cancellation);
-            await copy.WriteAsync(r.Code, NpgsqlDbType.Text, cancellation);
-            await copy.WriteAsync(r.ContentHash, NpgsqlDbType.Bytea, cancellation);
-        }
-
-        await copy.CompleteAsync(cancellation);
-    }
-
-    private static Task WriteText(NpgsqlBinaryImporter copy, string? value, CancellationToken cancellation) =>
-        value is null ? copy.WriteNullAsync(cancellation) : copy.WriteAsync(value, NpgsqlDbType.Text, cancellation);
-
-    private static Task WriteLong(NpgsqlBinaryImporter copy, long? value, CancellationToken cancellation) =>
-        value is { } v ? copy.WriteAsync(v, NpgsqlDbType.Bigint, cancellation) : copy.WriteNullAsync(cancellation);
-
-    private static async Task Exec(NpgsqlConnection connection, string sql, CancellationToken cancellation, params object[] parameters)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var p in parameters)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = p });
-        }
-
+        command.Parameters.Add(Array(days, NpgsqlDbType.Date));
+        command.Parameters.Add(Array(credentials, NpgsqlDbType.Bigint));
+        command.Parameters.Add(Array(counters, NpgsqlDbType.Bigint));
+        command.Parameters.Add(Array(shards, NpgsqlDbType.Smallint));
+        command.Parameters.Add(Array(accounts, NpgsqlDbType.Text));
         await command.ExecuteNonQueryAsync(cancellation);
     }
 
-    private sealed record StagedTap(
-        DateOnly ServiceDay, string DeviceId, long Seq, DateTimeOffset At, short Mode, bool Accepted, string GateReason,
-        string ClearingReason, TapFlags Flags, string OperatorId, string? StationId, string? StopId, string? RouteId,
-        string? Account, short Shard, string? Category, long? CredentialId, uint? TimeCounter, long KeySetVersion,
-        long? DenyListVersion, long? LatencyMicros, string Code, byte[] ContentHash);
+    private static NpgsqlBatchCommand Command(string sql, params NpgsqlParameter[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        command.Parameters.AddRange(parameters);
+        return command;
+    }
+
+    private static NpgsqlParameter<string> Text(string value) => new() { TypedValue = value, NpgsqlDbType = NpgsqlDbType.Text };
+
+    private static NpgsqlParameter<T> Value<T>(T value, NpgsqlDbType type) => new() { TypedValue = value, NpgsqlDbType = type };
+
+    private static NpgsqlParameter<T[]> Array<T>(T[] values, NpgsqlDbType type) => new() { TypedValue = values, NpgsqlDbType = NpgsqlDbType.Array | type };
+
+    /// <summary>A batch's taps as columns, the shape the store statement takes them in.</summary>
+    private sealed class StagedBatch
+    {
+        public StagedBatch(string deviceId, List<TapRecord?> taps, DateTimeOffset receivedAt)
+        {
+            var n = taps.Count;
+            (DeviceId, Taps, ReceivedAt, OperatorId) = (deviceId, taps, receivedAt, taps[0]!.OperatorId!);
+            (LatestPlausible, EarliestPlausible) = (receivedAt.AddDays(2), receivedAt.AddDays(-400));
+            (Seq, ServiceDay, At, Mode, Accepted, GateReason, ClearingReason, Flags) =
+                (new long[n], new DateOnly[n], new DateTime[n], new short[n], new bool[n], new string[n], new string[n], new int[n]);
+            (StationId, StopId, RouteId, Account, Shard, Category) = (new string?[n], new string?[n], new string?[n], new string?[n], new short[n], new string?[n]);
+            (CredentialId, TimeCounter, KeySetVersion, DenyListVersion, LatencyMicros, Code, ContentHash) =
+                (new long?[n], new long?[n], new long[n], new long?[n], new long?[n], new string[n], new byte[n][]);
+        }
+
+        public string DeviceId { get; }
+
+        public List<TapRecord?> Taps { get; }
+
+        public int Count => Taps.Count;
+
+        public DateTimeOffset ReceivedAt { get; }
+
+        /// <summary>Every tap of a batch is the device's operator's (validated).</summary>
+        public string OperatorId { get; }
+
+        public DateTimeOffset LatestPlausible { get; }
+
+        public DateTimeOffset EarliestPlausible { get; }
+
+        public long[] Seq { get; }
+
+        public DateOnly[] ServiceDay { get; }
+
+        public DateTime[] At { get; }
+
+        public short[] Mode { get; }
+
+        public bool[] Accepted { get; }
+
+        public string[] GateReason { get; }
+
+        public string[] ClearingReason { get; }
+
+        public int[] Flags { get; }
+
+        public string?[] StationId { get; }
+
+        public string?[] StopId { get; }
+
+        public string?[] RouteId { get; }
+
+        public string?[] Account { get; }
+
+        public short[] Shard { get; }
+
+        public string?[] Category { get; }
+
+        public long?[] CredentialId { get; }
+
+        public long?[] TimeCounter { get; }
+
+        public long[] KeySetVersion { get; }
+
+        public long?[] DenyListVersion { get; }
+
+        public long?[] LatencyMicros { get; }
+
+        public string[] Code { get; }
+
+        public byte[][] ContentHash { get; }
+
+        public IEnumerable<DateOnly> Days()
+        {
+            var days = new HashSet<DateOnly>();
+            foreach (var day in ServiceDay)
+            {
+                days.Add(day);
+            }
+
+            return days;
+        }
+    }
 }

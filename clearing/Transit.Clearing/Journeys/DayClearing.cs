@@ -126,6 +126,17 @@ public sealed class DayClearing(NpgsqlDataSource dataSource, IPricerSource price
             await Sql.ExecAsync(connection, $"DELETE FROM {table} WHERE service_day = $1 AND account = ANY($2)", cancellation, day, accountParam);
         }
         await WriteAsync(connection, day, outcome, cancellation);
+        if (pricer.CapLookbackDays > 0)
+        {
+            // What this day used of a weekly or monthly cap changes what is left of it for the days after: those
+            // already priced in the same window are priced again, charging or refunding only their difference.
+            await Sql.ExecAsync(connection, """
+                INSERT INTO dirty_account_days (service_day, shard, account)
+                SELECT service_day, shard, account FROM account_days WHERE account = ANY($1) AND service_day > $2 AND service_day <= $3
+                ORDER BY 1, 2, 3 ON CONFLICT DO NOTHING
+                """, cancellation, accountParam, day, day.AddDays(pricer.CapLookbackDays));
+        }
+
         await transaction.CommitAsync(cancellation);
         return new DayClearingResult(day, accounts.Length, taps.Count, outcome.Journeys.Count, outcome.Charges.Count, outcome.Charges.Sum(c => c.Amount));
     }
