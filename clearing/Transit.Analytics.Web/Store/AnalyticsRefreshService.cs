@@ -16,7 +16,7 @@ public sealed class AnalyticsRefreshService(NpgsqlDataSource dataSource, RollupR
     public static readonly TimeSpan CommitMargin = TimeSpan.FromMinutes(5);
 
     /// <summary>The day is read in parts by account shard (0–255, as clearing stores it), each holding whole rider-days.</summary>
-    private const int ShardsPerPart = 32;
+    private const int ShardsPerPart = 64;
 
     private const long LockSpace = 0x414E_0000_0000_0000;
 
@@ -104,7 +104,7 @@ public sealed class AnalyticsRefreshService(NpgsqlDataSource dataSource, RollupR
     }
 
     /// <summary>
-    /// All taps of the day of every account of shards <paramref name="fromShard"/> to <paramref name="fromShard"/> + 31 with a tap
+    /// All taps of the day of every account of shards <paramref name="fromShard"/> to <paramref name="fromShard"/> + 63 with a tap
     /// received after <paramref name="since"/> (all accounts when null).
     /// </summary>
     private async Task<Dictionary<long, List<AnalyticsTap>>> ReadRiderDaysAsync(DateOnly day, DateTimeOffset? since, int fromShard, CancellationToken cancellation)

@@ -72,8 +72,8 @@ internal static class AnalyticsBenchmark
             One simulated day of the synthetic city: {taps:N0} taps of {plan.Riders.Count:N0} riders loaded into clearing's `taps` on the embedded
             PostgreSQL (fsync on), the feed imported. The refresh is the close-of-day job (`analytics-close-day`, every rider-day): it reads
             the day's taps, pseudonymizes accounts (HMAC-SHA256), chains each rider-day into legs on both cores, and adds the
-            rider-days' deltas to `analytics_cells` with their tap lists, one transaction per eighth of the accounts (by shard),
-            reading the next eighth while one is written. Queries are the median of 7 runs after one warm-up, through the API's reader (grouping in SQL, suppression bounds included). A small
+            rider-days' deltas to `analytics_cells` with their tap lists, one transaction per quarter of the accounts (by shard),
+            reading the next quarter while one is written. Queries are the median of 7 runs after one warm-up, through the API's reader (grouping in SQL, suppression bounds included). A small
             day before (10,000 riders) is refreshed first, unmeasured, so that the code runs JIT-optimized as on a running node;
             the day is then refreshed from nothing {RefreshRuns} times and the fastest run reported (all runs listed).
 
