@@ -9,7 +9,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Transit.Analytics.Web;
 using Transit.Clearing.Access;
+using Transit.Clearing.Analytics;
 using Transit.Clearing.Charging;
 using Transit.Clearing.Database;
 using Transit.Clearing.Devices;
@@ -96,6 +98,7 @@ public static class ClearingHost
         services.AddSingleton<JobQueue>();
         services.AddSingleton<JobRunner>();
         services.AddSingleton<TokenStore>();
+        services.AddAnalytics(provider => ClearingAnalytics.Options(options, provider.GetRequiredService<ServiceCalendar>()), ClearingAnalytics.Secret(options));
         return services;
     }
 
@@ -113,6 +116,7 @@ public static class ClearingHost
         builder.Services.AddRequestDecompression();
         builder.Services.AddAuthentication(BearerTokenHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
         builder.Services.AddAuthorization();
+        builder.Services.AddOpenApi();
         if (options.RunJobs)
         {
             builder.Services.AddHostedService<JobWorker>();
@@ -156,7 +160,11 @@ public static class ClearingHost
         app.MapFleetEndpoints();
         app.MapAccountEndpoints();
         await app.Services.GetRequiredService<TrustHistory>().RefreshAsync(CancellationToken.None);
-        await app.Services.GetRequiredService<ServiceCalendar>().LoadAsync(CancellationToken.None);
+        var calendar = app.Services.GetRequiredService<ServiceCalendar>();
+        await calendar.LoadAsync(CancellationToken.None);
+        app.MapAnalyticsEndpoints(ClearingAnalytics.Options(app.Services.GetRequiredService<ClearingOptions>(), calendar));
+        app.MapAnalyticsDashboard();
+        app.MapOpenApi();
         return app;
     }
 

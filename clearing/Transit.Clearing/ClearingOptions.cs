@@ -71,6 +71,31 @@ public sealed class ClearingOptions
 
     /// <summary>The simulated payment provider.</summary>
     public SimulatedPaymentOptions Payments { get; set; } = new();
+
+    /// <summary>Ridership analytics (docs/analytics.md).</summary>
+    public AnalyticsSettings Analytics { get; set; } = new();
+}
+
+/// <summary>Settings of ridership analytics (configuration section <c>Clearing:Analytics</c>).</summary>
+public sealed class AnalyticsSettings
+{
+    /// <summary>
+    /// The deployment's secret for keyed pseudonyms (hex or base64, at least 16 bytes). When empty, one is made on
+    /// first start and kept beside the operator's keys (<c>analytics-pseudonym.key</c>).
+    /// </summary>
+    public string? PseudonymSecret { get; set; }
+
+    /// <summary>Answer rows counting fewer distinct riders are withheld from planners and operators (1–64).</summary>
+    public int SuppressionK { get; set; } = 10;
+
+    /// <summary>Walking distance between an alighting and the next boarding, for trip chaining.</summary>
+    public double MaxWalkMeters { get; set; } = 1000;
+
+    /// <summary>ISO 4217 code of the money in revenue figures and exports.</summary>
+    public string Currency { get; set; } = "EUR";
+
+    /// <summary>How often rollups of days still taking taps are brought up to date.</summary>
+    public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromMinutes(5);
 }
 
 /// <summary>Behaviour of the simulated payment provider.</summary>

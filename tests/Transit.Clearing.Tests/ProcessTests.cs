@@ -116,7 +116,7 @@ public sealed class ProcessTests(PostgresFixture postgres)
         return start;
     }
 
-    private static async Task<(int ExitCode, string Output, string Error)> CliAsync(params string[] args)
+    internal static async Task<(int ExitCode, string Output, string Error)> CliAsync(params string[] args)
     {
         using var process = Process.Start(Start(args))!;
         var output = process.StandardOutput.ReadToEndAsync();

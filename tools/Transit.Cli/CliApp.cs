@@ -56,6 +56,7 @@ internal static class CliApp
         DemoCommand.Create(),
         SimCommand.Create(),
         ClearingCommands.Create(),
+        AnalyticsCommands.Create(),
         DevicesCommands.Create(),
         TokensCommands.Create(),
         GateCommands.Create(),

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Transit.Analytics.Web.Store;
 using Transit.Clearing.Charging;
 using Transit.Clearing.Database;
 using Transit.Clearing.Fleet;
@@ -35,7 +36,7 @@ public static class JobKinds
 public sealed class JobRunner(
     JobQueue queue, DayClearing clearing, PaymentService payments, DenyListPublisher denyList, BalanceCheck balance,
     Reconciliation reconciliation, ServiceCalendar calendar, NpgsqlDataSource dataSource, ClearingOptions options, TimeProvider time,
-    ILogger<JobRunner> logger)
+    AnalyticsJobs analytics, ILogger<JobRunner> logger)
 {
     private readonly string _worker = $"{Environment.MachineName}:{Environment.ProcessId}";
 
@@ -83,6 +84,12 @@ public sealed class JobRunner(
             await queue.EnqueueAsync(JobKinds.ClearDay, JobKinds.DayKey(day), cancellation: cancellation);
         }
 
+        // Days still taking taps: their rollups follow every refresh interval (a queued refresh is left as it is).
+        foreach (var day in days)
+        {
+            await queue.EnqueueAsync(AnalyticsJobs.Refresh, JobKinds.DayKey(day), options.Analytics.RefreshInterval, cancellation);
+        }
+
         if (await Sql.ScalarAsync<bool>(dataSource, """
             SELECT EXISTS (SELECT 1 FROM charges WHERE status IN ('pending', 'submitted', 'declined') AND next_attempt_at <= now())
             """, cancellation))
@@ -108,6 +115,7 @@ public sealed class JobRunner(
                     await queue.EnqueueAsync(JobKinds.Payments, "all", cancellation: cancellation);
                     await queue.EnqueueAsync(JobKinds.BalanceCheck, job.Key, cancellation: cancellation);
                     await queue.EnqueueAsync(JobKinds.Reconcile, job.Key, cancellation: cancellation);
+                    await queue.EnqueueAsync(AnalyticsJobs.CloseDay, job.Key, cancellation: cancellation);
                     return result.ToString();
                 }
 
@@ -137,6 +145,9 @@ public sealed class JobRunner(
                     var withGaps = devices.Count(d => d.Gaps.Count > 0);
                     return $"{devices.Count} devices, {withGaps} with gaps, {devices.Sum(d => d.Missing)} taps missing";
                 }
+
+            case var kind when AnalyticsJobs.Handles(kind):
+                return await analytics.ExecuteAsync(kind, job.Key, cancellation);
 
             default:
                 throw new InvalidOperationException($"unknown job kind '{job.Kind}'");

@@ -90,5 +90,9 @@ internal static class BenchmarkReport
         return output.GetAwaiter().GetResult();
     }
 
+    /// <summary>The 1, 5 and 15 minute load averages: other work on the machine shows in the figures.</summary>
+    public static string Load() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+
     public static string F(double value, string format = "N0") => value.ToString(format, CultureInfo.InvariantCulture);
 }

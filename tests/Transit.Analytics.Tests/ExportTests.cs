@@ -1,0 +1,98 @@
+using Transit.Analytics.Exports;
+using Transit.Analytics.Privacy;
+using Transit.Analytics.Rollups;
+
+namespace Transit.Analytics.Tests;
+
+public sealed class ExportTests(SimulatedCity city) : IClassFixture<SimulatedCity>
+{
+    private static readonly DateOnly Date = new(2026, 11, 24);
+
+    [Fact]
+    public async Task Bundle_PlannerExportOfADay_PassesTheStandardsFieldDefinitions()
+    {
+        var day = city.Day(Date, riders: 3_000, seed: 51);
+        var exports = new StandardExports(city.Options, "EUR");
+        var files = await exports.BundleAsync(new InMemoryRollupReader(day.Rollups.Cells), new AnalyticsFilter(Date, Date), new SmallCellPolicy(10), "1", default);
+
+        foreach (var file in files.Where(f => f.Name != "suppressed.txt"))
+        {
+            var spec = ExportSpecs.All.Single(s => s.FileName == file.Name);
+            Assert.Empty(ExportValidator.Validate(spec, file.Content));
+            Assert.True(file.Content.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length > 1, $"{file.Name} has rows");
+        }
+
+        Assert.Contains(files, f => f.Name == "suppressed.txt" && f.Content.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length > 1);
+    }
+
+    [Fact]
+    public async Task Bundle_ForPlanners_LeavesOutExactlyTheSmallCells()
+    {
+        var day = city.Day(Date, riders: 3_000, seed: 51);
+        var files = await new StandardExports(city.Options, "EUR").BundleAsync(new InMemoryRollupReader(day.Rollups.Cells), new AnalyticsFilter(Date, Date), new SmallCellPolicy(10), "1", default);
+        var boardAlight = Rows(files.Single(f => f.Name == "board_alight.txt").Content);
+
+        var riders = day.Rollups.Cells.Where(c => c.Key.Table == RollupTable.TripStop)
+            .GroupBy(c => (c.Key.Trip, c.Key.Stop))
+            .ToDictionary(g => g.Key, g => g.Sum(c => c.Value.Riders));
+        var shown = boardAlight.Select(r => (r["trip_id"], r["stop_id"])).ToHashSet();
+        Assert.NotEmpty(shown);
+        foreach (var ((trip, stop), count) in riders)
+        {
+            Assert.Equal(count >= 10, shown.Contains((trip, stop)));
+        }
+    }
+
+    [Fact]
+    public async Task StationActivities_ForAdmins_CountsEveryAcceptedEntryAndExit()
+    {
+        var day = city.Day(Date, riders: 1_000, seed: 52);
+        var csv = await new StandardExports(city.Options, "EUR").StationActivitiesAsync(new InMemoryRollupReader(day.Rollups.Cells), new AnalyticsFilter(Date, Date), policy: null, [], default);
+        Assert.Empty(ExportValidator.Validate(ExportSpecs.TidesStationActivities, csv));
+        var rows = Rows(csv);
+        Assert.Equal(day.Taps.Count(t => t.Accepted && t.Kind == TapKind.MetroEntry), rows.Sum(r => long.Parse(r["total_entries"], System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Equal(day.Taps.Count(t => t.Accepted && t.Kind == TapKind.MetroExit), rows.Sum(r => long.Parse(r["total_exits"], System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.All(rows, r => Assert.EndsWith("Z", r["time_period_start"], StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void FareTransactions_AcceptedTapsOfADay_PassTheTidesDefinitions()
+    {
+        var day = city.Day(Date, riders: 500, seed: 53);
+        var exports = new StandardExports(city.Options, "EUR");
+        var csv = exports.FareTransactions(day.RiderDays.SelectMany(d => StandardExports.TransactionsOf(d, t => t.Kind == TapKind.MetroExit ? 0 : 160)));
+        Assert.Empty(ExportValidator.Validate(ExportSpecs.TidesFareTransactions, csv));
+        var rows = Rows(csv);
+        Assert.Equal(day.Taps.Count(t => t.Accepted), rows.Count);
+        Assert.Equal(day.Legs.Count(l => l.IsTransfer), rows.Count(r => r["fare_action"] == "Transfer entrance"));
+        Assert.All(rows, r => Assert.Matches("^[0-9a-f]{16}$", r["token_id"]));
+        Assert.Contains(rows, r => r["amount"] == "1.6");
+    }
+
+    [Theory]
+    [InlineData("board_alight.txt", "trip_id,stop_id,stop_sequence,record_use,boardings\nt1,s1,-1,0,3\n", "stop_sequence: -1 is outside")]
+    [InlineData("board_alight.txt", "trip_id,stop_id,stop_sequence,record_use,boardings\nt1,s1,1,2,3\n", "record_use: 2 is outside")]
+    [InlineData("board_alight.txt", "trip_id,stop_sequence,record_use\nt1,1,0\n", "required column 'stop_id' is missing")]
+    [InlineData("board_alight.txt", "trip_id,stop_id,stop_sequence,record_use,boardings,riders\nt1,s1,1,0,3,2\n", "unknown column 'riders'")]
+    [InlineData("board_alight.txt", "trip_id,stop_id,stop_sequence,record_use,service_date\nt1,s1,1,0,2026-11-24\n", "is not a date (YYYYMMDD)")]
+    [InlineData("ridership.txt", "total_boardings,total_alightings,ridership_start_date,ridership_end_date,route_id\n5,4,20261124,20261124,B1\n", "equal total_boardings and total_alightings")]
+    [InlineData("ridership.txt", "total_boardings,total_alightings,ridership_start_date,ridership_end_date\n5,5,20261124,20261123\n", "ridership_end_date is before")]
+    [InlineData("ride_feed_info.txt", "ride_files,ride_start_date\n7,20261124\n", "ride_files: 7 is outside")]
+    [InlineData("fare_transactions.csv", "transaction_id,service_date,event_timestamp,amount,fare_action\na,2026-11-24,2026-11-24T08:00:00Z,1,Tap\n", "'Tap' is not one of the allowed values")]
+    [InlineData("fare_transactions.csv", "transaction_id,service_date,event_timestamp,amount,fare_action\na,2026-11-24,2026-11-24T08:00:00Z,1,Enter\na,2026-11-24,2026-11-24T08:00:00Z,1,Enter\n", "is not unique")]
+    [InlineData("fare_transactions.csv", "transaction_id,service_date,event_timestamp,amount,fare_action\na,2026-11-24,2026-11-24 08:00,,Enter\n", "event_timestamp: '2026-11-24 08:00' is not a date and time")]
+    [InlineData("station_activities.csv", "date,stop_id,time_period_start,time_period_end,total_entries\n2026-11-24,CEN,2026-11-24T08:00:00Z,2026-11-24T07:00:00Z,3\n", "time_period_end is not after")]
+    [InlineData("station_activities.csv", "date,stop_id,time_period_start,time_period_end,total_entries\n2026-11-24,CEN,2026-11-24T08:00:00Z,2026-11-24T09:00:00Z,x\n", "'x' is not an integer")]
+    public void Validate_ValueAgainstTheDefinition_IsReported(string file, string csv, string expected)
+    {
+        var errors = ExportValidator.Validate(ExportSpecs.All.Single(s => s.FileName == file), csv);
+        Assert.Contains(errors, e => e.Contains(expected, StringComparison.Ordinal));
+    }
+
+    private static List<Dictionary<string, string>> Rows(string csv)
+    {
+        var lines = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var header = lines[0].Split(',');
+        return [.. lines.Skip(1).Select(l => header.Zip(l.Split(',')).ToDictionary(p => p.First, p => p.Second))];
+    }
+}

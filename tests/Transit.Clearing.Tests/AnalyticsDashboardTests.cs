@@ -1,0 +1,214 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Playwright;
+using Transit.Simulation;
+
+namespace Transit.Clearing.Tests;
+
+/// <summary>
+/// A clearing server with one simulated day uploaded, cleared and rolled up, and Debian's Chromium driven by
+/// Playwright (never a downloaded browser). Screenshots go to artifacts/test-results/screenshots.
+/// </summary>
+public sealed class DashboardWorld : IAsyncLifetime
+{
+    private readonly PostgresFixture _postgres = new();
+    private IPlaywright? _playwright;
+
+    public ClearingWorld World { get; private set; } = null!;
+
+    public DayPlan Plan { get; } = Population.Plan(ClearingWorld.Day, riders: 600, seed: 41);
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    public Dictionary<string, string> Tokens { get; } = [];
+
+    public async Task InitializeAsync()
+    {
+        await _postgres.InitializeAsync();
+        World = await AnalyticsTests.ClearedDayAsync(_postgres, Plan);
+        var tokens = World.Services.GetRequiredService<Access.TokenStore>();
+        Tokens["planner"] = await tokens.CreateAsync("planner", null, "dashboard test", CancellationToken.None);
+        Tokens["operator"] = await tokens.CreateAsync("operator", SyntheticCity.BusOperator, "dashboard test", CancellationToken.None);
+        Tokens["admin"] = await tokens.CreateAsync("admin", null, "dashboard test", CancellationToken.None);
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.CloseAsync();
+        }
+
+        _playwright?.Dispose();
+        if (World is not null)
+        {
+            await World.DisposeAsync();
+        }
+
+        await _postgres.DisposeAsync();
+    }
+
+    public static string ScreenshotFolder
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "Transit.sln")))
+                {
+                    return Directory.CreateDirectory(Path.Combine(dir.FullName, "artifacts", "test-results", "screenshots")).FullName;
+                }
+            }
+
+            return Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "screenshots")).FullName;
+        }
+    }
+}
+
+public sealed class AnalyticsDashboardTests(DashboardWorld host) : IClassFixture<DashboardWorld>
+{
+    private static readonly string Day = ClearingWorld.Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    public static TheoryData<string, string> PagesAndRoles()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var page in new[] { "index", "hourly", "busiest", "od", "transfers", "statements" })
+        {
+            foreach (var role in new[] { "planner", "operator", "admin" })
+            {
+                data.Add(page, role);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(PagesAndRoles))]
+    public async Task Page_SignedIn_LoadsWithoutConsoleErrorsAndDrawsItsCharts(string page, string role)
+    {
+        var query = page == "statements" && role == "admin" ? $"from={Day}&operator=metro" : $"from={Day}";
+        var (browserPage, errors) = await OpenAsync(page, role, query);
+        await browserPage.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(DashboardWorld.ScreenshotFolder, $"{page}-{role}.png"), FullPage = true });
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+        var error = await browserPage.QuerySelectorAsync("#error");
+        if (page == "statements" && role == "planner")
+        {
+            Assert.Contains("Not allowed", await error!.InnerTextAsync(), StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Null(error);
+            Assert.True(page == "od" || await browserPage.EvaluateAsync<int>("() => document.querySelectorAll('canvas').length") > 0);
+        }
+
+        await browserPage.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Hourly_ForAdmin_DrawsTheDaysBoardingsPerHour()
+    {
+        var (page, errors) = await OpenAsync("hourly", "admin", $"from={Day}");
+        var drawn = await page.EvaluateAsync<long[]>("() => Chart.getChart('hourly-chart').data.datasets[0].data");
+        var labels = await page.EvaluateAsync<string[]>("() => Chart.getChart('hourly-chart').data.labels");
+        // Hours with alightings only (riders still travelling at the hour's turn) are drawn with no boardings.
+        var boardings = host.Plan.Legs.GroupBy(l => l.Start.Hour).ToDictionary(g => $"{g.Key:D2}:00", g => (long)g.Count());
+        Assert.Subset(labels.ToHashSet(), boardings.Keys.ToHashSet());
+        Assert.Equal(labels.Select(l => boardings.GetValueOrDefault(l)), drawn);
+        Assert.Empty(errors);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Overview_ForPlanner_ShowsTheDaysTapsAndJourneys()
+    {
+        var (page, errors) = await OpenAsync("index", "planner", $"from={Day}");
+        Assert.Equal(host.Plan.Taps.Count.ToString("N0", CultureInfo.InvariantCulture), await page.InnerTextAsync("#taps"));
+        var journeys = host.Plan.Legs.Select(l => (l.Account, l.JourneyIndex)).Distinct().Count();
+        Assert.Equal(journeys.ToString("N0", CultureInfo.InvariantCulture), await page.InnerTextAsync("#journeys"));
+        var reasons = await page.EvaluateAsync<long[]>("() => Chart.getChart('reasons').data.datasets[0].data");
+        Assert.Contains((long)host.Plan.Taps.Count(t => t.ExpectedReason == "ok"), reasons);
+        Assert.Empty(errors);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Statements_ForTheBusOperator_ShowItsSettlement()
+    {
+        var (page, errors) = await OpenAsync("statements", "operator", $"from={Day}");
+        var gross = await host.World.ScalarAsync<long>("SELECT sum(gross)::bigint FROM settlement_lines WHERE operator_id = 'bus' AND service_day = $1", ClearingWorld.Day);
+        Assert.Equal((gross / 100m).ToString("F2", CultureInfo.InvariantCulture), await page.InnerTextAsync("#gross"));
+        Assert.Equal(new[] { gross / 100.0 }, (await page.EvaluateAsync<double[]>("() => Chart.getChart('statement-chart').data.datasets[0].data")).Take(1));
+        Assert.Empty(errors);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Od_ForPlanner_HatchesExactlyTheSmallCells()
+    {
+        var (page, errors) = await OpenAsync("od", "planner", $"from={Day}&mode=bus");
+        var hatched = await page.EvaluateAsync<int>("() => document.querySelectorAll('#od-heat td.suppressed').length");
+        var shown = await page.EvaluateAsync<int>("() => document.querySelectorAll('#od-heat td[data-legs]').length");
+        var pairs = host.Plan.Legs.Where(l => l.Mode == "bus").GroupBy(l => (l.FromStop, l.ToStop)).Select(g => g.Select(l => l.Account).Distinct().Count()).ToList();
+        Assert.Equal(pairs.Count(r => r < 10), hatched);
+        Assert.Equal(pairs.Count(r => r >= 10), shown);
+        Assert.Empty(errors);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Login_Planner_CannotReachRiderLevelData()
+    {
+        var context = await host.Browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(new Uri(host.World.ApiUrl, $"/dashboard/od.html?from={Day}&mode=bus").ToString());
+        await page.FillAsync("#token", host.Tokens["planner"]);
+        await page.ClickAsync("#login button");
+        await page.WaitForSelectorAsync("body[data-ready=true]");
+        Assert.True(await page.EvaluateAsync<int>("() => document.querySelectorAll('#od-heat td.suppressed').length") > 0);
+
+        // From the planner's signed-in page: an account, another's statement and rider-level exports are refused.
+        var account = host.Plan.Riders[0].Account;
+        foreach (var (url, status) in new[] { ($"/api/accounts/{account}", 403), ($"/api/statements/bus/{Day}", 403), ($"/api/analytics/exports/fare_transactions.csv?from={Day}", 404) })
+        {
+            Assert.Equal(status, await page.EvaluateAsync<int>($"async () => (await fetch('{url}', {{ headers: {{ Authorization: 'Bearer ' + sessionStorage.getItem('transit-token') }} }})).status"));
+        }
+
+        // And no answer the planner's pages fetched names an account.
+        var accounts = host.Plan.Riders.Select(r => r.Account).ToHashSet();
+        var body = await page.EvaluateAsync<string>($"async () => (await fetch('/api/analytics/od?from={Day}', {{ headers: {{ Authorization: 'Bearer ' + sessionStorage.getItem('transit-token') }} }})).text()");
+        Assert.DoesNotContain(JsonDocument.Parse(body).RootElement.GetProperty("rows").EnumerateArray().SelectMany(r => r.EnumerateObject()), p => p.Value.ValueKind == JsonValueKind.String && accounts.Contains(p.Value.GetString()!));
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(DashboardWorld.ScreenshotFolder, "planner-login-od.png"), FullPage = true });
+        await context.CloseAsync();
+    }
+
+    private async Task<(IPage Page, List<string> Errors)> OpenAsync(string name, string role, string query)
+    {
+        var context = await host.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        await context.AddInitScriptAsync($"sessionStorage.setItem('transit-token', '{host.Tokens[role]}');");
+        var page = await context.NewPageAsync();
+        var errors = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                errors.Add($"{message.Text} ({message.Location})");
+            }
+        };
+        page.PageError += (_, error) => errors.Add(error);
+        page.RequestFailed += (_, request) => errors.Add($"request failed: {request.Url}");
+        await page.GotoAsync(new Uri(host.World.ApiUrl, $"/dashboard/{name}.html?{query}").ToString());
+        await page.WaitForSelectorAsync("body[data-ready=true]");
+
+        // Charts are drawn on the next animation frame: wait until every canvas has its chart.
+        await page.WaitForFunctionAsync("() => [...document.querySelectorAll('canvas')].every(c => Chart.getChart(c))");
+        return (page, errors);
+    }
+}
