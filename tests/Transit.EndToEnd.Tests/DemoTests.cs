@@ -19,6 +19,15 @@ public sealed class DemoTests : IDisposable
         var started = TransitProcess.ProcessesMentioning(_folder);
         Assert.True(started.Count >= 21, string.Join("\n", started));
 
+        if (moment.StartsWith("Running", StringComparison.Ordinal))
+        {
+            // The dashboard the summary points to is up, on the printed URL.
+            var url = System.Text.RegularExpressions.Regex.Match(demo.Output, @"dashboard\s+(http\S+)").Groups[1].Value;
+            using var http = new HttpClient();
+            var page = await http.GetStringAsync(new Uri(url));
+            Assert.Contains("<html", page, StringComparison.OrdinalIgnoreCase);
+        }
+
         demo.Signal(signal);
         await demo.ExitAsync(TimeSpan.FromMinutes(2));
 
@@ -27,6 +36,7 @@ public sealed class DemoTests : IDisposable
         if (moment.StartsWith("Running", StringComparison.Ordinal))
         {
             Assert.Contains("every refusal for the planted reason", demo.Output, StringComparison.Ordinal);
+            Assert.Matches(@"OD\s+inferred for \d+\.\d %", demo.Output);
             Assert.Contains("balanced", demo.Output, StringComparison.Ordinal);
         }
     }

@@ -20,6 +20,7 @@ public sealed class SimulationTests(SimulatedDays run) : IClassFixture<Simulated
         var planted = run.Truth.Riders.Select(r => r["planted"]).ToHashSet();
         Assert.Superset(Enum.GetNames<Planted>().ToHashSet(), planted);
         Assert.Contains("books", run.Output, StringComparison.Ordinal);
+        Assert.Matches(@"bus \d+\.\d % of [\d,]+ boardings by trip chaining", run.Output);
     }
 
     [Fact]

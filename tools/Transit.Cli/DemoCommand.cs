@@ -1,5 +1,7 @@
 using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
 using Transit.Cli.Simulation;
+using Transit.Clearing.Access;
 using Transit.Clearing.Database;
 
 namespace Transit.Cli;
@@ -47,7 +49,8 @@ internal static class DemoCommand
             Console.WriteLine();
             if (await DayReport.DashboardAsync(run, cancellation) is { } dashboard)
             {
-                Console.WriteLine($"  dashboard   {dashboard}");
+                var planner = await run.Clearing.Services.GetRequiredService<TokenStore>().CreateAsync(Roles.Planner, null, "transit demo", cancellation);
+                Console.WriteLine($"  dashboard   {dashboard}?from={day:yyyy-MM-dd}   (sign in with the admin token below, or as a planner, who sees aggregates only: {planner})");
             }
 
             Console.WriteLine($"  API         {api}api/days/{day:yyyy-MM-dd}   (header 'Authorization: Bearer {run.AdminToken}')");

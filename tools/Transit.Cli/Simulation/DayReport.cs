@@ -91,7 +91,9 @@ internal static class DayReport
     {
         var db = run.Clearing.Services.GetRequiredService<NpgsqlDataSource>();
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
-        while (await Sql.ScalarAsync<long>(db, "SELECT count(*) FROM jobs WHERE kind LIKE 'analytics%' AND status IN ('queued', 'running')", cancellation) > 0
+        // Clearing the day queues the analytics' close of the day (a full refresh of its rollups); later periodic
+        // refreshes are queued ahead of time and do not count.
+        while (await Sql.ScalarAsync<long>(db, "SELECT count(*) FROM jobs WHERE kind = 'analytics-close-day' AND job_key = $1 AND status IN ('queued', 'running')", cancellation, Transit.Clearing.Jobs.JobKinds.DayKey(date)) > 0
             && DateTime.UtcNow < deadline)
         {
             await Task.Delay(250, cancellation);
@@ -127,8 +129,9 @@ internal static class DayReport
     public static async Task<Uri?> DashboardAsync(CityRun run, CancellationToken cancellation)
     {
         using var http = ApiClient(run);
-        using var response = await http.GetAsync("dashboard/", cancellation);
-        return response.IsSuccessStatusCode ? new Uri(http.BaseAddress!, "dashboard/") : null;
+        // The page itself: the bare folder URL answers with a redirect.
+        using var response = await http.GetAsync("dashboard/index.html", cancellation);
+        return response.IsSuccessStatusCode ? new Uri(http.BaseAddress!, "dashboard/index.html") : null;
     }
 
     private static HttpClient ApiClient(CityRun run)
