@@ -21,11 +21,11 @@ namespace Transit.Cli.Bench;
 /// </summary>
 internal static class AnalyticsBenchmark
 {
-    private const int TargetTaps = 1_000_000;
     private const double TapsPerRider = 4.15;
     private static readonly DateOnly Day = new(2026, 11, 24);
 
-    public static async Task<int> RunAsync(string reportPath, CancellationToken cancellation)
+    /// <param name="targetTaps">About how many taps the simulated day has (full size: 1,000,000).</param>
+    public static async Task<int> RunAsync(string reportPath, int targetTaps, CancellationToken cancellation)
     {
         await using var bench = await BenchEnvironment.StartAsync(runJobs: false, cancellation);
         var dataSource = bench.Database.DataSource;
@@ -36,7 +36,7 @@ internal static class AnalyticsBenchmark
         var options = new AnalyticsOptions { TimeZone = TimeZoneInfo.FindSystemTimeZoneById(SyntheticCity.TimeZone) };
 
         Console.WriteLine("planning the day ...");
-        var plan = Population.Plan(Day, (int)(TargetTaps / TapsPerRider), seed: 2026);
+        var plan = Population.Plan(Day, (int)(targetTaps / TapsPerRider), seed: 2026);
         var taps = await LoadTapsAsync(dataSource, plan, options, cancellation);
         Console.WriteLine($"{taps:N0} taps of {plan.Riders.Count:N0} riders in the taps table");
 
