@@ -14,11 +14,16 @@ public sealed class PopulationTests
         var monday = Population.PlanDay(riders, new DateOnly(2026, 11, 23), seed: 5);
         var tuesday = Population.PlanDay(riders, new DateOnly(2026, 11, 24), seed: 5);
 
-        Assert.Equal(riders, monday.Riders);
-        Assert.Equal(riders, tuesday.Riders);
+        Assert.Equal(riders.Select(r => r.Account), monday.Riders.Select(r => r.Account));
+        Assert.Equal(riders.Where(r => r.Planted != Planted.None), monday.Riders.Where(r => r.Planted != Planted.None && r.Planted != Planted.Passback));
+        Assert.Contains(monday.Riders, r => r.Planted == Planted.Passback);
+        Assert.All(monday.Taps.Where(t => t.ExpectedReason == "passback"), t => Assert.Equal(Planted.Passback, monday.Riders.Single(r => r.Account == t.Account).Planted));
         Assert.All(tuesday.Taps, t => Assert.Equal(new DateOnly(2026, 11, 24), DateOnly.FromDateTime(t.At)));
         Assert.NotEqual(monday.Taps.Select(t => t.At.TimeOfDay), tuesday.Taps.Select(t => t.At.TimeOfDay));
-        Assert.Equal(monday.Taps.Select(t => (t.Account, t.DeviceKey)).Order(), tuesday.Taps.Select(t => (t.Account, t.DeviceKey)).Order());
+        var habitual = monday.Riders.Zip(tuesday.Riders).Where(p => p.First.Planted != Planted.Passback && p.Second.Planted != Planted.Passback).Select(p => p.First.Account).ToHashSet();
+        Assert.Equal(
+            monday.Taps.Where(t => habitual.Contains(t.Account)).Select(t => (t.Account, t.DeviceKey)).Order(),
+            tuesday.Taps.Where(t => habitual.Contains(t.Account)).Select(t => (t.Account, t.DeviceKey)).Order());
         Assert.Equal(monday.Taps, Population.PlanDay(riders, new DateOnly(2026, 11, 23), seed: 5).Taps);
     }
 

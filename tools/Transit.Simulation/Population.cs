@@ -35,6 +35,12 @@ public enum Planted
 
     /// <summary>The rider leaves the metro without tapping out: an incomplete journey.</summary>
     SkipsExit,
+
+    /// <summary>
+    /// On this day the rider, once through the entry gate, hands the phone back to a friend, who shows a fresh code of
+    /// the same account at the same gate: <c>passback</c>. Planned by <see cref="Population.PlanDay(IReadOnlyList{Rider}, DateOnly, int, IReadOnlySet{string}?)"/> only.
+    /// </summary>
+    Passback,
 }
 
 /// <summary>A rider of the simulated city.</summary>
@@ -125,7 +131,11 @@ public static class Population
     /// (for example blocked by clearing after a declined payment) are blocked riders on this day, whatever else they do.
     /// </summary>
     public static DayPlan PlanDay(IReadOnlyList<Rider> riders, DateOnly date, int seed, IReadOnlySet<string>? blocked = null) =>
-        PlanDay(Blocking(riders, blocked), date, new Random(DaySeed(seed, date)));
+        PlanDay(PassingBack(Blocking(riders, blocked), new Random(~DaySeed(seed, date))), date, new Random(DaySeed(seed, date)));
+
+    /// <summary>1 % of the metro riders with nothing else planted try a pass-back on the day (their own random stream, so the day's times stay those of the seed).</summary>
+    private static IReadOnlyList<Rider> PassingBack(IReadOnlyList<Rider> riders, Random random) =>
+        [.. riders.Select(r => random.NextDouble() < 0.01 && r.Kind == RiderKind.Metro && r.Planted == Planted.None ? r with { Planted = Planted.Passback } : r)];
 
     /// <summary>A seed for one day of a population's <paramref name="seed"/>.</summary>
     public static int DaySeed(int seed, DateOnly date) => HashCode.Combine(seed, date.DayNumber) & int.MaxValue;
@@ -280,6 +290,10 @@ public static class Population
             case Planted.Replayed when first:
                 taps.Add(new PlannedTap(at, device, stop, rider.Account, 2, false, false, "ok"));
                 taps.Add(new PlannedTap(at.AddSeconds(1), device, stop, rider.Account, 3, false, true, "replayed"));
+                return;
+            case Planted.Passback when first:
+                taps.Add(new PlannedTap(at, device, stop, rider.Account, 2, false, false, "ok"));
+                taps.Add(new PlannedTap(at.AddSeconds(20), device, stop, rider.Account, 2, false, false, "passback"));
                 return;
             default:
                 taps.Add(new PlannedTap(at, device, stop, rider.Account, 2, false, false, "ok"));
