@@ -82,7 +82,16 @@ public sealed class ProcessTests(PostgresFixture postgres)
             {
                 using var interrupt = Process.Start("kill", ["-INT", serve.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
                 await interrupt.WaitForExitAsync();
-                await serve.WaitForExitAsync();
+                using var stopping = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+                try
+                {
+                    await serve.WaitForExitAsync(stopping.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    serve.Kill(entireProcessTree: true);
+                    throw new TimeoutException("clearing serve did not stop within a minute of SIGINT");
+                }
             }
 
             Assert.False(File.Exists(Path.Combine(dir, "pg", "owner.pid")));

@@ -17,7 +17,7 @@ internal static class RunFolder
     {
         if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
         {
-            if (!File.Exists(Path.Combine(folder, Marker)))
+            if (!File.Exists(Path.Combine(folder, Marker)) && !IsInTransitDataFolder(folder))
             {
                 throw new CliException($"{folder} is not empty and was not made by 'transit sim' or 'transit demo'; name another folder");
             }
@@ -44,4 +44,9 @@ internal static class RunFolder
         await File.WriteAllTextAsync(Path.Combine(folder, Marker), "made by transit sim / transit demo; deleted at the next run\n", cancellation);
         await File.WriteAllTextAsync(Path.Combine(folder, "run.pid"), Environment.ProcessId.ToString(CultureInfo.InvariantCulture), cancellation);
     }
+
+    // The repository's .transit holds only what transit itself made, including run folders of versions that
+    // wrote no marker yet, so a default run folder there may be emptied without one.
+    private static bool IsInTransitDataFolder(string folder) =>
+        string.Equals(Path.GetDirectoryName(Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar)), ProjectPaths.DataFolder(), StringComparison.Ordinal);
 }
