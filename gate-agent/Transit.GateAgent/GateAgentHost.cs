@@ -73,7 +73,8 @@ public static class GateAgentHost
         await readyOutput.FlushAsync(cancellation).ConfigureAwait(false);
         SystemdNotifier.Notify("READY=1");
         host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Transit.GateAgent")
-            .LogInformation("gate {Device} ready in {Millis} ms", state.Context.DeviceId, started.ElapsedMilliseconds);
+            .LogInformation("gate {Device} ready in {Millis} ms; journal on SQLite {Version} ({Library})",
+                state.Context.DeviceId, started.ElapsedMilliseconds, SqliteLibrary.Version, SqliteLibrary.Description);
 
         try
         {

@@ -146,6 +146,31 @@ public sealed class ComponentTests : IDisposable
     }
 
     [Fact]
+    public void TapJournal_CheckpointBetweenCommits_WalRewrittenInPlaceInsteadOfGrowing()
+    {
+        var now = GateEnvironment.Now();
+        var wal = _env.JournalPath + "-wal";
+        using var journal = TapJournal.Open(_env.JournalPath, "gate-0001");
+        for (var i = 0; i < 200; i++)
+        {
+            journal.Append([Tap($"first-{i}", now)]);
+        }
+
+        var grown = new FileInfo(wal).Length;
+        Assert.True(journal.Checkpoint());
+
+        // One tap per commit, as at a gate: each commit overwrites WAL blocks that already exist.
+        for (var i = 0; i < 150; i++)
+        {
+            journal.Append([Tap($"second-{i}", now)]);
+        }
+
+        Assert.Equal(grown, new FileInfo(wal).Length);
+        Assert.Equal(350, journal.LastSeq);
+        Assert.Equal(["second-149"], journal.ReadFrom(350, 1).Select(r => r.Code));
+    }
+
+    [Fact]
     public void TapJournal_AcceptedSince_ReadsNewestAcceptedOnly()
     {
         var now = GateEnvironment.Now();

@@ -1,3 +1,6 @@
 using Transit.Cli;
+using Transit.GateAgent.Journal;
+
+SqliteLibrary.PreferSystemLibrary();
 
 return await CliApp.RunAsync(args);

@@ -135,16 +135,24 @@ internal sealed class UploadService(
 }
 
 /// <summary>Checkpoints the WAL off the tap path and prunes acknowledged taps past their retention.</summary>
-internal sealed class JournalMaintenanceService(TapJournal journal, JournalSettings settings, TimeProvider time, ILogger<JournalMaintenanceService> logger) : BackgroundService
+internal sealed class JournalMaintenanceService(
+    TapJournal journal, GatePipeline pipeline, JournalSettings settings, TimeProvider time, ILogger<JournalMaintenanceService> logger) : BackgroundService
 {
     private static readonly TimeSpan CheckpointEvery = TimeSpan.FromSeconds(5);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var nextPrune = time.GetUtcNow();
+        (Task<bool>? wanted, Task? due) = (null, null);
         while (!stoppingToken.IsCancellationRequested)
         {
-            await Task.Delay(CheckpointEvery, time, stoppingToken).ConfigureAwait(false);
+            // Pending waits are kept across rounds: an abandoned signal wait would swallow the next signal.
+            wanted ??= pipeline.CheckpointWanted.WaitAsync(Timeout.InfiniteTimeSpan, stoppingToken);
+            due ??= Task.Delay(CheckpointEvery, time, stoppingToken);
+            await Task.WhenAny(wanted, due).ConfigureAwait(false);
+            stoppingToken.ThrowIfCancellationRequested();
+            (wanted, due) = (wanted.IsCompleted ? null : wanted, due.IsCompleted ? null : due);
+
             try
             {
                 journal.Checkpoint();

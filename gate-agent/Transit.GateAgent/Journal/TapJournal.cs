@@ -222,12 +222,31 @@ public sealed class TapJournal : IDisposable
         }
     }
 
-    /// <summary>Copies the WAL into the database without blocking writers (run off the tap path).</summary>
-    public void Checkpoint()
+    /// <summary>
+    /// Copies the WAL into the database without blocking writers (run off the tap path). The WAL is rewritten from its
+    /// start only after a checkpoint has copied every frame, and taps committed during a pass leave some behind, so
+    /// passes repeat while they catch up (each copies only what the last one missed).
+    /// </summary>
+    /// <returns>Whether every frame was copied.</returns>
+    public bool Checkpoint()
     {
+        const int MaxPasses = 20;
         lock (_auxLock)
         {
-            Execute(_aux, "PRAGMA wal_checkpoint(PASSIVE);");
+            using var command = _aux.CreateCommand();
+            command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
+            for (var pass = 0; pass < MaxPasses; pass++)
+            {
+                using var reader = command.ExecuteReader();
+                reader.Read();
+                var (frames, copied) = (reader.GetInt64(1), reader.GetInt64(2));
+                if (copied >= frames)
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
     }
 
