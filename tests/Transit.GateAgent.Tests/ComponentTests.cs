@@ -158,6 +158,7 @@ public sealed class ComponentTests : IDisposable
 
         var grown = new FileInfo(wal).Length;
         Assert.True(journal.Checkpoint());
+        journal.FinishCheckpoint();
 
         // One tap per commit, as at a gate: each commit overwrites WAL blocks that already exist.
         for (var i = 0; i < 150; i++)

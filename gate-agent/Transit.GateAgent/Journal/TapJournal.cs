@@ -22,6 +22,7 @@ public sealed class TapJournal : IDisposable
     private long _lastSeq;
     private long _ackedThrough;
     private long _firstSeq;
+    private int _finishCheckpoint;
 
     private TapJournal(string path, SqliteConnection writer, SqliteConnection aux)
     {
@@ -223,9 +224,9 @@ public sealed class TapJournal : IDisposable
     }
 
     /// <summary>
-    /// Copies the WAL into the database without blocking writers (run off the tap path). The WAL is rewritten from its
-    /// start only after a checkpoint has copied every frame, and taps committed during a pass leave some behind, so
-    /// passes repeat while they catch up (each copies only what the last one missed).
+    /// Copies the WAL into the database without blocking writers (run off the tap path). Taps committed meanwhile stay
+    /// behind, and the WAL is rewritten from its start only once a checkpoint has copied every frame, so passes repeat
+    /// while they catch up and <see cref="FinishCheckpoint"/> then copies the last few frames between two commits.
     /// </summary>
     /// <returns>Whether every frame was copied.</returns>
     public bool Checkpoint()
@@ -235,19 +236,32 @@ public sealed class TapJournal : IDisposable
         {
             using var command = _aux.CreateCommand();
             command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
-            for (var pass = 0; pass < MaxPasses; pass++)
+            var complete = false;
+            for (var pass = 0; pass < MaxPasses && !complete; pass++)
             {
                 using var reader = command.ExecuteReader();
                 reader.Read();
-                var (frames, copied) = (reader.GetInt64(1), reader.GetInt64(2));
-                if (copied >= frames)
-                {
-                    return true;
-                }
+                complete = reader.GetInt64(2) >= reader.GetInt64(1);
             }
 
-            return false;
+            Volatile.Write(ref _finishCheckpoint, 1);
+            return complete;
         }
+    }
+
+    /// <summary>
+    /// After <see cref="Checkpoint"/>, copies the frames committed since, on the appending connection between two
+    /// appends (so nothing is committed meanwhile and the copy is complete): the next commit then starts the WAL over.
+    /// Only the thread that calls <see cref="Append"/> may call it. Costs one small copy and one fsync of the database.
+    /// </summary>
+    public void FinishCheckpoint()
+    {
+        if (Volatile.Read(ref _finishCheckpoint) == 0 || Interlocked.Exchange(ref _finishCheckpoint, 0) == 0)
+        {
+            return;
+        }
+
+        Execute(_writer, "PRAGMA wal_checkpoint(PASSIVE);");
     }
 
     /// <summary>

@@ -182,6 +182,19 @@ internal sealed class JournalStage(
                 _sinceCheckpoint = 0;
                 pipeline.CheckpointWanted.Set();
             }
+
+            if (!reader.TryPeek(out _))
+            {
+                try
+                {
+                    journal.FinishCheckpoint();
+                }
+                catch (Microsoft.Data.Sqlite.SqliteException ex)
+                {
+                    // The WAL only grows until the next checkpoint: worth a warning, not a refused rider.
+                    logger.LogWarning("finishing the journal checkpoint failed: {Reason}", ex.Message);
+                }
+            }
         }
     }
 }
