@@ -1,10 +1,10 @@
 namespace Transit.FareRules.Tests;
 
-/// <summary>The shared real feeds: Zakroczym (zones, rider categories, CRLF) and MBTA (large, messy, extra columns).</summary>
+/// <summary>The real feeds: Zakroczym (zones, rider categories, CRLF) and MBTA (large, messy, extra columns).</summary>
 public class RealFeedTests
 {
-    private static readonly Lazy<FareFeed> Zakroczym = new(() => FareFeed.Load(Paths.SharedFeed("zakroczym")));
-    private static readonly Lazy<FareFeed> Mbta = new(() => FareFeed.Load(Paths.SharedFeed("mbta-fares")));
+    private static readonly Lazy<FareFeed> Zakroczym = new(() => FareFeed.Load(Paths.RealFeed("zakroczym")));
+    private static readonly Lazy<FareFeed> Mbta = new(() => FareFeed.Load(Paths.RealFeed("mbta-fares")));
 
     private static FareLeg Warsaw(string route, string from, string to, string? category = null, string? media = null)
     {

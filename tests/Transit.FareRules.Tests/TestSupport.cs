@@ -10,11 +10,11 @@ internal static class Paths
     /// <summary>tests/data/gtfs/NAME of this repository.</summary>
     public static string TestFeed(string name) => Path.Combine(Root, "tests", "data", "gtfs", name);
 
-    /// <summary>../shared/data/gtfs/NAME beside the repository (zakroczym, mbta-fares).</summary>
-    public static string SharedFeed(string name)
+    /// <summary>tests/data/gtfs/NAME: the real feeds kept with the tests (zakroczym, mbta-fares).</summary>
+    public static string RealFeed(string name)
     {
-        var path = Path.GetFullPath(Path.Combine(Root, "..", "shared", "data", "gtfs", name));
-        Assert.True(Directory.Exists(path), $"shared feed {path} is missing");
+        var path = TestFeed(name);
+        Assert.True(Directory.Exists(path), $"real feed {path} is missing");
         return path;
     }
 

@@ -98,7 +98,7 @@ internal static class FaresBenchmark
     private static string FeedDirectory()
     {
         var root = Path.GetDirectoryName(Path.GetDirectoryName(BenchmarkReport.DefaultPath()))!;
-        var directory = Path.GetFullPath(Path.Combine(root, "..", "shared", "data", "gtfs", "mbta-fares"));
+        var directory = Path.GetFullPath(Path.Combine(root, "tests", "data", "gtfs", "mbta-fares"));
         return Directory.Exists(directory) ? directory : throw new CliException($"MBTA feed not found at {directory}", 1);
     }
 
