@@ -128,6 +128,21 @@ public sealed class CodesCommandTests : IDisposable
     private static string[] Reasons(string output) =>
         [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonDocument.Parse(line).RootElement.GetProperty("reason").GetString()!)];
 
+    [Fact]
+    public async Task DenyAdd_AccountAlreadyDenied_SaysSoAndNamesTheClearingApi()
+    {
+        await Ok("keys", "init", "--dir", Keys);
+        await Ok("deny", "add", "--dir", Keys, "--account", "carol");
+
+        var again = await CliProcess.RunAsync(["deny", "add", "--dir", Keys, "--account", "carol", "--account", "dave"]);
+
+        Assert.Equal(0, again.ExitCode);
+        Assert.Contains("already on the deny list: carol.", again.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("dave", again.Error, StringComparison.Ordinal);
+        Assert.Contains("POST /api/accounts/ACCOUNT/deny", again.Error, StringComparison.Ordinal);
+        Assert.Contains("deny list version 3", again.Output, StringComparison.Ordinal);
+    }
+
     private static async Task<string> Ok(params string[] args)
     {
         var result = await CliProcess.RunAsync(args);

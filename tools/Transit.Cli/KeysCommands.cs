@@ -126,6 +126,16 @@ internal static class DenyCommands
             }
 
             var directory = OperatorKeyDirectory.Open(parsed.GetValue(dir)!.FullName);
+            var alreadyDenied = add ? accounts.Where(directory.DenyList.Accounts.Contains).Distinct().ToList() : [];
+            if (alreadyDenied.Count > 0)
+            {
+                // Clearing may have put them there for unpaid charges and takes them off again once paid; only its
+                // API records an operator's own reason, which survives the debt.
+                Console.Error.WriteLine(
+                    $"already on the deny list: {string.Join(", ", alreadyDenied)}. If clearing blocked them for unpaid charges, they come "
+                    + "off when the debt is paid; to keep them denied regardless, deny them through clearing: POST /api/accounts/ACCOUNT/deny");
+            }
+
             var delta = add
                 ? directory.UpdateDenyList(addAccounts: accounts, addCredentials: credentials)
                 : directory.UpdateDenyList(removeAccounts: accounts, removeCredentials: credentials);
