@@ -108,25 +108,14 @@ public sealed class DenyList
     public static DenyList Open(SignedDocument document, PublicKey rootKey)
     {
         ArgumentNullException.ThrowIfNull(document);
-        var dto = Deserialize(document.OpenPayload(SnapshotType, rootKey), TrustJsonContext.Default.SnapshotPayload, "deny list");
+        var dto = document.ReadPayload(SnapshotType, rootKey, TrustJsonContext.Default.SnapshotPayload, "deny list payload")
+            ?? throw new TrustDocumentException("deny list payload is empty");
         if (dto.Version < 1)
         {
             throw new TrustDocumentException("deny list payload: version must be at least 1");
         }
 
         return new DenyList(dto.Version, dto.IssuedAt, CheckAccounts(dto.Accounts), ParseCredentialIds(dto.Credentials));
-    }
-
-    internal static T Deserialize<T>(byte[] payload, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, string what)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(payload, type) ?? throw new TrustDocumentException($"{what} payload is empty");
-        }
-        catch (JsonException ex)
-        {
-            throw new TrustDocumentException($"{what} payload: {ex.Message}", ex);
-        }
     }
 
     internal static IEnumerable<string> CheckAccounts(List<string>? accounts)
@@ -221,7 +210,8 @@ public sealed class DenyListDelta
     public static DenyListDelta Open(SignedDocument document, PublicKey rootKey)
     {
         ArgumentNullException.ThrowIfNull(document);
-        var dto = DenyList.Deserialize(document.OpenPayload(DenyList.DeltaType, rootKey), TrustJsonContext.Default.DeltaPayload, "deny-list delta");
+        var dto = document.ReadPayload(DenyList.DeltaType, rootKey, TrustJsonContext.Default.DeltaPayload, "deny-list delta payload")
+            ?? throw new TrustDocumentException("deny-list delta payload is empty");
         if (dto.BaseVersion < 0 || dto.Version != dto.BaseVersion + 1)
         {
             throw new TrustDocumentException($"deny-list delta: version {dto.Version} must follow base version {dto.BaseVersion} by one");

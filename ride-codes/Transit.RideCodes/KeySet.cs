@@ -90,17 +90,7 @@ public sealed class KeySet
     public static KeySet Open(SignedDocument document, PublicKey rootKey)
     {
         ArgumentNullException.ThrowIfNull(document);
-        var payload = document.OpenPayload(DocumentType, rootKey);
-        KeySetPayload? dto;
-        try
-        {
-            dto = JsonSerializer.Deserialize(payload, TrustJsonContext.Default.KeySetPayload);
-        }
-        catch (JsonException ex)
-        {
-            throw new TrustDocumentException($"key set payload: {ex.Message}", ex);
-        }
-
+        var dto = document.ReadPayload(DocumentType, rootKey, TrustJsonContext.Default.KeySetPayload, "key set payload");
         if (dto?.Keys is null || dto.Version <= 0)
         {
             throw new TrustDocumentException("key set payload: version or keys missing");

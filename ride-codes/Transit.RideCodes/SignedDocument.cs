@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Transit.RideCodes;
 
@@ -101,6 +102,28 @@ public sealed record SignedDocument
         }
 
         return Payload;
+    }
+
+    /// <summary>
+    /// <see cref="OpenPayload(string, PublicKey)"/>, then reads the payload as JSON of <paramref name="payloadType"/>;
+    /// null when the payload is the JSON literal null, so that each kind of document words that case itself.
+    /// </summary>
+    /// <param name="expectedType">The document type required.</param>
+    /// <param name="rootKey">The operator's root public key.</param>
+    /// <param name="payloadType">The payload's JSON contract.</param>
+    /// <param name="what">Prefix of the error message when the payload is not valid JSON of that type.</param>
+    /// <exception cref="TrustDocumentException">Wrong type, a signature that does not verify, or JSON that does not read.</exception>
+    public T? ReadPayload<T>(string expectedType, PublicKey rootKey, JsonTypeInfo<T> payloadType, string what)
+    {
+        var payload = OpenPayload(expectedType, rootKey);
+        try
+        {
+            return JsonSerializer.Deserialize(payload, payloadType);
+        }
+        catch (JsonException ex)
+        {
+            throw new TrustDocumentException($"{what}: {ex.Message}", ex);
+        }
     }
 
     private static byte[] SignedBytes(string type, byte[] payload) =>

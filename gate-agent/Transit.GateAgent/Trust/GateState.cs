@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Transit.GateAgent.Clearing;
 using Transit.GateAgent.Configuration;
@@ -263,17 +262,7 @@ public static class DeviceConfigDocument
     public static DeviceConfigPayload Open(SignedDocument document, PublicKey rootKey, string deviceId)
     {
         ArgumentNullException.ThrowIfNull(document);
-        var payload = document.OpenPayload(DocumentType, rootKey);
-        DeviceConfigPayload? config;
-        try
-        {
-            config = JsonSerializer.Deserialize(payload, GateJson.Default.DeviceConfigPayload);
-        }
-        catch (JsonException ex)
-        {
-            throw new TrustDocumentException($"device configuration: {ex.Message}", ex);
-        }
-
+        var config = document.ReadPayload(DocumentType, rootKey, GateJson.Default.DeviceConfigPayload, "device configuration");
         if (config is null || config.Version <= 0)
         {
             throw new TrustDocumentException("device configuration: version missing");
