@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -72,9 +73,13 @@ public static class GateAgentHost
             $$"""ready {"deviceId":"{{state.Context.DeviceId}}","scannerPort":{{Json(endpoints.ScannerPort)}},"statusPort":{{Json(endpoints.StatusPort)}},"highestSequence":{{journal.LastSeq}},"keySetVersion":{{state.Trust.KeySet.Version}},"denyListVersion":{{state.Trust.DenyList.Version}},"startMillis":{{started.ElapsedMilliseconds}}}""")).ConfigureAwait(false);
         await readyOutput.FlushAsync(cancellation).ConfigureAwait(false);
         SystemdNotifier.Notify("READY=1");
-        host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Transit.GateAgent")
-            .LogInformation("gate {Device} ready in {Millis} ms; journal on SQLite {Version} ({Library})",
-                state.Context.DeviceId, started.ElapsedMilliseconds, SqliteLibrary.Version, SqliteLibrary.Description);
+        var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Transit.GateAgent");
+        log.LogInformation("gate {Device} ready in {Millis} ms; journal on SQLite {Version} ({Library}); {Gc} GC",
+            state.Context.DeviceId, started.ElapsedMilliseconds, SqliteLibrary.Version, SqliteLibrary.Description, GCSettings.IsServerGC ? "server" : "workstation");
+        if (GCSettings.IsServerGC)
+        {
+            log.LogWarning("the gate runs with server GC, which keeps more memory and threads than a gate needs: start it with DOTNET_gcServer=0 (transit-gate.service does)");
+        }
 
         try
         {

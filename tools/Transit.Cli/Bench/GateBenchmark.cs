@@ -238,6 +238,8 @@ internal static class GateBenchmark
             start.ArgumentList.Add(arg);
         }
 
+        // As transit-gate.service starts it.
+        start.Environment["DOTNET_gcServer"] = "0";
         var process = Process.Start(start) ?? throw new CliException("cannot start the gate agent", 1);
         process.ErrorDataReceived += (_, _) => { };
         process.BeginErrorReadLine();
