@@ -1,7 +1,9 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Transit.Clearing.Devices;
 using Transit.Clearing.Ingest;
 using Transit.RideCodes;
@@ -32,6 +34,43 @@ public sealed class IngestTests(PostgresFixture postgres)
         Assert.Equal((0, 10), (again.Stored, again.Duplicates));
         Assert.Equal(10, await world.ScalarAsync<long>("SELECT count(*) FROM taps"));
         Assert.Equal(10, await world.ScalarAsync<long>("SELECT count(*) FROM tap_ledger"));
+    }
+
+    [Fact]
+    public async Task Store_NewTapsInsertPlainly_RetriesAndRepeatedCodesTakeTheGeneralStatement()
+    {
+        await using var world = await ClearingWorld.StartAsync(postgres);
+        var metrics = world.Services.GetRequiredService<IngestMetrics>();
+        var general = 0L;
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (ReferenceEquals(instrument.Meter, metrics.Meter) && instrument.Name == "transit.ingest.batches.general")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref general, value));
+        listener.Start();
+        var (gate, other) = (await world.AddDeviceAsync("gate-1", "metro", "metro-entry", station: "CEN"), await world.AddDeviceAsync("gate-2", "metro", "metro-entry", station: "CEN"));
+        var taps = Enumerable.Range(0, 6).Select(i => world.Tap(gate, $"rider-{i}", ClearingWorld.At(8, i))).ToArray();
+
+        await world.UploadOkAsync(gate, taps[..3]);
+        await world.UploadOkAsync(gate, taps[3..]);
+        Assert.Equal(0, Interlocked.Read(ref general));
+
+        var retry = await world.UploadOkAsync(gate, taps[2..]);
+        Assert.Equal((0, 4), (retry.Stored, retry.Duplicates));
+        Assert.Equal(1, Interlocked.Read(ref general));
+
+        // gate-2 uploads the code gate-1 stored first: a repeated use, stored and flagged by the general statement.
+        var stored = await world.UploadOkAsync(other, world.TapWithCode(other, taps[0].Code!, ClearingWorld.At(8, 0, 20)));
+        Assert.Equal(1, stored.Stored);
+        Assert.Equal(2, Interlocked.Read(ref general));
+        Assert.Equal(7, await world.ScalarAsync<long>("SELECT count(*) FROM taps"));
+        Assert.Equal(1, await world.ScalarAsync<long>($"SELECT count(*) FROM taps WHERE flags & {(int)TapFlags.DuplicateUse} <> 0"));
     }
 
     [Fact]

@@ -163,6 +163,23 @@ public sealed class GateRunTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_GarbageCollector_WorkstationAsDeployedAndAWarningUnderServerGc()
+    {
+        var config = _env.WriteConfig();
+        await using (var deployed = await GateProcess.StartAsync(config))
+        {
+            await GateProcess.WaitUntilAsync(
+                () => Task.FromResult(deployed.Errors.Contains("; workstation GC", StringComparison.Ordinal)), TimeSpan.FromSeconds(20), "the start log line");
+            Assert.DoesNotContain("DOTNET_gcServer=0", deployed.Errors, StringComparison.Ordinal);
+        }
+
+        await using var server = await GateProcess.StartAsync(config, new Dictionary<string, string> { ["DOTNET_gcServer"] = "1" });
+        await GateProcess.WaitUntilAsync(
+            () => Task.FromResult(server.Errors.Contains("start it with DOTNET_gcServer=0", StringComparison.Ordinal)), TimeSpan.FromSeconds(20), "the server GC warning");
+        Assert.Contains("; server GC", server.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_SerialPseudoTerminal_CodesReadInRawMode()
     {
         var scanner = Path.Combine(_env.Directory, "ttyScanner");

@@ -18,6 +18,7 @@ public sealed class IngestMetrics : IDisposable
     private readonly Histogram<double> _store;
     private readonly Counter<long> _received;
     private readonly Counter<long> _stored;
+    private readonly Counter<long> _generalStores;
 
     public IngestMetrics()
     {
@@ -26,6 +27,8 @@ public sealed class IngestMetrics : IDisposable
         _store = _meter.CreateHistogram<double>("transit.ingest.store.duration", "s", "storing a batch: one transaction, commit included");
         _received = _meter.CreateCounter<long>("transit.ingest.taps.received", "{tap}", "taps in batches that passed validation");
         _stored = _meter.CreateCounter<long>("transit.ingest.taps.stored", "{tap}", "taps stored for the first time");
+        _generalStores = _meter.CreateCounter<long>(
+            "transit.ingest.batches.general", "{batch}", "batches stored by the general statement after a duplicate tap or code stopped the plain insert");
     }
 
     public void Parsed(TimeSpan elapsed) => _parse.Record(elapsed.TotalSeconds);
@@ -41,6 +44,11 @@ public sealed class IngestMetrics : IDisposable
         _stored.Add(taps);
         _store.Record(elapsed.TotalSeconds);
     }
+
+    public void StoredByGeneralStatement() => _generalStores.Add(1);
+
+    /// <summary>This instance's meter: a listener tells it apart from other instances' meters of the same name.</summary>
+    internal Meter Meter => _meter;
 
     public void Dispose() => _meter.Dispose();
 }

@@ -285,13 +285,56 @@ public sealed class IngestService(
         var deviceId = rows.DeviceId;
         await using var connection = await dataSource.OpenConnectionAsync(cancellation);
         await using var transaction = await connection.BeginTransactionAsync(cancellation);
-        await using var batch = new NpgsqlBatch(connection, transaction);
+        Stored stored;
+        try
+        {
+            stored = await RunStoreAsync(connection, transaction, rows, optimistic: true, cancellation);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            // A retry, or a code used before: the general statement sorts out which taps are new and which uses repeat.
+            await transaction.RollbackAsync(Savepoint, cancellation);
+            metrics.StoredByGeneralStatement();
+            stored = await RunStoreAsync(connection, transaction, rows, optimistic: false, cancellation);
+        }
 
-        // One batch of a device at a time: retries and overlapping uploads of the same device queue on this row lock.
-        // Holding it, the statement below sees every ledger row of the device that will ever precede this batch.
-        batch.BatchCommands.Add(Command("INSERT INTO device_progress (device_id) VALUES ($1) ON CONFLICT DO NOTHING", Text(deviceId)));
-        batch.BatchCommands.Add(Command("SELECT contiguous_upto FROM device_progress WHERE device_id = $1 FOR UPDATE", Text(deviceId)));
-        batch.BatchCommands.Add(Command(StoreSql,
+        if (stored.Changed is { } seq)
+        {
+            await transaction.RollbackAsync(cancellation);
+            return new IngestOutcome.Conflict(
+                $"tap {seq} of device {deviceId} is already stored with different content; nothing of this batch was stored");
+        }
+
+        if (stored.DuplicateSeqs.Length > 0)
+        {
+            await MarkOriginalsAsync(connection, rows, stored.DuplicateSeqs, cancellation);
+        }
+
+        await transaction.CommitAsync(cancellation);
+        return new IngestOutcome.Stored(new TapBatchResult(deviceId, rows.Count, stored.Count, rows.Count - stored.Count, stored.Contiguous, stored.Missing));
+    }
+
+    /// <summary>
+    /// One round trip. The optimistic attempt first takes the device's lock and sets a savepoint, then inserts with no
+    /// conflict handling: almost every batch is new taps with codes never seen, and a plain insert skips the index
+    /// probe and extra WAL record that <c>ON CONFLICT</c> costs per row. Any duplicate fails it with a unique violation;
+    /// the caller then rolls back to the savepoint, still holding the lock, and runs the general statement.
+    /// </summary>
+    private static async Task<Stored> RunStoreAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, StagedBatch rows, bool optimistic, CancellationToken cancellation)
+    {
+        var deviceId = rows.DeviceId;
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        if (optimistic)
+        {
+            // One batch of a device at a time: retries and overlapping uploads of the same device queue on this row lock.
+            // Holding it, the statement below sees every ledger row of the device that will ever precede this batch.
+            batch.BatchCommands.Add(Command("INSERT INTO device_progress (device_id) VALUES ($1) ON CONFLICT DO NOTHING", Text(deviceId)));
+            batch.BatchCommands.Add(Command("SELECT contiguous_upto FROM device_progress WHERE device_id = $1 FOR UPDATE", Text(deviceId)));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand($"SAVEPOINT {Savepoint}"));
+        }
+
+        batch.BatchCommands.Add(Command(optimistic ? OptimisticStoreSql : GeneralStoreSql,
             Text(deviceId), Value(rows.ReceivedAt.UtcDateTime, NpgsqlDbType.TimestampTz), Text(rows.OperatorId),
             Array(rows.Seq, NpgsqlDbType.Bigint), Array(rows.ServiceDay, NpgsqlDbType.Date), Array(rows.At, NpgsqlDbType.TimestampTz),
             Array(rows.Mode, NpgsqlDbType.Smallint), Array(rows.Accepted, NpgsqlDbType.Boolean), Array(rows.GateReason, NpgsqlDbType.Text),
@@ -309,43 +352,32 @@ public sealed class IngestService(
             """, Text(deviceId)));
         await batch.PrepareAsync(cancellation);
 
-        long? changed;
-        int stored;
-        long contiguous;
-        long[] duplicateSeqs;
         var missing = new List<SequenceRange>();
-        await using (var reader = await batch.ExecuteReaderAsync(cancellation))
+        await using var reader = await batch.ExecuteReaderAsync(cancellation);
+        if (optimistic)
         {
-            // The lock's row, then the store's one row, then the gaps.
+            // The lock's row comes first.
             await reader.ReadAsync(cancellation);
             await reader.NextResultAsync(cancellation);
-            await reader.ReadAsync(cancellation);
-            changed = reader.IsDBNull(0) ? null : reader.GetInt64(0);
-            stored = reader.GetInt32(1);
-            contiguous = reader.GetInt64(2);
-            duplicateSeqs = reader.IsDBNull(3) ? [] : reader.GetFieldValue<long[]>(3);
-            await reader.NextResultAsync(cancellation);
-            while (await reader.ReadAsync(cancellation))
-            {
-                missing.Add(new SequenceRange(reader.GetInt64(0), reader.GetInt64(1)));
-            }
         }
 
-        if (changed is { } seq)
+        await reader.ReadAsync(cancellation);
+        var changed = reader.IsDBNull(0) ? (long?)null : reader.GetInt64(0);
+        var count = reader.GetInt32(1);
+        var contiguous = reader.GetInt64(2);
+        var duplicateSeqs = reader.IsDBNull(3) ? [] : reader.GetFieldValue<long[]>(3);
+        await reader.NextResultAsync(cancellation);
+        while (await reader.ReadAsync(cancellation))
         {
-            await transaction.RollbackAsync(cancellation);
-            return new IngestOutcome.Conflict(
-                $"tap {seq} of device {deviceId} is already stored with different content; nothing of this batch was stored");
+            missing.Add(new SequenceRange(reader.GetInt64(0), reader.GetInt64(1)));
         }
 
-        if (duplicateSeqs.Length > 0)
-        {
-            await MarkOriginalsAsync(connection, rows, duplicateSeqs, cancellation);
-        }
-
-        await transaction.CommitAsync(cancellation);
-        return new IngestOutcome.Stored(new TapBatchResult(deviceId, rows.Count, stored, rows.Count - stored, contiguous, missing));
+        return new Stored(changed, count, contiguous, duplicateSeqs, missing);
     }
+
+    private const string Savepoint = "optimistic_store";
+
+    private sealed record Stored(long? Changed, int Count, long Contiguous, long[] DuplicateSeqs, List<SequenceRange> Missing);
 
     /// <summary>
     /// The common case in one statement. <c>changed</c> compares content hashes with what the ledger held before this
@@ -355,7 +387,7 @@ public sealed class IngestService(
     /// longer billable. The watermark moves incrementally: a batch reaching past it from at most one above carries it
     /// to its last sequence, and on over any run of taps stored earlier beyond that.
     /// </summary>
-    private static readonly string StoreSql = $"""
+    private static string StoreSql(bool optimistic) => $"""
         WITH input AS (
           SELECT * FROM unnest($4::bigint[], $5::date[], $6::timestamptz[], $7::smallint[], $8::boolean[], $9::text[], $10::text[], $11::int[],
               $12::text[], $13::text[], $14::text[], $15::text[], $16::smallint[], $17::text[], $18::bigint[], $19::bigint[], $20::bigint[],
@@ -368,13 +400,13 @@ public sealed class IngestService(
         fresh AS (
           INSERT INTO tap_ledger (device_id, seq, service_day, content_hash)
           SELECT $1, seq, service_day, content_hash FROM input ORDER BY seq
-          ON CONFLICT DO NOTHING RETURNING seq),
+          {OnConflict(optimistic)} RETURNING seq),
         first_uses AS (
           INSERT INTO code_uses (service_day, credential_id, time_counter, device_id, seq)
           SELECT i.service_day, i.credential_id, i.time_counter, $1, i.seq FROM input i JOIN fresh f ON f.seq = i.seq
           WHERE i.flags & {(int)TapFlags.Billable} <> 0
           ORDER BY 1, 2, 3, 5
-          ON CONFLICT DO NOTHING RETURNING seq),
+          {OnConflict(optimistic)} RETURNING seq),
         rows AS (
           SELECT i.*, CASE WHEN i.flags & {(int)TapFlags.Billable} <> 0 AND u.seq IS NULL
             THEN (i.flags | {(int)TapFlags.DuplicateUse}) & ~{(int)TapFlags.Billable} ELSE i.flags END AS stored_flags
@@ -411,6 +443,12 @@ public sealed class IngestService(
         SELECT (SELECT seq FROM changed), (SELECT count(*) FROM rows)::int, (SELECT contiguous_upto FROM progress),
           (SELECT array_agg(seq ORDER BY seq) FROM rows WHERE stored_flags & {(int)TapFlags.DuplicateUse} <> 0)
         """;
+
+    private static readonly string OptimisticStoreSql = StoreSql(optimistic: true);
+
+    private static readonly string GeneralStoreSql = StoreSql(optimistic: false);
+
+    private static string OnConflict(bool optimistic) => optimistic ? "" : "ON CONFLICT DO NOTHING";
 
     /// <summary>
     /// Flags the first use of each code that this batch used again. Its own statement: the first use may have been

@@ -177,6 +177,8 @@ public sealed class GateProcess : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
 
+        // As transit-gate.service starts it; a test may override.
+        start.Environment["DOTNET_gcServer"] = "0";
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[key] = value;
