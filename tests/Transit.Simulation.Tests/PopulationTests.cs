@@ -28,6 +28,27 @@ public sealed class PopulationTests
     }
 
     [Fact]
+    public void DaySeed_SameSeedAndDate_SameInEveryProcess()
+    {
+        // Pinned values: a seed derived through HashCode (seeded anew in each process) made `transit sim --seed` plan
+        // other days in every run. These are SplitMix64's finaliser of (seed, day number).
+        Assert.Equal(1862439878, Population.DaySeed(3, new DateOnly(2026, 11, 22)));
+        Assert.Equal(558988547, Population.DaySeed(3, new DateOnly(2026, 11, 23)));
+        Assert.NotEqual(Population.DaySeed(3, new DateOnly(2026, 11, 22)), Population.DaySeed(4, new DateOnly(2026, 11, 22)));
+    }
+
+    [Fact]
+    public void PlanDay_SmallPopulationOnAnyDay_PlantsAtLeastOnePassback()
+    {
+        var riders = Population.Riders(40, seed: 3);
+        for (var day = new DateOnly(2026, 11, 1); day < new DateOnly(2026, 12, 1); day = day.AddDays(1))
+        {
+            var plan = Population.PlanDay(riders, day, seed: 3);
+            Assert.Contains(plan.Taps, t => t.ExpectedReason == "passback");
+        }
+    }
+
+    [Fact]
     public void PlanDay_BlockedAccounts_OnlyDeniedTapsAndNoTravel()
     {
         var riders = Population.Riders(300, seed: 2);

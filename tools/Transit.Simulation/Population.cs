@@ -133,12 +133,31 @@ public static class Population
     public static DayPlan PlanDay(IReadOnlyList<Rider> riders, DateOnly date, int seed, IReadOnlySet<string>? blocked = null) =>
         PlanDay(PassingBack(Blocking(riders, blocked), new Random(~DaySeed(seed, date))), date, new Random(DaySeed(seed, date)));
 
-    /// <summary>1 % of the metro riders with nothing else planted try a pass-back on the day (their own random stream, so the day's times stay those of the seed).</summary>
-    private static IReadOnlyList<Rider> PassingBack(IReadOnlyList<Rider> riders, Random random) =>
-        [.. riders.Select(r => random.NextDouble() < 0.01 && r.Kind == RiderKind.Metro && r.Planted == Planted.None ? r with { Planted = Planted.Passback } : r)];
+    /// <summary>
+    /// 1 % of the metro riders with nothing else planted, and at least one, try a pass-back on the day (their own random
+    /// stream, so the day's times stay those of the seed).
+    /// </summary>
+    private static IReadOnlyList<Rider> PassingBack(IReadOnlyList<Rider> riders, Random random)
+    {
+        var eligible = riders.Select((r, i) => (r, i)).Where(p => p.r.Kind == RiderKind.Metro && p.r.Planted == Planted.None).Select(p => p.i).ToList();
+        var chosen = eligible.Where(_ => random.NextDouble() < 0.01).ToHashSet();
+        if (chosen.Count == 0 && eligible.Count > 0)
+        {
+            chosen.Add(eligible[random.Next(eligible.Count)]);
+        }
+
+        return [.. riders.Select((r, i) => chosen.Contains(i) ? r with { Planted = Planted.Passback } : r)];
+    }
 
     /// <summary>A seed for one day of a population's <paramref name="seed"/>.</summary>
-    public static int DaySeed(int seed, DateOnly date) => HashCode.Combine(seed, date.DayNumber) & int.MaxValue;
+    /// <remarks>A fixed mix (SplitMix64's finaliser): <see cref="HashCode"/> is seeded anew in every process, and a run must replay with its seed.</remarks>
+    public static int DaySeed(int seed, DateOnly date)
+    {
+        var x = unchecked(((ulong)(uint)seed << 32) | (uint)date.DayNumber);
+        x = unchecked((x ^ (x >> 30)) * 0xbf58476d1ce4e5b9UL);
+        x = unchecked((x ^ (x >> 27)) * 0x94d049bb133111ebUL);
+        return (int)((x ^ (x >> 31)) & int.MaxValue);
+    }
 
     /// <summary>The riders with those in <paramref name="blocked"/> turned into blocked riders.</summary>
     public static IReadOnlyList<Rider> Blocking(IReadOnlyList<Rider> riders, IReadOnlySet<string>? blocked) =>
