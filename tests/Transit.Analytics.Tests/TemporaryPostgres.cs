@@ -14,14 +14,7 @@ public sealed class TemporaryPostgres : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _cluster = await EmbeddedPostgres.StartAsync(_root, new EmbeddedPostgresOptions { Durable = false });
-        await using (var admin = new NpgsqlConnection(_cluster.ConnectionString))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand("CREATE DATABASE analytics_tests", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        DataSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(_cluster.ConnectionString) { Database = "analytics_tests" }.ConnectionString);
+        DataSource = NpgsqlDataSource.Create(await _cluster.CreateDatabaseAsync("analytics_tests"));
         await Migrator.ApplyAsync(DataSource);
     }
 

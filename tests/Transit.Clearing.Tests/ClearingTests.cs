@@ -9,6 +9,17 @@ public sealed class ClearingTests(PostgresFixture postgres)
 {
     private static readonly string Day = ClearingWorld.Day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("1st")]
+    [InlineData("x; DROP DATABASE transit")]
+    [InlineData("Upper")]
+    public async Task CreateDatabase_NameNotAPlainIdentifier_IsRefusedBeforeAnySql(string name)
+    {
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => postgres.Cluster.CreateDatabaseAsync(name));
+        Assert.Contains($"'{name}'", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ClearDay_MetroAndBusRiders_ChargesEachAccountDayOnceAndBalances()
     {

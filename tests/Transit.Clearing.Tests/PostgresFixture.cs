@@ -1,5 +1,4 @@
 using System.Globalization;
-using Npgsql;
 using Transit.Clearing.Database;
 
 namespace Transit.Clearing.Tests;
@@ -15,18 +14,8 @@ public sealed class PostgresFixture : IAsyncLifetime
     public async Task InitializeAsync() => Cluster = await EmbeddedPostgres.StartAsync(_root, new EmbeddedPostgresOptions { Durable = false });
 
     /// <summary>Creates an empty database and returns its connection string.</summary>
-    public async Task<string> CreateDatabaseAsync()
-    {
-        var name = string.Create(CultureInfo.InvariantCulture, $"test_{Interlocked.Increment(ref _databases)}");
-        await using (var connection = new NpgsqlConnection(Cluster.ConnectionString))
-        {
-            await connection.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        return new NpgsqlConnectionStringBuilder(Cluster.ConnectionString) { Database = name }.ConnectionString;
-    }
+    public Task<string> CreateDatabaseAsync() =>
+        Cluster.CreateDatabaseAsync(string.Create(CultureInfo.InvariantCulture, $"test_{Interlocked.Increment(ref _databases)}"));
 
     public async Task DisposeAsync()
     {

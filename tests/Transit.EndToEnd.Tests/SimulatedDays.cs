@@ -33,14 +33,7 @@ public sealed class SimulatedDays : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _postgres = await EmbeddedPostgres.StartAsync(Path.Combine(_root, "pg"), new EmbeddedPostgresOptions { Durable = false });
-        await using (var admin = new NpgsqlConnection(_postgres.ConnectionString))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand("CREATE DATABASE e2e", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        var connection = new NpgsqlConnectionStringBuilder(_postgres.ConnectionString) { Database = "e2e" }.ConnectionString;
+        var connection = await _postgres.CreateDatabaseAsync("e2e");
         using var sim = TransitProcess.Start(
             "sim", "--riders", TestSize.Riders.ToString(CultureInfo.InvariantCulture), "--days", "2",
             "--duration", TestSize.PlaySeconds.ToString(CultureInfo.InvariantCulture), "--seed", Seed.ToString(CultureInfo.InvariantCulture),

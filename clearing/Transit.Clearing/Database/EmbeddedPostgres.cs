@@ -232,18 +232,39 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Creates another database in the cluster and returns its connection string: a test or a simulation keeps its data
+    /// apart from the <c>transit</c> database this way.
+    /// </summary>
+    public async Task<string> CreateDatabaseAsync(string name, CancellationToken cancellation = default)
+    {
+        if (string.IsNullOrEmpty(name) || !name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_') || char.IsAsciiDigit(name[0]))
+        {
+            throw new ArgumentException($"database name '{name}': lower-case letters, digits and '_', not starting with a digit", nameof(name));
+        }
+
+        await using (var connection = new NpgsqlConnection(AdminConnectionString))
+        {
+            await connection.OpenAsync(cancellation);
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+            await create.ExecuteNonQueryAsync(cancellation);
+        }
+
+        return new NpgsqlConnectionStringBuilder(ConnectionString) { Database = name }.ConnectionString;
+    }
+
+    private string AdminConnectionString => new NpgsqlConnectionStringBuilder(ConnectionString) { Database = "postgres", Pooling = false }.ConnectionString;
+
     private async Task EnsureDatabaseAsync(CancellationToken cancellation)
     {
-        var builder = new NpgsqlConnectionStringBuilder(ConnectionString) { Database = "postgres", Pooling = false };
-        await using var connection = new NpgsqlConnection(builder.ConnectionString);
+        await using var connection = new NpgsqlConnection(AdminConnectionString);
         await connection.OpenAsync(cancellation);
         await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = $1", connection) { Parameters = { new() { Value = DatabaseName } } };
         if (await exists.ExecuteScalarAsync(cancellation) is null)
         {
             try
             {
-                await using var create = new NpgsqlCommand($"CREATE DATABASE {DatabaseName}", connection);
-                await create.ExecuteNonQueryAsync(cancellation);
+                await CreateDatabaseAsync(DatabaseName, cancellation);
             }
             catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DuplicateDatabase)
             {

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Transit.Cli.Simulation;
 using Transit.GateAgent.Configuration;
 using Transit.GateAgent.Journal;
 using Transit.GateAgent.Pipeline;
@@ -226,20 +227,7 @@ internal static class GateBenchmark
 
     private static Process StartGate(string config)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(typeof(GateBenchmark).Assembly.Location);
-        foreach (var arg in new[] { "gate", "run", "--config", config })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        // As transit-gate.service starts it.
-        start.Environment["DOTNET_gcServer"] = "0";
+        var start = GateAgentProcess.StartInfo(config);
         var process = Process.Start(start) ?? throw new CliException("cannot start the gate agent", 1);
         process.ErrorDataReceived += (_, _) => { };
         process.BeginErrorReadLine();

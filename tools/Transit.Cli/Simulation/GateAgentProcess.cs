@@ -59,26 +59,29 @@ internal sealed class GateAgentProcess : IAsyncDisposable
     /// <summary>Taps handed over and not yet answered.</summary>
     public long Outstanding => Interlocked.Read(ref _enqueued) - Interlocked.Read(ref _answered);
 
-    /// <summary>Starts <c>transit gate run --config FILE</c> and waits for its ready line; its log goes to <paramref name="logPath"/>.</summary>
-    public static async Task<GateAgentProcess> StartAsync(DeviceSlot slot, string deviceId, string configPath, string logPath, CancellationToken cancellation)
+    /// <summary>
+    /// <c>transit gate run --config FILE</c> as transit-gate.service starts it: workstation GC (this assembly defaults to
+    /// server GC for the clearing server, and many agents share a small machine here), output and errors redirected.
+    /// </summary>
+    public static ProcessStartInfo StartInfo(string configPath)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(configPath)!,
-        };
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(typeof(CliApp).Assembly.Location);
         foreach (var arg in (string[])["gate", "run", "--config", configPath])
         {
             start.ArgumentList.Add(arg);
         }
 
-        // Many agents share a small machine: workstation GC keeps each one's heaps and threads few.
         start.Environment["DOTNET_gcServer"] = "0";
-        start.Environment["DOTNET_GCHeapCount"] = "1";
+        return start;
+    }
+
+    /// <summary>Starts <c>transit gate run --config FILE</c> and waits for its ready line; its log goes to <paramref name="logPath"/>.</summary>
+    public static async Task<GateAgentProcess> StartAsync(DeviceSlot slot, string deviceId, string configPath, string logPath, CancellationToken cancellation)
+    {
+        var start = StartInfo(configPath);
+        start.RedirectStandardInput = true;
+        start.WorkingDirectory = Path.GetDirectoryName(configPath)!;
         var process = Process.Start(start) ?? throw new CliException($"cannot start the gate agent {deviceId}", 1);
         var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
         var ready = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
