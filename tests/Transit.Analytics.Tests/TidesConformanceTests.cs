@@ -1,0 +1,138 @@
+using Transit.Analytics.Exports;
+using Transit.Analytics.Privacy;
+using Transit.Analytics.Rollups;
+
+namespace Transit.Analytics.Tests;
+
+/// <summary>Every TIDES file Transit exports, checked against the TIDES v1.0 table schemas kept in tests/data/tides-v1.0.</summary>
+public sealed class TidesConformanceTests(SimulatedCity city) : IClassFixture<SimulatedCity>
+{
+    private static readonly DateOnly Date = new(2026, 11, 24);
+
+    private static TableSchemaChecker Schema(string table) =>
+        TableSchemaChecker.Load(Path.Combine(RepositoryRoot, "tests", "data", "tides-v1.0", table + ".schema.json"));
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task StationActivities_PlannerAndAdminExports_ConformToTidesV1(bool planner)
+    {
+        var day = city.Day(Date, riders: 2_000, seed: 61);
+        var files = await new StandardExports(city.Options, "EUR").BundleAsync(
+            new InMemoryRollupReader(day.Rollups.Cells), new AnalyticsFilter(Date, Date), planner ? new SmallCellPolicy(10) : null, "1", default);
+        var csv = files.Single(f => f.Name == "station_activities.csv").Content;
+
+        Assert.Empty(Schema("station_activities").Check(csv));
+        Assert.True(csv.Count(c => c == '\n') > 1, "station_activities.csv has rows");
+    }
+
+    [Fact]
+    public void FareTransactions_AdminExport_ConformsToTidesV1()
+    {
+        var day = city.Day(Date, riders: 1_000, seed: 62);
+        var csv = new StandardExports(city.Options, "EUR").FareTransactions(
+            day.RiderDays.SelectMany(d => StandardExports.TransactionsOf(d, t => t.Kind == TapKind.MetroExit ? 0 : 160)));
+
+        Assert.Empty(Schema("fare_transactions").Check(csv));
+        Assert.Equal(day.Taps.Count(t => t.Accepted) + 1, csv.Count(c => c == '\n'));
+    }
+
+    /// <summary>The checker fails headers that are not the schema's fields in the schema's order.</summary>
+    [Theory]
+    [InlineData("station_activities", "date,stop_id,time_period_start,time_period_end", "column 1 is 'date' where the schema has 'service_date'")]
+    [InlineData("station_activities", "stop_id,service_date,time_period_start,time_period_end,time_period_category,total_entries,total_exits,number_of_transactions,bike_entries,bike_exits,ramp_entries,ramp_exits", "column 1 is 'stop_id' where the schema has 'service_date'")]
+    [InlineData("station_activities", "service_date,stop_id,time_period_start,time_period_end,time_period_category,total_entries,total_exits,number_of_transactions,bike_entries,bike_exits,ramp_entries,ramp_exits,transaction_count_5", "column 13 'transaction_count_5' is not a field")]
+    [InlineData("station_activities", "service_date,stop_id,time_period_start,time_period_end,time_period_category,total_entries,total_exits,number_of_transactions,bike_entries,bike_exits,ramp_entries", "field 'ramp_exits' (column 12) is missing")]
+    [InlineData("fare_transactions", "", "column 1 is '' where the schema has 'transaction_id'")]
+    public void Checker_HeaderNotTheSchemas_IsReported(string table, string header, string expected) =>
+        Assert.Contains(Schema(table).Check(header + "\n"), e => e.Contains(expected, StringComparison.Ordinal));
+
+    /// <summary>The checker fails a value that breaks its field's definition: a valid row with one value changed.</summary>
+    [Theory]
+    [InlineData("station_activities", "stop_id=", "stop_id: a required value is missing")]
+    [InlineData("station_activities", "stop_id=NA", "stop_id: a required value is missing")]
+    [InlineData("station_activities", "service_date=20261124", "service_date: '20261124' is not a date")]
+    [InlineData("station_activities", "service_date=2026-02-30", "service_date: '2026-02-30' is not a date")]
+    [InlineData("station_activities", "time_period_start=2026-11-24 08:00", "time_period_start: '2026-11-24 08:00' is not a date and time")]
+    [InlineData("station_activities", "total_entries=1.5", "total_entries: '1.5' is not an integer")]
+    [InlineData("station_activities", "total_exits=-1", "total_exits: -1 is outside [0, inf]")]
+    [InlineData("fare_transactions", "fare_action=Tap", "fare_action: 'Tap' is not one of")]
+    [InlineData("fare_transactions", "fare_capped=", "fare_capped: a required value is missing")]
+    [InlineData("fare_transactions", "fare_capped=no", "fare_capped: 'no' is not a boolean")]
+    [InlineData("fare_transactions", "amount=1.6.0", "amount: '1.6.0' is not a number")]
+    [InlineData("fare_transactions", "trip_stop_sequence=0", "trip_stop_sequence: 0 is outside [1, inf]")]
+    [InlineData("fare_transactions", "scheduled_stop_sequence=x", "scheduled_stop_sequence: 'x' is not an integer")]
+    [InlineData("fare_transactions", "fare_media_id=Paper", "fare_media_id: 'Paper' is not one of")]
+    public void Checker_ValueBreakingTheSchema_IsReported(string table, string change, string expected)
+    {
+        var schema = Schema(table);
+        var (name, value) = (change[..change.IndexOf('=', StringComparison.Ordinal)], change[(change.IndexOf('=', StringComparison.Ordinal) + 1)..]);
+        var row = ValidRow(table).ToDictionary();
+        row[name] = value;
+
+        Assert.Contains(schema.Check(Csv(schema, row)), e => e.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("station_activities", "primary key (service_date, stop_id, time_period_start, time_period_end) = (2026-11-24, CEN, 2026-11-24T08:00:00Z, 2026-11-24T09:00:00+01:00) repeats an earlier row")]
+    [InlineData("fare_transactions", "transaction_id 't1' is not unique")]
+    public void Checker_RowRepeatingAKey_IsReported(string table, string expected)
+    {
+        var schema = Schema(table);
+        var row = ValidRow(table);
+
+        Assert.Contains(schema.Check(Csv(schema, row, row)), e => e.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Checker_RowShorterThanTheHeader_IsReported()
+    {
+        var schema = Schema("station_activities");
+        var csv = Csv(schema, ValidRow("station_activities"));
+
+        Assert.Contains(schema.Check(csv.TrimEnd('\n') + "\n2026-11-24,CEN\n"), e => e.Contains("row 3: 2 cells where the header has 12", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("station_activities")]
+    [InlineData("fare_transactions")]
+    public void Checker_ValidRow_HasNoErrors(string table)
+    {
+        var schema = Schema(table);
+        Assert.Empty(schema.Check(Csv(schema, ValidRow(table))));
+    }
+
+    private static Dictionary<string, string> ValidRow(string table) => table switch
+    {
+        "station_activities" => new()
+        {
+            ["service_date"] = "2026-11-24", ["stop_id"] = "CEN", ["time_period_start"] = "2026-11-24T08:00:00Z",
+            ["time_period_end"] = "2026-11-24T09:00:00+01:00", ["time_period_category"] = "Peak", ["total_entries"] = "1", ["total_exits"] = "NA",
+            ["number_of_transactions"] = "2", ["ramp_exits"] = "0",
+        },
+        _ => new()
+        {
+            ["transaction_id"] = "t1", ["service_date"] = "2026-11-24", ["event_timestamp"] = "2026-11-24T08:00:00.250+01:00", ["amount"] = "1.6",
+            ["currency_type"] = "EUR", ["fare_action"] = "Transfer entrance", ["scheduled_stop_sequence"] = "0", ["num_riders"] = "1",
+            ["fare_media_id"] = "Optical scan", ["fare_capped"] = "False", ["balance"] = "-2.5E1",
+        },
+    };
+
+    private static string Csv(TableSchemaChecker schema, params Dictionary<string, string>[] rows) =>
+        string.Join(',', schema.FieldNames) + "\n" + string.Concat(rows.Select(r => string.Join(',', schema.FieldNames.Select(f => r.GetValueOrDefault(f, ""))) + "\n"));
+
+    private static string RepositoryRoot { get; } = FindRoot();
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Transit.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Transit.sln not found above " + AppContext.BaseDirectory);
+    }
+}
