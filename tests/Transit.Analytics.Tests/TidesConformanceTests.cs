@@ -12,29 +12,34 @@ public sealed class TidesConformanceTests(SimulatedCity city) : IClassFixture<Si
     private static TableSchemaChecker Schema(string table) =>
         TableSchemaChecker.Load(Path.Combine(RepositoryRoot, "tests", "data", "tides-v1.0", table + ".schema.json"));
 
+    /// <summary>Every TIDES file of every audience's export passes the v1.0 schemas (admins get fare_transactions too).</summary>
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task StationActivities_PlannerAndAdminExports_ConformToTidesV1(bool planner)
+    [InlineData(ExportAudience.Planner)]
+    [InlineData(ExportAudience.Operator)]
+    [InlineData(ExportAudience.Admin)]
+    public async Task TidesFiles_OfEachAudiencesExport_ConformToTidesV1(ExportAudience audience)
     {
         var day = city.Day(Date, riders: 2_000, seed: 61);
-        var files = await new StandardExports(city.Options, "EUR").BundleAsync(
-            new InMemoryRollupReader(day.Rollups.Cells), new AnalyticsFilter(Date, Date), planner ? new SmallCellPolicy(10) : null, "1", default);
-        var csv = files.Single(f => f.Name == "station_activities.csv").Content;
+        var filter = new AnalyticsFilter(Date, Date) { Operator = audience == ExportAudience.Operator ? Simulation.SyntheticCity.MetroOperator : null };
+        var files = await new StandardExports(city.Options, "EUR").ForAudienceAsync(
+            audience, new InMemoryRollupReader(day.Rollups.Cells), filter, "1",
+            _ => Task.FromResult(new RiderLevel(day.RiderDays, t => t.Kind == TapKind.MetroExit ? null : new FarePrice(160, t.Sequence % 7 == 0, "single"))),
+            default);
 
-        Assert.Empty(Schema("station_activities").Check(csv));
-        Assert.True(csv.Count(c => c == '\n') > 1, "station_activities.csv has rows");
-    }
+        var tides = files.Where(f => f.Name.EndsWith(".csv", StringComparison.Ordinal)).ToList();
+        Assert.Equal(audience == ExportAudience.Admin ? ["station_activities.csv", "fare_transactions.csv"] : ["station_activities.csv"], tides.Select(f => f.Name));
+        foreach (var file in tides)
+        {
+            Assert.Empty(Schema(file.Name[..^".csv".Length]).Check(file.Content));
+            Assert.True(file.Content.Count(c => c == '\n') > 1, $"{file.Name} has rows");
+        }
 
-    [Fact]
-    public void FareTransactions_AdminExport_ConformsToTidesV1()
-    {
-        var day = city.Day(Date, riders: 1_000, seed: 62);
-        var csv = new StandardExports(city.Options, "EUR").FareTransactions(
-            day.RiderDays.SelectMany(d => StandardExports.TransactionsOf(d, t => t.Kind == TapKind.MetroExit ? 0 : 160)));
-
-        Assert.Empty(Schema("fare_transactions").Check(csv));
-        Assert.Equal(day.Taps.Count(t => t.Accepted) + 1, csv.Count(c => c == '\n'));
+        if (audience == ExportAudience.Admin)
+        {
+            var transactions = tides.Single(f => f.Name == "fare_transactions.csv").Content;
+            Assert.Equal(day.Taps.Count(t => t.Accepted) + 1, transactions.Count(c => c == '\n'));
+            Assert.Contains(",true,", transactions, StringComparison.Ordinal);
+        }
     }
 
     /// <summary>The checker fails headers that are not the schema's fields in the schema's order.</summary>
