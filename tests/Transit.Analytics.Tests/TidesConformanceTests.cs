@@ -9,8 +9,7 @@ public sealed class TidesConformanceTests(SimulatedCity city) : IClassFixture<Si
 {
     private static readonly DateOnly Date = new(2026, 11, 24);
 
-    private static TableSchemaChecker Schema(string table) =>
-        TableSchemaChecker.Load(Path.Combine(RepositoryRoot, "tests", "data", "tides-v1.0", table + ".schema.json"));
+    private static TableSchemaChecker Schema(string table) => TableSchemaChecker.TidesV1(table);
 
     /// <summary>Every TIDES file of every audience's export passes the v1.0 schemas (admins get fare_transactions too).</summary>
     [Theory]
@@ -125,19 +124,4 @@ public sealed class TidesConformanceTests(SimulatedCity city) : IClassFixture<Si
 
     private static string Csv(TableSchemaChecker schema, params Dictionary<string, string>[] rows) =>
         string.Join(',', schema.FieldNames) + "\n" + string.Concat(rows.Select(r => string.Join(',', schema.FieldNames.Select(f => r.GetValueOrDefault(f, ""))) + "\n"));
-
-    private static string RepositoryRoot { get; } = FindRoot();
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Transit.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Transit.sln not found above " + AppContext.BaseDirectory);
-    }
 }
