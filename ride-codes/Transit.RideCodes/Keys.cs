@@ -130,10 +130,10 @@ internal sealed class P256PublicKey : PublicKey
         key = null!;
         switch (OpenSslP256.TryImport(compressed, out var native))
         {
-            case OpenSslP256.Outcome.Imported:
+            case ImportOutcome.Imported:
                 key = new P256PublicKey(compressed.ToArray(), native!);
                 return true;
-            case OpenSslP256.Outcome.InvalidPoint:
+            case ImportOutcome.InvalidPoint:
                 return false;
             default:
                 return TryCreateManaged(compressed, out key);
@@ -311,17 +311,9 @@ internal sealed class Sm2PublicKey : PublicKey
 
     public static bool TryCreate(ReadOnlySpan<byte> compressed, out PublicKey key)
     {
-        key = null!;
-        switch (OpenSslSm2.TryImport(compressed, out var native))
-        {
-            case OpenSslSm2.Outcome.Imported:
-                key = new Sm2PublicKey(compressed.ToArray(), native, null);
-                return true;
-            case OpenSslSm2.Outcome.InvalidPoint:
-                return false;
-            default:
-                return TryCreateManaged(compressed, out key);
-        }
+        var outcome = OpenSslSm2.TryImport(compressed, out var native);
+        key = outcome == ImportOutcome.Imported ? new Sm2PublicKey(compressed.ToArray(), native, null) : null!;
+        return outcome == ImportOutcome.Imported || (outcome == ImportOutcome.Unavailable && TryCreateManaged(compressed, out key));
     }
 
     /// <summary>Decodes the point with BouncyCastle, for machines whose libcrypto lacks SM2 (and for tests).</summary>

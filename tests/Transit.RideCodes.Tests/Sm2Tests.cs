@@ -93,7 +93,7 @@ public class Sm2Tests
 
         // Its (x, y) is off sm2p256v1 (its x alone decompresses to some other point, as about half of all x do).
         var uncompressed = publicPoint.GetEncoded(false);
-        Assert.Equal(OpenSslSm2.Outcome.InvalidPoint, OpenSslSm2.TryImport(uncompressed, out _));
+        Assert.Equal(ImportOutcome.InvalidPoint, OpenSslSm2.TryImport(uncompressed, out _));
         Assert.False(Sm2PublicKey.TryCreateManaged(uncompressed, out _));
     }
 
@@ -164,7 +164,7 @@ public class Sm2Tests
             var point = new byte[33];
             random.NextBytes(point);
             point[0] = (byte)(2 + (i & 1));
-            var native = OpenSslSm2.TryImport(point, out var handle) == OpenSslSm2.Outcome.Imported;
+            var native = OpenSslSm2.TryImport(point, out var handle) == ImportOutcome.Imported;
             handle?.Dispose();
             Assert.Equal(Sm2PublicKey.TryCreateManaged(point, out _), native);
             accepted += native ? 1 : 0;
@@ -172,7 +172,7 @@ public class Sm2Tests
 
         Assert.InRange(accepted, 60, 140); // about half of all x have a point
         var p = Convert.FromHexString("02FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFF");
-        Assert.Equal(OpenSslSm2.Outcome.InvalidPoint, OpenSslSm2.TryImport(p, out _)); // x = the field prime
+        Assert.Equal(ImportOutcome.InvalidPoint, OpenSslSm2.TryImport(p, out _)); // x = the field prime
         Assert.False(Sm2PublicKey.TryCreateManaged(p, out _));
     }
 
