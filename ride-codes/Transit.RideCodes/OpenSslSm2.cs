@@ -125,7 +125,7 @@ internal static unsafe partial class OpenSslSm2
         fixed (byte* messageBytes = message)
         fixed (byte* derBytes = der)
         {
-            // OpenSSL 3.0 ignores an identifier passed as an init parameter and otherwise defaults to an empty one, so
+            // OpenSSL 3.0 fails an init given the identifier as a parameter and otherwise defaults to an empty one, so
             // the identifier goes onto the key context between init and the first byte of data.
             nint keyContext = 0;
             var ok = EVP_MD_CTX_reset(context) == 1
