@@ -337,12 +337,14 @@ public sealed class TestClearingServer : IAsyncDisposable
 
     private async Task<IResult> Status(HttpContext context)
     {
+        // Taken first: the gate's clock offset estimate assumes the server's time lies mid-way in the round trip.
+        var serverTime = DateTimeOffset.UtcNow;
         if (await JsonNode.ParseAsync(context.Request.Body) is { } body)
         {
             StatusBodies.Enqueue(body);
         }
 
         StatusReports++;
-        return Results.Json(new { serverTime = DateTimeOffset.UtcNow });
+        return Results.Json(new { serverTime });
     }
 }
