@@ -136,6 +136,7 @@ public static class GateAgentHost
         services.AddSingleton(sp => GateHardware.Create(settings.Hardware, sp.GetRequiredService<SimulatedHardwareLog>(), sp.GetRequiredService<ILogger<GateHardware>>()));
         services.AddSingleton<SimulatedHardwareLog>();
         services.AddSingleton<GateMetrics>();
+        services.AddSingleton(_ => new GateHealth(settings.Clearing.AlarmAfterFailures));
         services.AddSingleton<GatePipeline>();
         services.AddSingleton<GateEndpoints>();
         services.AddSingleton<GateController>();
@@ -146,6 +147,7 @@ public static class GateAgentHost
         services.AddHostedService<RulesStage>();
         services.AddHostedService<VerifyStage>();
         services.AddHostedService<JournalMaintenanceService>();
+        services.AddHostedService<DiskSpaceMonitor>();
         if (settings.Clearing.Url is { Length: > 0 })
         {
             services.AddSingleton(_ => new ClearingClient(settings.Clearing));

@@ -189,7 +189,7 @@ public sealed class GateRunTests : IDisposable
         {
             await GateProcess.WaitUntilAsync(() => Task.FromResult(File.Exists(scanner) && File.Exists(feeder)), TimeSpan.FromSeconds(10), "socat's pseudo-terminals");
             var now = GateEnvironment.Now();
-            var codes = new[] { _env.Rider("alice").Show(now, 0).ToText(), _env.Rider("bob").Show(now, 0).ToText(), "not a code" };
+            var codes = new[] { _env.Rider("alice").Show(now, 0).ToText(), _env.Rider("bob").Show(now, 0).ToText(), "not a code", "TR1:\0AB\u001b[2J" };
             var config = _env.WriteConfig(change: c => c["Scanner"] = new System.Text.Json.Nodes.JsonObject
             {
                 ["Serial"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["Device"] = scanner, ["Baud"] = 9600 }),
@@ -200,7 +200,7 @@ public sealed class GateRunTests : IDisposable
             // Scanners end codes with CR, CR LF or LF; the first code arrives in two writes, as slow UARTs deliver it.
             await using (var tty = new FileStream(feeder, FileMode.Open, FileAccess.Write))
             {
-                var bytes = System.Text.Encoding.ASCII.GetBytes($"{codes[0]}\r{codes[1]}\r\n{codes[2]}\n");
+                var bytes = System.Text.Encoding.ASCII.GetBytes($"{codes[0]}\r{codes[1]}\r\n{codes[2]}\n{codes[3]}\n");
                 await tty.WriteAsync(bytes.AsMemory(0, 40));
                 await tty.FlushAsync();
                 await Task.Delay(100);
@@ -208,10 +208,12 @@ public sealed class GateRunTests : IDisposable
                 await tty.FlushAsync();
             }
 
-            await GateProcess.WaitUntilAsync(async () => (await gate.HealthAsync()).GetProperty("highestSequence").GetInt64() == 3, TimeSpan.FromSeconds(20), "three taps from the pseudo-terminal");
+            await GateProcess.WaitUntilAsync(async () => (await gate.HealthAsync()).GetProperty("highestSequence").GetInt64() == 4, TimeSpan.FromSeconds(20), "four taps from the pseudo-terminal");
             var rows = TapJournal.ReadAll(_env.JournalPath).ToList();
-            Assert.Equal(codes, rows.Select(r => r.Code));
-            Assert.Equal(["ok", "ok", "malformed"], rows.Select(r => r.Reason));
+
+            // The NUL and escape sequence are refused before verification and kept only escaped.
+            Assert.Equal([codes[0], codes[1], codes[2], "TR1:\\x00AB\\x1B[2J"], rows.Select(r => r.Code));
+            Assert.Equal(["ok", "ok", "malformed", "malformed"], rows.Select(r => r.Reason));
             Assert.Equal(2, await gate.MetricAsync("transit_gate_barrier_opens_total"));
         }
         finally

@@ -161,10 +161,15 @@ public static class GateSettingsLoader
         Range(s.Clearing.BackoffInitialMillis, "Clearing:BackoffInitialMillis", 1, 3_600_000);
         Range(s.Clearing.BackoffMaxMillis, "Clearing:BackoffMaxMillis", s.Clearing.BackoffInitialMillis, 86_400_000);
         Range(s.Clearing.RequestTimeoutSeconds, "Clearing:RequestTimeoutSeconds", 1, 600);
+        Range(s.Clearing.AlarmAfterFailures, "Clearing:AlarmAfterFailures", 1, 1000);
 
         Require(s.Journal.Path, "Journal:Path", "the SQLite tap journal file");
         Range(s.Journal.RetentionDays, "Journal:RetentionDays", 1, 3650);
         Range(s.Journal.PruneIntervalMinutes, "Journal:PruneIntervalMinutes", 1, 10_080);
+        if (s.Journal.MinFreeBytes < 0)
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture, $"Journal:MinFreeBytes must be 0 or more (got {s.Journal.MinFreeBytes})"));
+        }
 
         if (s.Scanner.Tcp.Port is { } tcp)
         {

@@ -316,7 +316,7 @@ internal sealed class CityRun : IAsyncDisposable
             else if (lastProgress.Elapsed > TimeSpan.FromMinutes(2))
             {
                 var stuck = healths.Where(h => h.GetProperty("journalBacklog").GetInt64() > 0)
-                    .Select(h => $"{h.GetProperty("deviceId").GetString()} (backlog {h.GetProperty("journalBacklog").GetInt64()}, alarm {h.GetProperty("alarm")})");
+                    .Select(h => $"{h.GetProperty("deviceId").GetString()} (backlog {h.GetProperty("journalBacklog").GetInt64()}: {string.Join("; ", h.GetProperty("problems").EnumerateArray().Select(p => p.GetString()))})");
                 throw new CliException($"uploads made no progress for 2 minutes: {string.Join(", ", stuck)}; see the gates' agent.log", 1);
             }
 
