@@ -60,13 +60,77 @@ public sealed class ExportTests(SimulatedCity city) : IClassFixture<SimulatedCit
     {
         var day = city.Day(Date, riders: 500, seed: 53);
         var exports = new StandardExports(city.Options, "EUR");
-        var csv = exports.FareTransactions(day.RiderDays.SelectMany(d => StandardExports.TransactionsOf(d, t => t.Kind == TapKind.MetroExit ? 0 : 160)));
+        var csv = exports.FareTransactions(day.RiderDays.SelectMany(d => StandardExports.TransactionsOf(d, t => t.Kind == TapKind.MetroExit ? null : new FarePrice(160, false, null))));
         Assert.Empty(ExportValidator.Validate(ExportSpecs.TidesFareTransactions, csv));
         var rows = Rows(csv);
         Assert.Equal(day.Taps.Count(t => t.Accepted), rows.Count);
         Assert.Equal(day.Legs.Count(l => l.IsTransfer), rows.Count(r => r["fare_action"] == "Transfer entrance"));
         Assert.All(rows, r => Assert.Matches("^[0-9a-f]{16}$", r["token_id"]));
         Assert.Contains(rows, r => r["amount"] == "1.6");
+    }
+
+    [Theory]
+    [InlineData(ExportAudience.Planner)]
+    [InlineData(ExportAudience.Operator)]
+    public async Task ForAudience_PlannerOrOperator_GetsNoRiderLevelFile(ExportAudience audience)
+    {
+        var day = city.Day(Date, riders: 500, seed: 54);
+        var riderLevelRead = false;
+        var filter = new AnalyticsFilter(Date, Date) { Operator = audience == ExportAudience.Operator ? Simulation.SyntheticCity.BusOperator : null };
+        var files = await new StandardExports(city.Options, "EUR").ForAudienceAsync(audience, new InMemoryRollupReader(day.Rollups.Cells), filter, "1", _ =>
+        {
+            riderLevelRead = true;
+            return Task.FromResult(new RiderLevel(day.RiderDays, _ => null));
+        }, default);
+
+        Assert.False(riderLevelRead, "rider-level data was read for a planner or operator export");
+        Assert.Equal(["board_alight.txt", "ridership.txt", "ride_feed_info.txt", "station_activities.csv", "suppressed.txt"], files.Select(f => f.Name));
+        Assert.DoesNotContain(files, f => ExportSpecs.RiderLevel.Any(s => s.FileName == f.Name));
+        Assert.Equal("4", Rows(files.Single(f => f.Name == "ride_feed_info.txt").Content).Single()["ride_files"]);
+    }
+
+    [Fact]
+    public async Task ForAudience_OperatorWithoutItsOperator_IsRefused()
+    {
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => new StandardExports(city.Options, "EUR").ForAudienceAsync(
+            ExportAudience.Operator, new InMemoryRollupReader([]), new AnalyticsFilter(Date, Date), "1", _ => throw new InvalidOperationException("read"), default));
+        Assert.Contains("operator", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ForAudience_Admin_AddsRiderTripWithOneRowPerLegAndOnlyWhatTheTapsProve()
+    {
+        var day = city.Day(Date, riders: 800, seed: 55);
+        var files = await new StandardExports(city.Options, "EUR").ForAudienceAsync(
+            ExportAudience.Admin, new InMemoryRollupReader(day.Rollups.Cells), new AnalyticsFilter(Date, Date), "1",
+            _ => Task.FromResult(new RiderLevel(day.RiderDays, t => t.Kind == TapKind.MetroExit ? null : new FarePrice(t.Kind == TapKind.Bus ? 150 : 230, false, null))),
+            default);
+
+        Assert.Equal(["board_alight.txt", "ridership.txt", "ride_feed_info.txt", "station_activities.csv", "fare_transactions.csv", "rider_trip.txt"], files.Select(f => f.Name));
+        Assert.Equal("6", Rows(files.Single(f => f.Name == "ride_feed_info.txt").Content).Single()["ride_files"]);
+        var csv = files.Single(f => f.Name == "rider_trip.txt").Content;
+        Assert.Empty(ExportValidator.Validate(ExportSpecs.GtfsRideRiderTrip, csv));
+        Assert.Equal(string.Join(',', ExportSpecs.GtfsRideRiderTrip.Fields.Select(f => f.Name)), csv[..csv.IndexOf('\n', StringComparison.Ordinal)]);
+
+        var rows = Rows(csv);
+        Assert.Equal(day.Legs.Count, rows.Count);
+        Assert.All(rows, r => Assert.Matches("^[0-9a-f]{16}$", r["rider_id"]));
+        Assert.DoesNotContain(rows, r => day.Plan.Riders.Any(p => r["rider_id"] == p.Account));
+        Assert.Equal(day.Legs.Select(l => Pseudonymizer.Text(l.Rider)).Distinct().Order(StringComparer.Ordinal), rows.Select(r => r["rider_id"]).Distinct().Order(StringComparer.Ordinal));
+        Assert.Equal(day.Legs.Count(l => l.IsTransfer), rows.Count(r => r["transfer_status"] == "1"));
+
+        // Alightings only where an exit gate recorded them; no schedule-matched trips or sequences; prices as charged.
+        var exact = day.Legs.Where(l => l.Level == Chaining.InferenceLevel.Exact).ToList();
+        Assert.NotEmpty(exact);
+        Assert.Equal(exact.Count, rows.Count(r => r["alighting_stop_id"].Length > 0));
+        Assert.Equal(exact.Count, rows.Count(r => r["alighting_time"].Length > 0));
+        Assert.Equal(
+            exact.Select(l => (Pseudonymizer.Text(l.Rider), l.Origin, l.Destination)).Order(),
+            rows.Where(r => r["alighting_stop_id"].Length > 0).Select(r => (r["rider_id"], (string?)r["boarding_stop_id"], (string?)r["alighting_stop_id"])).Order());
+        Assert.All(rows, r => Assert.Equal("", r["trip_id"] + r["boarding_stop_sequence"] + r["alighting_stop_sequence"] + r["rider_type"] + r["transaction_type"] + r["fare_media"]));
+        Assert.All(rows, r => Assert.Matches("^[0-9]{2}:[0-5][0-9]:[0-5][0-9]$", r["boarding_time"]));
+        Assert.Equal(day.Legs.Count(l => l.Mode == Chaining.LegMode.Bus), rows.Count(r => r["fare_paid"] == "1.5"));
+        Assert.Equal(day.Legs.Count(l => l.Mode == Chaining.LegMode.Metro), rows.Count(r => r["fare_paid"] == "2.3"));
     }
 
     [Theory]
@@ -81,8 +145,8 @@ public sealed class ExportTests(SimulatedCity city) : IClassFixture<SimulatedCit
     [InlineData("fare_transactions.csv", "transaction_id,service_date,event_timestamp,amount,fare_action\na,2026-11-24,2026-11-24T08:00:00Z,1,Tap\n", "'Tap' is not one of the allowed values")]
     [InlineData("fare_transactions.csv", "transaction_id,service_date,event_timestamp,amount,fare_action\na,2026-11-24,2026-11-24T08:00:00Z,1,Enter\na,2026-11-24,2026-11-24T08:00:00Z,1,Enter\n", "is not unique")]
     [InlineData("fare_transactions.csv", "transaction_id,service_date,event_timestamp,amount,fare_action\na,2026-11-24,2026-11-24 08:00,,Enter\n", "event_timestamp: '2026-11-24 08:00' is not a date and time")]
-    [InlineData("station_activities.csv", "date,stop_id,time_period_start,time_period_end,total_entries\n2026-11-24,CEN,2026-11-24T08:00:00Z,2026-11-24T07:00:00Z,3\n", "time_period_end is not after")]
-    [InlineData("station_activities.csv", "date,stop_id,time_period_start,time_period_end,total_entries\n2026-11-24,CEN,2026-11-24T08:00:00Z,2026-11-24T09:00:00Z,x\n", "'x' is not an integer")]
+    [InlineData("station_activities.csv", "service_date,stop_id,time_period_start,time_period_end,total_entries\n2026-11-24,CEN,2026-11-24T08:00:00Z,2026-11-24T07:00:00Z,3\n", "time_period_end is not after")]
+    [InlineData("station_activities.csv", "service_date,stop_id,time_period_start,time_period_end,total_entries\n2026-11-24,CEN,2026-11-24T08:00:00Z,2026-11-24T09:00:00Z,x\n", "'x' is not an integer")]
     public void Validate_ValueAgainstTheDefinition_IsReported(string file, string csv, string expected)
     {
         var errors = ExportValidator.Validate(ExportSpecs.All.Single(s => s.FileName == file), csv);

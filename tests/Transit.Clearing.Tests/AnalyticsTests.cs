@@ -92,6 +92,7 @@ public sealed class AnalyticsTests(PostgresFixture postgres)
         Assert.Equal(HttpStatusCode.Forbidden, (await planner.GetAsync($"/api/accounts/{plan.Riders[0].Account}")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await planner.GetAsync($"/api/statements/bus/{Day}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await planner.GetAsync($"/api/analytics/exports/fare_transactions.csv?from={Day}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await planner.GetAsync($"/api/analytics/exports/rider_trip.txt?from={Day}")).StatusCode);
 
         // Operator: its own operator only.
         Assert.Equal(HttpStatusCode.Forbidden, (await busOperator.GetAsync($"/api/analytics/boardings-by-route?from={Day}&operator=metro")).StatusCode);
@@ -100,7 +101,7 @@ public sealed class AnalyticsTests(PostgresFixture postgres)
         Assert.All(routes, r => Assert.Equal("bus", r.GetProperty("operator").GetString()));
 
         // Exports for planners pass the standards' definitions; suppressed cells are listed.
-        foreach (var spec in ExportSpecs.All.Where(s => s != ExportSpecs.TidesFareTransactions))
+        foreach (var spec in ExportSpecs.All.Except(ExportSpecs.RiderLevel))
         {
             var content = await planner.GetStringAsync($"/api/analytics/exports/{spec.FileName}?from={Day}");
             Assert.Empty(ExportValidator.Validate(spec, content));
@@ -125,15 +126,17 @@ public sealed class AnalyticsTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task AnalyticsExport_AsAdminAndAsPlanner_WritesFilesThatPassTheStandards()
+    public async Task AnalyticsExport_ForEachAudience_WritesFilesThatPassTheStandards()
     {
         var plan = Population.Plan(ClearingWorld.Day, riders: 250, seed: 37);
         await using var world = await ClearedDayAsync(postgres, plan);
         var admin = Path.Combine(world.Folder, "export-admin");
         var planner = Path.Combine(world.Folder, "export-planner");
-        foreach (var (folder, audience) in new[] { (admin, "admin"), (planner, "planner") })
+        var metro = Path.Combine(world.Folder, "export-operator");
+        foreach (var (folder, audience) in new[] { (admin, "admin"), (planner, "planner"), (metro, "operator") })
         {
-            var (exit, output, error) = await ProcessTests.CliAsync("analytics", "export", "--from", Day, "--out", folder, "--as", audience, "--db", world.Options.ConnectionString!, "--keys", world.Keys.Path);
+            string[] operatorOption = audience == "operator" ? ["--operator", SyntheticCity.MetroOperator] : [];
+            var (exit, output, error) = await ProcessTests.CliAsync(["analytics", "export", "--from", Day, "--out", folder, "--as", audience, .. operatorOption, "--db", world.Options.ConnectionString!, "--keys", world.Keys.Path]);
             Assert.True(exit == 0, output + error);
         }
 
@@ -142,10 +145,17 @@ public sealed class AnalyticsTests(PostgresFixture postgres)
             Assert.Empty(ExportValidator.Validate(spec, await File.ReadAllTextAsync(Path.Combine(admin, spec.FileName))));
         }
 
+        foreach (var (folder, table) in new[] { (admin, "fare_transactions"), (admin, "station_activities"), (planner, "station_activities"), (metro, "station_activities") })
+        {
+            Assert.Empty(Transit.Analytics.Tests.TableSchemaChecker.TidesV1(table).Check(await File.ReadAllTextAsync(Path.Combine(folder, table + ".csv"))));
+        }
+
         var transactions = (await File.ReadAllLinesAsync(Path.Combine(admin, "fare_transactions.csv"))).Skip(1).ToList();
         Assert.Equal(plan.Taps.Count(t => t.ExpectedReason == "ok"), transactions.Count);
-        Assert.DoesNotContain(transactions, line => plan.Riders.Any(r => line.Contains(r.Account, StringComparison.Ordinal)));
-        Assert.False(File.Exists(Path.Combine(planner, "fare_transactions.csv")));
+        var riderTrips = (await File.ReadAllLinesAsync(Path.Combine(admin, "rider_trip.txt"))).Skip(1).ToList();
+        Assert.NotEmpty(riderTrips);
+        Assert.DoesNotContain(transactions.Concat(riderTrips), line => plan.Riders.Any(r => line.Contains(r.Account, StringComparison.Ordinal)));
+        Assert.All(new[] { planner, metro }, folder => Assert.DoesNotContain(Directory.GetFiles(folder), f => Path.GetFileName(f) is "fare_transactions.csv" or "rider_trip.txt"));
         Assert.True(File.Exists(Path.Combine(planner, "suppressed.txt")));
         Assert.True(new FileInfo(Path.Combine(planner, "board_alight.txt")).Length < new FileInfo(Path.Combine(admin, "board_alight.txt")).Length);
     }

@@ -3,7 +3,6 @@ using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Transit.Analytics.Exports;
-using Transit.Analytics.Privacy;
 using Transit.Analytics.Rollups;
 using Transit.Analytics.Web.Store;
 using Transit.Clearing;
@@ -47,9 +46,9 @@ internal static class AnalyticsCommands
         var from = new Option<string>("--from") { Description = "First service day (YYYY-MM-DD)", Required = true };
         var to = new Option<string?>("--to") { Description = "Last service day (default: --from)" };
         var output = new Option<DirectoryInfo>("--out") { Description = "Folder to write the files into", Required = true };
-        var role = new Option<string>("--as") { Description = "planner (aggregates, small cells withheld), operator (with --operator) or admin (everything, with TIDES fare_transactions)", DefaultValueFactory = _ => "planner" };
+        var role = new Option<string>("--as") { Description = "planner (aggregates, small cells withheld), operator (with --operator) or admin (everything, with TIDES fare_transactions and GTFS-ride rider_trip)", DefaultValueFactory = _ => "planner" };
         var operatorId = new Option<string?>("--operator") { Description = "The operator, for --as operator" };
-        var command = new Command("export", "Write GTFS-ride board_alight.txt, ridership.txt, ride_feed_info.txt and TIDES station_activities.csv (and fare_transactions.csv for admins)")
+        var command = new Command("export", "Write GTFS-ride board_alight.txt, ridership.txt, ride_feed_info.txt and TIDES station_activities.csv (and fare_transactions.csv and rider_trip.txt for admins)")
         {
             from, to, output, role, operatorId,
         };
@@ -67,21 +66,14 @@ internal static class AnalyticsCommands
             await using var services = await ClearingHost.BuildServicesAsync(options, LogLevel.Warning);
             await using var database = services.GetRequiredService<ClearingDatabase>();
             var analytics = ClearingAnalytics.Options(options, services.GetRequiredService<ServiceCalendar>());
-            var policy = audience == "admin" ? null : new SmallCellPolicy(analytics.Analytics.SuppressionK);
             var filter = new AnalyticsFilter(first, last) { Operator = parsed.GetValue(operatorId) };
-            var files = (await new StandardExports(analytics.Analytics, analytics.Currency)
-                .BundleAsync(services.GetRequiredService<IRollupReader>(), filter, policy, analytics.FeedVersion, cancellation)).ToList();
-            if (audience == "admin")
-            {
-                var jobs = services.GetRequiredService<AnalyticsJobs>();
-                var transactions = new List<FareTransaction>();
-                for (var day = first; day <= last; day = day.AddDays(1))
-                {
-                    transactions.AddRange(await jobs.FareTransactionsAsync(day, cancellation));
-                }
-
-                files.Add(new ExportFile(ExportSpecs.TidesFareTransactions.FileName, new StandardExports(analytics.Analytics, analytics.Currency).FareTransactions(transactions)));
-            }
+            var files = await new StandardExports(analytics.Analytics, analytics.Currency).ForAudienceAsync(
+                Enum.Parse<ExportAudience>(audience, ignoreCase: true),
+                services.GetRequiredService<IRollupReader>(),
+                filter,
+                analytics.FeedVersion,
+                c => services.GetRequiredService<AnalyticsJobs>().RiderLevelAsync(first, last, c),
+                cancellation);
 
             var folder = parsed.GetValue(output)!;
             folder.Create();

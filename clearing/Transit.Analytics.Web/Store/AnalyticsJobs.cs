@@ -21,28 +21,41 @@ public sealed class AnalyticsJobs(NpgsqlDataSource dataSource, FeedNetworks netw
     public static bool Handles(string kind) => kind is Refresh or CloseDay;
 
     /// <summary>
-    /// The TIDES fare transactions of a day: every accepted tap, boardings that continue a journey marked as transfer
-    /// entrances, each boarding with the operator share clearing priced for its leg. Rider-level (the token is the
-    /// pseudonym): for admins only.
+    /// The rider-level input of the admin export (TIDES fare_transactions, GTFS-ride rider_trip) for service days
+    /// <paramref name="from"/> to <paramref name="to"/>: every rider-day chained again from its taps, and for each
+    /// boarding tap the operator share clearing charged for its leg, whether a fare cap lowered its journey and the
+    /// fare product. Rider-level (the rider is its pseudonym): for admins only.
     /// </summary>
-    public async Task<List<FareTransaction>> FareTransactionsAsync(DateOnly day, CancellationToken cancellation)
+    public async Task<RiderLevel> RiderLevelAsync(DateOnly from, DateOnly to, CancellationToken cancellation)
     {
         var options = optionsOf();
-        var chainer = new TripChainer(await networks.ForDayAsync(day, cancellation), options);
-        var service = new AnalyticsRefreshService(dataSource, new RollupRefresher(dataSource, chainer), pseudonyms);
-        var shares = new Dictionary<(string, long), long>();
-        await using (var command = dataSource.CreateCommand("SELECT entry_device, entry_seq, share FROM journey_legs WHERE service_day = $1 AND entry_device IS NOT NULL"))
+        var riderDays = new List<RiderDay>();
+        var prices = new Dictionary<(string Device, long Sequence), FarePrice>();
+        for (var day = from; day <= to; day = day.AddDays(1))
         {
-            command.Parameters.Add(new NpgsqlParameter { Value = day, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Date });
-            await using var reader = await command.ExecuteReaderAsync(cancellation);
-            while (await reader.ReadAsync(cancellation))
+            var chainer = new TripChainer(await networks.ForDayAsync(day, cancellation), options);
+            var service = new AnalyticsRefreshService(dataSource, new RollupRefresher(dataSource, chainer), pseudonyms);
+            await using (var command = dataSource.CreateCommand(
+                """
+                SELECT l.entry_device, l.entry_seq, l.share, j.cap_adjustment <> 0, l.product_id
+                FROM journey_legs l
+                JOIN journeys j ON j.account = l.account AND j.service_day = l.service_day AND j.journey_no = l.journey_no
+                WHERE l.service_day = $1 AND l.entry_device IS NOT NULL
+                """))
             {
-                shares[(reader.GetString(0), reader.GetInt64(1))] = reader.GetInt64(2);
+                command.Parameters.Add(new NpgsqlParameter { Value = day, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Date });
+                await using var reader = await command.ExecuteReaderAsync(cancellation);
+                while (await reader.ReadAsync(cancellation))
+                {
+                    prices[(reader.GetString(0), reader.GetInt64(1))] = new FarePrice(reader.GetInt64(2), reader.GetBoolean(3), await reader.IsDBNullAsync(4, cancellation) ? null : reader.GetString(4));
+                }
             }
+
+            var currentDay = day;
+            riderDays.AddRange((await service.ReadDayAsync(day, cancellation)).Select(r => new RiderDay(r.Key, currentDay, r.Value, chainer.Chain(r.Key, currentDay, r.Value), [])));
         }
 
-        return [.. (await service.ReadDayAsync(day, cancellation))
-            .SelectMany(r => StandardExports.TransactionsOf(new RiderDay(r.Key, day, r.Value, chainer.Chain(r.Key, day, r.Value), []), t => shares.GetValueOrDefault((t.DeviceId ?? "", t.Sequence))))];
+        return new RiderLevel(riderDays, t => t.DeviceId is { } device && prices.TryGetValue((device, t.Sequence), out var price) ? price : null);
     }
 
     /// <summary>Runs a job; returns the result line the job queue records.</summary>

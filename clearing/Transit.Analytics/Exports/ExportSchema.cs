@@ -33,8 +33,9 @@ public sealed record TableSpec(string FileName, IReadOnlyList<FieldSpec> Fields,
 }
 
 /// <summary>
-/// The tables Transit exports, written from the field definitions of the TIDES specification (fare_transactions,
-/// station_activities) and of GTFS-ride (board_alight, ridership, ride_feed_info).
+/// The tables Transit exports, written from the field definitions of TIDES v1.0 (fare_transactions,
+/// station_activities: the table schemas of tag v1.0, kept in tests/data/tides-v1.0, fields in the schemas' order) and
+/// of GTFS-ride (board_alight, rider_trip, ridership, ride_feed_info).
 /// </summary>
 public static class ExportSpecs
 {
@@ -47,10 +48,11 @@ public static class ExportSpecs
 
     public static readonly IReadOnlyList<string> TidesFareActions =
     [
-        "Unknown action type", "Purchase", "Enter", "Exit", "Transfer entrance", "Transfer exit", "Add", "Activate", "Adjust", "Other",
+        "Unknown action type", "Purchase", "Enter", "Exit", "Transfer entrance", "Transfer exit", "Add", "New", "Capture", "Extend", "Combine",
+        "Void", "Activate", "Adjust", "Other",
     ];
 
-    /// <summary>The TIDES fare media index (x in transaction_count_x) of an optical scan.</summary>
+    /// <summary>The fare medium of a ride code, an index into <see cref="TidesFareMedia"/>.</summary>
     public const int OpticalScan = 5;
 
     public static readonly TableSpec TidesFareTransactions = new(
@@ -59,12 +61,15 @@ public static class ExportSpecs
             new("transaction_id", FieldType.Text, Required: true, Unique: true),
             new("service_date", FieldType.IsoDate, Required: true),
             new("event_timestamp", FieldType.IsoDateTime, Required: true),
+            new("location_ping_id", FieldType.Text),
             new("amount", FieldType.Number, Required: true),
             new("currency_type", FieldType.Text),
             new("fare_action", FieldType.Text, Required: true, Allowed: TidesFareActions),
             new("trip_id_performed", FieldType.Text),
+            new("trip_id_scheduled", FieldType.Text),
             new("pattern_id", FieldType.Text),
-            new("stop_sequence", FieldType.Integer, Minimum: 0),
+            new("trip_stop_sequence", FieldType.Integer, Minimum: 1),
+            new("scheduled_stop_sequence", FieldType.Integer, Minimum: 0),
             new("vehicle_id", FieldType.Text),
             new("device_id", FieldType.Text),
             new("fare_id", FieldType.Text),
@@ -74,7 +79,7 @@ public static class ExportSpecs
             new("rider_category", FieldType.Text),
             new("fare_product", FieldType.Text),
             new("fare_period", FieldType.Text),
-            new("fare_capped", FieldType.Boolean),
+            new("fare_capped", FieldType.Boolean, Required: true),
             new("token_id", FieldType.Text),
             new("balance", FieldType.Number),
         ],
@@ -83,7 +88,7 @@ public static class ExportSpecs
     public static readonly TableSpec TidesStationActivities = new(
         "station_activities.csv",
         [
-            new("date", FieldType.IsoDate, Required: true),
+            new("service_date", FieldType.IsoDate, Required: true),
             new("stop_id", FieldType.Text, Required: true),
             new("time_period_start", FieldType.IsoDateTime, Required: true),
             new("time_period_end", FieldType.IsoDateTime, Required: true),
@@ -91,14 +96,12 @@ public static class ExportSpecs
             new("total_entries", FieldType.Integer, Minimum: 0),
             new("total_exits", FieldType.Integer, Minimum: 0),
             new("number_of_transactions", FieldType.Integer, Minimum: 0),
-            .. Enumerable.Range(0, 8).Select(x => new FieldSpec(string.Create(CultureInfo.InvariantCulture, $"transaction_revenue_{x}"), FieldType.Number)),
-            .. Enumerable.Range(0, 8).Select(x => new FieldSpec(string.Create(CultureInfo.InvariantCulture, $"transaction_count_{x}"), FieldType.Integer, Minimum: 0)),
             new("bike_entries", FieldType.Integer, Minimum: 0),
             new("bike_exits", FieldType.Integer, Minimum: 0),
             new("ramp_entries", FieldType.Integer, Minimum: 0),
             new("ramp_exits", FieldType.Integer, Minimum: 0),
         ],
-        ["date", "stop_id", "time_period_start", "time_period_end"]);
+        ["service_date", "stop_id", "time_period_start", "time_period_end"]);
 
     public static readonly TableSpec GtfsRideBoardAlight = new(
         "board_alight.txt",
@@ -125,6 +128,29 @@ public static class ExportSpecs
             new("source", FieldType.Integer, Minimum: 0, Maximum: 4),
         ],
         ["trip_id", "stop_id", "stop_sequence", "service_date"]);
+
+    /// <summary>GTFS-ride rider_trip.txt: one row per rider leg, rider-level (admins only).</summary>
+    public static readonly TableSpec GtfsRideRiderTrip = new(
+        "rider_trip.txt",
+        [
+            new("rider_id", FieldType.Text, Required: true),
+            new("agency_id", FieldType.Text),
+            new("trip_id", FieldType.Text),
+            new("boarding_stop_id", FieldType.Text),
+            new("boarding_stop_sequence", FieldType.Integer, Minimum: 0),
+            new("alighting_stop_id", FieldType.Text),
+            new("alighting_stop_sequence", FieldType.Integer, Minimum: 0),
+            new("service_date", FieldType.GtfsDate),
+            new("boarding_time", FieldType.GtfsTime),
+            new("alighting_time", FieldType.GtfsTime),
+            new("rider_type", FieldType.Integer, Minimum: 0, Maximum: 13),
+            new("rider_type_description", FieldType.Text),
+            new("fare_paid", FieldType.Number),
+            new("transaction_type", FieldType.Integer, Minimum: 0, Maximum: 8),
+            new("fare_media", FieldType.Integer, Minimum: 0, Maximum: 9),
+            new("accompanying_device", FieldType.Integer, Minimum: 0, Maximum: 6),
+            new("transfer_status", FieldType.Integer, Minimum: 0, Maximum: 1),
+        ]);
 
     public static readonly TableSpec GtfsRideRidership = new(
         "ridership.txt",
@@ -159,7 +185,10 @@ public static class ExportSpecs
             new("ride_feed_version", FieldType.Text),
         ]);
 
-    public static IReadOnlyList<TableSpec> All { get; } = [TidesFareTransactions, TidesStationActivities, GtfsRideBoardAlight, GtfsRideRidership, GtfsRideFeedInfo];
+    /// <summary>The tables with a row per rider (pseudonymous): for admins only, never served over the analytics API.</summary>
+    public static IReadOnlyList<TableSpec> RiderLevel { get; } = [TidesFareTransactions, GtfsRideRiderTrip];
+
+    public static IReadOnlyList<TableSpec> All { get; } = [TidesFareTransactions, TidesStationActivities, GtfsRideBoardAlight, GtfsRideRiderTrip, GtfsRideRidership, GtfsRideFeedInfo];
 }
 
 /// <summary>

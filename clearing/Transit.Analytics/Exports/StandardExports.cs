@@ -1,10 +1,13 @@
 using System.Globalization;
+using Transit.Analytics.Chaining;
 using Transit.Analytics.Privacy;
 using Transit.Analytics.Rollups;
 
 namespace Transit.Analytics.Exports;
 
 /// <summary>One fare transaction (an accepted tap) for TIDES <c>fare_transactions</c>.</summary>
+/// <param name="ScheduledStopSequence">GTFS stop_times.stop_sequence of the boarding stop on <paramref name="PatternId"/>.</param>
+/// <param name="FareCapped">Whether a fare cap lowered the fare of the journey this boarding belongs to.</param>
 public sealed record FareTransaction(
     string TransactionId,
     DateOnly ServiceDate,
@@ -15,10 +18,33 @@ public sealed record FareTransaction(
     string? DeviceId,
     string? StopId,
     string? PatternId,
-    int? StopSequence,
+    int? ScheduledStopSequence,
     string? Category,
     string? Product,
+    bool FareCapped,
     long Rider);
+
+/// <summary>What clearing charged for the leg a boarding tap started (integer minor units, after fare caps).</summary>
+/// <param name="Amount">The leg's share of the journey's charged fare.</param>
+/// <param name="Capped">Whether a fare cap lowered the journey's fare.</param>
+/// <param name="Product">The GTFS fare product the leg was priced with.</param>
+public sealed record FarePrice(long Amount, bool Capped, string? Product);
+
+/// <summary>Rider-level input of the admin export: the rider-days of the period and what clearing charged their taps.</summary>
+public sealed record RiderLevel(IReadOnlyList<RiderDay> RiderDays, Func<AnalyticsTap, FarePrice?> PriceOf);
+
+/// <summary>Who an export is for, which decides what it may hold (docs/analytics.md, Privacy).</summary>
+public enum ExportAudience
+{
+    /// <summary>Aggregates of every operator, small cells withheld.</summary>
+    Planner,
+
+    /// <summary>Aggregates of one operator (the filter's), small cells withheld.</summary>
+    Operator,
+
+    /// <summary>Every cell, and the rider-level files (pseudonymous).</summary>
+    Admin,
+}
 
 /// <summary>A file of an export bundle.</summary>
 public sealed record ExportFile(string Name, string Content);
@@ -33,18 +59,46 @@ public sealed record SuppressedCell(string File, string Key);
 /// </summary>
 public sealed class StandardExports(AnalyticsOptions options, string currency, int currencyDigits = 2)
 {
-    /// <summary>TIDES fare_transactions: rider-level, so never for planners; the token is the pseudonym.</summary>
-    public string FareTransactions(IEnumerable<FareTransaction> transactions)
-    {
-        string[] columns = ["transaction_id", "service_date", "event_timestamp", "amount", "currency_type", "fare_action", "pattern_id", "stop_sequence", "device_id", "stop_id", "num_riders", "fare_media_id", "rider_category", "fare_product", "token_id"];
-        return CsvOut.Write(ExportSpecs.TidesFareTransactions, columns, transactions.OrderBy(t => t.At).ThenBy(t => t.TransactionId, StringComparer.Ordinal).Select(t => (IReadOnlyList<object?>)
+    /// <summary>
+    /// TIDES fare_transactions: rider-level, so never for planners; the token is the pseudonym. Fields the system does
+    /// not know (no AVL pings, vehicles, performed trips, GTFS v1 fare ids, fare periods or stored value) stay empty.
+    /// </summary>
+    public string FareTransactions(IEnumerable<FareTransaction> transactions) =>
+        CsvOut.Write(ExportSpecs.TidesFareTransactions, AllColumns(ExportSpecs.TidesFareTransactions), transactions.OrderBy(t => t.At).ThenBy(t => t.TransactionId, StringComparer.Ordinal).Select(t => (IReadOnlyList<object?>)
         [
-            t.TransactionId, t.ServiceDate, t.At, Major(t.AmountMinor), currency, FareAction(t), t.PatternId, t.StopSequence, t.DeviceId, t.StopId, 1,
-            ExportSpecs.TidesFareMedia[ExportSpecs.OpticalScan], t.Category, t.Product, Pseudonymizer.Text(t.Rider),
+            t.TransactionId, t.ServiceDate, t.At, null, Major(t.AmountMinor), currency, FareAction(t), null, null, t.PatternId, null, t.ScheduledStopSequence,
+            null, t.DeviceId, null, t.StopId, 1, ExportSpecs.TidesFareMedia[ExportSpecs.OpticalScan], t.Category, t.Product, null, t.FareCapped,
+            Pseudonymizer.Text(t.Rider), null,
         ]));
-    }
 
-    /// <summary>TIDES station_activities: accepted metro entries and exits per station and hour.</summary>
+    /// <summary>
+    /// GTFS-ride rider_trip.txt: one row per leg, the rider as its pseudonym (admins only). Only what the taps prove is
+    /// written: the boarding stop and time, the alighting stop and time when a metro exit gate recorded them, the fare
+    /// clearing charged and whether the leg continued a journey. Inferred destinations and schedule-matched trips are
+    /// left out (docs/analytics.md says why).
+    /// </summary>
+    public string RiderTrips(RiderLevel input) =>
+        CsvOut.Write(ExportSpecs.GtfsRideRiderTrip, AllColumns(ExportSpecs.GtfsRideRiderTrip), input.RiderDays
+            .SelectMany(d => d.Legs.Select(l => (Day: d, Leg: l)))
+            .OrderBy(x => x.Leg.ServiceDay).ThenBy(x => x.Leg.Rider).ThenBy(x => x.Leg.LegNo)
+            .Select(x =>
+            {
+                var (day, leg) = x;
+                var exact = leg.Level == InferenceLevel.Exact;
+                var boarding = day.Taps.FirstOrDefault(t => t.Accepted && t.At == leg.BoardedAt && t.Kind != TapKind.MetroExit);
+                var price = boarding is null ? null : input.PriceOf(boarding);
+                return (IReadOnlyList<object?>)
+                [
+                    Pseudonymizer.Text(leg.Rider), leg.OperatorId, null, leg.Origin, null, exact ? leg.Destination : null, null, leg.ServiceDay,
+                    GtfsTime(leg.ServiceDay, leg.BoardedAt), exact && leg.AlightedAt is { } alighted ? GtfsTime(leg.ServiceDay, alighted) : null,
+                    null, null, price is null ? null : Major(price.Amount), null, null, null, leg.IsTransfer ? 1 : 0,
+                ];
+            }));
+
+    /// <summary>
+    /// TIDES station_activities: accepted metro entries and exits per station and hour. Gates do not see bikes or
+    /// which entrance was used, so the bike and ramp counts stay empty.
+    /// </summary>
     public async Task<string> StationActivitiesAsync(IRollupReader reader, AnalyticsFilter filter, SmallCellPolicy? policy, List<SuppressedCell> suppressed, CancellationToken cancellation)
     {
         var spec = ExportSpecs.TidesStationActivities;
@@ -53,8 +107,7 @@ public sealed class StandardExports(AnalyticsOptions options, string currency, i
         var byMode = (await reader.GroupAsync(RollupTable.Taps, gates, [Dimension.Day, Dimension.Stop, Dimension.Hour, Dimension.Mode], cancellation))
             .ToDictionary(r => string.Join(' ', r.Key), r => r.Measures.M0, StringComparer.Ordinal);
         var shown = Shown(spec, rows, policy, suppressed);
-        string[] columns = ["date", "stop_id", "time_period_start", "time_period_end", "time_period_category", "total_entries", "total_exits", "number_of_transactions", "transaction_count_5"];
-        return CsvOut.Write(spec, columns, shown.Select(r => (Day: DateOnly.Parse(r.Key[0], CultureInfo.InvariantCulture), Stop: r.Key[1], Hour: int.Parse(r.Key[2], CultureInfo.InvariantCulture), Row: r))
+        return CsvOut.Write(spec, AllColumns(spec), shown.Select(r => (Day: DateOnly.Parse(r.Key[0], CultureInfo.InvariantCulture), Stop: r.Key[1], Hour: int.Parse(r.Key[2], CultureInfo.InvariantCulture), Row: r))
             .OrderBy(r => r.Day).ThenBy(r => r.Stop, StringComparer.Ordinal).ThenBy(r => r.Hour)
             .Select(r =>
             {
@@ -63,7 +116,7 @@ public sealed class StandardExports(AnalyticsOptions options, string currency, i
                 return (IReadOnlyList<object?>)
                 [
                     r.Day, r.Stop, start, end, PeriodCategory(r.Hour), byMode.GetValueOrDefault(key + " metro-entry"), byMode.GetValueOrDefault(key + " metro-exit"),
-                    r.Row.Measures.M0, r.Row.Measures.M0,
+                    r.Row.Measures.M0, null, null, null, null,
                 ];
             }));
     }
@@ -120,24 +173,53 @@ public sealed class StandardExports(AnalyticsOptions options, string currency, i
         return shown;
     }
 
-    public static string RideFeedInfo(DateOnly from, DateOnly to, string currency, string? version) =>
+    /// <summary>ride_feed_info.txt; <c>ride_files</c> 4 is board_alight and ridership, 6 adds rider_trip.</summary>
+    public static string RideFeedInfo(DateOnly from, DateOnly to, string currency, string? version, bool withRiderTrips = false) =>
         CsvOut.Write(
             ExportSpecs.GtfsRideFeedInfo,
             ["ride_files", "ride_start_date", "ride_end_date", "default_currency_type", "ride_feed_version"],
-            [[4, from, to, currency, version]]);
+            [[withRiderTrips ? 6 : 4, from, to, currency, version]]);
 
     public static string Suppressed(IEnumerable<SuppressedCell> cells, int k) =>
         "file,cell,reason\n" + string.Concat(cells.Select(c => $"{c.File},\"{c.Key}\",fewer than {k.ToString(CultureInfo.InvariantCulture)} distinct riders\n"));
 
     /// <summary>The whole bundle: GTFS-ride files and TIDES station_activities (aggregates, suppressed for planners).</summary>
-    public async Task<IReadOnlyList<ExportFile>> BundleAsync(IRollupReader reader, AnalyticsFilter filter, SmallCellPolicy? policy, string? version, CancellationToken cancellation)
+    public Task<IReadOnlyList<ExportFile>> BundleAsync(IRollupReader reader, AnalyticsFilter filter, SmallCellPolicy? policy, string? version, CancellationToken cancellation) =>
+        BundleAsync(reader, filter, policy, version, withRiderTrips: false, cancellation);
+
+    /// <summary>
+    /// The files an audience may take: planners and operators the aggregate bundle with small cells withheld;
+    /// admins every cell and the rider-level files, TIDES fare_transactions and GTFS-ride rider_trip.
+    /// <paramref name="riderLevel"/> is read for admins only.
+    /// </summary>
+    public async Task<IReadOnlyList<ExportFile>> ForAudienceAsync(
+        ExportAudience audience, IRollupReader reader, AnalyticsFilter filter, string? version, Func<CancellationToken, Task<RiderLevel>> riderLevel, CancellationToken cancellation)
+    {
+        if ((audience == ExportAudience.Operator) != (filter.Operator is not null))
+        {
+            throw new ArgumentException("an operator export needs the operator in the filter, and only an operator export has one", nameof(filter));
+        }
+
+        var admin = audience == ExportAudience.Admin;
+        var files = (await BundleAsync(reader, filter, admin ? null : new SmallCellPolicy(options.SuppressionK), version, withRiderTrips: admin, cancellation)).ToList();
+        if (admin)
+        {
+            var input = await riderLevel(cancellation);
+            files.Add(new(ExportSpecs.TidesFareTransactions.FileName, FareTransactions(input.RiderDays.SelectMany(d => TransactionsOf(d, input.PriceOf)))));
+            files.Add(new(ExportSpecs.GtfsRideRiderTrip.FileName, RiderTrips(input)));
+        }
+
+        return files;
+    }
+
+    private async Task<IReadOnlyList<ExportFile>> BundleAsync(IRollupReader reader, AnalyticsFilter filter, SmallCellPolicy? policy, string? version, bool withRiderTrips, CancellationToken cancellation)
     {
         var suppressed = new List<SuppressedCell>();
         List<ExportFile> files =
         [
             new(ExportSpecs.GtfsRideBoardAlight.FileName, await BoardAlightAsync(reader, filter, policy, suppressed, cancellation)),
             new(ExportSpecs.GtfsRideRidership.FileName, await RidershipAsync(reader, filter, policy, suppressed, cancellation)),
-            new(ExportSpecs.GtfsRideFeedInfo.FileName, RideFeedInfo(filter.From, filter.To, currency, version)),
+            new(ExportSpecs.GtfsRideFeedInfo.FileName, RideFeedInfo(filter.From, filter.To, currency, version, withRiderTrips)),
             new(ExportSpecs.TidesStationActivities.FileName, await StationActivitiesAsync(reader, filter, policy, suppressed, cancellation)),
         ];
         if (policy is not null)
@@ -168,18 +250,31 @@ public sealed class StandardExports(AnalyticsOptions options, string currency, i
 
     private static string? Blank(string value) => value.Length == 0 ? null : value;
 
-    /// <summary>Fare transactions of a rider-day: its accepted taps, the boarding taps marked as transfers by its legs.</summary>
-    public static IEnumerable<FareTransaction> TransactionsOf(RiderDay day, Func<AnalyticsTap, long>? amountOf = null)
+    private static string[] AllColumns(TableSpec spec) => [.. spec.Fields.Select(f => f.Name)];
+
+    /// <summary>GTFS time of an instant: HH:MM:SS since local midnight of the service day, past 24:00:00 after midnight.</summary>
+    private string GtfsTime(DateOnly day, DateTimeOffset at)
+    {
+        var seconds = options.ServiceSeconds(day, at);
+        return string.Create(CultureInfo.InvariantCulture, $"{seconds / 3600:00}:{seconds / 60 % 60:00}:{seconds % 60:00}");
+    }
+
+    /// <summary>
+    /// Fare transactions of a rider-day: its accepted taps, the boarding taps marked as transfers by its legs, each
+    /// boarding with what clearing charged for its leg (exits and taps clearing has not priced: 0, not capped).
+    /// </summary>
+    public static IEnumerable<FareTransaction> TransactionsOf(RiderDay day, Func<AnalyticsTap, FarePrice?>? priceOf = null)
     {
         var transferBoardings = day.Legs.Where(l => l.IsTransfer).Select(l => l.BoardedAt).ToHashSet();
         var legsByBoarding = day.Legs.GroupBy(l => l.BoardedAt).ToDictionary(g => g.Key, g => g.First());
         return day.Taps.Where(t => t.Accepted).Select(t =>
         {
             var leg = t.Kind != TapKind.MetroExit ? legsByBoarding.GetValueOrDefault(t.At) : null;
+            var price = priceOf?.Invoke(t);
             return new FareTransaction(
                 t.DeviceId is null ? $"{Pseudonymizer.Text(t.Rider)}-{t.At.ToUnixTimeMilliseconds()}" : $"{t.DeviceId}-{t.Sequence}",
-                day.Day, t.At, amountOf?.Invoke(t) ?? 0, t.Kind, transferBoardings.Contains(t.At) && t.Kind != TapKind.MetroExit,
-                t.DeviceId, t.StopId, leg?.PatternId, leg?.BoardSequence, t.Category, null, t.Rider);
+                day.Day, t.At, price?.Amount ?? 0, t.Kind, transferBoardings.Contains(t.At) && t.Kind != TapKind.MetroExit,
+                t.DeviceId, t.StopId, leg?.PatternId, leg?.BoardSequence, t.Category, price?.Product, price?.Capped ?? false, t.Rider);
         });
     }
 }
