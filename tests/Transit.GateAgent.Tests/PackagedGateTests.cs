@@ -181,6 +181,15 @@ public sealed class GatePackages : IDisposable
                 return built;
             }
 
+            // Packages built beforehand (gate-agent/deploy/build-package) may be named instead of built again.
+            if (Environment.GetEnvironmentVariable("TRANSIT_GATE_PACKAGES") is { Length: > 0 } prebuilt
+                && Directory.GetFiles(prebuilt, $"transit-gate_*_{(arch == "x64" ? "amd64" : arch)}.deb").OrderDescending().FirstOrDefault() is { } existing)
+            {
+                Extract("-x", existing, Root(arch, build: false));
+                Extract("-e", existing, Path.Combine(_work, "control-" + arch));
+                return _debs[arch] = existing;
+            }
+
             var start = new ProcessStartInfo(Path.Combine(RepositoryRoot, "gate-agent/deploy/build-package"))
             {
                 RedirectStandardOutput = true,
@@ -197,17 +206,17 @@ public sealed class GatePackages : IDisposable
             }
 
             var deb = output.Trim().Split('\n')[^1];
-            Extract("-x", deb, Root(arch));
+            Extract("-x", deb, Root(arch, build: false));
             Extract("-e", deb, Control(arch));
             return _debs[arch] = deb;
         }
     }
 
     /// <summary>The unpacked file system of the package for <paramref name="arch"/>.</summary>
-    public string Root(string arch)
+    public string Root(string arch, bool build = true)
     {
         var root = Path.Combine(_work, "root-" + arch);
-        if (!Directory.Exists(root))
+        if (build)
         {
             Build(arch);
         }
