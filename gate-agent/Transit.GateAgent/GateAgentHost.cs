@@ -56,6 +56,16 @@ public static class GateAgentHost
         ArgumentNullException.ThrowIfNull(readyOutput);
         var started = Stopwatch.StartNew();
         using var host = Build(configPath);
+        TimeSpan warmup;
+        try
+        {
+            warmup = DecisionWarmup.Run(host.Services.GetRequiredService<GateState>(), host.Services.GetRequiredService<TapJournal>(), host.Services.GetRequiredService<TimeProvider>());
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new GateStartupException(ex.Message, ex);
+        }
+
         try
         {
             await host.StartAsync(cancellation).ConfigureAwait(false);
@@ -70,12 +80,12 @@ public static class GateAgentHost
         var state = host.Services.GetRequiredService<GateState>();
         await readyOutput.WriteLineAsync(string.Create(
             CultureInfo.InvariantCulture,
-            $$"""ready {"deviceId":"{{state.Context.DeviceId}}","scannerPort":{{Json(endpoints.ScannerPort)}},"statusPort":{{Json(endpoints.StatusPort)}},"highestSequence":{{journal.LastSeq}},"keySetVersion":{{state.Trust.KeySet.Version}},"denyListVersion":{{state.Trust.DenyList.Version}},"startMillis":{{started.ElapsedMilliseconds}}}""")).ConfigureAwait(false);
+            $$"""ready {"deviceId":"{{state.Context.DeviceId}}","scannerPort":{{Json(endpoints.ScannerPort)}},"statusPort":{{Json(endpoints.StatusPort)}},"highestSequence":{{journal.LastSeq}},"keySetVersion":{{state.Trust.KeySet.Version}},"denyListVersion":{{state.Trust.DenyList.Version}},"startMillis":{{started.ElapsedMilliseconds}},"warmupMillis":{{(long)warmup.TotalMilliseconds}}}""")).ConfigureAwait(false);
         await readyOutput.FlushAsync(cancellation).ConfigureAwait(false);
         SystemdNotifier.Notify("READY=1");
         var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Transit.GateAgent");
-        log.LogInformation("gate {Device} ready in {Millis} ms; journal on SQLite {Version} ({Library}); {Gc} GC",
-            state.Context.DeviceId, started.ElapsedMilliseconds, SqliteLibrary.Version, SqliteLibrary.Description, GCSettings.IsServerGC ? "server" : "workstation");
+        log.LogInformation("gate {Device} ready in {Millis} ms (decision path warmed in {WarmupMillis} ms); journal on SQLite {Version} ({Library}); {Gc} GC",
+            state.Context.DeviceId, started.ElapsedMilliseconds, (long)warmup.TotalMilliseconds, SqliteLibrary.Version, SqliteLibrary.Description, GCSettings.IsServerGC ? "server" : "workstation");
         if (GCSettings.IsServerGC)
         {
             log.LogWarning("the gate runs with server GC, which keeps more memory and threads than a gate needs: start it with DOTNET_gcServer=0 (transit-gate.service does)");

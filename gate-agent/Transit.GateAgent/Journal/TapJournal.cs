@@ -174,6 +174,39 @@ public sealed class TapJournal : IDisposable
         Interlocked.Exchange(ref _lastSeq, seq);
     }
 
+    /// <summary>
+    /// Runs the tap insert and the upload read once and rolls the insert back: the first rider then finds the
+    /// statements compiled and SQLite's pages in memory. No tap and no sequence number is used.
+    /// </summary>
+    public void WarmUp(DeviceContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        using (var transaction = _writer.BeginTransaction())
+        {
+            _insert.Transaction = transaction;
+            var p = _insert.Parameters;
+            p[0].Value = _lastSeq + 1;
+            p[1].Value = 0L;
+            p[2].Value = "warm-up";
+            p[3].Value = 0;
+            p[4].Value = "malformed";
+            p[5].Value = context.Mode.ToName();
+            p[6].Value = context.OperatorId;
+            for (var i = 7; i <= 11; i++)
+            {
+                p[i].Value = DBNull.Value;
+            }
+
+            p[12].Value = 0L;
+            p[13].Value = 0L;
+            p[14].Value = 0L;
+            _insert.ExecuteNonQuery();
+            transaction.Rollback();
+        }
+
+        ReadFrom(AckedThrough + 1, 1);
+    }
+
     /// <summary>Up to <paramref name="max"/> taps from <paramref name="fromSeq"/> on, in order.</summary>
     public List<TapRecord> ReadFrom(long fromSeq, int max)
     {

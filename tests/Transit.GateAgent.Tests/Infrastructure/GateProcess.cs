@@ -39,6 +39,9 @@ public sealed class GateProcess : IAsyncDisposable
 
     public int Pid => _process.Id;
 
+    /// <summary>The agent's ready line.</summary>
+    public JsonElement Ready { get; private set; }
+
     public int ScannerPort { get; private set; }
 
     public int StatusPort { get; private set; }
@@ -56,23 +59,29 @@ public sealed class GateProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>Starts the agent and waits for its ready line.</summary>
-    public static async Task<GateProcess> StartAsync(string configPath, IDictionary<string, string>? environment = null)
+    /// <summary>Starts the agent (by default through the CLI, <c>transit gate run</c>) and waits for its ready line.</summary>
+    public static async Task<GateProcess> StartAsync(string configPath, IDictionary<string, string>? environment = null, GateLauncher? launcher = null)
     {
-        var gate = new GateProcess(Start(["gate", "run", "--config", configPath], environment));
+        launcher ??= GateLauncher.Cli;
+        var gate = new GateProcess(Start(launcher.FileName, [.. launcher.Prefix, "run", "--config", configPath], environment));
         gate._process.EnableRaisingEvents = true;
         gate._process.BeginOutputReadLine();
         gate._process.BeginErrorReadLine();
-        var ready = await gate._ready.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        var ready = await gate._ready.Task.WaitAsync(launcher.StartTimeout);
+        gate.Ready = ready;
         gate.ScannerPort = ready.GetProperty("scannerPort").ValueKind == JsonValueKind.Number ? ready.GetProperty("scannerPort").GetInt32() : 0;
         gate.StatusPort = ready.GetProperty("statusPort").ValueKind == JsonValueKind.Number ? ready.GetProperty("statusPort").GetInt32() : 0;
         return gate;
     }
 
     /// <summary>Runs the CLI to completion: for commands that must fail, and <c>gate journal</c>.</summary>
-    public static async Task<(int ExitCode, string Output, string Error)> RunToEndAsync(params string[] args)
+    public static Task<(int ExitCode, string Output, string Error)> RunToEndAsync(params string[] args) =>
+        RunToEndAsync(GateLauncher.Cli.FileName, [Dll, .. args]);
+
+    /// <summary>Runs a program to completion and returns its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output, string Error)> RunToEndAsync(string fileName, IEnumerable<string> args)
     {
-        using var process = Start(args, null);
+        using var process = Start(fileName, args, null);
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
@@ -161,9 +170,9 @@ public sealed class GateProcess : IAsyncDisposable
         return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
-    private static Process Start(string[] args, IDictionary<string, string>? environment)
+    private static Process Start(string fileName, IEnumerable<string> args, IDictionary<string, string>? environment)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -171,7 +180,6 @@ public sealed class GateProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = Path.GetTempPath(),
         };
-        start.ArgumentList.Add(Dll);
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
@@ -186,6 +194,25 @@ public sealed class GateProcess : IAsyncDisposable
 
         return Process.Start(start)!;
     }
+}
+
+/// <summary>
+/// How a gate agent process is started: through the CLI (<c>dotnet transit.dll gate run</c>), or the packaged
+/// <c>transit-gate</c> executable, natively or under an emulator.
+/// </summary>
+public sealed record GateLauncher(string FileName, IReadOnlyList<string> Prefix, TimeSpan StartTimeout)
+{
+    public static readonly GateLauncher Cli = new("dotnet", [GateProcess.Dll, "gate"], TimeSpan.FromSeconds(60));
+
+    /// <summary>The packaged executable, run directly.</summary>
+    public static GateLauncher Native(string executable) => new(executable, [], TimeSpan.FromSeconds(60));
+
+    /// <summary>The packaged arm64 executable under user-mode emulation, which starts many times slower.</summary>
+    public static GateLauncher Emulated(string emulator, string executable) => new(emulator, [executable], TimeSpan.FromMinutes(3));
+
+    /// <summary>Runs one of the executable's own commands (e.g. <c>journal --db FILE</c>) to completion.</summary>
+    public Task<(int ExitCode, string Output, string Error)> RunToEndAsync(params string[] args) =>
+        GateProcess.RunToEndAsync(FileName, [.. Prefix, .. args]);
 }
 
 /// <summary>A client of the TCP simulation input: one line per code, one JSON answer per line.</summary>

@@ -1,0 +1,4 @@
+using Transit.GateAgent;
+using Transit.GateAgent.Host;
+
+return await GateCommandLine.RunAsync(args, Console.Out, Console.Error).ConfigureAwait(false);
