@@ -122,6 +122,7 @@ public static class ClearingHost
         // The key directory is checked before the database starts: a refused start then has nothing to stop.
         var keys = new OperatorKeys(options);
         var directory = keys.Open();
+        directory.EnsureCanSignEverydayDocuments();
         var authority = directory.OpenDeviceAuthority();
         var serverCertificate = X509Certificate2.CreateFromPemFile(directory.ServerCertificatePath, directory.ServerKeyPath);
         var database = await ClearingDatabase.OpenAsync(options);
@@ -170,6 +171,14 @@ public static class ClearingHost
         app.MapDayEndpoints();
         app.MapFleetEndpoints();
         app.MapAccountEndpoints();
+        var keys = app.Services.GetRequiredService<OperatorKeys>().Open();
+        if (keys.HasRootKey)
+        {
+            app.Logger.LogWarning(
+                "the key directory {Path} holds the root private key: whoever takes this server can sign key sets every gate trusts. "
+                + "Serve from a copy without it ('transit keys export-server') and keep the root offline", keys.Path);
+        }
+
         await app.Services.GetRequiredService<TrustHistory>().RefreshAsync(CancellationToken.None);
         var calendar = app.Services.GetRequiredService<ServiceCalendar>();
         await calendar.LoadAsync(CancellationToken.None);
