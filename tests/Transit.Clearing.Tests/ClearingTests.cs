@@ -198,7 +198,7 @@ public sealed class ClearingTests(PostgresFixture postgres)
         var delta = JsonDocument.Parse(await west.Client.GetStringAsync("/device/v1/denylist?since=1")).RootElement;
         Assert.Equal(2, delta.GetProperty("version").GetInt64());
         var added = Transit.RideCodes.DenyListDelta.Open(
-            Transit.RideCodes.SignedDocument.Parse(delta.GetProperty("deltas")[0].GetRawText()), world.Keys.RootPublicKey);
+            Transit.RideCodes.SignedDocument.Parse(delta.GetProperty("deltas")[0].GetRawText()), world.Keys.RootPublicKey, world.Keys.KeySet);
         Assert.Equal(["eve"], added.AddAccounts.ToArray());
 
         var admin = await world.ApiAsync("admin");
@@ -208,7 +208,7 @@ public sealed class ClearingTests(PostgresFixture postgres)
 
         var removal = JsonDocument.Parse(await west.Client.GetStringAsync("/device/v1/denylist?since=2")).RootElement;
         var removed = Transit.RideCodes.DenyListDelta.Open(
-            Transit.RideCodes.SignedDocument.Parse(removal.GetProperty("deltas")[0].GetRawText()), world.Keys.RootPublicKey);
+            Transit.RideCodes.SignedDocument.Parse(removal.GetProperty("deltas")[0].GetRawText()), world.Keys.RootPublicKey, world.Keys.KeySet);
         Assert.Equal(["eve"], removed.RemoveAccounts.ToArray());
         Assert.Equal(0, await world.ScalarAsync<long>("SELECT debt FROM accounts WHERE account = 'eve'"));
         Assert.True((await world.Services.GetRequiredService<Settlement.BalanceCheck>().CheckAsync(ClearingWorld.Day, CancellationToken.None)).Balanced);

@@ -99,7 +99,7 @@ public sealed class DebtTests(PostgresFixture postgres)
     }
 
     private static IReadOnlySet<string> DenyListIn(ClearingWorld world) =>
-        DenyList.Open(world.Keys.ReadSignedDenyList(), world.Keys.RootPublicKey).Accounts;
+        DenyList.Open(world.Keys.ReadSignedDenyList(), world.Keys.RootPublicKey, world.Keys.KeySet).Accounts;
 
     private static Task Sql(ClearingWorld world, string sql) => Database.Sql.ExecAsync(world.Database.DataSource, sql, CancellationToken.None);
 }

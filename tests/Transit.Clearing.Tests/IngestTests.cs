@@ -330,7 +330,9 @@ public sealed class IngestTests(PostgresFixture postgres)
         Assert.Equal(HttpStatusCode.NotModified, (await gate.Client.SendAsync(request)).StatusCode);
 
         using var config = await gate.Client.GetAsync("/device/v1/config");
-        var payload = JsonDocument.Parse(SignedDocument.Parse(await config.Content.ReadAsStringAsync()).OpenPayload(DeviceRegistry.ConfigType, world.Keys.RootPublicKey)).RootElement;
+        var configDocument = SignedDocument.Parse(await config.Content.ReadAsStringAsync());
+        Assert.Equal((ushort)1, configDocument.OnlineKeyId);
+        var payload = JsonDocument.Parse(configDocument.OpenPayload(DeviceRegistry.ConfigType, world.Keys.RootPublicKey, world.Keys.KeySet)).RootElement;
         Assert.Equal("gate-1", payload.GetProperty("deviceId").GetString());
         Assert.Equal("metro-exit", payload.GetProperty("mode").GetString());
         Assert.Equal("E2", payload.GetProperty("stationId").GetString());
@@ -339,7 +341,7 @@ public sealed class IngestTests(PostgresFixture postgres)
         world.Keys.UpdateDenyList(addAccounts: ["eve"]);
         var snapshot = JsonDocument.Parse(await gate.Client.GetStringAsync("/device/v1/denylist")).RootElement;
         Assert.Equal(2, snapshot.GetProperty("version").GetInt64());
-        Assert.Contains("eve", DenyList.Open(SignedDocument.Parse(snapshot.GetProperty("snapshot").GetRawText()), world.Keys.RootPublicKey).Accounts);
+        Assert.Contains("eve", DenyList.Open(SignedDocument.Parse(snapshot.GetProperty("snapshot").GetRawText()), world.Keys.RootPublicKey, world.Keys.KeySet).Accounts);
         var deltas = JsonDocument.Parse(await gate.Client.GetStringAsync("/device/v1/denylist?since=1")).RootElement;
         Assert.Single(deltas.GetProperty("deltas").EnumerateArray());
         Assert.Equal(HttpStatusCode.NotModified, (await gate.Client.GetAsync("/device/v1/denylist?since=2")).StatusCode);

@@ -49,12 +49,16 @@ public sealed class ProcessTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task Cli_CommandsWithoutDb_ShareTheEmbeddedCluster()
+    public async Task Cli_CommandsWithoutDb_ShareTheEmbeddedCluster_ServingAKeyDirectoryWithoutTheRootKey()
     {
         var dir = Path.Combine(Path.GetTempPath(), "transit-cli-" + Guid.NewGuid().ToString("N")[..10]);
         try
         {
-            Assert.Equal(0, (await CliAsync("keys", "init", "--dir", Path.Combine(dir, "keys"))).ExitCode);
+            // The root key stays in the offline copy; clearing gets the server's copy.
+            Assert.Equal(0, (await CliAsync("keys", "init", "--dir", Path.Combine(dir, "offline-keys"))).ExitCode);
+            var export = await CliAsync("keys", "export-server", "--dir", Path.Combine(dir, "offline-keys"), "--out", Path.Combine(dir, "keys"));
+            Assert.True(export.ExitCode == 0, export.Error);
+            Assert.False(File.Exists(Path.Combine(dir, "keys", "root.key.json")));
             Transit.Simulation.SyntheticCity.Write(Path.Combine(dir, "feed"));
             var import = await CliAsync("clearing", "import-gtfs", "--data", dir, "--feed", Path.Combine(dir, "feed"));
             Assert.True(import.ExitCode == 0, import.Error);
@@ -64,11 +68,14 @@ public sealed class ProcessTests(PostgresFixture postgres)
             var serve = Process.Start(Start(["clearing", "serve", "--data", dir, "--urls", "http://127.0.0.1:0", "--device-port", "0", "--no-jobs"]))!;
             try
             {
-                _ = serve.StandardError.ReadToEndAsync();
+                var serveErrors = serve.StandardError.ReadToEndAsync();
                 using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-                while (await serve.StandardOutput.ReadLineAsync(timeout.Token) is { } line && !line.Contains("embedded PostgreSQL", StringComparison.Ordinal))
+                string? line;
+                while ((line = await serve.StandardOutput.ReadLineAsync(timeout.Token)) is not null && !line.Contains("embedded PostgreSQL", StringComparison.Ordinal))
                 {
                 }
+
+                Assert.True(line is not null, "clearing serve did not start: " + (serve.HasExited ? await serveErrors : ""));
 
                 var add = await CliAsync("devices", "add", "--data", dir, "--id", "g1", "--operator", "metro", "--station", "CEN");
                 Assert.True(add.ExitCode == 0, add.Error);

@@ -38,7 +38,7 @@ public sealed record DeviceConfig(
 public sealed class DeviceRegistry(NpgsqlDataSource dataSource, OperatorKeys keys, ClearingOptions options, TimeProvider time)
 {
     /// <summary>The <c>type</c> of a signed device configuration.</summary>
-    public const string ConfigType = "transit-device-config";
+    public const string ConfigType = Transit.RideCodes.OnlineKey.DeviceConfigType;
 
     /// <summary>Registers a device, issues its client certificate and writes it (PEM) to <paramref name="outputFolder"/>.</summary>
     public async Task<(RegisteredDevice Device, string CertificatePath, string KeyPath)> AddAsync(
@@ -147,7 +147,7 @@ public sealed class DeviceRegistry(NpgsqlDataSource dataSource, OperatorKeys key
         var payload = new DeviceConfig(
             device.ConfigVersion, device.DeviceId, device.OperatorId, device.Mode, device.StationId, device.RouteId,
             options.MaxAgeSeconds, options.MaxAheadSeconds, options.PassbackSeconds, DateTimeOffset.FromUnixTimeSeconds(now.ToUnixTimeSeconds()));
-        return keys.SignWithRoot(ConfigType, JsonSerializer.SerializeToUtf8Bytes(payload, ClearingJson.Default.DeviceConfig)).ToJson();
+        return keys.Sign(ConfigType, JsonSerializer.SerializeToUtf8Bytes(payload, ClearingJson.Default.DeviceConfig)).ToJson();
     }
 
     private static RegisteredDevice Read(NpgsqlDataReader reader) => new(

@@ -17,8 +17,9 @@ namespace Transit.GateAgent.Clearing;
 public sealed record SyncResult(bool Complete, IReadOnlyList<string> Refused);
 
 /// <summary>
-/// Fetches key set, deny-list deltas and device configuration (ETag/version based); each is checked against the
-/// root key before use, a bad or older one is refused and the last good one kept. The verifier sees new trust on
+/// Fetches key set, deny-list deltas and device configuration (ETag/version based); the key set is checked against
+/// the root key, the others against the root or an online key the held key set certifies for them, before use; a bad
+/// or older one is refused and the last good one kept. The verifier sees new trust on
 /// the next tap.
 /// </summary>
 public sealed class SyncService(
@@ -142,7 +143,7 @@ public sealed class SyncService(
             if (!Install("denylist-delta", refused, () =>
             {
                 var json = delta.GetRawText();
-                if (DenyListDelta.Open(SignedDocument.Parse(json), state.Trust.RootKey).Version <= state.Trust.DenyList.Version)
+                if (DenyListDelta.Open(SignedDocument.Parse(json), state.Trust.RootKey, state.Trust.KeySet).Version <= state.Trust.DenyList.Version)
                 {
                     return false;
                 }

@@ -318,7 +318,7 @@ public sealed class TestClearingServer : IAsyncDisposable
     {
         var payload = JsonNode.Parse(delta.Payload)!;
         payload["addAccounts"]!.AsArray().Add("victim");
-        return new SignedDocument(delta.Type, delta.Algorithm, System.Text.Encoding.UTF8.GetBytes(payload.ToJsonString()), delta.Signature);
+        return new SignedDocument(delta.Type, delta.Algorithm, System.Text.Encoding.UTF8.GetBytes(payload.ToJsonString()), delta.Signature, delta.OnlineKeyId);
     }
 
     /// <summary>A signed document with ETag <c>"KIND-VERSION"</c>, or 304 when the client holds that version.</summary>
