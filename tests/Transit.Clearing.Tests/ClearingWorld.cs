@@ -87,7 +87,8 @@ public sealed class ClearingWorld : IAsyncDisposable
         return new DateTimeOffset(local, TimeZoneInfo.FindSystemTimeZoneById(SyntheticCity.TimeZone).GetUtcOffset(local));
     }
 
-    public static async Task<ClearingWorld> StartAsync(PostgresFixture postgres, Action<ClearingOptions>? configure = null, string? connectionString = null)
+    public static async Task<ClearingWorld> StartAsync(
+        PostgresFixture postgres, Action<ClearingOptions>? configure = null, string? connectionString = null, IPaymentProvider? provider = null)
     {
         var folder = Path.Combine(Path.GetTempPath(), "transit-clearing-" + Guid.NewGuid().ToString("N")[..12]);
         var keys = OperatorKeyDirectory.Init(Path.Combine(folder, "keys"), SignatureAlgorithm.P256);
@@ -105,7 +106,8 @@ public sealed class ClearingWorld : IAsyncDisposable
             Payments = { Latency = TimeSpan.Zero, DeclineRate = 0 },
         };
         configure?.Invoke(options);
-        var world = new ClearingWorld(folder, await RunningClearing.StartAsync(options, ["http://127.0.0.1:0"]), options, keys);
+        var world = new ClearingWorld(folder, await RunningClearing.StartAsync(
+            options, ["http://127.0.0.1:0"], configure: provider is null ? null : b => b.Services.AddSingleton(provider)), options, keys);
         SyntheticCity.Write(world.FeedFolder);
         await world.Services.GetRequiredService<GtfsImporter>().ImportAsync(world.FeedFolder, new DateOnly(2026, 1, 1), CancellationToken.None);
         return world;

@@ -37,7 +37,7 @@ public sealed class ProcessTests(PostgresFixture postgres)
         var uninterrupted = await RunDayAsync(reference, world.Keys.Path);
         Assert.True(uninterrupted.ExitCode == 0, uninterrupted.Output + uninterrupted.Error);
 
-        await RunAndKillAfterPartAsync(killed, world.Keys.Path, part: 3);
+        await RunAndKillAtAsync(killed, world.Keys.Path, "clearing: part 3 committed", ("TRANSIT_CLEARING_PAUSE_AFTER_PART", "3"));
         var partial = await world.ScalarAsync<long>("SELECT count(*) FROM charges");
         var expected = await CountAsync(reference, "SELECT count(*) FROM charges");
         Assert.InRange(partial, 1, expected - 1);
@@ -46,6 +46,69 @@ public sealed class ProcessTests(PostgresFixture postgres)
         var restarted = await RunDayAsync(killed, world.Keys.Path);
         Assert.True(restarted.ExitCode == 0, restarted.Output + restarted.Error);
         Assert.Equal(await SnapshotAsync(reference), await SnapshotAsync(killed));
+    }
+
+    [Fact]
+    public async Task RunDay_KilledInsideAPartsTransaction_LeavesNothingHalfAppliedAndTheRestartEndsLikeAnUninterruptedRun()
+    {
+        await using var world = await ClearingWorld.StartAsync(postgres);
+        await UploadCommuters(world, 150);
+        var killed = world.Options.ConnectionString!;
+        world.Database.DataSource.Clear();
+        var reference = await CopyDatabaseAsync(killed);
+        var uninterrupted = await RunDayAsync(reference, world.Keys.Path);
+        Assert.True(uninterrupted.ExitCode == 0, uninterrupted.Output + uninterrupted.Error);
+
+        await RunAndKillAtAsync(killed, world.Keys.Path, "clearing: part 1 written, not committed", ("TRANSIT_CLEARING_PAUSE_INSIDE_PART", "1"));
+
+        // The part's rows died with its transaction: its account-days are still waiting, none of them priced or
+        // charged, and no account-day anywhere lacks its charge.
+        Assert.InRange(await world.ScalarAsync<long>("SELECT count(*) FROM dirty_account_days"), 1, 150);
+        Assert.Equal(0, await world.ScalarAsync<long>("SELECT count(*) FROM dirty_account_days d JOIN account_days a USING (service_day, account)"));
+        Assert.Equal(0, await world.ScalarAsync<long>("SELECT count(*) FROM dirty_account_days d JOIN charges c USING (service_day, account)"));
+        Assert.Equal(0, await world.ScalarAsync<long>("""
+            SELECT count(*) FROM account_days a WHERE charged_total <> (SELECT COALESCE(sum(amount), 0) FROM charges c WHERE c.service_day = a.service_day AND c.account = a.account)
+            """));
+
+        var restarted = await RunDayAsync(killed, world.Keys.Path);
+        Assert.True(restarted.ExitCode == 0, restarted.Output + restarted.Error);
+        Assert.Contains("balanced", restarted.Output, StringComparison.Ordinal);
+        Assert.Equal(await SnapshotAsync(reference), await SnapshotAsync(killed));
+    }
+
+    [Fact]
+    public async Task RunDay_KilledWhileAPaymentIsAtTheProvider_CollectsEveryChargeExactlyOnceAfterTheRestart()
+    {
+        await using var world = await ClearingWorld.StartAsync(postgres);
+        await UploadCommuters(world, 150);
+        var killed = world.Options.ConnectionString!;
+        world.Database.DataSource.Clear();
+        var reference = await CopyDatabaseAsync(killed);
+        var referenceLedger = Path.Combine(world.Folder, "reference-ledger.tsv");
+        var ledger = Path.Combine(world.Folder, "ledger.tsv");
+        var uninterrupted = await RunDayAsync(reference, world.Keys.Path, ("TRANSIT_PAYMENTS_LEDGER", referenceLedger));
+        Assert.True(uninterrupted.ExitCode == 0, uninterrupted.Output + uninterrupted.Error);
+
+        await RunAndKillAtAsync(killed, world.Keys.Path, "payments: ", ("TRANSIT_PAYMENTS_PAUSE_INSIDE", "1"), ("TRANSIT_PAYMENTS_LEDGER", ledger));
+
+        // The provider took the first request; the books, whose batch died uncommitted, still see every charge pending.
+        Assert.Single(Charging.SimulatedPaymentProvider.LoadLedger(ledger));
+        Assert.Equal(0, await world.ScalarAsync<long>("SELECT count(*) FROM charges WHERE status <> 'pending' AND amount <> 0"));
+        Assert.Equal(0, await world.ScalarAsync<long>("SELECT count(*) FROM payment_events"));
+
+        var restarted = await RunDayAsync(killed, world.Keys.Path, ("TRANSIT_PAYMENTS_LEDGER", ledger));
+        Assert.True(restarted.ExitCode == 0, restarted.Output + restarted.Error);
+        Assert.Contains("balanced", restarted.Output, StringComparison.Ordinal);
+        Assert.Equal(await SnapshotAsync(reference), await SnapshotAsync(killed));
+
+        // The provider's own ledger: one request per charge, and what it collected is what the books say was collected.
+        var requests = Charging.SimulatedPaymentProvider.LoadLedger(ledger).Values.ToList();
+        var perCharge = requests.GroupBy(r => r.Request.RequestKey[..r.Request.RequestKey.LastIndexOf("/a", StringComparison.Ordinal)]).ToList();
+        Assert.All(perCharge, g => Assert.Single(g));
+        Assert.Equal(await CountAsync(killed, "SELECT count(*) FROM charges WHERE amount <> 0"), perCharge.Count);
+        Assert.Equal(
+            await CountAsync(killed, "SELECT COALESCE(sum(amount), 0)::bigint FROM charges WHERE status = 'succeeded'"),
+            requests.Where(r => r.Final == Charging.PaymentState.Succeeded).Sum(r => r.Request.Amount));
     }
 
     [Fact]
@@ -125,9 +188,11 @@ public sealed class ProcessTests(PostgresFixture postgres)
         return start;
     }
 
-    internal static async Task<(int ExitCode, string Output, string Error)> CliAsync(params string[] args)
+    internal static Task<(int ExitCode, string Output, string Error)> CliAsync(params string[] args) => RunToEndAsync(Start(args));
+
+    private static async Task<(int ExitCode, string Output, string Error)> RunToEndAsync(ProcessStartInfo start)
     {
-        using var process = Process.Start(Start(args))!;
+        using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
@@ -236,26 +301,29 @@ public sealed class ProcessTests(PostgresFixture postgres)
         return string.Join('\n', parts);
     }
 
-    private static ProcessStartInfo RunDayStart(string connectionString, string keys) =>
-        Start(["clearing", "run-day", "--date", DayText, "--db", connectionString, "--keys", keys]);
-
-    private static Task<(int ExitCode, string Output, string Error)> RunDayAsync(string connectionString, string keys) =>
-        CliAsync("clearing", "run-day", "--date", DayText, "--db", connectionString, "--keys", keys);
-
-    /// <summary>Starts run-day, waits until it reports the part committed, then kills it with SIGKILL.</summary>
-    private static async Task RunAndKillAfterPartAsync(string connectionString, string keys, int part)
+    private static ProcessStartInfo RunDayStart(string connectionString, string keys, (string Name, string Value)[] environment)
     {
-        var start = RunDayStart(connectionString, keys);
-        start.Environment["TRANSIT_CLEARING_PAUSE_AFTER_PART"] = part.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var start = Start(["clearing", "run-day", "--date", DayText, "--db", connectionString, "--keys", keys]);
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        return start;
+    }
+
+    private static Task<(int ExitCode, string Output, string Error)> RunDayAsync(string connectionString, string keys, params (string Name, string Value)[] environment) =>
+        RunToEndAsync(RunDayStart(connectionString, keys, environment));
+
+    /// <summary>Starts run-day with a pause point set, waits until it prints <paramref name="line"/>, then kills it with SIGKILL.</summary>
+    private static async Task RunAndKillAtAsync(string connectionString, string keys, string line, params (string Name, string Value)[] environment)
+    {
+        var start = RunDayStart(connectionString, keys, environment);
         using var process = Process.Start(start)!;
         _ = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+        while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } output && !output.StartsWith(line, StringComparison.Ordinal))
         {
-            if (line.StartsWith($"clearing: part {part} committed", StringComparison.Ordinal))
-            {
-                break;
-            }
         }
 
         process.Kill();

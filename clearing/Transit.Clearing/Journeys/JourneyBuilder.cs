@@ -8,8 +8,11 @@ public sealed record AccountTap(
 
 /// <summary>
 /// Turns one account's taps of a service day (in time order) into journeys: a metro entry pairs with the next exit
-/// within the maximum journey time; an entry left open is a missing exit, an exit with no entry a missing entry;
-/// each bus tap is a boarding. Legs whose gap exceeds the transfer window start a new journey; the fare rules then
+/// within the maximum journey time; an entry left open is a missing exit, an exit with no entry a missing entry.
+/// Each bus tap is a boarding; on networks with bus tap-off it pairs, like a metro entry, with the next
+/// <see cref="TapModes.BusExit"/> tap on the same route within the maximum journey time, which gives the alighting
+/// stop that zone fares need. A boarding without tap-off stays a boarding (the fare rules' unpriced-leg policy prices
+/// it when the fare needs the destination); a tap-off without boarding is a missing entry. Legs whose gap exceeds the transfer window start a new journey; the fare rules then
 /// decide which transfers inside a journey are discounted.
 /// </summary>
 public static class JourneyBuilder
@@ -18,10 +21,26 @@ public static class JourneyBuilder
     {
         var legs = new List<(LegInput Leg, string? Category)>();
         AccountTap? entry = null;
+        AccountTap? boarding = null;
         foreach (var tap in taps)
         {
             switch (tap.Mode)
             {
+                case TapModes.BusExit when boarding is not null && tap.At - boarding.At <= maxJourneyTime && (boarding.RouteId ?? tap.RouteId) == (tap.RouteId ?? boarding.RouteId):
+                    legs.Add((new LegInput(TapModes.Bus, boarding.OperatorId, boarding.RouteId ?? tap.RouteId, boarding.StopId, tap.StopId, boarding.At, tap.At, false, false)
+                    {
+                        EntryTap = (boarding.DeviceId, boarding.Seq),
+                        ExitTap = (tap.DeviceId, tap.Seq),
+                    }, boarding.Category));
+                    boarding = null;
+                    break;
+                case TapModes.BusExit:
+                    CloseOpenEntry();
+                    legs.Add((new LegInput(TapModes.Bus, tap.OperatorId, tap.RouteId, tap.StopId, null, tap.At, tap.At, true, false)
+                    {
+                        ExitTap = (tap.DeviceId, tap.Seq),
+                    }, tap.Category));
+                    break;
                 case TapModes.MetroEntry:
                     CloseOpenEntry();
                     entry = tap;
@@ -43,10 +62,7 @@ public static class JourneyBuilder
                     break;
                 default:
                     CloseOpenEntry();
-                    legs.Add((new LegInput(TapModes.Bus, tap.OperatorId, tap.RouteId, tap.StopId, null, tap.At, null, false, false)
-                    {
-                        EntryTap = (tap.DeviceId, tap.Seq),
-                    }, tap.Category));
+                    boarding = tap;
                     break;
             }
         }
@@ -81,6 +97,15 @@ public static class JourneyBuilder
 
         void CloseOpenEntry()
         {
+            if (boarding is { } board)
+            {
+                legs.Add((new LegInput(TapModes.Bus, board.OperatorId, board.RouteId, board.StopId, null, board.At, null, false, false)
+                {
+                    EntryTap = (board.DeviceId, board.Seq),
+                }, board.Category));
+                boarding = null;
+            }
+
             if (entry is { } open)
             {
                 legs.Add((new LegInput(TapModes.MetroEntry, open.OperatorId, open.RouteId, open.StationId, null, open.At, null, false, true)
