@@ -28,6 +28,11 @@ public sealed class ClearingTests(PostgresFixture postgres)
         var feed = Path.Combine(FindRepositoryRoot(), "tests", "data", "gtfs", "zakroczym");
         var import = await world.Services.GetRequiredService<Gtfs.GtfsImporter>().ImportAsync(feed, new DateOnly(2026, 11, 1), CancellationToken.None);
         Assert.Contains(import.Warnings!, w => w.Contains("fare_needs_destination_without_tap_out", StringComparison.Ordinal));
+        foreach (var rider in (string[])["ola", "piotr", "zofia"])
+        {
+            world.Rider(rider, category: "0"); // the feed's default rider category ("normalny")
+        }
+
         var board = await world.AddDeviceAsync("z1-front", "0", "bus", stop: "100", route: "Z1");
         var alight = await world.AddDeviceAsync("z1-rear", "0", "bus-exit", stop: "117", route: "Z1");
         await world.UploadOkAsync(board,

@@ -95,7 +95,7 @@ public sealed class DebtTests(PostgresFixture postgres)
         await world.UploadOkAsync(west, world.Tap(west, "eve", ClearingWorld.At(8, 0)));
         await world.ClearAsync();
         Assert.Equal(400, provider.CollectedFrom("eve"));
-        await Sql(world, "UPDATE charges SET status = 'declined', attempts = 3, in_debt = true, next_attempt_at = now(); UPDATE accounts SET debt = 400, deny_reasons = '{debt}'");
+        await Sql(world, "UPDATE charges SET status = 'declined', attempts = 3, in_debt = true, next_attempt_at = now(); INSERT INTO accounts (account, debt, deny_reasons) VALUES ('eve', 400, '{debt}') ON CONFLICT (account) DO UPDATE SET debt = 400, deny_reasons = '{debt}'");
 
         await world.Services.GetRequiredService<PaymentService>().RunAsync(CancellationToken.None);
 

@@ -83,6 +83,9 @@ public static class TapModes
     /// <summary>A tap-off on a bus (a validator at the exit door, or the boarding validator tapped again when leaving), for networks whose fares need the alighting stop.</summary>
     public const short BusExit = 4;
 
+    /// <summary>A bus validator's tap (boarding or tap-off): it has a route and stop, no station.</summary>
+    public static bool OnBus(short mode) => mode is Bus or BusExit;
+
     public static bool TryParse(string? text, out short mode)
     {
         mode = text switch

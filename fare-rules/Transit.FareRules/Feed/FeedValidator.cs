@@ -37,7 +37,7 @@ internal static class FeedValidator
                 network.First().Line,
                 NoticeCodes.FareNeedsDestinationWithoutTapOut,
                 NoticeSeverity.Warning,
-                $"fares of {name} depend on to_area_id, but {withoutExit.Count} of its routes ({string.Join(", ", withoutExit.Take(5))}{(withoutExit.Count > 5 ? ", ..." : "")}) are not metro and have no tap-out: install bus tap-off validators (device mode bus-exit), or boardings there are charged by the unpriced-leg policy"));
+                $"fares of {name} depend on to_area_id, but {withoutExit.Count} of its routes ({string.Join(", ", withoutExit.Take(5))}{(withoutExit.Count > 5 ? ", ..." : "")}) are not metro and have no tap-out: install tap-off validators (on buses: device mode bus-exit), or boardings there are charged by the unpriced-leg policy"));
         }
     }
 
