@@ -29,13 +29,7 @@ public sealed class ProcessTests(PostgresFixture postgres)
     public async Task RunDay_KilledMidwayAndRestarted_EndsLikeAnUninterruptedRun()
     {
         await using var world = await ClearingWorld.StartAsync(postgres);
-        await UploadCommuters(world, 150);
-        var killed = world.Options.ConnectionString!;
-        world.Database.DataSource.Clear();
-        var reference = await CopyDatabaseAsync(killed);
-
-        var uninterrupted = await RunDayAsync(reference, world.Keys.Path);
-        Assert.True(uninterrupted.ExitCode == 0, uninterrupted.Output + uninterrupted.Error);
+        var (killed, reference) = await CommutersClearedInACopyAsync(world);
 
         await RunAndKillAtAsync(killed, world.Keys.Path, "clearing: part 3 committed", ("TRANSIT_CLEARING_PAUSE_AFTER_PART", "3"));
         var partial = await world.ScalarAsync<long>("SELECT count(*) FROM charges");
@@ -43,21 +37,14 @@ public sealed class ProcessTests(PostgresFixture postgres)
         Assert.InRange(partial, 1, expected - 1);
         Assert.Equal("running", await world.ScalarAsync<string>("SELECT status FROM jobs WHERE kind = 'clear-day'"));
 
-        var restarted = await RunDayAsync(killed, world.Keys.Path);
-        Assert.True(restarted.ExitCode == 0, restarted.Output + restarted.Error);
-        Assert.Equal(await SnapshotAsync(reference), await SnapshotAsync(killed));
+        await RestartAndCompareAsync(killed, reference, world.Keys.Path);
     }
 
     [Fact]
     public async Task RunDay_KilledInsideAPartsTransaction_LeavesNothingHalfAppliedAndTheRestartEndsLikeAnUninterruptedRun()
     {
         await using var world = await ClearingWorld.StartAsync(postgres);
-        await UploadCommuters(world, 150);
-        var killed = world.Options.ConnectionString!;
-        world.Database.DataSource.Clear();
-        var reference = await CopyDatabaseAsync(killed);
-        var uninterrupted = await RunDayAsync(reference, world.Keys.Path);
-        Assert.True(uninterrupted.ExitCode == 0, uninterrupted.Output + uninterrupted.Error);
+        var (killed, reference) = await CommutersClearedInACopyAsync(world);
 
         await RunAndKillAtAsync(killed, world.Keys.Path, "clearing: part 1 written, not committed", ("TRANSIT_CLEARING_PAUSE_INSIDE_PART", "1"));
 
@@ -70,24 +57,15 @@ public sealed class ProcessTests(PostgresFixture postgres)
             SELECT count(*) FROM account_days a WHERE charged_total <> (SELECT COALESCE(sum(amount), 0) FROM charges c WHERE c.service_day = a.service_day AND c.account = a.account)
             """));
 
-        var restarted = await RunDayAsync(killed, world.Keys.Path);
-        Assert.True(restarted.ExitCode == 0, restarted.Output + restarted.Error);
-        Assert.Contains("balanced", restarted.Output, StringComparison.Ordinal);
-        Assert.Equal(await SnapshotAsync(reference), await SnapshotAsync(killed));
+        await RestartAndCompareAsync(killed, reference, world.Keys.Path);
     }
 
     [Fact]
     public async Task RunDay_KilledWhileAPaymentIsAtTheProvider_CollectsEveryChargeExactlyOnceAfterTheRestart()
     {
         await using var world = await ClearingWorld.StartAsync(postgres);
-        await UploadCommuters(world, 150);
-        var killed = world.Options.ConnectionString!;
-        world.Database.DataSource.Clear();
-        var reference = await CopyDatabaseAsync(killed);
-        var referenceLedger = Path.Combine(world.Folder, "reference-ledger.tsv");
+        var (killed, reference) = await CommutersClearedInACopyAsync(world, ("TRANSIT_PAYMENTS_LEDGER", Path.Combine(world.Folder, "reference-ledger.tsv")));
         var ledger = Path.Combine(world.Folder, "ledger.tsv");
-        var uninterrupted = await RunDayAsync(reference, world.Keys.Path, ("TRANSIT_PAYMENTS_LEDGER", referenceLedger));
-        Assert.True(uninterrupted.ExitCode == 0, uninterrupted.Output + uninterrupted.Error);
 
         await RunAndKillAtAsync(killed, world.Keys.Path, "payments: ", ("TRANSIT_PAYMENTS_PAUSE_INSIDE", "1"), ("TRANSIT_PAYMENTS_LEDGER", ledger));
 
@@ -96,10 +74,7 @@ public sealed class ProcessTests(PostgresFixture postgres)
         Assert.Equal(0, await world.ScalarAsync<long>("SELECT count(*) FROM charges WHERE status <> 'pending' AND amount <> 0"));
         Assert.Equal(0, await world.ScalarAsync<long>("SELECT count(*) FROM payment_events"));
 
-        var restarted = await RunDayAsync(killed, world.Keys.Path, ("TRANSIT_PAYMENTS_LEDGER", ledger));
-        Assert.True(restarted.ExitCode == 0, restarted.Output + restarted.Error);
-        Assert.Contains("balanced", restarted.Output, StringComparison.Ordinal);
-        Assert.Equal(await SnapshotAsync(reference), await SnapshotAsync(killed));
+        await RestartAndCompareAsync(killed, reference, world.Keys.Path, ("TRANSIT_PAYMENTS_LEDGER", ledger));
 
         // The provider's own ledger: one request per charge, and what it collected is what the books say was collected.
         var requests = Charging.SimulatedPaymentProvider.LoadLedger(ledger).Values.ToList();
@@ -299,6 +274,30 @@ public sealed class ProcessTests(PostgresFixture postgres)
         }
 
         return string.Join('\n', parts);
+    }
+
+    /// <summary>
+    /// Uploads a day of 150 commuters, copies the database, clears the copy with an uninterrupted run-day (the
+    /// reference) and returns both connection strings; the original is left to clear.
+    /// </summary>
+    private static async Task<(string Original, string Reference)> CommutersClearedInACopyAsync(ClearingWorld world, params (string Name, string Value)[] environment)
+    {
+        await UploadCommuters(world, 150);
+        var original = world.Options.ConnectionString!;
+        world.Database.DataSource.Clear();
+        var reference = await CopyDatabaseAsync(original);
+        var uninterrupted = await RunDayAsync(reference, world.Keys.Path, environment);
+        Assert.True(uninterrupted.ExitCode == 0, uninterrupted.Output + uninterrupted.Error);
+        return (original, reference);
+    }
+
+    /// <summary>Runs run-day again on the killed database: it must finish, balance and end exactly like the reference.</summary>
+    private static async Task RestartAndCompareAsync(string killed, string reference, string keys, params (string Name, string Value)[] environment)
+    {
+        var restarted = await RunDayAsync(killed, keys, environment);
+        Assert.True(restarted.ExitCode == 0, restarted.Output + restarted.Error);
+        Assert.Contains("balanced", restarted.Output, StringComparison.Ordinal);
+        Assert.Equal(await SnapshotAsync(reference), await SnapshotAsync(killed));
     }
 
     private static ProcessStartInfo RunDayStart(string connectionString, string keys, (string Name, string Value)[] environment)
