@@ -66,6 +66,8 @@ public static class ApiEndpoints
                 operatorShares = books.OperatorShares,
                 fees = books.Fees,
                 balanced = books.Balanced,
+                unpricedLegs = books.UnpricedLegs,
+                unpricedAmount = books.UnpricedAmount,
                 operators = byOperator,
             });
         }).RequireAuthorization();
@@ -134,9 +136,9 @@ public static class ApiEndpoints
         });
         accounts.MapPost("/settle", async (string account, PaymentService payments, JobQueue queue, CancellationToken cancellation) =>
         {
-            var paid = await payments.SettleDebtAsync(account, cancellation);
+            var settled = await payments.SettleDebtAsync(account, cancellation);
             await queue.EnqueueAsync(JobKinds.DenyList, "all", cancellation: cancellation);
-            return TypedResults.Ok(new { account, paid });
+            return TypedResults.Ok(new { account, paid = settled.PaidByHand, settled.CollectedByProvider, settled.InFlight, settled.DebtLeft });
         });
         accounts.MapPost("/deny", (string account, DenyListPublisher publisher, JobQueue queue, CancellationToken cancellation) =>
             SetManualDenyAsync(account, true, publisher, queue, cancellation));

@@ -27,7 +27,7 @@ internal static class DevicesCommands
         var station = new Option<string?>("--station") { Description = "Station (GTFS stop_id) of a metro gate" };
         var stop = new Option<string?>("--stop") { Description = "Stop (GTFS stop_id) of a bus validator" };
         var route = new Option<string?>("--route") { Description = "Route (GTFS route_id) of a bus validator" };
-        var mode = new Option<string?>("--mode") { Description = "metro-entry, metro-exit or bus (default: metro-entry with --station, bus otherwise)" };
+        var mode = new Option<string?>("--mode") { Description = "metro-entry, metro-exit, bus or bus-exit (a bus tap-off validator, for fares that need the alighting stop; default: metro-entry with --station, bus otherwise)" };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Folder for the certificate and key (default: KEYS/devices)" };
         var command = new Command("add", "Register a device and issue its client certificate (PEM certificate and key)") { id, operatorId, station, stop, route, mode, output };
         command.SetAction(async (parsed, cancellation) =>

@@ -45,14 +45,15 @@ public sealed class DeviceRegistry(NpgsqlDataSource dataSource, OperatorKeys key
         DeviceRegistration registration, string outputFolder, CancellationToken cancellation)
     {
         var mode = registration.Mode ?? (registration.StationId is not null ? "metro-entry" : "bus");
-        if (mode is not ("metro-entry" or "metro-exit" or "bus"))
+        if (mode is not ("metro-entry" or "metro-exit" or "bus" or "bus-exit"))
         {
-            throw new DeviceRegistrationException($"--mode '{mode}' is not metro-entry, metro-exit or bus");
+            throw new DeviceRegistrationException($"--mode '{mode}' is not metro-entry, metro-exit, bus or bus-exit");
         }
 
-        if (mode == "bus" ? registration.RouteId is null : registration.StationId is null)
+        var onBus = mode is "bus" or "bus-exit";
+        if (onBus ? registration.RouteId is null : registration.StationId is null)
         {
-            throw new DeviceRegistrationException(mode == "bus" ? "a bus validator needs --route (and usually --stop)" : "a metro gate needs --station");
+            throw new DeviceRegistrationException(onBus ? "a bus validator needs --route (and usually --stop)" : "a metro gate needs --station");
         }
 
         if (string.IsNullOrWhiteSpace(registration.DeviceId) || registration.DeviceId.Length > 64)

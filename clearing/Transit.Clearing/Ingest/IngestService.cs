@@ -145,14 +145,14 @@ public sealed class IngestService(
             return Invalid(i, ".operatorId", $".operatorId '{tap.OperatorId}' is not the device's operator '{device.OperatorId}'", $"expected {device.OperatorId}");
         }
 
-        if (mode != TapModes.Bus && string.IsNullOrEmpty(tap.StationId))
+        if (!TapModes.OnBus(mode) && string.IsNullOrEmpty(tap.StationId))
         {
             return Invalid(i, ".stationId", $".stationId is required for mode {tap.Mode}", "required for metro modes");
         }
 
-        if (mode == TapModes.Bus && string.IsNullOrEmpty(tap.RouteId))
+        if (TapModes.OnBus(mode) && string.IsNullOrEmpty(tap.RouteId))
         {
-            return Invalid(i, ".routeId", ".routeId is required for mode bus", "required for bus");
+            return Invalid(i, ".routeId", $".routeId is required for mode {tap.Mode}", "required for bus");
         }
 
         return null;

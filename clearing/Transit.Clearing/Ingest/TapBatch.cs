@@ -80,6 +80,12 @@ public static class TapModes
     public const short MetroExit = 2;
     public const short Bus = 3;
 
+    /// <summary>A tap-off on a bus (a validator at the exit door, or the boarding validator tapped again when leaving), for networks whose fares need the alighting stop.</summary>
+    public const short BusExit = 4;
+
+    /// <summary>A bus validator's tap (boarding or tap-off): it has a route and stop, no station.</summary>
+    public static bool OnBus(short mode) => mode is Bus or BusExit;
+
     public static bool TryParse(string? text, out short mode)
     {
         mode = text switch
@@ -87,6 +93,7 @@ public static class TapModes
             "metro-entry" => MetroEntry,
             "metro-exit" => MetroExit,
             "bus" => Bus,
+            "bus-exit" => BusExit,
             _ => 0,
         };
         return mode != 0;
@@ -97,6 +104,7 @@ public static class TapModes
         MetroEntry => "metro-entry",
         MetroExit => "metro-exit",
         Bus => "bus",
+        BusExit => "bus-exit",
         _ => "unknown",
     };
 }
