@@ -207,6 +207,21 @@ public sealed class ComponentTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("bus", GateMode.Bus)]
+    [InlineData("bus-exit", GateMode.BusExit)]
+    public void SettingsLoader_BusModes_NeedARouteNotAStation(string name, GateMode mode)
+    {
+        var withoutRoute = _env.WriteConfig(change: c => c["Device"] = new System.Text.Json.Nodes.JsonObject { ["Id"] = "v1", ["OperatorId"] = "bus", ["Mode"] = name });
+        var error = Assert.Throws<GateConfigurationException>(() => GateSettingsLoader.Load(GateSettingsLoader.BuildConfiguration(withoutRoute), _env.Directory));
+        Assert.Contains("Device:RouteId is required", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Device:StationId", error.Message, StringComparison.Ordinal);
+
+        var withRoute = _env.WriteConfig(change: c => c["Device"] = new System.Text.Json.Nodes.JsonObject { ["Id"] = "v1", ["OperatorId"] = "bus", ["Mode"] = name, ["RouteId"] = "R1" });
+        var context = DeviceContext.From(GateSettingsLoader.Load(GateSettingsLoader.BuildConfiguration(withRoute), _env.Directory).Device);
+        Assert.Equal((mode, name, true), (context.Mode, context.Mode.ToName(), context.Mode.IsBus()));
+    }
+
     [Fact]
     public void SettingsLoader_RelativePaths_ResolvedAgainstConfigDirectory()
     {

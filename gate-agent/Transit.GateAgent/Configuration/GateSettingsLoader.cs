@@ -115,13 +115,13 @@ public static class GateSettingsLoader
         Require(s.Device.OperatorId, "Device:OperatorId", "the operator the device belongs to");
         if (string.IsNullOrWhiteSpace(s.Device.Mode))
         {
-            errors.Add("Device:Mode is required (metro-entry, metro-exit or bus)");
+            errors.Add("Device:Mode is required (metro-entry, metro-exit, bus or bus-exit)");
         }
         else if (!GateModes.TryParse(s.Device.Mode, out var mode))
         {
-            errors.Add($"Device:Mode '{s.Device.Mode}' is not a mode (expected metro-entry, metro-exit or bus)");
+            errors.Add($"Device:Mode '{s.Device.Mode}' is not a mode (expected metro-entry, metro-exit, bus or bus-exit)");
         }
-        else if (mode != GateMode.Bus)
+        else if (!mode.IsBus())
         {
             Require(s.Device.StationId, "Device:StationId", "the GTFS stop_id of the station, for metro modes");
         }

@@ -281,7 +281,7 @@ public static class DeviceConfigDocument
             throw new TrustDocumentException($"device configuration: '{config.Mode}' is not a mode");
         }
 
-        if (mode != GateMode.Bus && string.IsNullOrEmpty(config.StationId))
+        if (!mode.IsBus() && string.IsNullOrEmpty(config.StationId))
         {
             throw new TrustDocumentException("device configuration: a metro mode needs stationId");
         }
