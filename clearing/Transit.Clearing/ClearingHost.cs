@@ -112,7 +112,8 @@ public static class ClearingHost
         apiUrls ??= (builder.Configuration["urls"] ?? "http://localhost:8080").Split(';', StringSplitOptions.RemoveEmptyEntries);
         var database = await ClearingDatabase.OpenAsync(options);
         builder.Services.AddClearingCore(options, database);
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = ApiProblems.Customize);
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddRequestDecompression();
         builder.Services.AddAuthentication(BearerTokenHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
         builder.Services.AddAuthorization();

@@ -30,9 +30,15 @@ public sealed record OperatorStatement(
 /// <summary>Statements per operator and service day, from the settlement lines.</summary>
 public sealed class Statements(NpgsqlDataSource dataSource, ClearingOptions options)
 {
-    public async Task<OperatorStatement> ForAsync(string operatorId, DateOnly day, CancellationToken cancellation)
+    /// <summary>The operator's statement for the day; null when the operator is not in the imported feed (not a day of zeros).</summary>
+    public async Task<OperatorStatement?> ForAsync(string operatorId, DateOnly day, CancellationToken cancellation)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellation);
+        if (!await Access.FeedReferences.OperatorExistsAsync(connection, operatorId, cancellation))
+        {
+            return null;
+        }
+
         var lines = await Sql.ListAsync(connection, """
             SELECT CASE WHEN c.revision = 1 THEN 'day-charges' WHEN c.amount < 0 THEN 'refunds' ELSE 'late-adjustments' END AS kind,
               count(*), sum(l.gross)::bigint, sum(l.fee)::bigint, sum(l.net)::bigint
