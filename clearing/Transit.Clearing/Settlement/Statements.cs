@@ -1,6 +1,6 @@
-using System.Globalization;
 using System.Text;
 using Npgsql;
+using Transit.Analytics.Exports;
 using Transit.Clearing.Database;
 
 namespace Transit.Clearing.Settlement;
@@ -13,14 +13,13 @@ public sealed record OperatorStatement(
     string OperatorId, DateOnly Day, string? Currency, int FeeBasisPoints, long Gross, long Fee, long Net, long Journeys, long Legs,
     IReadOnlyList<StatementLine> Lines)
 {
-    /// <summary>The statement as CSV (one row per line and a total row), amounts in minor units.</summary>
+    /// <summary>The statement as CSV (one row per line and a total row), amounts in minor units (refunds negative).</summary>
     public string ToCsv()
     {
-        var csv = new StringBuilder("operator_id,service_day,currency,kind,charges,gross,fee,net\n");
-        var day = Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var csv = Csv.Append(new StringBuilder(), ["operator_id", "service_day", "currency", "kind", "charges", "gross", "fee", "net"]);
         foreach (var l in Lines.Append(new StatementLine("total", Lines.Sum(l => l.Charges), Gross, Fee, Net)))
         {
-            csv.Append(CultureInfo.InvariantCulture, $"{OperatorId},{day},{Currency},{l.Kind},{l.Charges},{l.Gross},{l.Fee},{l.Net}\n");
+            Csv.Append(csv, [OperatorId, Day, Currency, l.Kind, l.Charges, l.Gross, l.Fee, l.Net]);
         }
 
         return csv.ToString();
