@@ -176,6 +176,20 @@ public static class AnalyticsEndpoints
             return null;
         }
 
+        // Filters are matched as text against ids of the feed, none longer than a few dozen characters.
+        foreach (var (name, value) in new[] { ("operator", query.Operator), ("mode", query.Mode), ("route", query.Route), ("stop", query.Stop), ("category", query.Category) })
+        {
+            if (value is not null && (value.Length is 0 or > 64 || value.Any(char.IsControl)))
+            {
+                return new Prepared(null, scope, $"{name} must be 1 to 64 characters without control characters");
+            }
+        }
+
+        if (query.Format is not (null or "json" or "csv"))
+        {
+            return new Prepared(null, scope, "format is json or csv");
+        }
+
         if (!TryDay(query.From, out var from) || !TryDay(query.To ?? query.From, out var to))
         {
             return new Prepared(null, scope, "from and to must be dates (YYYY-MM-DD)");

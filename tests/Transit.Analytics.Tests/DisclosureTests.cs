@@ -42,7 +42,7 @@ public sealed class DisclosureTests(SimulatedCity city) : IClassFixture<Simulate
     [Fact]
     public async Task Ridership_ForPlanners_NoWithheldStopIsItsRouteTotalLessTheShownStops()
     {
-        var day = city.Day(Date, riders: 2_000, seed: 62);
+        var day = city.Day(Date, riders: 300, seed: 62);
         var reader = new InMemoryRollupReader(day.Rollups.Cells);
         var filter = new AnalyticsFilter(Date, Date);
         var all = Rows(await StandardExports.RidershipAsync(reader, filter, policy: null, [], default));
@@ -115,7 +115,7 @@ public sealed class DisclosureTests(SimulatedCity city) : IClassFixture<Simulate
 
     private async Task<(AnalyticsAnswer Truth, AnalyticsAnswer Planner, int Dimensions)> AnswersAsync(string view, bool complementary)
     {
-        var day = city.Day(Date, riders: 2_000, seed: 62);
+        var day = city.Day(Date, riders: 300, seed: 62);
         var reader = new InMemoryRollupReader(day.Rollups.Cells);
         var (table, by, measures) = AnalyticsEndpoints.Views[view];
         var filter = new AnalyticsFilter(Date, Date);

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Transit.Clearing.Access;
@@ -60,8 +59,8 @@ public sealed class AccessTests(PostgresFixture postgres)
         var expired = await tokens.IssueAsync(Roles.Planner, null, "to expire", 1, CancellationToken.None);
         Assert.Equal(Roles.Operator, revoked.Info.Role);
         Assert.InRange(revoked.Info.ExpiresAt - revoked.Info.CreatedAt, TimeSpan.FromDays(30), TimeSpan.FromDays(30));
-        using var revokedClient = Client(world, revoked.Token);
-        using var expiredClient = Client(world, expired.Token);
+        var revokedClient = world.ApiClient(revoked.Token);
+        var expiredClient = world.ApiClient(expired.Token);
         Assert.Equal(HttpStatusCode.OK, (await revokedClient.GetAsync($"/api/days/{Day}")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await expiredClient.GetAsync($"/api/days/{Day}")).StatusCode);
 
@@ -128,6 +127,7 @@ public sealed class AccessTests(PostgresFixture postgres)
             ("account", await admin.GetAsync($"/api/accounts/{new string('a', 65)}")),
             ("deviceId", await admin.GetAsync($"/api/days/{Day}/reconciliation?deviceId={new string('d', 65)}")),
             ("format", await admin.GetAsync($"/api/statements/bus/{Day}?format=xlsx")),
+            ("stop", await admin.GetAsync($"/api/analytics/od?from={Day}&stop={new string('s', 65)}")),
             ("taps[0].seq", await gate.Client.PostAsync("/device/v1/taps", new StringContent("""{"deviceId":"gate-1","taps":[{"seq":"one"}]}""", Encoding.UTF8, "application/json"))),
             ("body", await gate.Client.PostAsync("/device/v1/taps", new StringContent("{\"deviceId\":", Encoding.UTF8, "application/json"))),
         };
@@ -160,12 +160,5 @@ public sealed class AccessTests(PostgresFixture postgres)
 
             """.ReplaceLineEndings("\n"),
             statement.ToCsv());
-    }
-
-    private static HttpClient Client(ClearingWorld world, string token)
-    {
-        var client = new HttpClient { BaseAddress = world.ApiUrl };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return client;
     }
 }

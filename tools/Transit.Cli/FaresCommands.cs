@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using Transit.Analytics.Exports;
 using Transit.FareRules;
 
 namespace Transit.Cli;

@@ -64,6 +64,7 @@ public static partial class ApiProblems
         context.HttpContext.Response.StatusCode = bad.StatusCode;
         context.ProblemDetails.Status = bad.StatusCode;
         context.ProblemDetails.Title = "Bad request";
+        context.ProblemDetails.Type = "https://tools.ietf.org/html/rfc9110#section-15.5.1";
         context.ProblemDetails.Detail = $"{field}: {detail}";
         // Whatever else was attached (in Development: the exception) would name types again.
         var traced = context.ProblemDetails.Extensions.TryGetValue("traceId", out var trace);
