@@ -164,7 +164,7 @@ public sealed class AnalyticsDashboardTests(DashboardWorld host) : IClassFixture
         // Every small cell is hatched; some large ones are too, so that no small one is its row or column total less the rest.
         Assert.InRange(hatched, pairs.Count(r => r < 10), pairs.Count);
         Assert.Equal(pairs.Count, hatched + shown);
-        Assert.InRange(shown, 1, pairs.Count(r => r >= 10));
+        Assert.InRange(shown, 0, pairs.Count(r => r >= 10));
         Assert.Empty(errors);
         await page.Context.CloseAsync();
     }
