@@ -133,7 +133,12 @@ public sealed class ClearingWorld : IAsyncDisposable
     /// <summary>An API client with a new token of <paramref name="role"/>.</summary>
     public async Task<HttpClient> ApiAsync(string role, string? operatorId = null)
     {
-        var token = await Services.GetRequiredService<TokenStore>().CreateAsync(role, operatorId, "test", CancellationToken.None);
+        return ApiClient(await Services.GetRequiredService<TokenStore>().CreateAsync(role, operatorId, "test", CancellationToken.None));
+    }
+
+    /// <summary>An API client presenting <paramref name="token"/>.</summary>
+    public HttpClient ApiClient(string token)
+    {
         var client = new HttpClient { BaseAddress = ApiUrl };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         _clients.Add(client);

@@ -142,7 +142,8 @@ internal static class ClearingCommands
             var day = ParseDate(parsed.GetValue(date)!, "--date");
             await using var services = await ClearingHost.BuildServicesAsync(db.Read(parsed));
             await using var database = services.GetRequiredService<ClearingDatabase>();
-            var statement = await services.GetRequiredService<Statements>().ForAsync(parsed.GetValue(operatorId)!, day, cancellation);
+            var statement = await services.GetRequiredService<Statements>().ForAsync(parsed.GetValue(operatorId)!, day, cancellation)
+                ?? throw new CliException($"--operator '{parsed.GetValue(operatorId)}' is not an agency_id of the imported GTFS feed", CliApp.NotFound);
             Console.Write(parsed.GetValue(format) == "json"
                 ? System.Text.Json.JsonSerializer.Serialize(statement, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web) { WriteIndented = true }) + "\n"
                 : statement.ToCsv());

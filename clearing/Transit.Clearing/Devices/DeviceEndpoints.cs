@@ -99,8 +99,8 @@ public static class DeviceEndpoints
         }
         catch (JsonException ex)
         {
-            var field = string.IsNullOrEmpty(ex.Path) ? "body" : ex.Path.TrimStart('$', '.');
-            return Invalid($"the body is not a valid tap batch at {field}: {ex.Message}", new Dictionary<string, string[]> { [field] = [ex.Message] });
+            var (field, detail) = Access.ApiProblems.Describe(ex);
+            return Invalid($"the body is not a valid tap batch at {field}: {detail}", new Dictionary<string, string[]> { [field] = [detail] });
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -231,7 +231,8 @@ public static class DeviceEndpoints
         }
         catch (JsonException ex)
         {
-            return Invalid($"the body is not a status report: {ex.Message}", new Dictionary<string, string[]> { [ex.Path ?? "body"] = [ex.Message] });
+            var (field, detail) = Access.ApiProblems.Describe(ex);
+            return Invalid($"the body is not a status report at {field}: {detail}", new Dictionary<string, string[]> { [field] = [detail] });
         }
 
         var device = Device(http);

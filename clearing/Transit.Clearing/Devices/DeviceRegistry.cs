@@ -61,6 +61,8 @@ public sealed class DeviceRegistry(NpgsqlDataSource dataSource, OperatorKeys key
             throw new DeviceRegistrationException("--id must be 1 to 64 characters");
         }
 
+        await Access.FeedReferences.CheckDeviceAsync(dataSource, registration.OperatorId, registration.StationId, registration.RouteId, registration.StopId, cancellation);
+
         var now = time.GetUtcNow();
         using var authority = keys.OpenAuthority();
         using var certificate = authority.IssueDeviceCertificate(registration.DeviceId, registration.OperatorId, now);

@@ -1,6 +1,6 @@
-using System.Globalization;
 using System.Text;
 using Npgsql;
+using Transit.Analytics.Exports;
 using Transit.Clearing.Database;
 
 namespace Transit.Clearing.Settlement;
@@ -17,14 +17,13 @@ public sealed record OperatorStatement(
     string OperatorId, DateOnly Day, string? Currency, int FeeBasisPoints, long Gross, long Fee, long Net, long Journeys, long Legs,
     IReadOnlyList<StatementLine> Lines, long UnpricedLegs = 0, long UnpricedAmount = 0)
 {
-    /// <summary>The statement as CSV (one row per line and a total row), amounts in minor units.</summary>
+    /// <summary>The statement as CSV (one row per line and a total row), amounts in minor units (refunds negative).</summary>
     public string ToCsv()
     {
-        var csv = new StringBuilder("operator_id,service_day,currency,kind,charges,gross,fee,net\n");
-        var day = Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var csv = Csv.Append(new StringBuilder(), ["operator_id", "service_day", "currency", "kind", "charges", "gross", "fee", "net"]);
         foreach (var l in Lines.Append(new StatementLine("total", Lines.Sum(l => l.Charges), Gross, Fee, Net)))
         {
-            csv.Append(CultureInfo.InvariantCulture, $"{OperatorId},{day},{Currency},{l.Kind},{l.Charges},{l.Gross},{l.Fee},{l.Net}\n");
+            Csv.Append(csv, [OperatorId, Day, Currency, l.Kind, l.Charges, l.Gross, l.Fee, l.Net]);
         }
 
         return csv.ToString();
@@ -34,9 +33,15 @@ public sealed record OperatorStatement(
 /// <summary>Statements per operator and service day, from the settlement lines.</summary>
 public sealed class Statements(NpgsqlDataSource dataSource, ClearingOptions options)
 {
-    public async Task<OperatorStatement> ForAsync(string operatorId, DateOnly day, CancellationToken cancellation)
+    /// <summary>The operator's statement for the day; null when the operator is not in the imported feed (not a day of zeros).</summary>
+    public async Task<OperatorStatement?> ForAsync(string operatorId, DateOnly day, CancellationToken cancellation)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellation);
+        if (!await Access.FeedReferences.OperatorExistsAsync(connection, operatorId, cancellation))
+        {
+            return null;
+        }
+
         var lines = await Sql.ListAsync(connection, """
             SELECT CASE WHEN c.revision = 1 THEN 'day-charges' WHEN c.amount < 0 THEN 'refunds' ELSE 'late-adjustments' END AS kind,
               count(*), sum(l.gross)::bigint, sum(l.fee)::bigint, sum(l.net)::bigint
