@@ -55,45 +55,36 @@ public static class TapText
 
     /// <summary>
     /// <paramref name="text"/> in a form any database and terminal takes: backslash as <c>\\</c>, control characters and
-    /// lone surrogates as <c>\uXXXX</c>, bytes that were not UTF-8 as <c>\xNN</c>; cut to <paramref name="maxLength"/>
-    /// characters and marked with … when longer.
+    /// lone surrogates as <c>\uXXXX</c>, bytes that were not UTF-8 as <c>\xNN</c>; at most <paramref name="maxLength"/>
+    /// characters, never cutting an escape or a surrogate pair, and marked with … when cut.
     /// </summary>
     public static string Escape(string text, int maxLength)
     {
         var escaped = new StringBuilder(Math.Min(text.Length, maxLength) + 8);
-        var i = 0;
-        for (; i < text.Length && escaped.Length < maxLength; i++)
+        for (var i = 0; i < text.Length; i++)
         {
             var c = text[i];
-            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            var piece = char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]) ? text.Substring(i++, 2)
+                : c == '\\' ? @"\\"
+                : c is >= '\uDC80' and <= '\uDCFF' ? string.Create(CultureInfo.InvariantCulture, $@"\x{c - ByteEscapeBase:x2}")
+                : char.IsControl(c) || char.IsSurrogate(c) ? string.Create(CultureInfo.InvariantCulture, $@"\u{(int)c:x4}")
+                : null;
+            if (escaped.Length + (piece?.Length ?? 1) > maxLength)
             {
-                escaped.Append(c).Append(text[++i]);
+                return escaped.Append('…').ToString();
             }
-            else if (c == '\\')
-            {
-                escaped.Append(@"\\");
-            }
-            else if (c is >= '\uDC80' and <= '\uDCFF')
-            {
-                escaped.Append(CultureInfo.InvariantCulture, $@"\x{c - ByteEscapeBase:x2}");
-            }
-            else if (char.IsControl(c) || char.IsSurrogate(c))
-            {
-                escaped.Append(CultureInfo.InvariantCulture, $@"\u{(int)c:x4}");
-            }
-            else
+
+            if (piece is null)
             {
                 escaped.Append(c);
             }
+            else
+            {
+                escaped.Append(piece);
+            }
         }
 
-        var cut = i < text.Length || escaped.Length > maxLength;
-        if (escaped.Length > maxLength)
-        {
-            escaped.Length = char.IsHighSurrogate(escaped[maxLength - 1]) ? maxLength - 1 : maxLength;
-        }
-
-        return cut ? escaped.Append('…').ToString() : escaped.ToString();
+        return escaped.ToString();
     }
 
     /// <summary>UTF-8 to UTF-16 keeping what is not UTF-8: each invalid byte becomes the lone surrogate U+DC00 + byte, as Python's surrogateescape does.</summary>
