@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.RegularExpressions;
 using System.Text.Json;
 using Transit.Clearing.Devices;
 using Transit.Clearing.Ingest;
@@ -22,35 +23,35 @@ public sealed class TapCheckTests
     [InlineData("A\u007fB", 8, false)]
     [InlineData("A\u0085B", 8, false)]
     [InlineData("A\nB", 8, false)]
-    [InlineData("A\uD83D\uDE00B", 8, true)]
-    [InlineData("A\uD83D", 8, false)]
-    [InlineData("\uD83DB", 8, false)]
-    [InlineData("A\uDE00B", 8, false)]
-    [InlineData("\uDE00\uD83D", 8, false)]
+    [InlineData("A{D83D}{DE00}B", 8, true)]
+    [InlineData("A{D83D}", 8, false)]
+    [InlineData("{D83D}B", 8, false)]
+    [InlineData("A{DE00}B", 8, false)]
+    [InlineData("{DE00}{D83D}", 8, false)]
     [InlineData("zażółć", 8, true)]
     public void IsClean_AcceptsOnlyWholeUtf16WithoutControlsWithinTheLength(string? text, int max, bool clean) =>
-        Assert.Equal(clean, TapText.IsClean(text, max));
+        Assert.Equal(clean, TapText.IsClean(Surrogates(text), max));
 
     [Theory]
     [InlineData("TR1:ABC", 16, "TR1:ABC")]
     [InlineData("a\\b", 16, @"a\\b")]
     [InlineData("A\0B", 16, @"A\u0000B")]
     [InlineData("A\u0085", 16, @"A\u0085")]
-    [InlineData("A\uD800B", 16, @"A\ud800B")]
-    [InlineData("A\uDCFFB", 16, @"A\xffB")]
-    [InlineData("A\uDC80", 16, @"A\x80")]
-    [InlineData("A\uDC7F", 16, @"A\udc7f")]
-    [InlineData("A\uD83D\uDE00", 16, "A\uD83D\uDE00")]
+    [InlineData("A{D800}B", 16, @"A\ud800B")]
+    [InlineData("A{DCFF}B", 16, @"A\xffB")]
+    [InlineData("A{DC80}", 16, @"A\x80")]
+    [InlineData("A{DC7F}", 16, @"A\udc7f")]
+    [InlineData("A{D83D}{DE00}", 16, "A{D83D}{DE00}")]
     [InlineData("ABCD", 4, "ABCD")]
     [InlineData("ABCDE", 4, "ABCD…")]
     [InlineData("AB\0", 4, "AB…")]
     [InlineData("ABC\\", 4, "ABC…")]
-    [InlineData("ABC\uD83D\uDE00", 4, "ABC…")]
+    [InlineData("ABC{D83D}{DE00}", 4, "ABC…")]
     [InlineData("", 4, "")]
     public void Escape_ShowsEveryUnstorableCharacterAndMarksACut(string text, int max, string escaped)
     {
-        var result = TapText.Escape(text, max);
-        Assert.Equal(escaped, result);
+        var result = TapText.Escape(Surrogates(text)!, max);
+        Assert.Equal(Surrogates(escaped), result);
         Assert.DoesNotContain(result, c => char.IsControl(c));
     }
 
@@ -76,11 +77,11 @@ public sealed class TapCheckTests
 
     [Theory]
     [InlineData("""{"code":"TR1:\u0000X"}""", "TR1:\0X")]
-    [InlineData("""{"code":"\ud800"}""", "\uD800")]
+    [InlineData("""{"code":"\ud800"}""", "{D800}")]
     [InlineData("""{"code":"plain"}""", "plain")]
     [InlineData("""{"code":null}""", null)]
     public void Converter_ReadsTheCodeAsSent(string json, string? code) =>
-        Assert.Equal(code, JsonSerializer.Deserialize(json, ClearingJson.Default.TapRecord)!.Code);
+        Assert.Equal(Surrogates(code), JsonSerializer.Deserialize(json, ClearingJson.Default.TapRecord)!.Code);
 
     [Fact]
     public void Converter_NotAString_IsTheBatchsError() =>
@@ -113,10 +114,10 @@ public sealed class TapCheckTests
     [InlineData("operatorId", null, "malformed-operator")]
     [InlineData("operatorId", "me\0tro", "malformed-operator")]
     [InlineData("stationId", "C\0EN", "malformed-station")]
-    [InlineData("stopId", "\uD800", "malformed-stop")]
+    [InlineData("stopId", "{D800}", "malformed-stop")]
     [InlineData("routeId", "B\u00071", "malformed-route")]
     public void Malformed_NamesTheField(string field, string? value, string reason) =>
-        Assert.Equal(reason, TapChecks.Malformed(Tap(t => Set(t, field, value))));
+        Assert.Equal(reason, TapChecks.Malformed(Tap(t => Set(t, field, Surrogates(value)))));
 
     [Fact]
     public void Malformed_OverlongFields_AreNamed()
@@ -261,6 +262,10 @@ public sealed class TapCheckTests
     }
 
     private static bool? NoFeed(string route, string stop) => null;
+
+    /// <summary>Attribute arguments are stored as UTF-8, which cannot hold a lone surrogate: test data writes one as {D800}.</summary>
+    private static string? Surrogates(string? text) =>
+        text is null ? null : Regex.Replace(text, "\\{(D[89A-F][0-9A-F]{2})\\}", m => ((char)Convert.ToInt32(m.Groups[1].Value, 16)).ToString());
 
     private static TapRecord Tap(Action<TapRecord>? change = null)
     {
