@@ -134,7 +134,12 @@ public sealed class IngestTests(PostgresFixture postgres)
         Assert.Contains("taps[2]", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal("expected 3", problem.GetProperty("errors").GetProperty("taps[2].seq")[0].GetString());
 
-        taps[2].Seq = 3;
+        taps[0].Seq = long.MaxValue;
+        using var huge = await world.UploadAsync(gate, taps);
+        Assert.Equal(HttpStatusCode.BadRequest, huge.StatusCode);
+        Assert.True(JsonDocument.Parse(await huge.Content.ReadAsStringAsync()).RootElement.GetProperty("errors").TryGetProperty("taps[0].seq", out _));
+
+        (taps[0].Seq, taps[2].Seq) = (1, 3);
         taps[1].At = null;
         using var at = await world.UploadAsync(gate, taps);
         Assert.Equal(HttpStatusCode.BadRequest, at.StatusCode);

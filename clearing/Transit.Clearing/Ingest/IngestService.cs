@@ -44,6 +44,9 @@ public sealed class IngestService(
 
     private const int MaxMissingRanges = 100;
 
+    /// <summary>Largest sequence number: 2^53, exact in every JSON reader.</summary>
+    private const long MaxSeq = 1L << 53;
+
     /// <summary>Below this many taps a batch is verified on the request's thread alone.</summary>
     private const int ParallelFrom = 64;
 
@@ -113,9 +116,10 @@ public sealed class IngestService(
             return Invalid(i, "", " is null", "a tap object is required");
         }
 
-        if (tap.Seq is not { } seq || seq < 1)
+        // The bound keeps seq + n and the ledger's seq + 1 far from overflow.
+        if (tap.Seq is not { } seq || seq is < 1 or > MaxSeq)
         {
-            return Invalid(i, ".seq", ".seq must be an integer ≥ 1", "required, ≥ 1");
+            return Invalid(i, ".seq", ".seq must be an integer from 1 to 2^53", "required, 1 to 2^53");
         }
 
         if (i > 0 && seq != taps[0]!.Seq + i)
@@ -216,7 +220,7 @@ public sealed class IngestService(
         }
 
         var (verifier, keySetVersion) = trust.At(at);
-        var verdict = flags.HasFlag(TapFlags.Malformed) && !TapText.IsClean(tap.Code, RideCodeFormat.MaxTextLength) ? null : verifier.Verify(tap.Code, at);
+        var verdict = refusal == "malformed-code" ? null : verifier.Verify(tap.Code, at);
         var code = verdict?.Code;
         if (accepted && (refusal is not null || verdict is { Accepted: false }))
         {
@@ -393,8 +397,9 @@ public sealed class IngestService(
     /// batch (skipped when the batch lies wholly above the device's highest stored sequence); under the device's lock
     /// nothing else can have stored this device's sequences meanwhile. A billable code whose first-use row already
     /// exists (another device, an earlier tap, or an earlier tap of this batch) is a duplicate use and is stored no
-    /// longer billable. Every tap clearing refuses counts towards its device's alarm (device_refusals). The watermark moves incrementally: a batch reaching past it from at most one above carries it
-    /// to its last sequence, and on over any run of taps stored earlier beyond that.
+    /// longer billable. Every tap clearing refuses counts towards its device's alarm (device_refusals). The watermark
+    /// moves incrementally: a batch reaching past it from at most one above carries it to its last sequence, and on
+    /// over any run of taps stored earlier beyond that.
     /// </summary>
     private static string StoreSql(bool optimistic) => $"""
         WITH input AS (
