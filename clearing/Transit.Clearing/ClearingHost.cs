@@ -91,6 +91,7 @@ public static class ClearingHost
         services.AddSingleton<TapPartitions>();
         services.AddSingleton<IngestMetrics>();
         services.AddSingleton<IngestService>();
+        services.AddSingleton<RouteStops>();
         services.AddSingleton<DeviceRegistry>();
         services.AddSingleton<Reconciliation>();
         services.AddSingleton<FleetView>();

@@ -57,6 +57,12 @@ public sealed class ClearingOptions
     /// <summary>Pass-back time sent to gates.</summary>
     public int PassbackSeconds { get; set; } = 120;
 
+    /// <summary>A device not heard from (no upload, no status) for longer than this raises the <c>silent</c> alarm in the fleet view.</summary>
+    public TimeSpan SilentDeviceAfter { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Refused taps (device mismatch, malformed, stale or future) received within this window keep a device's alarm raised.</summary>
+    public TimeSpan DeviceAlarmWindow { get; set; } = TimeSpan.FromHours(24);
+
     /// <summary>Run the job workers in this process.</summary>
     public bool RunJobs { get; set; } = true;
 
