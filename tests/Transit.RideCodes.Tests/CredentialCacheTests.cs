@@ -164,6 +164,26 @@ public sealed class CredentialCacheTests
         Assert.Equal(VerificationReason.RevokedKey, verifier.CheckSignaturesAndValidity(phone.Show(Now, 2), Now));
     }
 
+    [Fact]
+    public void ByteArrayComparer_ComparesContentNotReferences()
+    {
+        var comparer = RideCodeVerifier.ByteArrayComparer.Instance;
+        byte[] a = [1, 2, 3];
+        byte[] same = [1, 2, 3];
+        byte[] other = [1, 2, 4];
+        Assert.True(comparer.Equals(a, same));
+        Assert.False(comparer.Equals(a, other));
+        Assert.False(comparer.Equals(a, [1, 2]));
+        Assert.True(comparer.Equals(a.AsSpan(), same));
+        Assert.False(comparer.Equals(a.AsSpan(), other));
+        Assert.Equal(comparer.GetHashCode(a), comparer.GetHashCode(same));
+        Assert.Equal(comparer.GetHashCode(a), comparer.GetHashCode(a.AsSpan()));
+        Assert.NotEqual(comparer.GetHashCode(a), comparer.GetHashCode(other));
+        var created = comparer.Create(a.AsSpan());
+        Assert.NotSame(a, created);
+        Assert.Equal(a, created);
+    }
+
     /// <summary>
     /// A code over arbitrary credential bytes, signed by the phone: what a rider holding the phone key can build.
     /// </summary>
