@@ -165,6 +165,24 @@ public sealed class CredentialCacheTests
     }
 
     [Fact]
+    public void Verify_IssuerSignedPhoneKeyThatIsNoCurvePoint_BadIssuerSignatureNotCached()
+    {
+        using var issuer = new TestIssuer();
+        using var phone = issuer.Phone();
+        var body = (byte[])phone.Credential.Body.Clone();
+        body.AsSpan(body.Length - PublicKey.CompressedLength + 1).Fill(0xFF);  // x ≥ p: no point on the curve
+        var signature = issuer.Issuer.Sign([.. "TR1C"u8, .. body]);
+        var dynamicPart = new byte[4 + PublicKey.SignatureLength];
+        dynamicPart[1] = 1;
+        var code = RideCodeFormat.Prefix + Base45.Encode([.. body, .. signature, .. dynamicPart]);
+        var verifier = issuer.Verifier();
+
+        Assert.Equal(VerificationReason.BadIssuerSignature, verifier.Verify(code).Reason);
+        Assert.Equal(0, verifier.CachedCredentialCount);
+        Assert.Equal(0, verifier.UnexpectedErrors);
+    }
+
+    [Fact]
     public void ByteArrayComparer_ComparesContentNotReferences()
     {
         var comparer = RideCodeVerifier.ByteArrayComparer.Instance;

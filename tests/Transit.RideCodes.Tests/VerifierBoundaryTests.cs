@@ -174,6 +174,21 @@ public sealed class VerifierBoundaryTests
     }
 
     [Fact]
+    public void Verify_FaultInsideVerification_RefusedAsMalformedAndCounted()
+    {
+        using var issuer = new TestIssuer();
+        using var phone = issuer.Phone();
+
+        // An absurd maximum age overflows the replay expiry: the one fault a test can provoke from outside.
+        var verifier = issuer.Verifier(options: new VerifierOptions { MaxAge = TimeSpan.MaxValue });
+        var result = verifier.Verify(phone.Show(Now, 0).ToText());
+
+        Assert.Equal(VerificationReason.Malformed, result.Reason);
+        Assert.Null(result.Code);
+        Assert.Equal(1, verifier.UnexpectedErrors);
+    }
+
+    [Fact]
     public void Verify_IssuerKeyAtValidUntil_UnknownKey_OneTickBefore_Accepted()
     {
         using var issuer = new TestIssuer();
