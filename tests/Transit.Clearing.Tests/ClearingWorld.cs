@@ -153,7 +153,7 @@ public sealed class ClearingWorld : IAsyncDisposable
             var (key, issuer) = Keys.OpenIssuingKey();
             using (issuer)
             {
-                phone = PhoneCredential.Issue(issuer, key.KeyId, account, category, new DateTimeOffset(2026, 11, 10, 0, 0, 0, TimeSpan.Zero), TimeSpan.FromDays(30));
+                phone = PhoneCredential.Issue(issuer, key.KeyId, account, category, new DateTimeOffset(2026, 11, 15, 0, 0, 0, TimeSpan.Zero), TimeSpan.FromDays(7));
             }
 
             _riders[account] = phone;

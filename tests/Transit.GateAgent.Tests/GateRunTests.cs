@@ -38,6 +38,7 @@ public sealed class GateRunTests : IDisposable
             (_env.RiderSignedBy(stranger, 77, "uma").Show(now, 0).ToText(), "unknown-key"),
             (revokedRider.Show(now, 0).ToText(), "revoked-key"),
             (_env.RiderSignedBy(stranger, 2, "isaac").Show(now, 0).ToText(), "bad-issuer-signature"),
+            (_env.Rider("lena", now.AddHours(-1), TimeSpan.FromDays(8)).Show(now, 0).ToText(), "credential-validity-too-long"),
             (_env.Rider("olga", now.AddHours(-3), TimeSpan.FromHours(1)).Show(now.AddHours(-2.5), 0).ToText(), "credential-expired"),
             (_env.Rider("nora", now.AddHours(1)).Show(now.AddHours(1), 0).ToText(), "credential-not-yet-valid"),
             (RideCodeFormat.Prefix + Base45.Encode(tampered), "bad-signature"),

@@ -85,6 +85,12 @@ internal static class SimCommand
                 throw new CliException("--days must be at least 1");
             }
 
+            if (settings.Days > CityRun.MaxDays)
+            {
+                throw new CliException(
+                    $"--days may be at most {CityRun.MaxDays}: each rider's one credential would otherwise be valid longer than the 7 days verifiers accept");
+            }
+
             if (settings.FeedDirectory is { } feedDirectory && !Directory.Exists(feedDirectory))
             {
                 throw new CliException($"--feed: {feedDirectory} is not a folder");

@@ -445,6 +445,12 @@ internal sealed class CityRun : IAsyncDisposable
         return path;
     }
 
+    /// <summary>
+    /// Most service days one run plays: each rider gets one credential covering the day before the first and the day
+    /// after the last, and verifiers refuse credentials valid longer than <see cref="VerifierOptions.DefaultMaxCredentialValidity"/>.
+    /// </summary>
+    public static int MaxDays => (int)VerifierOptions.DefaultMaxCredentialValidity.TotalDays - 2;
+
     private void IssueCredentials(OperatorKeyDirectory keys, ProgressStep step)
     {
         var (issuerKey, issuer) = keys.OpenIssuingKey();
