@@ -147,6 +147,17 @@ public sealed class DemandTests : IDisposable
     }
 
     [Fact]
+    public void JourneysBySegment_CountsTheTruthsJourneysOfEachSegment()
+    {
+        var bySegment = Demand.JourneysBySegment(Weekday);
+
+        Assert.Equal(Riders.Count, bySegment.Sum(s => s.Riders));
+        Assert.Equal(Weekday.Legs.Select(l => (l.Account, l.JourneyIndex)).Distinct().Count(), bySegment.Sum(s => s.Journeys));
+        Assert.Equal(Weekday.Legs.Select(l => l.Account).Distinct().Count(), bySegment.Sum(s => s.Rode));
+        Assert.Equal(Riders.Count(r => r.Segment == Segment.Visitor), bySegment.Single(s => s.Segment == Segment.Visitor).Riders);
+    }
+
+    [Fact]
     public void CommutersModel_StillTwoJourneysInThePeaks()
     {
         var city = CityModel.SyntheticWith(PopulationModel.Commuters);

@@ -165,7 +165,7 @@ public static class Demand
         {
             case Segment.Commuter when day == 0 || (day == 1 && r < 0.45):
                 steps.Add(new Step(Place.Anchor, H(6), H(9, 30)));
-                if (day == 0 && random.NextDouble() < 0.15)
+                if (day == 0 && random.NextDouble() < 0.2)
                 {
                     steps.Add(new Step(Place.Errand, H(11, 30), H(13, 30)));
                     steps.Add(new Step(Place.Anchor, H(13), H(15, 30)));
@@ -214,7 +214,7 @@ public static class Demand
         (Segment.PartTime, 0) => 0.6,
         (Segment.PartTime, 1) => 0.35,
         (Segment.Student, 0) => 0.93,
-        (Segment.Shopper, 0) => 0.45,
+        (Segment.Shopper, 0) => 0.6,
         (Segment.Shopper, 1) => 0.7,
         (Segment.Shopper, _) => 0.35,
         (Segment.Visitor, _) => 0.95,
@@ -304,6 +304,15 @@ public static class Demand
 
             at = to;
         }
+    }
+
+    /// <summary>Per segment of the day's riders: how many, how many rode, and their journeys (from the ground truth).</summary>
+    public static IReadOnlyList<(Segment Segment, int Riders, int Rode, int Journeys)> JourneysBySegment(DayPlan plan)
+    {
+        var journeys = plan.Legs.GroupBy(l => l.Account, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(l => l.JourneyIndex).Distinct().Count(), StringComparer.Ordinal);
+        return [.. plan.Riders.GroupBy(r => r.Segment).OrderBy(g => g.Key)
+            .Select(g => (g.Key, g.Count(), g.Count(r => journeys.ContainsKey(r.Account)), g.Sum(r => journeys.GetValueOrDefault(r.Account))))];
     }
 
     /// <summary>Destination by a gravity model: attraction times a decay with the cost of getting there.</summary>

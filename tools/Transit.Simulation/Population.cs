@@ -191,13 +191,15 @@ public static class Population
     {
         RiderKind.Metro => StationIds,
         RiderKind.Bus => OwnBusStops,
-        _ => [.. StationIds, .. OwnBusStops],
+        _ => AllStops,
     };
 
     private static readonly IReadOnlyList<string> StationIds = [.. SyntheticCity.Stations.Select(s => s.Id)];
 
     private static readonly IReadOnlyList<string> OwnBusStops =
         [.. SyntheticCity.BusStops.Select(b => b.Id).Except(SyntheticCity.Stations.Select(BusStopAt))];
+
+    private static readonly IReadOnlyList<string> AllStops = [.. StationIds, .. OwnBusStops];
 
     /// <summary>Gravity over the stops the rider uses: attraction, decaying with distance (3 km scale).</summary>
     private static string? Errand(Rider rider, string from, Random random) =>
@@ -207,15 +209,21 @@ public static class Population
     /// How much a stop draws trips: the centre most, then the other interchanges (stations, crossing bus stops),
     /// nearness to the centre, and words of its name (University draws students, Harbour shoppers and visitors).
     /// </summary>
-    private static double Attraction(string stop, Segment segment)
-    {
-        var place = SyntheticCity.PlaceOf(stop);
-        var lines = SyntheticCity.MetroLines.Concat(SyntheticCity.BusLines).Count(l => l.Stops.Contains(stop));
-        var central = 1 + (3 / (1 + Math.Sqrt((place.X * place.X) + (place.Y * place.Y))));
-        return (place.Zone is null ? 1 : 4) * lines * central * Demand.NameBonus(place.Name, segment);
-    }
+    private static double Attraction(string stop, Segment segment) => Attractions[(stop, segment)];
 
-    private static double Kilometres(string a, string b) => SyntheticCity.DistanceMeters(SyntheticCity.PlaceOf(a), SyntheticCity.PlaceOf(b)) / 1000;
+    private static readonly Dictionary<string, Place> Places =
+        SyntheticCity.Stations.Concat(SyntheticCity.BusStops).ToDictionary(p => p.Id, StringComparer.Ordinal);
+
+    private static readonly Dictionary<(string, Segment), double> Attractions = Places.Values
+        .SelectMany(place => Enum.GetValues<Segment>().Select(segment =>
+        {
+            var lines = SyntheticCity.MetroLines.Concat(SyntheticCity.BusLines).Count(l => l.Stops.Contains(place.Id));
+            var central = 1 + (3 / (1 + Math.Sqrt((place.X * place.X) + (place.Y * place.Y))));
+            return (Key: (place.Id, segment), Weight: (place.Zone is null ? 1 : 4) * lines * central * Demand.NameBonus(place.Name, segment));
+        }))
+        .ToDictionary(a => a.Key, a => a.Weight);
+
+    private static double Kilometres(string a, string b) => SyntheticCity.DistanceMeters(Places[a], Places[b]) / 1000;
 
     /// <summary>
     /// 1 % of the metro riders with nothing else planted, and at least one, try a pass-back on the day (their own random
@@ -411,7 +419,12 @@ public static class Population
 
     private sealed record PlannedLeg(string Mode, string RouteId, string From, string To, int Minutes);
 
-    private static List<PlannedLeg> Route(string from, string to)
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), List<PlannedLeg>> Routes = new();
+
+    /// <summary>The legs from <paramref name="from"/> to <paramref name="to"/> (the same every time: routes are remembered).</summary>
+    private static List<PlannedLeg> Route(string from, string to) => Routes.GetOrAdd((from, to), key => FindRoute(key.Item1, key.Item2));
+
+    private static List<PlannedLeg> FindRoute(string from, string to)
     {
         var fromIsStation = SyntheticCity.Stations.Any(s => s.Id == from);
         var toIsStation = SyntheticCity.Stations.Any(s => s.Id == to);

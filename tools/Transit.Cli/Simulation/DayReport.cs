@@ -6,6 +6,7 @@ using Npgsql;
 using Transit.Clearing.Database;
 using Transit.Clearing.Fleet;
 using Transit.RideCodes.KeyStore;
+using Transit.Simulation;
 
 namespace Transit.Cli.Simulation;
 
@@ -48,6 +49,9 @@ internal static class DayReport
             FROM journeys WHERE service_day = $1
             """, r => (All: r.GetInt64(0), Incomplete: r.GetInt64(1), Capped: r.GetInt64(2), Legs: r.GetInt64(3), Riders: r.GetInt64(4)), cancellation, date);
         sb.AppendLine(Invariant($"  journeys    {journeys[0].All:N0} by {journeys[0].Riders:N0} riders ({journeys[0].Legs:N0} legs; {journeys[0].Incomplete:N0} incomplete, priced at the maximum fare; {journeys[0].Capped:N0} capped)"));
+
+        var segments = Demand.JourneysBySegment(day.Plan).Select(s => Invariant($"{s.Segment} {s.Journeys:N0} ({s.Rode:N0} of {s.Riders:N0} rode)"));
+        sb.AppendLine($"  segments    true journeys by rider segment: {string.Join(", ", segments)}");
 
         var currency = await Sql.ScalarAsync<string>(db, "SELECT currency FROM charges WHERE service_day = $1 LIMIT 1", cancellation, date) ?? "";
         var operators = await Sql.ListAsync(db, """
