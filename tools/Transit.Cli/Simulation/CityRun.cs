@@ -45,6 +45,9 @@ internal sealed record SimulationSettings
 
     public int Seed { get; init; } = 1;
 
+    /// <summary>Which riders populate the city.</summary>
+    public PopulationModel Population { get; init; } = PopulationModel.Realistic;
+
     /// <summary>Where the ground truth goes; DATA/truth by default.</summary>
     public string? TruthFolder { get; init; }
 
@@ -116,7 +119,7 @@ internal sealed class CityRun : IAsyncDisposable
         CityModel city;
         try
         {
-            city = settings.FeedDirectory is null ? CityModel.Synthetic : CityModel.FromFeed(settings.FeedDirectory);
+            city = settings.FeedDirectory is null ? CityModel.SyntheticWith(settings.Population) : CityModel.FromFeed(settings.FeedDirectory, settings.Population);
         }
         catch (InvalidDataException ex)
         {

@@ -6,6 +6,7 @@ using Npgsql;
 using Transit.Clearing.Database;
 using Transit.Clearing.Fleet;
 using Transit.RideCodes.KeyStore;
+using Transit.Simulation;
 
 namespace Transit.Cli.Simulation;
 
@@ -52,6 +53,9 @@ internal static class DayReport
                 Unpriced: r.GetInt64(5), UnpricedAmount: r.GetInt64(6)), cancellation, date);
         var currency = await Sql.ScalarAsync<string>(db, "SELECT currency FROM charges WHERE service_day = $1 LIMIT 1", cancellation, date) ?? "";
         sb.AppendLine(Invariant($"  journeys    {journeys[0].All:N0} by {journeys[0].Riders:N0} riders ({journeys[0].Legs:N0} legs; {journeys[0].Incomplete:N0} incomplete, priced at the maximum fare; {journeys[0].Capped:N0} capped; {journeys[0].Unpriced:N0} legs the fare rules could not price, charged {Money(journeys[0].UnpricedAmount)} {currency} by the unpriced-fare policy)"));
+
+        var segments = Demand.JourneysBySegment(day.Plan).Select(s => Invariant($"{s.Segment} {s.Journeys:N0} ({s.Rode:N0} of {s.Riders:N0} rode)"));
+        sb.AppendLine($"  segments    true journeys by rider segment: {string.Join(", ", segments)}");
 
         var operators = await Sql.ListAsync(db, """
             SELECT operator_id, sum(gross)::bigint, sum(fee)::bigint, sum(net)::bigint FROM settlement_lines WHERE service_day = $1 GROUP BY 1 ORDER BY 1
