@@ -57,7 +57,8 @@ public sealed record HealthReport(
     [property: JsonPropertyName("lastSyncAt")] DateTime? LastSyncAt,
     [property: JsonPropertyName("clockOffsetMillis")] long? ClockOffsetMillis,
     [property: JsonPropertyName("alarm")] string? Alarm,
-    [property: JsonPropertyName("syncRefused")] IReadOnlyList<string>? SyncRefused);
+    [property: JsonPropertyName("syncRefused")] IReadOnlyList<string>? SyncRefused,
+    [property: JsonPropertyName("gps")] Gps.GpsHealth? Gps = null);
 
 /// <summary>
 /// The loopback status endpoint: <c>GET /health</c>, <c>GET /metrics</c> (Prometheus text), <c>GET /hardware</c>
@@ -145,8 +146,9 @@ internal sealed class StatusServer(
     {
         var context = state.Context;
         var alarm = metrics.UploadAlarm;
+        var gps = (services.GetService(typeof(Gps.GpsTracker)) as Gps.GpsTracker)?.Health();
         return new HealthReport(
-            alarm is null ? "ok" : "alarm",
+            alarm is not null ? "alarm" : gps?.Status ?? "ok",
             context.DeviceId,
             context.OperatorId,
             context.Mode.ToName(),
@@ -163,7 +165,8 @@ internal sealed class StatusServer(
             metrics.LastSyncAt,
             metrics.ClockOffsetMillis,
             alarm,
-            refused);
+            refused,
+            gps);
     }
 
     private IEnumerable<(string, string, double)> Gauges()
