@@ -164,59 +164,49 @@ public sealed class GpsTests : IDisposable
     [Fact]
     public async Task Run_RecordedNmeaThroughPseudoTerminal_TapsCarryTheSnappedStop()
     {
-        var receiver = Path.Combine(_env.Directory, "ttyGPS");
-        var feeder = Path.Combine(_env.Directory, "ttyFeed");
-        using var socat = System.Diagnostics.Process.Start("socat", ["-d", $"pty,raw,echo=0,link={receiver}", $"pty,raw,echo=0,link={feeder}"])!;
-        try
+        await using var pty = await PseudoTerminalPair.StartAsync(_env.Directory, "GPS");
+        var (receiver, feeder) = (pty.Device, pty.Feeder);
+        var config = _env.WriteConfig(change: c =>
         {
-            await GateProcess.WaitUntilAsync(() => Task.FromResult(File.Exists(receiver) && File.Exists(feeder)), TimeSpan.FromSeconds(10), "socat's pseudo-terminals");
-            var config = _env.WriteConfig(change: c =>
-            {
-                c["Device"] = new JsonObject { ["Id"] = GateEnvironment.DeviceId, ["OperatorId"] = "metro", ["Mode"] = "bus", ["RouteId"] = "Z1" };
-                c["Verification"]!["PassbackSeconds"] = 0;
-                c["Gps"] = new JsonObject { ["Device"] = receiver, ["Baud"] = 9600, ["StopsFile"] = StopsFile, ["SnapMeters"] = 60, ["LeaveMeters"] = 120, ["FixTimeoutSeconds"] = 600 };
-            });
-            await using var gate = await GateProcess.StartAsync(config);
-            using var client = gate.Connect();
-            await GateProcess.WaitUntilAsync(() => Task.FromResult(gate.Errors.Contains("gps:" + receiver, StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "the GPS line to open");
-            Assert.Equal("degraded", (await gate.HealthAsync()).GetProperty("gps").GetProperty("status").GetString());
+            c["Device"] = new JsonObject { ["Id"] = GateEnvironment.DeviceId, ["OperatorId"] = "metro", ["Mode"] = "bus", ["RouteId"] = "Z1" };
+            c["Verification"]!["PassbackSeconds"] = 0;
+            c["Gps"] = new JsonObject { ["Device"] = receiver, ["Baud"] = 9600, ["StopsFile"] = StopsFile, ["SnapMeters"] = 60, ["LeaveMeters"] = 120, ["FixTimeoutSeconds"] = 600 };
+        });
+        await using var gate = await GateProcess.StartAsync(config);
+        using var client = gate.Connect();
+        await GateProcess.WaitUntilAsync(() => Task.FromResult(gate.Errors.Contains("gps:" + receiver, StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "the GPS line to open");
+        Assert.Equal("degraded", (await gate.HealthAsync()).GetProperty("gps").GetProperty("status").GetString());
 
-            var segments = Segments(File.ReadAllText(Path.Combine(DataDirectory, "zakroczym-z1.nmea")));
-            var rider = _env.Rider("alice");
-            var now = GateEnvironment.Now();
-            byte counter = 0;
-            await using var tty = new FileStream(feeder, FileMode.Open, FileAccess.Write);
-            async Task<JsonElement> Replay(string segment, long sentences)
-            {
-                await tty.WriteAsync(System.Text.Encoding.ASCII.GetBytes(segment));
-                await tty.FlushAsync();
-                await GateProcess.WaitUntilAsync(
-                    async () => (await gate.HealthAsync()).GetProperty("gps") is var g && g.GetProperty("sentences").GetInt64() + g.GetProperty("rejected").GetInt64() >= sentences,
-                    TimeSpan.FromSeconds(20), $"{sentences} GPS sentences");
-                Assert.Equal("ok", (await client.TapAsync(rider.Show(now, counter++).ToText())).Reason);
-                return (await gate.HealthAsync()).GetProperty("gps");
-            }
-
-            Assert.Equal("100", (await Replay(segments[0], 3)).GetProperty("stopId").GetString());
-            var between = await Replay(segments[1], 6);
-            Assert.Equal(("100", 1L), (between.GetProperty("stopId").GetString(), between.GetProperty("rejected").GetInt64()));
-            var lost = await Replay(segments[2], 8);
-            Assert.Equal(("degraded", "100"), (lost.GetProperty("status").GetString(), lost.GetProperty("stopId").GetString()));
-            Assert.Equal("degraded", (await gate.HealthAsync()).GetProperty("status").GetString());
-            Assert.Equal("ok", (await Replay(segments[3], 10)).GetProperty("status").GetString());
-            Assert.Equal(200, (await gate.PostAsync("/control/route", """{"stopId":"CONSOLE-7"}""")).Status);
-            await Replay(segments[4], 11);
-            await Replay(segments[5], 12);
-
-            var rows = TapJournal.ReadAll(_env.JournalPath).ToList();
-            Assert.Equal(["100", "100", "100", "101", "CONSOLE-7", "102"], rows.Select(r => r.StopId));
-            Assert.All(rows, r => Assert.Equal("Z1", r.RouteId));
-        }
-        finally
+        var segments = Segments(File.ReadAllText(Path.Combine(DataDirectory, "zakroczym-z1.nmea")));
+        var rider = _env.Rider("alice");
+        var now = GateEnvironment.Now();
+        byte counter = 0;
+        await using var tty = new FileStream(feeder, FileMode.Open, FileAccess.Write);
+        async Task<JsonElement> Replay(string segment, long sentences)
         {
-            socat.Kill();
-            await socat.WaitForExitAsync();
+            await tty.WriteAsync(System.Text.Encoding.ASCII.GetBytes(segment));
+            await tty.FlushAsync();
+            await GateProcess.WaitUntilAsync(
+                async () => (await gate.HealthAsync()).GetProperty("gps") is var g && g.GetProperty("sentences").GetInt64() + g.GetProperty("rejected").GetInt64() >= sentences,
+                TimeSpan.FromSeconds(20), $"{sentences} GPS sentences");
+            Assert.Equal("ok", (await client.TapAsync(rider.Show(now, counter++).ToText())).Reason);
+            return (await gate.HealthAsync()).GetProperty("gps");
         }
+
+        Assert.Equal("100", (await Replay(segments[0], 3)).GetProperty("stopId").GetString());
+        var between = await Replay(segments[1], 6);
+        Assert.Equal(("100", 1L), (between.GetProperty("stopId").GetString(), between.GetProperty("rejected").GetInt64()));
+        var lost = await Replay(segments[2], 8);
+        Assert.Equal(("degraded", "100"), (lost.GetProperty("status").GetString(), lost.GetProperty("stopId").GetString()));
+        Assert.Equal("degraded", (await gate.HealthAsync()).GetProperty("status").GetString());
+        Assert.Equal("ok", (await Replay(segments[3], 10)).GetProperty("status").GetString());
+        Assert.Equal(200, (await gate.PostAsync("/control/route", """{"stopId":"CONSOLE-7"}""")).Status);
+        await Replay(segments[4], 11);
+        await Replay(segments[5], 12);
+
+        var rows = TapJournal.ReadAll(_env.JournalPath).ToList();
+        Assert.Equal(["100", "100", "100", "101", "CONSOLE-7", "102"], rows.Select(r => r.StopId));
+        Assert.All(rows, r => Assert.Equal("Z1", r.RouteId));
     }
 
     private static List<string> Segments(string recording) =>
