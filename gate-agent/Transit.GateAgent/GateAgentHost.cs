@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Transit.GateAgent.Clearing;
 using Transit.GateAgent.Configuration;
+using Transit.GateAgent.Gps;
 using Transit.GateAgent.Hardware;
 using Transit.GateAgent.Journal;
 using Transit.GateAgent.Pipeline;
@@ -188,6 +189,13 @@ public static class GateAgentHost
             services.AddHostedService(sp => ActivatorUtilities.CreateInstance<InputEventScannerService>(sp, input));
         }
 
+        if (settings.Gps.Device is { Length: > 0 })
+        {
+            // GPS silence is measured on the machine's clock even when a simulation drives the gate's clock.
+            services.AddSingleton(sp => GpsTracker.Create(settings.Gps, sp.GetRequiredService<GateState>(), TimeProvider.System, sp.GetRequiredService<ILogger<GpsTracker>>()));
+            services.AddHostedService(sp => ActivatorUtilities.CreateInstance<GpsReceiverService>(sp, settings.Gps));
+        }
+
         var host = builder.Build();
         try
         {
@@ -206,8 +214,9 @@ public static class GateAgentHost
             {
                 host.Services.GetRequiredService<GateState>();
                 host.Services.GetRequiredService<GateHardware>();
+                host.Services.GetService<GpsTracker>();
             }
-            catch (Exception ex) when (ex is TrustDocumentException or HardwareException)
+            catch (Exception ex) when (ex is TrustDocumentException or HardwareException or GateConfigurationException)
             {
                 throw new GateStartupException(ex.Message, ex);
             }

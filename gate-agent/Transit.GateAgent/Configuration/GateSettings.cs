@@ -246,4 +246,7 @@ public sealed class GateSettings
 
     /// <summary>Section <c>Simulation</c>.</summary>
     public SimulationSettings Simulation { get; set; } = new();
+
+    /// <summary>Section <c>Gps</c>.</summary>
+    public Gps.GpsSettings Gps { get; set; } = new();
 }

@@ -235,6 +235,7 @@ public static class GateSettingsLoader
             errors.Add("Simulation:Clock manual needs Scanner:Tcp:Port (the simulation sets the clock through that input)");
         }
 
+        errors.AddRange(s.Gps.Validate(s));
         return errors;
     }
 
@@ -248,5 +249,6 @@ public static class GateSettingsLoader
         s.Clearing.ClientKey = Full(s.Clearing.ClientKey);
         s.Clearing.ServerCaCertificate = Full(s.Clearing.ServerCaCertificate);
         s.Journal.Path = Full(s.Journal.Path);
+        s.Gps.StopsFile = Full(s.Gps.StopsFile);
     }
 }

@@ -65,7 +65,8 @@ public sealed record HealthReport(
     [property: JsonPropertyName("uploadError")] LinkError? UploadError,
     [property: JsonPropertyName("syncError")] LinkError? SyncError,
     [property: JsonPropertyName("diskFreeBytes")] long DiskFreeBytes,
-    [property: JsonPropertyName("problems")] IReadOnlyList<string> Problems);
+    [property: JsonPropertyName("problems")] IReadOnlyList<string> Problems,
+    [property: JsonPropertyName("gps")] Gps.GpsHealth? Gps = null);
 
 /// <summary>
 /// The loopback status endpoint: <c>GET /health</c>, <c>GET /metrics</c> (Prometheus text), <c>GET /hardware</c>
@@ -152,8 +153,9 @@ internal sealed class StatusServer(
     private HealthReport Health(IReadOnlyList<string>? refused)
     {
         var context = state.Context;
+        var gps = (services.GetService(typeof(Gps.GpsTracker)) as Gps.GpsTracker)?.Health();
         return new HealthReport(
-            health.Status,
+            health.Status == "ok" && gps?.Status is { } gpsStatus ? gpsStatus : health.Status,
             context.DeviceId,
             context.OperatorId,
             context.Mode.ToName(),
@@ -174,7 +176,8 @@ internal sealed class StatusServer(
             health.UploadError,
             health.SyncError,
             health.DiskFreeBytes,
-            health.Problems());
+            health.Problems(),
+            gps);
     }
 
     private IEnumerable<(string, string, double)> Gauges()

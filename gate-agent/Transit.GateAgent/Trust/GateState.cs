@@ -142,6 +142,18 @@ public sealed class GateState
         return _context;
     }
 
+    /// <summary>The GPS's arrival at a stop (bus validators); the route stays.</summary>
+    public DeviceContext SetStopFromGps(string stopId)
+    {
+        lock (_lock)
+        {
+            _context = _context with { StopId = stopId };
+        }
+
+        _logger.LogInformation("stop {Stop} set by GPS", stopId);
+        return _context;
+    }
+
     /// <summary>Verifies and installs a newer document, then stores it so that a restart starts from it.</summary>
     private bool Install(string json, string kind, Func<SignedDocument, bool> update, Func<long> version, string what)
     {
