@@ -186,9 +186,7 @@ public sealed class GatePackages : IDisposable
             if (Environment.GetEnvironmentVariable("TRANSIT_GATE_PACKAGES") is { Length: > 0 } prebuilt
                 && Directory.GetFiles(prebuilt, $"transit-gate_*_{(arch == "x64" ? "amd64" : arch)}.deb").OrderDescending().FirstOrDefault() is { } existing)
             {
-                Extract("-x", existing, Root(arch, build: false));
-                Extract("-e", existing, Path.Combine(_work, "control-" + arch));
-                return _debs[arch] = existing;
+                return Unpack(arch, existing);
             }
 
             var start = new ProcessStartInfo(Path.Combine(RepositoryRoot, "gate-agent/deploy/build-package"))
@@ -207,9 +205,7 @@ public sealed class GatePackages : IDisposable
             }
 
             var deb = output.Trim().Split('\n')[^1];
-            Extract("-x", deb, Root(arch, build: false));
-            Extract("-e", deb, Control(arch));
-            return _debs[arch] = deb;
+            return Unpack(arch, deb);
         }
     }
 
@@ -245,6 +241,13 @@ public sealed class GatePackages : IDisposable
         {
             // Left for the system's temporary-file cleaner.
         }
+    }
+
+    private string Unpack(string arch, string deb)
+    {
+        Extract("-x", deb, Root(arch, build: false));
+        Extract("-e", deb, Path.Combine(_work, "control-" + arch));
+        return _debs[arch] = deb;
     }
 
     private static void Extract(string mode, string deb, string target)
