@@ -44,7 +44,7 @@ internal sealed record CallerScope(SmallCellPolicy? Policy, string? Operator, bo
 /// </summary>
 public static class AnalyticsEndpoints
 {
-    private static readonly Dictionary<string, (RollupTable Table, Dimension[] By, string[] Measures)> Views = new(StringComparer.Ordinal)
+    internal static readonly Dictionary<string, (RollupTable Table, Dimension[] By, string[] Measures)> Views = new(StringComparer.Ordinal)
     {
         ["boardings-by-hour"] = (RollupTable.StopHour, [Dimension.Hour], ["boardings", "alightings", "alightingsInferred"]),
         ["boardings-by-route"] = (RollupTable.StopHour, [Dimension.Operator, Dimension.Mode, Dimension.Route], ["boardings", "alightings", "alightingsInferred"]),
@@ -176,6 +176,20 @@ public static class AnalyticsEndpoints
             return null;
         }
 
+        // Filters are matched as text against ids of the feed, none longer than a few dozen characters.
+        foreach (var (name, value) in new[] { ("operator", query.Operator), ("mode", query.Mode), ("route", query.Route), ("stop", query.Stop), ("category", query.Category) })
+        {
+            if (value is not null && (value.Length is 0 or > 64 || value.Any(char.IsControl)))
+            {
+                return new Prepared(null, scope, $"{name} must be 1 to 64 characters without control characters");
+            }
+        }
+
+        if (query.Format is not (null or "json" or "csv"))
+        {
+            return new Prepared(null, scope, "format is json or csv");
+        }
+
         if (!TryDay(query.From, out var from) || !TryDay(query.To ?? query.From, out var to))
         {
             return new Prepared(null, scope, "from and to must be dates (YYYY-MM-DD)");
@@ -219,9 +233,14 @@ public static class AnalyticsEndpoints
         var columns = by.Select(ColumnName).Concat(measures).Append("riders").Append("suppressed").ToArray();
         var list = new List<Dictionary<string, object?>>(rows.Count);
         var suppressed = 0;
-        foreach (var row in rows.OrderByDescending(r => r.Measures.M0).ThenBy(r => string.Join(',', r.Key), StringComparer.Ordinal))
+        var ordered = rows.OrderByDescending(r => r.Measures.M0).ThenBy(r => string.Join(',', r.Key), StringComparer.Ordinal).ToList();
+        var withheld = scope.Policy is null ? null : ComplementarySuppression.Decide(ordered, scope.Policy);
+        for (var r = 0; r < ordered.Count; r++)
         {
-            var answer = RollupQuery.Decide(row.Key, row, scope.Policy);
+            var row = ordered[r];
+            var answer = withheld is null || withheld[r] == Withholding.Shown
+                ? new Answer<IReadOnlyList<string>>(row.Key, row.Measures, row.DistinctRiders, false)
+                : new Answer<IReadOnlyList<string>>(row.Key, default, null, true);
             var values = new Dictionary<string, object?>(StringComparer.Ordinal);
             for (var i = 0; i < by.Length; i++)
             {
@@ -321,24 +340,14 @@ public static class AnalyticsEndpoints
 
     public static string ToCsv(AnalyticsAnswer answer)
     {
-        var sb = new StringBuilder();
-        sb.AppendJoin(',', answer.Columns).Append('\n');
+        var sb = Csv.Append(new StringBuilder(), answer.Columns);
         foreach (var row in answer.Rows)
         {
-            sb.AppendJoin(',', answer.Columns.Select(c => row.GetValueOrDefault(c) switch
-            {
-                null => "",
-                bool b => b ? "true" : "false",
-                IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-                var v => Quote(v.ToString() ?? ""),
-            })).Append('\n');
+            Csv.Append(sb, answer.Columns.Select(c => row.GetValueOrDefault(c)));
         }
 
         return sb.ToString();
     }
-
-    private static string Quote(string value) =>
-        value.AsSpan().IndexOfAny(",\"\n") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
 }
 
 /// <summary>Who is asking: role, operator (operators only) and the suppression threshold that applies (null for admins).</summary>

@@ -20,9 +20,19 @@ public static class ApiEndpoints
     {
         app.MapGet("/api/statements/{operatorId}/{day}", async (string operatorId, string day, string? format, ClaimsPrincipal user, Statements statements, CancellationToken cancellation) =>
         {
+            if (ApiProblems.IdError(operatorId) is { } badOperator)
+            {
+                return ApiProblems.BadField("operatorId", badOperator);
+            }
+
             if (!TryDay(day, out var date))
             {
                 return BadDay(day);
+            }
+
+            if (format is not (null or "csv" or "json"))
+            {
+                return ApiProblems.BadField("format", "must be csv or json");
             }
 
             if (!user.MaySeeOperator(operatorId))
@@ -30,7 +40,11 @@ public static class ApiEndpoints
                 return Forbidden($"this token may not read operator {operatorId}'s statements");
             }
 
-            var statement = await statements.ForAsync(operatorId, date, cancellation);
+            if (await statements.ForAsync(operatorId, date, cancellation) is not { } statement)
+            {
+                return TypedResults.Problem($"operator '{operatorId}' is not in the imported GTFS feed", statusCode: StatusCodes.Status404NotFound, title: "Unknown operator");
+            }
+
             return format == "csv" ? TypedResults.Text(statement.ToCsv(), "text/csv") : TypedResults.Ok(statement);
         }).RequireAuthorization();
         return app;
@@ -38,24 +52,43 @@ public static class ApiEndpoints
 
     public static IEndpointRouteBuilder MapDayEndpoints(this IEndpointRouteBuilder app)
     {
-        // Aggregates of a day: every role.
-        app.MapGet("/api/days/{day}", async (string day, NpgsqlDataSource dataSource, BalanceCheck balance, CancellationToken cancellation) =>
+        // Aggregates of a day: admins and planners see every operator; an operator only its own figures, since the
+        // day's totals less its own share would be the other operators' revenue.
+        app.MapGet("/api/days/{day}", async (string day, ClaimsPrincipal user, NpgsqlDataSource dataSource, BalanceCheck balance, CancellationToken cancellation) =>
         {
             if (!TryDay(day, out var date))
             {
                 return BadDay(day);
             }
 
+            var own = user.IsAdmin() ? null : user.OperatorOf();
+            if (own is null && !user.IsAdmin() && !user.IsInRole(Roles.Planner))
+            {
+                return Forbidden("this token may not read the day's aggregates");
+            }
+
             var byOperator = await Sql.ListAsync(dataSource, """
-                SELECT operator_id, sum(gross)::bigint, sum(fee)::bigint, sum(net)::bigint FROM settlement_lines WHERE service_day = $1 GROUP BY 1 ORDER BY 1
-                """, r => new { operatorId = r.GetString(0), gross = r.GetInt64(1), fee = r.GetInt64(2), net = r.GetInt64(3) }, cancellation, date);
+                SELECT operator_id, sum(gross)::bigint, sum(fee)::bigint, sum(net)::bigint FROM settlement_lines
+                WHERE service_day = $1 AND ($2::text IS NULL OR operator_id = $2) GROUP BY 1 ORDER BY 1
+                """, r => new { operatorId = r.GetString(0), gross = r.GetInt64(1), fee = r.GetInt64(2), net = r.GetInt64(3) }, cancellation, date, Sql.Typed(own, NpgsqlTypes.NpgsqlDbType.Text));
+            var books = await balance.ComputeAsync(date, cancellation);
+            if (own is not null)
+            {
+                var mine = (await Sql.ListAsync(dataSource, """
+                    SELECT (SELECT count(*) FROM taps WHERE service_day = $1 AND operator_id = $2),
+                      (SELECT count(DISTINCT (account, journey_no)) FROM journey_legs WHERE service_day = $1 AND operator_id = $2),
+                      (SELECT count(*) FROM journey_legs WHERE service_day = $1 AND operator_id = $2),
+                      (SELECT cleared_at FROM service_days WHERE service_day = $1)
+                    """, r => new { taps = r.GetInt64(0), journeys = r.GetInt64(1), legs = r.GetInt64(2), clearedAt = r.NullableTime(3) }, cancellation, date, own))[0];
+                return TypedResults.Ok<object>(new { day, operatorId = own, mine.taps, mine.journeys, mine.legs, mine.clearedAt, balanced = books.Balanced, operators = byOperator });
+            }
+
             var counts = (await Sql.ListAsync(dataSource, """
                 SELECT (SELECT count(*) FROM taps WHERE service_day = $1), (SELECT count(*) FROM account_days WHERE service_day = $1),
                   (SELECT COALESCE(sum(journeys), 0)::bigint FROM account_days WHERE service_day = $1),
                   (SELECT cleared_at FROM service_days WHERE service_day = $1)
                 """, r => new { taps = r.GetInt64(0), accountDays = r.GetInt64(1), journeys = r.GetInt64(2), clearedAt = r.NullableTime(3) }, cancellation, date))[0];
-            var books = await balance.ComputeAsync(date, cancellation);
-            return TypedResults.Ok(new
+            return TypedResults.Ok<object>(new
             {
                 day,
                 counts.taps,
@@ -66,6 +99,8 @@ public static class ApiEndpoints
                 operatorShares = books.OperatorShares,
                 fees = books.Fees,
                 balanced = books.Balanced,
+                unpricedLegs = books.UnpricedLegs,
+                unpricedAmount = books.UnpricedAmount,
                 operators = byOperator,
             });
         }).RequireAuthorization();
@@ -85,6 +120,11 @@ public static class ApiEndpoints
             if (!user.IsAdmin() && !user.IsInRole(Roles.Operator))
             {
                 return Forbidden("device reconciliation is for operators and admins");
+            }
+
+            if (deviceId is not null && ApiProblems.IdError(deviceId) is { } badDevice)
+            {
+                return ApiProblems.BadField("deviceId", badDevice);
             }
 
             return TypedResults.Ok(await reconciliation.ForDayAsync(date, cancellation, deviceId, user.IsAdmin() ? null : user.OperatorOf()));
@@ -107,7 +147,11 @@ public static class ApiEndpoints
     /// <summary>Rider-level data: admins only.</summary>
     public static IEndpointRouteBuilder MapAccountEndpoints(this IEndpointRouteBuilder app)
     {
-        var accounts = app.MapGroup("/api/accounts/{account}").RequireAuthorization(p => p.RequireRole(Roles.Admin));
+        var accounts = app.MapGroup("/api/accounts/{account}").RequireAuthorization(p => p.RequireRole(Roles.Admin))
+            .AddEndpointFilter(async (context, next) =>
+                ApiProblems.IdError(context.HttpContext.Request.RouteValues["account"] as string) is { } badAccount
+                    ? ApiProblems.BadField("account", badAccount)
+                    : await next(context));
         accounts.MapGet("/", async (string account, NpgsqlDataSource dataSource, CancellationToken cancellation) =>
         {
             var state = await Sql.ListAsync(dataSource, "SELECT debt, blocked, on_deny_list, deny_list_version, deny_reasons FROM accounts WHERE account = $1",
@@ -134,9 +178,9 @@ public static class ApiEndpoints
         });
         accounts.MapPost("/settle", async (string account, PaymentService payments, JobQueue queue, CancellationToken cancellation) =>
         {
-            var paid = await payments.SettleDebtAsync(account, cancellation);
+            var settled = await payments.SettleDebtAsync(account, cancellation);
             await queue.EnqueueAsync(JobKinds.DenyList, "all", cancellation: cancellation);
-            return TypedResults.Ok(new { account, paid });
+            return TypedResults.Ok(new { account, paid = settled.PaidByHand, settled.CollectedByProvider, settled.InFlight, settled.DebtLeft });
         });
         accounts.MapPost("/deny", (string account, DenyListPublisher publisher, JobQueue queue, CancellationToken cancellation) =>
             SetManualDenyAsync(account, true, publisher, queue, cancellation));

@@ -52,9 +52,17 @@ public sealed class ClearingDatabase : IAsyncDisposable
             connectionString = embedded.ConnectionString;
         }
 
-        var dataSource = NpgsqlDataSource.Create(connectionString);
-        await Migrator.ApplyAsync(dataSource, cancellation);
-        return new ClearingDatabase(dataSource, embedded, connectionString);
+        var database = new ClearingDatabase(NpgsqlDataSource.Create(connectionString), embedded, connectionString);
+        try
+        {
+            await Migrator.ApplyAsync(database.DataSource, cancellation);
+            return database;
+        }
+        catch
+        {
+            await database.DisposeAsync();
+            throw;
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -83,6 +91,7 @@ public static class ClearingHost
         services.AddSingleton<TapPartitions>();
         services.AddSingleton<IngestMetrics>();
         services.AddSingleton<IngestService>();
+        services.AddSingleton<RouteStops>();
         services.AddSingleton<DeviceRegistry>();
         services.AddSingleton<Reconciliation>();
         services.AddSingleton<FleetView>();
@@ -110,9 +119,17 @@ public static class ClearingHost
     {
         options ??= builder.Configuration.GetSection("Clearing").Get<ClearingOptions>() ?? new ClearingOptions();
         apiUrls ??= (builder.Configuration["urls"] ?? "http://localhost:8080").Split(';', StringSplitOptions.RemoveEmptyEntries);
+
+        // The key directory is checked before the database starts: a refused start then has nothing to stop.
+        var keys = new OperatorKeys(options);
+        var directory = keys.Open();
+        directory.EnsureCanSignEverydayDocuments();
+        var authority = directory.OpenDeviceAuthority();
+        var serverCertificate = X509Certificate2.CreateFromPemFile(directory.ServerCertificatePath, directory.ServerKeyPath);
         var database = await ClearingDatabase.OpenAsync(options);
         builder.Services.AddClearingCore(options, database);
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = ApiProblems.Customize);
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddRequestDecompression();
         builder.Services.AddAuthentication(BearerTokenHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
         builder.Services.AddAuthorization();
@@ -122,10 +139,6 @@ public static class ClearingHost
             builder.Services.AddHostedService<JobWorker>();
         }
 
-        var keys = new OperatorKeys(options);
-        var directory = keys.Open();
-        var authority = directory.OpenDeviceAuthority();
-        var serverCertificate = X509Certificate2.CreateFromPemFile(directory.ServerCertificatePath, directory.ServerKeyPath);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = 8 * 1024 * 1024;
@@ -134,7 +147,7 @@ public static class ClearingHost
                 Listen(kestrel, new Uri(url.Replace("*", "0.0.0.0", StringComparison.Ordinal).Replace("+", "0.0.0.0", StringComparison.Ordinal)), serverCertificate);
             }
 
-            kestrel.Listen(IPAddress.Parse(options.DeviceAddress), options.DevicePort, listen => listen.UseHttps(new HttpsConnectionAdapterOptions
+            kestrel.Listen(IPAddress.Parse(options.DeviceAddress), options.DevicePort, listen => listen.MarkDeviceListener().UseHttps(new HttpsConnectionAdapterOptions
             {
                 ServerCertificate = serverCertificate,
                 SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
@@ -151,6 +164,7 @@ public static class ClearingHost
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseListenerSeparation();
         app.UseRequestDecompression();
         app.UseAuthentication();
         app.UseAuthorization();
@@ -159,6 +173,14 @@ public static class ClearingHost
         app.MapDayEndpoints();
         app.MapFleetEndpoints();
         app.MapAccountEndpoints();
+        var keys = app.Services.GetRequiredService<OperatorKeys>().Open();
+        if (keys.HasRootKey)
+        {
+            app.Logger.LogWarning(
+                "the key directory {Path} holds the root private key: whoever takes this server can sign key sets every gate trusts. "
+                + "Serve from a copy without it ('transit keys export-server') and keep the root offline", keys.Path);
+        }
+
         await app.Services.GetRequiredService<TrustHistory>().RefreshAsync(CancellationToken.None);
         var calendar = app.Services.GetRequiredService<ServiceCalendar>();
         await calendar.LoadAsync(CancellationToken.None);
@@ -176,8 +198,18 @@ public static class ClearingHost
         services.AddLogging(logging => logging.AddSimpleConsole(c => c.SingleLine = true).SetMinimumLevel(logLevel));
         services.AddClearingCore(options, database);
         var provider = services.BuildServiceProvider();
-        await provider.GetRequiredService<ServiceCalendar>().LoadAsync(CancellationToken.None);
-        return provider;
+        try
+        {
+            await provider.GetRequiredService<ServiceCalendar>().LoadAsync(CancellationToken.None);
+            return provider;
+        }
+        catch
+        {
+            // The provider does not dispose the database it was handed.
+            await provider.DisposeAsync();
+            await database.DisposeAsync();
+            throw;
+        }
     }
 
     private static void Listen(KestrelServerOptions kestrel, Uri url, X509Certificate2 certificate)

@@ -36,6 +36,15 @@ public sealed class ClearingOptions
     /// <summary>Fare of an incomplete journey (missing entry or exit) per network, in minor units; networks not listed get the fare rules' default (the dearest product).</summary>
     public Dictionary<string, long> MaximumFares { get; set; } = [];
 
+    /// <summary>
+    /// What a leg no fare rule prices is charged (docs/fare-rules.md, "Unpriced legs"): by default the dearest fare any
+    /// rule could charge from where the rider boarded; the leg and its journey are flagged and counted either way.
+    /// </summary>
+    public Transit.FareRules.UnpricedLegPolicy UnpricedLegs { get; set; } = Transit.FareRules.UnpricedLegPolicy.HighestFromBoardingArea;
+
+    /// <summary>A fixed fare, in minor units, for every unpriced leg of a network (key: network_id, "" for routes without one); takes precedence over <see cref="UnpricedLegs"/>.</summary>
+    public Dictionary<string, long> DefaultFares { get; set; } = [];
+
     /// <summary>Platform fee in basis points of each operator's gross share.</summary>
     public int PlatformFeeBasisPoints { get; set; } = 150;
 
@@ -47,6 +56,12 @@ public sealed class ClearingOptions
 
     /// <summary>Pass-back time sent to gates.</summary>
     public int PassbackSeconds { get; set; } = 120;
+
+    /// <summary>A device not heard from (no upload, no status) for longer than this raises the <c>silent</c> alarm in the fleet view.</summary>
+    public TimeSpan SilentDeviceAfter { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Refused taps (device mismatch, malformed, stale or future) received within this window keep a device's alarm raised.</summary>
+    public TimeSpan DeviceAlarmWindow { get; set; } = TimeSpan.FromHours(24);
 
     /// <summary>Run the job workers in this process.</summary>
     public bool RunJobs { get; set; } = true;
@@ -65,6 +80,12 @@ public sealed class ClearingOptions
 
     /// <summary>For crash tests: after committing this part, the clearing run prints a line and waits to be killed.</summary>
     public int? PauseAfterPart { get; set; }
+
+    /// <summary>For crash tests: this part writes everything, prints a line and waits to be killed before it commits.</summary>
+    public int? PauseInsidePart { get; set; }
+
+    /// <summary>For crash tests: a payment batch, once its first request is at the provider, prints a line and waits to be killed before it commits.</summary>
+    public bool PauseInsidePayments { get; set; }
 
     /// <summary>Wait before retrying a declined payment.</summary>
     public TimeSpan PaymentRetryDelay { get; set; } = TimeSpan.FromHours(24);
@@ -106,6 +127,13 @@ public sealed class SimulatedPaymentOptions
 
     /// <summary>Accounts whose charges are always declined (tests, demo).</summary>
     public IList<string> DeclineAccounts { get; set; } = [];
+
+    /// <summary>
+    /// A file where the simulated provider keeps its ledger (one line per request and per change), so that it outlives
+    /// the process and every process using the file sees one provider: what crash tests check for double collection.
+    /// Null: in memory only.
+    /// </summary>
+    public string? LedgerFile { get; set; }
 
     /// <summary>Time until a submitted charge's result is known.</summary>
     public TimeSpan Latency { get; set; } = TimeSpan.FromMilliseconds(200);

@@ -1,8 +1,9 @@
 using Transit.Clearing;
 
 var builder = WebApplication.CreateBuilder(args);
-await builder.AddClearingAsync();
+await using var database = await builder.AddClearingAsync();
 
-var app = builder.Build();
+// Disposed before the database, so that a refused start (a port in use) still stops the embedded PostgreSQL.
+await using var app = builder.Build();
 await app.MapClearingAsync();
 await app.RunAsync();

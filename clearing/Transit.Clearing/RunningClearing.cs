@@ -44,17 +44,23 @@ public sealed class RunningClearing : IAsyncDisposable
         }
 
         var database = await builder.AddClearingAsync(options, apiUrls);
-        configure?.Invoke(builder);
-        var app = builder.Build();
+        WebApplication? app = null;
         try
         {
+            configure?.Invoke(builder);
+            app = builder.Build();
             await app.MapClearingAsync();
             await app.StartAsync(cancellation);
             return new RunningClearing(app, database);
         }
         catch
         {
-            await app.DisposeAsync();
+            // Every way out of a refused start stops what it started, the embedded PostgreSQL above all.
+            if (app is not null)
+            {
+                await app.DisposeAsync();
+            }
+
             await database.DisposeAsync();
             throw;
         }

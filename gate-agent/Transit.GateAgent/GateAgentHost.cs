@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Transit.GateAgent.Clearing;
 using Transit.GateAgent.Configuration;
+using Transit.GateAgent.Gps;
 using Transit.GateAgent.Hardware;
 using Transit.GateAgent.Journal;
 using Transit.GateAgent.Pipeline;
@@ -146,6 +147,7 @@ public static class GateAgentHost
         services.AddSingleton(sp => GateHardware.Create(settings.Hardware, sp.GetRequiredService<SimulatedHardwareLog>(), sp.GetRequiredService<ILogger<GateHardware>>()));
         services.AddSingleton<SimulatedHardwareLog>();
         services.AddSingleton<GateMetrics>();
+        services.AddSingleton(_ => new GateHealth(settings.Clearing.AlarmAfterFailures));
         services.AddSingleton<GatePipeline>();
         services.AddSingleton<GateEndpoints>();
         services.AddSingleton<GateController>();
@@ -156,6 +158,7 @@ public static class GateAgentHost
         services.AddHostedService<RulesStage>();
         services.AddHostedService<VerifyStage>();
         services.AddHostedService<JournalMaintenanceService>();
+        services.AddHostedService<DiskSpaceMonitor>();
         if (settings.Clearing.Url is { Length: > 0 })
         {
             services.AddSingleton(_ => new ClearingClient(settings.Clearing));
@@ -186,6 +189,13 @@ public static class GateAgentHost
             services.AddHostedService(sp => ActivatorUtilities.CreateInstance<InputEventScannerService>(sp, input));
         }
 
+        if (settings.Gps.Device is { Length: > 0 })
+        {
+            // GPS silence is measured on the machine's clock even when a simulation drives the gate's clock.
+            services.AddSingleton(sp => GpsTracker.Create(settings.Gps, sp.GetRequiredService<GateState>(), TimeProvider.System, sp.GetRequiredService<ILogger<GpsTracker>>()));
+            services.AddHostedService(sp => ActivatorUtilities.CreateInstance<GpsReceiverService>(sp, settings.Gps));
+        }
+
         var host = builder.Build();
         try
         {
@@ -204,8 +214,9 @@ public static class GateAgentHost
             {
                 host.Services.GetRequiredService<GateState>();
                 host.Services.GetRequiredService<GateHardware>();
+                host.Services.GetService<GpsTracker>();
             }
-            catch (Exception ex) when (ex is TrustDocumentException or HardwareException)
+            catch (Exception ex) when (ex is TrustDocumentException or HardwareException or GateConfigurationException)
             {
                 throw new GateStartupException(ex.Message, ex);
             }

@@ -3,9 +3,11 @@ using System.Globalization;
 namespace Transit.RideCodes.KeyStore;
 
 /// <summary>
-/// The operator's key directory: root key, issuer keys, the signed key set, the deny list with its deltas and
-/// the device certificate authority, as files (layout in docs/operations.md). Every change is written atomically
-/// under a directory lock, so a crash or a second process never leaves a half-written state.
+/// The operator's key directory: root key, issuer keys, online key, the signed key set, the deny list with its deltas
+/// and the device certificate authority, as files (layout in docs/operations.md). Every change is written atomically
+/// under a directory lock, so a crash or a second process never leaves a half-written state. A server's copy
+/// (<see cref="ExportServer"/>) has no root private key: it signs deny lists and device configurations with the
+/// online key, which the key set certifies for those documents only, and cannot change the key set.
 /// </summary>
 public sealed class OperatorKeyDirectory
 {
@@ -35,8 +37,14 @@ public sealed class OperatorKeyDirectory
     /// <summary>The current deny list.</summary>
     public DenyList DenyList { get; private set; }
 
-    /// <summary>Path of the root private key.</summary>
+    /// <summary>Path of the root private key; absent from a server's key directory.</summary>
     public string RootKeyPath => Combine(Path, "root.key.json");
+
+    /// <summary>True when the directory holds the root private key (the offline copy).</summary>
+    public bool HasRootKey => File.Exists(RootKeyPath);
+
+    /// <summary>Path of the current online key's private half (the server signs deny lists and device configurations with it).</summary>
+    public string OnlineKeyPath => Combine(Path, "online.key.json");
 
     /// <summary>Path of the root public key, to install on gates.</summary>
     public string RootPublicKeyPath => Combine(Path, "root.pub.json");
@@ -62,19 +70,19 @@ public sealed class OperatorKeyDirectory
     /// <summary>Path of the clearing server's TLS private key (PEM).</summary>
     public string ServerKeyPath => Combine(Path, "server.key.pem");
 
-    /// <summary>True when <paramref name="path"/> holds an initialised key directory.</summary>
-    public static bool Exists(string path) => File.Exists(Combine(path, "root.key.json"));
+    /// <summary>True when <paramref name="path"/> holds an initialised key directory (the offline copy or a server's).</summary>
+    public static bool Exists(string path) => File.Exists(Combine(path, "keyset.json"));
 
     /// <summary>
-    /// Creates a new key directory: root key, first issuer key (id 1), key set version 1, empty deny list
-    /// version 1, device CA and a clearing server certificate for localhost.
+    /// Creates a new key directory: root key, first issuer key (id 1), online key (id 1), key set version 1, empty
+    /// deny list version 1, device CA and a clearing server certificate for localhost.
     /// </summary>
     /// <exception cref="KeyDirectoryException">The directory already holds keys.</exception>
     public static OperatorKeyDirectory Init(string path, SignatureAlgorithm algorithm, TimeProvider? time = null, string operatorName = "Transit")
     {
         time ??= TimeProvider.System;
         path = System.IO.Path.GetFullPath(path);
-        if (Exists(path))
+        if (Exists(path) || File.Exists(Combine(path, "root.key.json")))
         {
             throw new KeyDirectoryException($"{path} already holds a key directory; refusing to overwrite its root key");
         }
@@ -84,11 +92,15 @@ public sealed class OperatorKeyDirectory
         var now = Truncate(time.GetUtcNow());
         using var root = SigningKey.Generate(algorithm);
         using var issuer = SigningKey.Generate(algorithm);
+        using var online = SigningKey.Generate(algorithm);
         AtomicFile.WriteAllText(Combine(path, "root.key.json"), KeyFiles.FormatPrivateKey(root), secret: true);
         AtomicFile.WriteAllText(Combine(path, "root.pub.json"), KeyFiles.FormatPublicKey(root.PublicKey));
         AtomicFile.WriteAllText(IssuerKeyPath(path, 1), KeyFiles.FormatPrivateKey(issuer, 1), secret: true);
+        AtomicFile.WriteAllText(Combine(path, "online.key.json"), KeyFiles.FormatPrivateKey(online, 1), secret: true);
 
-        var keySet = new KeySet(1, now, [new IssuerKey(1, issuer.PublicKey, KeyStatus.Active, now, null)]);
+        var keySet = new KeySet(
+            1, now, [new IssuerKey(1, issuer.PublicKey, KeyStatus.Active, now, null)],
+            [new OnlineKey(1, online.PublicKey, KeyStatus.Active, OnlineKey.DelegableDocuments)]);
         AtomicFile.WriteAllText(Combine(path, "keyset.json"), keySet.Sign(root).ToJson());
         var denyList = new DenyList(1, now, [], []);
         AtomicFile.WriteAllText(Combine(path, "denylist.json"), denyList.Sign(root).ToJson());
@@ -100,19 +112,22 @@ public sealed class OperatorKeyDirectory
         return new OperatorKeyDirectory(path, time, root.PublicKey, keySet, denyList);
     }
 
-    /// <summary>Opens an existing key directory, verifying its key set and deny list against the root key.</summary>
+    /// <summary>
+    /// Opens an existing key directory (with or without the root private key), verifying its key set against the root
+    /// public key and its deny list against the root or a certified online key.
+    /// </summary>
     /// <exception cref="KeyDirectoryException">Missing or damaged files; the message names the file.</exception>
     public static OperatorKeyDirectory Open(string path, TimeProvider? time = null)
     {
         path = System.IO.Path.GetFullPath(path);
         if (!Exists(path))
         {
-            throw new KeyDirectoryException($"{path} is not a key directory (no root.key.json); create one with 'transit keys init --dir {path}'");
+            throw new KeyDirectoryException($"{path} is not a key directory (no keyset.json); create one with 'transit keys init --dir {path}'");
         }
 
         var rootPublic = ReadFile(Combine(path, "root.pub.json"), KeyFiles.ParsePublicKey);
         var keySet = ReadFile(Combine(path, "keyset.json"), json => KeySet.Open(SignedDocument.Parse(json), rootPublic));
-        var denyList = ReadFile(Combine(path, "denylist.json"), json => DenyList.Open(SignedDocument.Parse(json), rootPublic));
+        var denyList = ReadFile(Combine(path, "denylist.json"), json => DenyList.Open(SignedDocument.Parse(json), rootPublic, keySet));
         return new OperatorKeyDirectory(path, time ?? TimeProvider.System, rootPublic, keySet, denyList);
     }
 
@@ -182,6 +197,128 @@ public sealed class OperatorKeyDirectory
         return added;
     }
 
+    /// <summary>
+    /// Creates a new online key and certifies it in a new key set version for every delegable document type; online
+    /// keys that were active become retired (what they signed keeps verifying), or revoked with
+    /// <paramref name="revokePrevious"/> (after a server was compromised: gates then refuse what they signed).
+    /// </summary>
+    /// <exception cref="KeyDirectoryException">No root key here (a server's directory).</exception>
+    public OnlineKey RotateOnlineKey(SignatureAlgorithm algorithm, bool revokePrevious = false)
+    {
+        using var dirLock = DirectoryLock.Acquire(Path);
+        Reload();
+        using var root = OpenRootKey();
+        var nextId = KeySet.OnlineKeys.IsEmpty ? 1 : KeySet.OnlineKeys.Max(k => k.KeyId) + 1;
+        if (nextId > ushort.MaxValue)
+        {
+            throw new KeyDirectoryException("all 65,535 online key ids are used");
+        }
+
+        using var online = SigningKey.Generate(algorithm);
+        var added = new OnlineKey((ushort)nextId, online.PublicKey, KeyStatus.Active, OnlineKey.DelegableDocuments);
+        var onlineKeys = KeySet.OnlineKeys
+            .Select(k => k.Status == KeyStatus.Active ? k with { Status = revokePrevious ? KeyStatus.Revoked : KeyStatus.Retired } : k)
+            .Append(added);
+        var keySet = KeySet.With(KeySet.Keys, Truncate(_time.GetUtcNow()), onlineKeys);
+
+        // The key file first: a crash in between leaves a key nobody certified, never a certified key nobody holds.
+        AtomicFile.WriteAllText(OnlineKeyPath, KeyFiles.FormatPrivateKey(online, added.KeyId), secret: true);
+        AtomicFile.WriteAllText(KeySetPath, keySet.Sign(root).ToJson());
+        KeySet = keySet;
+        return added;
+    }
+
+    /// <summary>
+    /// Signs a document of a type online keys may sign (<see cref="OnlineKey.DelegableDocuments"/>): with the online
+    /// key when the directory has one, which the key set must certify; with the root key in a directory from before
+    /// online keys.
+    /// </summary>
+    /// <exception cref="KeyDirectoryException">No key here may sign the type.</exception>
+    public SignedDocument Sign(string documentType, byte[] payload)
+    {
+        var (key, onlineKeyId) = OpenSigner(documentType);
+        using (key)
+        {
+            return onlineKeyId is { } id
+                ? SignedDocument.CreateOnline(documentType, payload, key, id)
+                : SignedDocument.Create(documentType, payload, key);
+        }
+    }
+
+    /// <summary>Checks that the directory can sign every type a server signs, so that a server refuses to start otherwise.</summary>
+    /// <exception cref="KeyDirectoryException">No key here may sign one of them; the message says what to do.</exception>
+    public void EnsureCanSignEverydayDocuments()
+    {
+        foreach (var type in OnlineKey.DelegableDocuments)
+        {
+            OpenSigner(type).Key.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Writes what the clearing server needs, and no root private key, to <paramref name="destination"/>: root public
+    /// key, key set, online key, current issuer key, device CA, server certificate, and the deny list when the
+    /// destination has none yet (a server's own deny list is the live one and is never overwritten). Run it again after
+    /// a key set change to bring a server's copy up to date.
+    /// </summary>
+    /// <exception cref="KeyDirectoryException">No online key, or the destination holds another root's keys or a newer key set.</exception>
+    public void ExportServer(string destination)
+    {
+        destination = System.IO.Path.GetFullPath(destination);
+        if (destination == Path)
+        {
+            throw new KeyDirectoryException($"--out names the key directory itself ({Path})");
+        }
+
+        using var dirLock = DirectoryLock.Acquire(Path);
+        Reload();
+        if (!File.Exists(OnlineKeyPath))
+        {
+            throw new KeyDirectoryException($"{Path} has no online key; create one with 'transit keys online init --dir {Path}'");
+        }
+
+        EnsureCanSignEverydayDocuments();
+
+        Directory.CreateDirectory(destination);
+        using var destinationLock = DirectoryLock.Acquire(destination);
+        var hasDenyList = File.Exists(Combine(destination, "denylist.json"));
+        if (Exists(destination))
+        {
+            var theirRoot = ReadFile(Combine(destination, "root.pub.json"), KeyFiles.ParsePublicKey);
+            if (!theirRoot.Compressed.AsSpan().SequenceEqual(RootPublicKey.Compressed))
+            {
+                throw new KeyDirectoryException($"{destination} holds the keys of another root; refusing to mix them");
+            }
+
+            var theirs = ReadFile(Combine(destination, "keyset.json"), json => KeySet.Open(SignedDocument.Parse(json), theirRoot));
+            if (theirs.Version > KeySet.Version)
+            {
+                throw new KeyDirectoryException($"{destination} holds key set version {theirs.Version}, newer than this directory's {KeySet.Version}");
+            }
+        }
+
+        Copy(RootPublicKeyPath, destination, secret: false);
+        Copy(KeySetPath, destination, secret: false);
+        Copy(OnlineKeyPath, destination, secret: true);
+        Copy(CaCertificatePath, destination, secret: false);
+        Copy(CaKeyPath, destination, secret: true);
+        Copy(ServerCertificatePath, destination, secret: false);
+        Copy(ServerKeyPath, destination, secret: true);
+        if (KeySet.CurrentIssuingKey(_time.GetUtcNow()) is { } issuing)
+        {
+            AtomicFile.WriteAllText(IssuerKeyPath(destination, issuing.KeyId), File.ReadAllText(IssuerKeyPath(Path, issuing.KeyId)), secret: true);
+        }
+
+        if (!hasDenyList)
+        {
+            Copy(DenyListPath, destination, secret: false);
+            foreach (var delta in Directory.Exists(DenyListDeltaFolder) ? Directory.GetFiles(DenyListDeltaFolder, "delta-*.json") : [])
+            {
+                Copy(delta, Combine(destination, "denylist-deltas"), secret: false);
+            }
+        }
+    }
+
     /// <summary>Marks issuer key <paramref name="keyId"/> revoked in a new key set version.</summary>
     /// <exception cref="KeyDirectoryException">No such key.</exception>
     public void Revoke(ushort keyId)
@@ -220,9 +357,8 @@ public sealed class OperatorKeyDirectory
 
         var next = new DenyList(checked(previous.Version + 1), Truncate(_time.GetUtcNow()), accounts, credentials);
         var delta = next.DeltaFrom(previous);
-        using var root = OpenRootKey();
-        AtomicFile.WriteAllText(DeltaPath(delta.Version), delta.Sign(root).ToJson());
-        AtomicFile.WriteAllText(DenyListPath, next.Sign(root).ToJson());
+        AtomicFile.WriteAllText(DeltaPath(delta.Version), Sign(DenyList.DeltaType, delta.ToPayload()).ToJson());
+        AtomicFile.WriteAllText(DenyListPath, Sign(DenyList.SnapshotType, next.ToPayload()).ToJson());
         DenyList = next;
         return delta;
     }
@@ -237,13 +373,43 @@ public sealed class OperatorKeyDirectory
         KeySet = keySet;
     }
 
-    private SigningKey OpenRootKey() => ReadFile(RootKeyPath, json => KeyFiles.ParsePrivateKey(json, out _));
+    private SigningKey OpenRootKey() => HasRootKey
+        ? ReadFile(RootKeyPath, json => KeyFiles.ParsePrivateKey(json, out _))
+        : throw new KeyDirectoryException(
+            $"{Path} has no root private key (root.key.json), as a server's key directory should not: change the key set on the offline copy, then 'transit keys export-server' it here");
+
+    /// <summary>The online key when the directory has one (the key set must certify it, active, for the type); else the root key.</summary>
+    private (SigningKey Key, ushort? OnlineKeyId) OpenSigner(string documentType)
+    {
+        if (!File.Exists(OnlineKeyPath))
+        {
+            return HasRootKey
+                ? (OpenRootKey(), null)
+                : throw new KeyDirectoryException($"{Path} has neither an online key (online.key.json) nor the root key to sign {documentType} documents");
+        }
+
+        ushort? keyId = null;
+        var key = ReadFile(OnlineKeyPath, json => KeyFiles.ParsePrivateKey(json, out keyId));
+        var certified = KeySet.ActiveOnlineKey(documentType);
+        if (certified is not null && certified.KeyId == keyId && certified.PublicKey.Compressed.AsSpan().SequenceEqual(key.PublicKey.Compressed))
+        {
+            return (key, keyId);
+        }
+
+        key.Dispose();
+        throw new KeyDirectoryException(
+            $"{OnlineKeyPath}: online key {keyId?.ToString(CultureInfo.InvariantCulture) ?? "(no id)"} is not the active online key that key set version {KeySet.Version} certifies for {documentType} documents; "
+            + "rotate it with 'transit keys online rotate' on the offline copy and export the server's directory again");
+    }
 
     private void Reload()
     {
         KeySet = ReadFile(KeySetPath, json => KeySet.Open(SignedDocument.Parse(json), RootPublicKey));
-        DenyList = ReadFile(DenyListPath, json => DenyList.Open(SignedDocument.Parse(json), RootPublicKey));
+        DenyList = ReadFile(DenyListPath, json => DenyList.Open(SignedDocument.Parse(json), RootPublicKey, KeySet));
     }
+
+    private static void Copy(string file, string destination, bool secret) =>
+        AtomicFile.WriteAllText(Combine(destination, System.IO.Path.GetFileName(file)), File.ReadAllText(file), secret);
 
     private string DeltaPath(long version) =>
         Combine(DenyListDeltaFolder, $"delta-{version.ToString("D8", CultureInfo.InvariantCulture)}.json");

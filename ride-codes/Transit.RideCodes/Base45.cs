@@ -93,6 +93,9 @@ public static class Base45
         return true;
     }
 
+    /// <summary>Whether <paramref name="c"/> is one of the 45 characters (the QR alphanumeric set).</summary>
+    public static bool IsInAlphabet(char c) => Value(c) >= 0;
+
     private static int Value(char c) => c < Values.Length ? Values[c] : -1;
 
     private static sbyte[] BuildValues()

@@ -5,8 +5,8 @@ using System.Text.Json.Serialization;
 namespace Transit.RideCodes;
 
 /// <summary>
-/// Blocked account tokens and credential ids, versioned and signed by the root key. Travels as a full
-/// snapshot or as deltas, each delta moving exactly one version forward. Immutable.
+/// Blocked account tokens and credential ids, versioned and signed by the root key or an online key certified for
+/// it. Travels as a full snapshot or as deltas, each delta moving exactly one version forward. Immutable.
 /// </summary>
 public sealed class DenyList
 {
@@ -94,7 +94,7 @@ public sealed class DenyList
     /// <summary>Signs the full list with the root key.</summary>
     public SignedDocument Sign(SigningKey rootKey) => SignedDocument.Create(SnapshotType, ToPayload(), rootKey);
 
-    /// <summary>The payload JSON that the root key signs.</summary>
+    /// <summary>The payload JSON that is signed.</summary>
     public byte[] ToPayload() => JsonSerializer.SerializeToUtf8Bytes(
         new SnapshotPayload(
             Version,
@@ -103,12 +103,15 @@ public sealed class DenyList
             [.. Credentials.Order().Select(Credential.FormatCredentialId)]),
         TrustJsonContext.Default.SnapshotPayload);
 
-    /// <summary>Verifies a full deny list against the root key and reads it.</summary>
+    /// <summary>
+    /// Verifies a full deny list against the root key, or an online key of <paramref name="keySet"/> certified for deny
+    /// lists, and reads it.
+    /// </summary>
     /// <exception cref="TrustDocumentException">The signature does not verify or the content is invalid.</exception>
-    public static DenyList Open(SignedDocument document, PublicKey rootKey)
+    public static DenyList Open(SignedDocument document, PublicKey rootKey, KeySet? keySet = null)
     {
         ArgumentNullException.ThrowIfNull(document);
-        var dto = document.ReadPayload(SnapshotType, rootKey, TrustJsonContext.Default.SnapshotPayload, "deny list payload")
+        var dto = document.ReadPayload(SnapshotType, rootKey, keySet, TrustJsonContext.Default.SnapshotPayload, "deny list payload")
             ?? throw new TrustDocumentException("deny list payload is empty");
         if (dto.Version < 1)
         {
@@ -193,7 +196,7 @@ public sealed class DenyListDelta
     /// <summary>Signs the delta with the root key.</summary>
     public SignedDocument Sign(SigningKey rootKey) => SignedDocument.Create(DenyList.DeltaType, ToPayload(), rootKey);
 
-    /// <summary>The payload JSON that the root key signs.</summary>
+    /// <summary>The payload JSON that is signed.</summary>
     public byte[] ToPayload() => JsonSerializer.SerializeToUtf8Bytes(
         new DeltaPayload(
             BaseVersion,
@@ -205,12 +208,15 @@ public sealed class DenyListDelta
             [.. RemoveCredentials.Select(Credential.FormatCredentialId)]),
         TrustJsonContext.Default.DeltaPayload);
 
-    /// <summary>Verifies a delta against the root key and reads it.</summary>
+    /// <summary>
+    /// Verifies a delta against the root key, or an online key of <paramref name="keySet"/> certified for deltas, and
+    /// reads it.
+    /// </summary>
     /// <exception cref="TrustDocumentException">The signature does not verify or the content is invalid.</exception>
-    public static DenyListDelta Open(SignedDocument document, PublicKey rootKey)
+    public static DenyListDelta Open(SignedDocument document, PublicKey rootKey, KeySet? keySet = null)
     {
         ArgumentNullException.ThrowIfNull(document);
-        var dto = document.ReadPayload(DenyList.DeltaType, rootKey, TrustJsonContext.Default.DeltaPayload, "deny-list delta payload")
+        var dto = document.ReadPayload(DenyList.DeltaType, rootKey, keySet, TrustJsonContext.Default.DeltaPayload, "deny-list delta payload")
             ?? throw new TrustDocumentException("deny-list delta payload is empty");
         if (dto.BaseVersion < 0 || dto.Version != dto.BaseVersion + 1)
         {

@@ -36,7 +36,31 @@ public sealed record IssuerKey(ushort KeyId, PublicKey PublicKey, KeyStatus Stat
 }
 
 /// <summary>
-/// The issuer public keys a gate trusts, versioned and signed by the operator's root key. Immutable.
+/// A key of the clearing server, certified by the root in the key set to sign some document types (deny lists, their
+/// deltas, device configurations) so that the root key can stay offline. Never certified for key sets.
+/// </summary>
+/// <param name="KeyId">The id a document signed by the key names (<c>onlineKey</c> of the envelope); its own id space.</param>
+/// <param name="PublicKey">The public key.</param>
+/// <param name="Status">Active (signs new documents), retired (what it signed still verifies) or revoked (refused).</param>
+/// <param name="Documents">The document types it may sign.</param>
+public sealed record OnlineKey(ushort KeyId, PublicKey PublicKey, KeyStatus Status, IReadOnlyList<string> Documents)
+{
+    /// <summary>The signed-document type of device configurations.</summary>
+    public const string DeviceConfigType = "transit-device-config";
+
+    /// <summary>The document types an online key may be certified for: what a server signs every day.</summary>
+    public static readonly IReadOnlyList<string> DelegableDocuments = [DenyList.SnapshotType, DenyList.DeltaType, DeviceConfigType];
+
+    /// <summary>The key's algorithm.</summary>
+    public SignatureAlgorithm Algorithm => PublicKey.Algorithm;
+
+    /// <summary>True when documents of <paramref name="documentType"/> that the key signed are accepted.</summary>
+    public bool Signs(string documentType) => Status != KeyStatus.Revoked && Documents.Contains(documentType);
+}
+
+/// <summary>
+/// The issuer public keys a gate trusts, and the online keys certified to sign everyday documents, versioned and
+/// signed by the operator's root key. Immutable.
 /// </summary>
 public sealed class KeySet
 {
@@ -45,8 +69,8 @@ public sealed class KeySet
 
     private readonly Dictionary<ushort, IssuerKey> _byId;
 
-    /// <summary>Creates a key set; key ids must be unique.</summary>
-    public KeySet(long version, DateTimeOffset issuedAt, IEnumerable<IssuerKey> keys)
+    /// <summary>Creates a key set; key ids must be unique, and online keys certified for delegable document types only.</summary>
+    public KeySet(long version, DateTimeOffset issuedAt, IEnumerable<IssuerKey> keys, IEnumerable<OnlineKey>? onlineKeys = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(version);
         ArgumentNullException.ThrowIfNull(keys);
@@ -61,6 +85,22 @@ public sealed class KeySet
                 throw new TrustDocumentException($"key id {key.KeyId} appears twice in the key set");
             }
         }
+
+        OnlineKeys = [.. (onlineKeys ?? []).OrderBy(k => k.KeyId)];
+        var onlineIds = new HashSet<ushort>();
+        foreach (var key in OnlineKeys)
+        {
+            if (!onlineIds.Add(key.KeyId))
+            {
+                throw new TrustDocumentException($"online key id {key.KeyId} appears twice in the key set");
+            }
+
+            if (key.Documents.Count == 0 || key.Documents.Any(d => !OnlineKey.DelegableDocuments.Contains(d)))
+            {
+                throw new TrustDocumentException(
+                    $"online key {key.KeyId}: may sign only {string.Join(", ", OnlineKey.DelegableDocuments)} (got {(key.Documents.Count == 0 ? "none" : string.Join(", ", key.Documents))}); key sets are signed by the root key only");
+            }
+        }
     }
 
     /// <summary>Monotonic version; a verifier never goes back to a lower one.</summary>
@@ -72,15 +112,39 @@ public sealed class KeySet
     /// <summary>The keys, ordered by id.</summary>
     public ImmutableArray<IssuerKey> Keys { get; }
 
+    /// <summary>The online keys, ordered by id; empty in key sets from before online keys (the root signed everything).</summary>
+    public ImmutableArray<OnlineKey> OnlineKeys { get; }
+
     /// <summary>Looks a key up by id.</summary>
     public bool TryGetKey(ushort keyId, out IssuerKey key) => _byId.TryGetValue(keyId, out key!);
+
+    /// <summary>The online key <paramref name="keyId"/>, when this key set lets it sign documents of <paramref name="documentType"/>.</summary>
+    /// <exception cref="TrustDocumentException">Not in the key set, revoked, or not certified for the type.</exception>
+    public OnlineKey CertifiedOnlineKey(ushort keyId, string documentType)
+    {
+        var key = OnlineKeys.FirstOrDefault(k => k.KeyId == keyId)
+            ?? throw new TrustDocumentException($"the {documentType} document is signed by online key {keyId}, which key set version {Version} does not certify");
+        if (key.Status == KeyStatus.Revoked)
+        {
+            throw new TrustDocumentException($"the {documentType} document is signed by online key {keyId}, which key set version {Version} revokes");
+        }
+
+        return key.Signs(documentType)
+            ? key
+            : throw new TrustDocumentException($"online key {keyId} is certified for {string.Join(", ", key.Documents)}, not for {documentType} documents");
+    }
+
+    /// <summary>The newest active online key certified for <paramref name="documentType"/>; null when there is none.</summary>
+    public OnlineKey? ActiveOnlineKey(string documentType) =>
+        OnlineKeys.LastOrDefault(k => k.Status == KeyStatus.Active && k.Signs(documentType));
 
     /// <summary>The newest active key, which issues new credentials; null when none is active.</summary>
     public IssuerKey? CurrentIssuingKey(DateTimeOffset at) =>
         Keys.Where(k => k.IssuesAt(at)).MaxBy(k => k.ValidFrom);
 
-    /// <summary>A copy with a different version, time and keys.</summary>
-    public KeySet With(IEnumerable<IssuerKey> keys, DateTimeOffset issuedAt) => new(checked(Version + 1), issuedAt, keys);
+    /// <summary>The next version, with different keys (and online keys, when given) and time.</summary>
+    public KeySet With(IEnumerable<IssuerKey> keys, DateTimeOffset issuedAt, IEnumerable<OnlineKey>? onlineKeys = null) =>
+        new(checked(Version + 1), issuedAt, keys, onlineKeys ?? OnlineKeys);
 
     /// <summary>Signs the key set with the root key.</summary>
     public SignedDocument Sign(SigningKey rootKey) => SignedDocument.Create(DocumentType, ToPayload(), rootKey);
@@ -90,44 +154,17 @@ public sealed class KeySet
     public static KeySet Open(SignedDocument document, PublicKey rootKey)
     {
         ArgumentNullException.ThrowIfNull(document);
-        var dto = document.ReadPayload(DocumentType, rootKey, TrustJsonContext.Default.KeySetPayload, "key set payload");
+        var dto = document.ReadPayload(DocumentType, rootKey, keySet: null, TrustJsonContext.Default.KeySetPayload, "key set payload");
         if (dto?.Keys is null || dto.Version <= 0)
         {
             throw new TrustDocumentException("key set payload: version or keys missing");
         }
 
-        var keys = new List<IssuerKey>();
-        foreach (var k in dto.Keys)
-        {
-            if (!SignatureAlgorithmNames.TryParse(k.Alg, out var algorithm))
-            {
-                throw new TrustDocumentException($"key {k.Kid}: unknown algorithm '{k.Alg}'");
-            }
-
-            if (!Enum.TryParse<KeyStatus>(k.Status, ignoreCase: true, out var status) || !Enum.IsDefined(status))
-            {
-                throw new TrustDocumentException($"key {k.Kid}: unknown status '{k.Status}'");
-            }
-
-            byte[] keyBytes;
-            try
-            {
-                keyBytes = Convert.FromBase64String(k.PublicKey ?? "");
-            }
-            catch (FormatException ex)
-            {
-                throw new TrustDocumentException($"key {k.Kid}: public key is not base64", ex);
-            }
-
-            if (!PublicKey.TryImport(algorithm, keyBytes, out var publicKey))
-            {
-                throw new TrustDocumentException($"key {k.Kid}: not a compressed {algorithm.ToName()} public key");
-            }
-
-            keys.Add(new IssuerKey(k.Kid, publicKey, status, k.ValidFrom, k.ValidUntil));
-        }
-
-        return new KeySet(dto.Version, dto.IssuedAt, keys);
+        var keys = dto.Keys.Select(k => new IssuerKey(
+            k.Kid, ReadPublicKey($"key {k.Kid}", k.Alg, k.PublicKey), ReadStatus($"key {k.Kid}", k.Status), k.ValidFrom, k.ValidUntil));
+        var onlineKeys = (dto.OnlineKeys ?? []).Select(k => new OnlineKey(
+            k.Kid, ReadPublicKey($"online key {k.Kid}", k.Alg, k.PublicKey), ReadStatus($"online key {k.Kid}", k.Status), k.Documents ?? []));
+        return new KeySet(dto.Version, dto.IssuedAt, keys.ToList(), onlineKeys.ToList());
     }
 
     /// <summary>The payload JSON that the root key signs.</summary>
@@ -141,14 +178,56 @@ public sealed class KeySet
                 Convert.ToBase64String(k.PublicKey.Compressed),
                 k.Status.ToString().ToLowerInvariant(),
                 k.ValidFrom,
-                k.ValidUntil))]),
+                k.ValidUntil))],
+            // Absent rather than empty, so that a key set without online keys reads as it did before they existed.
+            OnlineKeys.IsEmpty ? null : [.. OnlineKeys.Select(k => new KeySetPayload.Online(
+                k.KeyId,
+                k.Algorithm.ToName(),
+                Convert.ToBase64String(k.PublicKey.Compressed),
+                k.Status.ToString().ToLowerInvariant(),
+                [.. k.Documents]))]),
         TrustJsonContext.Default.KeySetPayload);
+
+    private static PublicKey ReadPublicKey(string what, string? alg, string? base64)
+    {
+        if (!SignatureAlgorithmNames.TryParse(alg, out var algorithm))
+        {
+            throw new TrustDocumentException($"{what}: unknown algorithm '{alg}'");
+        }
+
+        byte[] keyBytes;
+        try
+        {
+            keyBytes = Convert.FromBase64String(base64 ?? "");
+        }
+        catch (FormatException ex)
+        {
+            throw new TrustDocumentException($"{what}: public key is not base64", ex);
+        }
+
+        return PublicKey.TryImport(algorithm, keyBytes, out var publicKey)
+            ? publicKey
+            : throw new TrustDocumentException($"{what}: not a compressed {algorithm.ToName()} public key");
+    }
+
+    private static KeyStatus ReadStatus(string what, string? status) =>
+        Enum.TryParse<KeyStatus>(status, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
+            ? parsed
+            : throw new TrustDocumentException($"{what}: unknown status '{status}'");
 
     internal sealed record KeySetPayload(
         [property: JsonPropertyName("version")] long Version,
         [property: JsonPropertyName("issuedAt")] DateTimeOffset IssuedAt,
-        [property: JsonPropertyName("keys")] List<KeySetPayload.Key>? Keys)
+        [property: JsonPropertyName("keys")] List<KeySetPayload.Key>? Keys,
+        [property: JsonPropertyName("onlineKeys"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] List<KeySetPayload.Online>? OnlineKeys = null)
     {
+        internal sealed record Online(
+            [property: JsonPropertyName("kid")] ushort Kid,
+            [property: JsonPropertyName("alg")] string? Alg,
+            [property: JsonPropertyName("publicKey")] string? PublicKey,
+            [property: JsonPropertyName("status")] string? Status,
+            [property: JsonPropertyName("documents")] List<string>? Documents);
+
         internal sealed record Key(
             [property: JsonPropertyName("kid")] ushort Kid,
             [property: JsonPropertyName("alg")] string? Alg,

@@ -130,10 +130,10 @@ internal sealed class P256PublicKey : PublicKey
         key = null!;
         switch (OpenSslP256.TryImport(compressed, out var native))
         {
-            case OpenSslP256.Outcome.Imported:
+            case ImportOutcome.Imported:
                 key = new P256PublicKey(compressed.ToArray(), native!);
                 return true;
-            case OpenSslP256.Outcome.InvalidPoint:
+            case ImportOutcome.InvalidPoint:
                 return false;
             default:
                 return TryCreateManaged(compressed, out key);
@@ -270,16 +270,54 @@ internal static class Sm2Curve
 {
     public static readonly X9ECParameters Parameters = GMNamedCurves.GetByName("sm2p256v1");
     public static readonly ECDomainParameters Domain = new(Parameters.Curve, Parameters.G, Parameters.N, Parameters.H);
+
+    /// <summary>The distinguishing identifier every ride-code signature uses: GM/T 0009's default.</summary>
+    public static readonly byte[] DefaultId = "1234567812345678"u8.ToArray();
+
+    /// <summary>
+    /// The signature example of GM/T 0003.5-2012 Annex A (GB/T 32918.5-2017), on sm2p256v1 with the default
+    /// identifier: private key 3945208F…, nonce 59276E27…, message "message digest".
+    /// </summary>
+    public static readonly Example PublishedExample = new(
+        DefaultId,
+        "message digest"u8.ToArray(),
+        Convert.FromHexString("0309F9DF311E5421A150DD7D161E4BC5C672179FAD1833FC076BB08FF356F35020"),
+        Convert.FromHexString(
+            "F5A03B0648D2C4630EEAC513E1BB81A15944DA3827D5B74143AC7EACEEE720B3"
+            + "B1B6AA29DF212FD8763182BC0D421CA1BB9038FD1F7F42D4840B69C485BBC1AA"));
+
+    /// <summary>A published signature: identifier, message, compressed public key and r‖s.</summary>
+    public sealed record Example(byte[] Id, byte[] Message, byte[] PublicKey, byte[] Signature);
 }
 
+/// <summary>
+/// An SM2 public key. With an SM2-capable libcrypto the point lives in an OpenSSL <c>EVP_PKEY</c>, parsed once here
+/// so that a cached credential's key verifies without re-parsing; otherwise BouncyCastle holds and verifies it.
+/// </summary>
 internal sealed class Sm2PublicKey : PublicKey
 {
-    private readonly ECPublicKeyParameters _parameters;
+    private readonly OpenSslSm2.KeyHandle? _native;
+    private readonly ECPublicKeyParameters? _managed;
 
-    private Sm2PublicKey(byte[] compressed, ECPublicKeyParameters parameters)
-        : base(SignatureAlgorithm.Sm2, compressed) => _parameters = parameters;
+    private Sm2PublicKey(byte[] compressed, OpenSslSm2.KeyHandle? native, ECPublicKeyParameters? managed)
+        : base(SignatureAlgorithm.Sm2, compressed)
+    {
+        _native = native;
+        _managed = managed;
+    }
+
+    /// <summary>True when OpenSSL verifies with this key, false when BouncyCastle does.</summary>
+    public bool IsNative => _native is not null;
 
     public static bool TryCreate(ReadOnlySpan<byte> compressed, out PublicKey key)
+    {
+        var outcome = OpenSslSm2.TryImport(compressed, out var native);
+        key = outcome == ImportOutcome.Imported ? new Sm2PublicKey(compressed.ToArray(), native, null) : null!;
+        return outcome == ImportOutcome.Imported || (outcome == ImportOutcome.Unavailable && TryCreateManaged(compressed, out key));
+    }
+
+    /// <summary>Decodes the point with BouncyCastle, for machines whose libcrypto lacks SM2 (and for tests).</summary>
+    internal static bool TryCreateManaged(ReadOnlySpan<byte> compressed, out PublicKey key)
     {
         key = null!;
         try
@@ -290,7 +328,7 @@ internal sealed class Sm2PublicKey : PublicKey
                 return false;
             }
 
-            key = new Sm2PublicKey(compressed.ToArray(), new ECPublicKeyParameters(point, Sm2Curve.Domain));
+            key = new Sm2PublicKey(compressed.ToArray(), null, new ECPublicKeyParameters(point, Sm2Curve.Domain));
             return true;
         }
         catch (ArgumentException)
@@ -303,19 +341,27 @@ internal sealed class Sm2PublicKey : PublicKey
         }
     }
 
-    public override bool Verify(ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature)
+    public override bool Verify(ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature) =>
+        Verify(Sm2Curve.DefaultId, message, signature);
+
+    /// <summary>Verifies a signature made with distinguishing identifier <paramref name="id"/>.</summary>
+    internal bool Verify(ReadOnlySpan<byte> id, ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature)
     {
         if (signature.Length != SignatureLength)
         {
             return false;
         }
 
+        if (_native is not null)
+        {
+            return OpenSslSm2.Verify(_native, id, message, signature);
+        }
+
         // SM2Signer keeps the Z digest state between calls; a fresh signer per verification cannot leak one
         // message's state into the next, and lets several threads verify with one key.
         var signer = new SM2Signer(PlainDsaEncoding.Instance);
-        signer.Init(false, _parameters);
-        var bytes = message.ToArray();
-        signer.BlockUpdate(bytes, 0, bytes.Length);
+        signer.Init(false, new ParametersWithID(_managed, id.ToArray()));
+        signer.BlockUpdate(message);
         try
         {
             return signer.VerifySignature(signature.ToArray());
@@ -361,7 +407,7 @@ internal sealed class Sm2SigningKey : SigningKey
     public override byte[] Sign(ReadOnlySpan<byte> message)
     {
         var signer = new SM2Signer(PlainDsaEncoding.Instance);
-        signer.Init(true, new ParametersWithRandom(_parameters, new SecureRandom()));
+        signer.Init(true, new ParametersWithID(new ParametersWithRandom(_parameters, new SecureRandom()), Sm2Curve.DefaultId));
         var bytes = message.ToArray();
         signer.BlockUpdate(bytes, 0, bytes.Length);
         return signer.GenerateSignature();

@@ -20,6 +20,16 @@ public sealed class ReplayCache
         Capacity = capacity;
     }
 
+    /// <summary>
+    /// Until when an accepted code must be held: a code stays fresh while its age is at most
+    /// <paramref name="maxAge"/>, so it is held through that last instant, one tick past it (expiries are exclusive).
+    /// </summary>
+    public static DateTimeOffset HoldUntil(RideCode code, TimeSpan maxAge)
+    {
+        ArgumentNullException.ThrowIfNull(code);
+        return code.Timestamp + maxAge + TimeSpan.FromTicks(1);
+    }
+
     /// <summary>Most codes held at once.</summary>
     public int Capacity { get; }
 

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 namespace Transit.RideCodes;
 
 /// <summary>Limits applied by <see cref="RideCodeVerifier"/>.</summary>
@@ -10,6 +8,16 @@ public sealed record VerifierOptions
 
     /// <summary>A code further ahead of the verifier's clock than this is <c>future</c>. Default 30 s.</summary>
     public TimeSpan MaxClockAhead { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Longest credential validity (not-after − not-before) accepted; a longer one is <c>credential-validity-too-long</c>.
+    /// A phone key that leaks keeps signing codes until its credential ends, so this bounds how long a leaked key
+    /// rides, whatever an issuer signed. Default 7 days.
+    /// </summary>
+    public TimeSpan MaxCredentialValidity { get; init; } = DefaultMaxCredentialValidity;
+
+    /// <summary>The default of <see cref="MaxCredentialValidity"/>: 7 days.</summary>
+    public static readonly TimeSpan DefaultMaxCredentialValidity = TimeSpan.FromDays(7);
 
     /// <summary>Credentials whose issuer signature is remembered as verified. Default 100,000.</summary>
     public int CredentialCacheSize { get; init; } = 100_000;
@@ -28,6 +36,11 @@ public sealed record VerifierOptions
         if (MaxClockAhead < TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxClockAhead), MaxClockAhead, "the clock-ahead tolerance cannot be negative");
+        }
+
+        if (MaxCredentialValidity <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxCredentialValidity), MaxCredentialValidity, "the longest credential validity must be positive");
         }
 
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(CredentialCacheSize);
@@ -62,8 +75,7 @@ public sealed class RideCodeVerifier
     private readonly TimeProvider _time;
     private readonly ReplayCache? _replays;
     private readonly Lock _cacheLock = new();
-    private readonly Dictionary<UInt128, PublicKey> _verifiedCredentials = [];
-    private KeySet? _cacheKeySet;
+    private CredentialCache _cache;
     private long _unexpectedErrors;
 
     /// <summary>Creates a verifier.</summary>
@@ -79,6 +91,7 @@ public sealed class RideCodeVerifier
         _trust = trust;
         _time = time ?? TimeProvider.System;
         _replays = replays;
+        _cache = new CredentialCache(trust.KeySet);
     }
 
     /// <summary>The limits in force.</summary>
@@ -128,7 +141,7 @@ public sealed class RideCodeVerifier
 
         var reason = Check(code, now);
         if (reason == VerificationReason.Ok && _replays is not null
-            && !_replays.TryAdd(code.ReplayKey, code.Timestamp + _options.MaxAge, now))
+            && !_replays.TryAdd(code.ReplayKey, ReplayCache.HoldUntil(code, _options.MaxAge), now))
         {
             reason = VerificationReason.Replayed;
         }
@@ -158,6 +171,11 @@ public sealed class RideCodeVerifier
         if (!TryGetPhoneKey(keySet, issuerKey, credential, out var phoneKey))
         {
             return VerificationReason.BadIssuerSignature;
+        }
+
+        if (credential.NotAfter - credential.NotBefore > _options.MaxCredentialValidity)
+        {
+            return VerificationReason.CredentialValidityTooLong;
         }
 
         if (now >= credential.NotAfter)
@@ -195,30 +213,30 @@ public sealed class RideCodeVerifier
     }
 
     /// <summary>
-    /// The phone key of a credential whose issuer signature verifies. Verified credentials are remembered by the
-    /// hash of their bytes, so a rider's second tap costs one signature check, not two.
+    /// The phone key of a credential whose issuer signature verifies. Verified credentials are remembered by their
+    /// exact bytes, issuer signature included, so a rider's second tap costs one signature check, not two, and a
+    /// credential body seen before with any other signature is verified afresh.
     /// </summary>
     private bool TryGetPhoneKey(KeySet keySet, IssuerKey issuerKey, Credential credential, out PublicKey phoneKey)
     {
-        Span<byte> hash = stackalloc byte[32];
-        var message = credential.IssuerSignedMessage;
-        SHA256.HashData(message, hash);
-        var cacheKey = new UInt128(BitConverter.ToUInt64(hash), BitConverter.ToUInt64(hash[8..]));
+        Span<byte> bytes = stackalloc byte[credential.EncodedLength];
+        credential.WriteTo(bytes);
+        CredentialCache cache;
         lock (_cacheLock)
         {
-            if (!ReferenceEquals(_cacheKeySet, keySet))
+            cache = _cache;
+            if (!ReferenceEquals(cache.KeySet, keySet))
             {
                 // A new key set may have revoked or re-keyed an issuer: nothing verified under the old one carries over.
-                _verifiedCredentials.Clear();
-                _cacheKeySet = keySet;
+                cache = _cache = new CredentialCache(keySet);
             }
-            else if (_verifiedCredentials.TryGetValue(cacheKey, out phoneKey!))
+            else if (cache.Lookup.TryGetValue(bytes, out phoneKey!))
             {
                 return true;
             }
         }
 
-        if (!issuerKey.PublicKey.Verify(message, credential.IssuerSignature)
+        if (!issuerKey.PublicKey.Verify(credential.IssuerSignedMessage, credential.IssuerSignature)
             || !PublicKey.TryImport(issuerKey.Algorithm, credential.PhonePublicKey, out phoneKey))
         {
             phoneKey = null!;
@@ -227,17 +245,58 @@ public sealed class RideCodeVerifier
 
         lock (_cacheLock)
         {
-            if (ReferenceEquals(_cacheKeySet, keySet))
+            // When the key set changed meanwhile, this lands in a cache no longer in use, where no lookup finds it.
+            if (cache.Lookup.Dictionary.Count >= _options.CredentialCacheSize)
             {
-                if (_verifiedCredentials.Count >= _options.CredentialCacheSize)
-                {
-                    _verifiedCredentials.Clear();
-                }
-
-                _verifiedCredentials[cacheKey] = phoneKey;
+                cache.Lookup.Dictionary.Clear();
             }
+
+            cache.Lookup[bytes] = phoneKey;
         }
 
         return true;
+    }
+
+    /// <summary>Test hook: how many credentials the cache holds now.</summary>
+    internal int CachedCredentialCount
+    {
+        get
+        {
+            lock (_cacheLock)
+            {
+                return _cache.Lookup.Dictionary.Count;
+            }
+        }
+    }
+
+    /// <summary>Credentials verified under one key set, keyed by their exact bytes (body and issuer signature).</summary>
+    private sealed class CredentialCache(KeySet keySet)
+    {
+        public KeySet KeySet { get; } = keySet;
+
+        public readonly Dictionary<byte[], PublicKey>.AlternateLookup<ReadOnlySpan<byte>> Lookup =
+            new Dictionary<byte[], PublicKey>(ByteArrayComparer.Instance).GetAlternateLookup<ReadOnlySpan<byte>>();
+    }
+
+    /// <summary>Compares byte arrays by content; looks them up by span without allocating.</summary>
+    internal sealed class ByteArrayComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
+    {
+        public static readonly ByteArrayComparer Instance = new();
+
+        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(byte[] obj) => GetHashCode(obj.AsSpan());
+
+        public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
+
+        // HashCode is seeded per process, so riders cannot craft credentials that collide in every gate's table.
+        public int GetHashCode(ReadOnlySpan<byte> alternate)
+        {
+            var hash = new HashCode();
+            hash.AddBytes(alternate);
+            return hash.ToHashCode();
+        }
+
+        public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
     }
 }

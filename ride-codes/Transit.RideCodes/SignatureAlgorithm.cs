@@ -38,3 +38,20 @@ public static class SignatureAlgorithmNames
         }
     }
 }
+
+/// <summary>Which library verifies each algorithm on this machine, for start-up logs and benchmark reports.</summary>
+public static class SignatureAlgorithmLibraries
+{
+    /// <summary>
+    /// P-256: .NET's ECDsa over the system OpenSSL. SM2: OpenSSL's EVP interface when libcrypto passes the SM2
+    /// self-test, else BouncyCastle.Cryptography (which always signs and generates SM2 keys).
+    /// </summary>
+    public static string VerifierLibrary(this SignatureAlgorithm algorithm) => algorithm switch
+    {
+        SignatureAlgorithm.P256 => ".NET ECDsa (OpenSSL)",
+        SignatureAlgorithm.Sm2 => OpenSslSm2.IsAvailable
+            ? $"{OpenSslSm2.Description} EVP"
+            : $"BouncyCastle.Cryptography ({OpenSslSm2.Description})",
+        _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "unknown signature algorithm"),
+    };
+}

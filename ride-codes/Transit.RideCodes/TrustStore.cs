@@ -1,8 +1,9 @@
 namespace Transit.RideCodes;
 
 /// <summary>
-/// What a verifier trusts right now: the root public key, the current key set and deny list. Updates are
-/// checked against the root key and refused when older than what is held, leaving the last good state in place.
+/// What a verifier trusts right now: the root public key, the current key set and deny list. Key sets are checked
+/// against the root key, deny lists against the root or an online key the held key set certifies for them; updates
+/// older than what is held are refused, leaving the last good state in place.
 /// Thread-safe: readers see a consistent snapshot without locking.
 /// </summary>
 public sealed class TrustStore
@@ -30,10 +31,13 @@ public sealed class TrustStore
     /// <summary>The current deny list.</summary>
     public DenyList DenyList => _denyList;
 
-    /// <summary>Opens <paramref name="keySet"/> (and <paramref name="denyList"/> when given) with the root key.</summary>
+    /// <summary>Opens <paramref name="keySet"/> with the root key, then <paramref name="denyList"/> (when given) with both.</summary>
     /// <exception cref="TrustDocumentException">A document does not verify.</exception>
-    public static TrustStore Open(PublicKey rootKey, SignedDocument keySet, SignedDocument? denyList = null) =>
-        new(rootKey, KeySet.Open(keySet, rootKey), denyList is null ? null : DenyList.Open(denyList, rootKey));
+    public static TrustStore Open(PublicKey rootKey, SignedDocument keySet, SignedDocument? denyList = null)
+    {
+        var openedKeySet = KeySet.Open(keySet, rootKey);
+        return new(rootKey, openedKeySet, denyList is null ? null : DenyList.Open(denyList, rootKey, openedKeySet));
+    }
 
     /// <summary>
     /// Installs a newer key set. Returns false when the version is the one held (nothing to do).
@@ -64,7 +68,7 @@ public sealed class TrustStore
     /// <exception cref="TrustDocumentException">Bad signature, bad content, or older than the held version; the held list stays.</exception>
     public bool UpdateDenyList(SignedDocument snapshot)
     {
-        var candidate = DenyList.Open(snapshot, RootKey);
+        var candidate = DenyList.Open(snapshot, RootKey, _keySet);
         lock (_updateLock)
         {
             var held = _denyList;
@@ -87,7 +91,7 @@ public sealed class TrustStore
     /// <exception cref="TrustDocumentException">Bad signature, bad content, or out of order; the held list stays.</exception>
     public void ApplyDenyListDelta(SignedDocument delta)
     {
-        var candidate = DenyListDelta.Open(delta, RootKey);
+        var candidate = DenyListDelta.Open(delta, RootKey, _keySet);
         lock (_updateLock)
         {
             _denyList = _denyList.Apply(candidate);

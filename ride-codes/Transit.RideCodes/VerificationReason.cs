@@ -24,6 +24,12 @@ public enum VerificationReason
     /// <summary><c>bad-issuer-signature</c>: the credential was not signed by its issuer key.</summary>
     BadIssuerSignature,
 
+    /// <summary>
+    /// <c>credential-validity-too-long</c>: the credential's validity (not-after − not-before) exceeds the
+    /// verifier's <see cref="VerifierOptions.MaxCredentialValidity"/>.
+    /// </summary>
+    CredentialValidityTooLong,
+
     /// <summary><c>credential-expired</c>: the credential's validity ended.</summary>
     CredentialExpired,
 
@@ -52,7 +58,8 @@ public static class VerificationReasons
     private static readonly string[] Codes =
     [
         "ok", "malformed", "unsupported-version", "unknown-key", "revoked-key", "bad-issuer-signature",
-        "credential-expired", "credential-not-yet-valid", "bad-signature", "stale", "future", "denied", "replayed",
+        "credential-validity-too-long", "credential-expired", "credential-not-yet-valid", "bad-signature", "stale", "future",
+        "denied", "replayed",
     ];
 
     /// <summary>Every reason's wire name, in checking order.</summary>

@@ -21,6 +21,59 @@ public sealed class ClearingTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task ClearDay_ZoneFaresOnBusesWithAndWithoutTapOff_PricesEveryLegAndCountsTheUnpriced()
+    {
+        // Zakroczym: every bus fare depends on the zone where the rider gets off (zone 1 ↔ 2: 4.00, 1 ↔ 3: 5.00).
+        await using var world = await ClearingWorld.StartAsync(postgres);
+        var feed = Path.Combine(FindRepositoryRoot(), "tests", "data", "gtfs", "zakroczym");
+        var import = await world.Services.GetRequiredService<Gtfs.GtfsImporter>().ImportAsync(feed, new DateOnly(2026, 11, 1), CancellationToken.None);
+        Assert.Contains(import.Warnings!, w => w.Contains("fare_needs_destination_without_tap_out", StringComparison.Ordinal));
+        foreach (var rider in (string[])["ola", "piotr", "zofia"])
+        {
+            world.Rider(rider, category: "0"); // the feed's default rider category ("normalny")
+        }
+
+        var board = await world.AddDeviceAsync("z1-front", "0", "bus", stop: "100", route: "Z1");
+        var alight = await world.AddDeviceAsync("z1-rear", "0", "bus-exit", stop: "117", route: "Z1");
+        await world.UploadOkAsync(board,
+            world.Tap(board, "ola", ClearingWorld.At(8, 0)), world.Tap(board, "piotr", ClearingWorld.At(9, 0)));
+        await world.UploadOkAsync(alight,
+            world.Tap(alight, "piotr", ClearingWorld.At(9, 20)), world.Tap(alight, "zofia", ClearingWorld.At(10, 0)));
+
+        var books = await world.ClearAsync();
+
+        Assert.True(books.Balanced);
+        var charges = await world.ListAsync("SELECT account, amount FROM charges ORDER BY account", r => (r.GetString(0), r.GetInt64(1)));
+        // ola boarded in zone 1 and never tapped off: the dearest fare from zone 1. piotr tapped off in zone 2.
+        // zofia tapped off without boarding: a missing entry, the network's dearest fare.
+        Assert.Equal([("ola", 500L), ("piotr", 400L), ("zofia", 500L)], charges);
+        var legs = await world.ListAsync("SELECT account, from_stop, to_stop, flags FROM journey_legs ORDER BY account",
+            r => (r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetInt32(3)));
+        Assert.Equal([("ola", "100", null, 4), ("piotr", "100", "117", 0), ("zofia", "117", null, 1)], legs);
+        Assert.Equal((1L, 500L), (books.UnpricedLegs, books.UnpricedAmount));
+        Assert.Contains("1 legs unpriced by the fare rules, charged 500", books.ToString(), StringComparison.Ordinal);
+
+        var admin = await world.ApiAsync("admin");
+        var dayJson = JsonDocument.Parse(await admin.GetStringAsync($"/api/days/{Day}")).RootElement;
+        Assert.Equal((1, 500), (dayJson.GetProperty("unpricedLegs").GetInt64(), dayJson.GetProperty("unpricedAmount").GetInt64()));
+        var statement = JsonDocument.Parse(await admin.GetStringAsync($"/api/statements/0/{Day}")).RootElement;
+        Assert.Equal((1, 500), (statement.GetProperty("unpricedLegs").GetInt64(), statement.GetProperty("unpricedAmount").GetInt64()));
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Transit.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new DirectoryNotFoundException("no Transit.sln above " + AppContext.BaseDirectory);
+    }
+
+    [Fact]
     public async Task ClearDay_MetroAndBusRiders_ChargesEachAccountDayOnceAndBalances()
     {
         await using var world = await ClearingWorld.StartAsync(postgres);
@@ -198,7 +251,7 @@ public sealed class ClearingTests(PostgresFixture postgres)
         var delta = JsonDocument.Parse(await west.Client.GetStringAsync("/device/v1/denylist?since=1")).RootElement;
         Assert.Equal(2, delta.GetProperty("version").GetInt64());
         var added = Transit.RideCodes.DenyListDelta.Open(
-            Transit.RideCodes.SignedDocument.Parse(delta.GetProperty("deltas")[0].GetRawText()), world.Keys.RootPublicKey);
+            Transit.RideCodes.SignedDocument.Parse(delta.GetProperty("deltas")[0].GetRawText()), world.Keys.RootPublicKey, world.Keys.KeySet);
         Assert.Equal(["eve"], added.AddAccounts.ToArray());
 
         var admin = await world.ApiAsync("admin");
@@ -208,7 +261,7 @@ public sealed class ClearingTests(PostgresFixture postgres)
 
         var removal = JsonDocument.Parse(await west.Client.GetStringAsync("/device/v1/denylist?since=2")).RootElement;
         var removed = Transit.RideCodes.DenyListDelta.Open(
-            Transit.RideCodes.SignedDocument.Parse(removal.GetProperty("deltas")[0].GetRawText()), world.Keys.RootPublicKey);
+            Transit.RideCodes.SignedDocument.Parse(removal.GetProperty("deltas")[0].GetRawText()), world.Keys.RootPublicKey, world.Keys.KeySet);
         Assert.Equal(["eve"], removed.RemoveAccounts.ToArray());
         Assert.Equal(0, await world.ScalarAsync<long>("SELECT debt FROM accounts WHERE account = 'eve'"));
         Assert.True((await world.Services.GetRequiredService<Settlement.BalanceCheck>().CheckAsync(ClearingWorld.Day, CancellationToken.None)).Balanced);

@@ -87,7 +87,9 @@ public sealed class ClearingWorld : IAsyncDisposable
         return new DateTimeOffset(local, TimeZoneInfo.FindSystemTimeZoneById(SyntheticCity.TimeZone).GetUtcOffset(local));
     }
 
-    public static async Task<ClearingWorld> StartAsync(PostgresFixture postgres, Action<ClearingOptions>? configure = null, string? connectionString = null)
+    public static async Task<ClearingWorld> StartAsync(
+        PostgresFixture postgres, Action<ClearingOptions>? configure = null, string? connectionString = null, string apiUrl = "http://127.0.0.1:0",
+        IPaymentProvider? provider = null)
     {
         var folder = Path.Combine(Path.GetTempPath(), "transit-clearing-" + Guid.NewGuid().ToString("N")[..12]);
         var keys = OperatorKeyDirectory.Init(Path.Combine(folder, "keys"), SignatureAlgorithm.P256);
@@ -105,7 +107,8 @@ public sealed class ClearingWorld : IAsyncDisposable
             Payments = { Latency = TimeSpan.Zero, DeclineRate = 0 },
         };
         configure?.Invoke(options);
-        var world = new ClearingWorld(folder, await RunningClearing.StartAsync(options, ["http://127.0.0.1:0"]), options, keys);
+        var world = new ClearingWorld(folder, await RunningClearing.StartAsync(
+            options, [apiUrl], configure: provider is null ? null : b => b.Services.AddSingleton(provider)), options, keys);
         SyntheticCity.Write(world.FeedFolder);
         await world.Services.GetRequiredService<GtfsImporter>().ImportAsync(world.FeedFolder, new DateOnly(2026, 1, 1), CancellationToken.None);
         return world;
@@ -130,7 +133,12 @@ public sealed class ClearingWorld : IAsyncDisposable
     /// <summary>An API client with a new token of <paramref name="role"/>.</summary>
     public async Task<HttpClient> ApiAsync(string role, string? operatorId = null)
     {
-        var token = await Services.GetRequiredService<TokenStore>().CreateAsync(role, operatorId, "test", CancellationToken.None);
+        return ApiClient(await Services.GetRequiredService<TokenStore>().CreateAsync(role, operatorId, "test", CancellationToken.None));
+    }
+
+    /// <summary>An API client presenting <paramref name="token"/>.</summary>
+    public HttpClient ApiClient(string token)
+    {
         var client = new HttpClient { BaseAddress = ApiUrl };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         _clients.Add(client);
@@ -145,7 +153,7 @@ public sealed class ClearingWorld : IAsyncDisposable
             var (key, issuer) = Keys.OpenIssuingKey();
             using (issuer)
             {
-                phone = PhoneCredential.Issue(issuer, key.KeyId, account, category, new DateTimeOffset(2026, 11, 10, 0, 0, 0, TimeSpan.Zero), TimeSpan.FromDays(30));
+                phone = PhoneCredential.Issue(issuer, key.KeyId, account, category, new DateTimeOffset(2026, 11, 15, 0, 0, 0, TimeSpan.Zero), TimeSpan.FromDays(7));
             }
 
             _riders[account] = phone;

@@ -38,6 +38,88 @@ public sealed class DebtTests(PostgresFixture postgres)
         Assert.Equal((0L, false), (await world.ListAsync("SELECT debt, blocked FROM accounts WHERE account = 'eve'", r => (r.GetInt64(0), r.GetBoolean(1)))).Single());
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task SettleDebt_WhileItsRetryIsMidSubmission_CollectsTheDebtExactlyOnce(bool providerCollectsFirst)
+    {
+        var provider = new RecordingPaymentProvider { Declining = { "eve" } };
+        await using var world = await ClearingWorld.StartAsync(postgres, configure: null, provider: provider);
+        var west = await world.AddDeviceAsync("in-w1", "metro", "metro-entry", station: "W1");
+        await world.UploadOkAsync(west, world.Tap(west, "eve", ClearingWorld.At(8, 0)));
+        await world.ClearAsync();
+        Assert.Equal(400, await world.ScalarAsync<long>("SELECT debt FROM accounts WHERE account = 'eve'"));
+
+        // The retry is due; this time the card will pay, but the network answers later (or, in the second case,
+        // answers just before the settlement's cancel reaches it).
+        provider.Declining.Clear();
+        provider.Immediate = false;
+        provider.CollectsBeforeCancel = providerCollectsFirst;
+        await Sql(world, "UPDATE charges SET next_attempt_at = now() WHERE account = 'eve'");
+        var payments = world.Services.GetRequiredService<PaymentService>();
+        var held = provider.HoldNextSubmission();
+        var run = Task.Run(() => payments.RunAsync(CancellationToken.None));
+        await held.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // The rider pays the debt in the app while the payment batch holds the retry mid-submission.
+        var admin = await world.ApiAsync("admin");
+        var settle = Task.Run(() => admin.PostAsync("/api/accounts/eve/settle", null));
+        await WaitForLockWaitAsync(world);
+        provider.Release();
+        await run.WaitAsync(TimeSpan.FromSeconds(30));
+        using var settled = await settle.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(HttpStatusCode.OK, settled.StatusCode);
+        var byHand = JsonDocument.Parse(await settled.Content.ReadAsStringAsync()).RootElement.GetProperty("paid").GetInt64();
+
+        // Later the card network answers whatever is still open, and the next payment runs reconcile.
+        provider.CompleteAll();
+        await payments.RunAsync(CancellationToken.None);
+        await payments.RunAsync(CancellationToken.None);
+
+        Assert.Equal(400, byHand + provider.CollectedFrom("eve"));
+        Assert.Equal(providerCollectsFirst ? 0 : 400, byHand);
+        Assert.Equal(byHand, await world.ScalarAsync<long>("SELECT paid_by_hand FROM charges WHERE account = 'eve'"));
+        Assert.Equal((0L, false), (await world.ListAsync("SELECT debt, blocked FROM accounts WHERE account = 'eve'", r => (r.GetInt64(0), r.GetBoolean(1)))).Single());
+        Assert.Equal(("succeeded", false), (await world.ListAsync("SELECT status, in_debt FROM charges WHERE account = 'eve'", r => (r.GetString(0), r.GetBoolean(1)))).Single());
+        Assert.True((await world.Services.GetRequiredService<BalanceCheck>().CheckAsync(ClearingWorld.Day, CancellationToken.None)).Balanced);
+    }
+
+    [Fact]
+    public async Task PaymentRun_ProviderHoldsAnAttemptTheBooksDoNotKnow_AdoptsItInsteadOfCollectingAgain()
+    {
+        // The books say the charge was never sent (a restore, or a crash after the provider accepted a request
+        // whose attempt number was lost); the provider's own record says it collected. No second request goes out.
+        var provider = new RecordingPaymentProvider();
+        await using var world = await ClearingWorld.StartAsync(postgres, configure: null, provider: provider);
+        var west = await world.AddDeviceAsync("in-w1", "metro", "metro-entry", station: "W1");
+        await world.UploadOkAsync(west, world.Tap(west, "eve", ClearingWorld.At(8, 0)));
+        await world.ClearAsync();
+        Assert.Equal(400, provider.CollectedFrom("eve"));
+        await Sql(world, "UPDATE charges SET status = 'declined', attempts = 3, in_debt = true, next_attempt_at = now(); INSERT INTO accounts (account, debt, deny_reasons) VALUES ('eve', 400, '{debt}') ON CONFLICT (account) DO UPDATE SET debt = 400, deny_reasons = '{debt}'");
+
+        await world.Services.GetRequiredService<PaymentService>().RunAsync(CancellationToken.None);
+
+        Assert.Equal(400, provider.CollectedFrom("eve"));
+        Assert.Equal(("succeeded", false), (await world.ListAsync("SELECT status, in_debt FROM charges WHERE account = 'eve'", r => (r.GetString(0), r.GetBoolean(1)))).Single());
+        Assert.Equal(0, await world.ScalarAsync<long>("SELECT debt FROM accounts WHERE account = 'eve'"));
+    }
+
+    /// <summary>Waits until some session of the test database is blocked on a row lock.</summary>
+    private static async Task WaitForLockWaitAsync(ClearingWorld world)
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            if (await world.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") > 0)
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException("the settlement never waited for the payment batch's lock");
+    }
+
     [Fact]
     public async Task Refund_LargerThanTheDebt_PaysTheDebtOffAndRefundsOnlyTheRest()
     {
@@ -99,7 +181,7 @@ public sealed class DebtTests(PostgresFixture postgres)
     }
 
     private static IReadOnlySet<string> DenyListIn(ClearingWorld world) =>
-        DenyList.Open(world.Keys.ReadSignedDenyList(), world.Keys.RootPublicKey).Accounts;
+        DenyList.Open(world.Keys.ReadSignedDenyList(), world.Keys.RootPublicKey, world.Keys.KeySet).Accounts;
 
     private static Task Sql(ClearingWorld world, string sql) => Database.Sql.ExecAsync(world.Database.DataSource, sql, CancellationToken.None);
 }

@@ -134,16 +134,23 @@ public sealed class IngestTests(PostgresFixture postgres)
         Assert.Contains("taps[2]", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal("expected 3", problem.GetProperty("errors").GetProperty("taps[2].seq")[0].GetString());
 
-        taps[2].Seq = 3;
-        taps[1].Mode = "tram";
-        using var mode = await world.UploadAsync(gate, taps);
-        Assert.Equal(HttpStatusCode.BadRequest, mode.StatusCode);
-        Assert.True(JsonDocument.Parse(await mode.Content.ReadAsStringAsync()).RootElement.GetProperty("errors").TryGetProperty("taps[1].mode", out _));
+        taps[0].Seq = long.MaxValue;
+        using var huge = await world.UploadAsync(gate, taps);
+        Assert.Equal(HttpStatusCode.BadRequest, huge.StatusCode);
+        Assert.True(JsonDocument.Parse(await huge.Content.ReadAsStringAsync()).RootElement.GetProperty("errors").TryGetProperty("taps[0].seq", out _));
+
+        (taps[0].Seq, taps[2].Seq) = (1, 3);
+        taps[1].At = null;
+        using var at = await world.UploadAsync(gate, taps);
+        Assert.Equal(HttpStatusCode.BadRequest, at.StatusCode);
+        Assert.True(JsonDocument.Parse(await at.Content.ReadAsStringAsync()).RootElement.GetProperty("errors").TryGetProperty("taps[1].at", out _));
 
         using var body = new StringContent("""{"deviceId":"gate-1","taps":[{"seq":"one"}]}""", Encoding.UTF8, "application/json");
         using var type = await gate.Client.PostAsync("/device/v1/taps", body);
+        var typeProblem = await type.Content.ReadAsStringAsync();
         Assert.Equal(HttpStatusCode.BadRequest, type.StatusCode);
-        Assert.Contains("taps[0].seq", await type.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("taps[0].seq", typeProblem, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", typeProblem, StringComparison.Ordinal);
 
         Assert.Equal(0, await world.ScalarAsync<long>("SELECT count(*) FROM tap_ledger"));
     }
@@ -330,7 +337,9 @@ public sealed class IngestTests(PostgresFixture postgres)
         Assert.Equal(HttpStatusCode.NotModified, (await gate.Client.SendAsync(request)).StatusCode);
 
         using var config = await gate.Client.GetAsync("/device/v1/config");
-        var payload = JsonDocument.Parse(SignedDocument.Parse(await config.Content.ReadAsStringAsync()).OpenPayload(DeviceRegistry.ConfigType, world.Keys.RootPublicKey)).RootElement;
+        var configDocument = SignedDocument.Parse(await config.Content.ReadAsStringAsync());
+        Assert.Equal((ushort)1, configDocument.OnlineKeyId);
+        var payload = JsonDocument.Parse(configDocument.OpenPayload(DeviceRegistry.ConfigType, world.Keys.RootPublicKey, world.Keys.KeySet)).RootElement;
         Assert.Equal("gate-1", payload.GetProperty("deviceId").GetString());
         Assert.Equal("metro-exit", payload.GetProperty("mode").GetString());
         Assert.Equal("E2", payload.GetProperty("stationId").GetString());
@@ -339,7 +348,7 @@ public sealed class IngestTests(PostgresFixture postgres)
         world.Keys.UpdateDenyList(addAccounts: ["eve"]);
         var snapshot = JsonDocument.Parse(await gate.Client.GetStringAsync("/device/v1/denylist")).RootElement;
         Assert.Equal(2, snapshot.GetProperty("version").GetInt64());
-        Assert.Contains("eve", DenyList.Open(SignedDocument.Parse(snapshot.GetProperty("snapshot").GetRawText()), world.Keys.RootPublicKey).Accounts);
+        Assert.Contains("eve", DenyList.Open(SignedDocument.Parse(snapshot.GetProperty("snapshot").GetRawText()), world.Keys.RootPublicKey, world.Keys.KeySet).Accounts);
         var deltas = JsonDocument.Parse(await gate.Client.GetStringAsync("/device/v1/denylist?since=1")).RootElement;
         Assert.Single(deltas.GetProperty("deltas").EnumerateArray());
         Assert.Equal(HttpStatusCode.NotModified, (await gate.Client.GetAsync("/device/v1/denylist?since=2")).StatusCode);

@@ -29,32 +29,74 @@ public sealed class ProcessTests(PostgresFixture postgres)
     public async Task RunDay_KilledMidwayAndRestarted_EndsLikeAnUninterruptedRun()
     {
         await using var world = await ClearingWorld.StartAsync(postgres);
-        await UploadCommuters(world, 150);
-        var killed = world.Options.ConnectionString!;
-        world.Database.DataSource.Clear();
-        var reference = await CopyDatabaseAsync(killed);
+        var (killed, reference) = await CommutersClearedInACopyAsync(world);
 
-        var uninterrupted = await RunDayAsync(reference, world.Keys.Path);
-        Assert.True(uninterrupted.ExitCode == 0, uninterrupted.Output + uninterrupted.Error);
-
-        await RunAndKillAfterPartAsync(killed, world.Keys.Path, part: 3);
+        await RunAndKillAtAsync(killed, world.Keys.Path, "clearing: part 3 committed", ("TRANSIT_CLEARING_PAUSE_AFTER_PART", "3"));
         var partial = await world.ScalarAsync<long>("SELECT count(*) FROM charges");
         var expected = await CountAsync(reference, "SELECT count(*) FROM charges");
         Assert.InRange(partial, 1, expected - 1);
         Assert.Equal("running", await world.ScalarAsync<string>("SELECT status FROM jobs WHERE kind = 'clear-day'"));
 
-        var restarted = await RunDayAsync(killed, world.Keys.Path);
-        Assert.True(restarted.ExitCode == 0, restarted.Output + restarted.Error);
-        Assert.Equal(await SnapshotAsync(reference), await SnapshotAsync(killed));
+        await RestartAndCompareAsync(killed, reference, world.Keys.Path);
     }
 
     [Fact]
-    public async Task Cli_CommandsWithoutDb_ShareTheEmbeddedCluster()
+    public async Task RunDay_KilledInsideAPartsTransaction_LeavesNothingHalfAppliedAndTheRestartEndsLikeAnUninterruptedRun()
+    {
+        await using var world = await ClearingWorld.StartAsync(postgres);
+        var (killed, reference) = await CommutersClearedInACopyAsync(world);
+
+        await RunAndKillAtAsync(killed, world.Keys.Path, "clearing: part 1 written, not committed", ("TRANSIT_CLEARING_PAUSE_INSIDE_PART", "1"));
+
+        // The part's rows died with its transaction: its account-days are still waiting, none of them priced or
+        // charged, and no account-day anywhere lacks its charge.
+        Assert.InRange(await world.ScalarAsync<long>("SELECT count(*) FROM dirty_account_days"), 1, 150);
+        Assert.Equal(0, await world.ScalarAsync<long>("SELECT count(*) FROM dirty_account_days d JOIN account_days a USING (service_day, account)"));
+        Assert.Equal(0, await world.ScalarAsync<long>("SELECT count(*) FROM dirty_account_days d JOIN charges c USING (service_day, account)"));
+        Assert.Equal(0, await world.ScalarAsync<long>("""
+            SELECT count(*) FROM account_days a WHERE charged_total <> (SELECT COALESCE(sum(amount), 0) FROM charges c WHERE c.service_day = a.service_day AND c.account = a.account)
+            """));
+
+        await RestartAndCompareAsync(killed, reference, world.Keys.Path);
+    }
+
+    [Fact]
+    public async Task RunDay_KilledWhileAPaymentIsAtTheProvider_CollectsEveryChargeExactlyOnceAfterTheRestart()
+    {
+        await using var world = await ClearingWorld.StartAsync(postgres);
+        var (killed, reference) = await CommutersClearedInACopyAsync(world, ("TRANSIT_PAYMENTS_LEDGER", Path.Combine(world.Folder, "reference-ledger.tsv")));
+        var ledger = Path.Combine(world.Folder, "ledger.tsv");
+
+        await RunAndKillAtAsync(killed, world.Keys.Path, "payments: ", ("TRANSIT_PAYMENTS_PAUSE_INSIDE", "1"), ("TRANSIT_PAYMENTS_LEDGER", ledger));
+
+        // The provider took the first request; the books, whose batch died uncommitted, still see every charge pending.
+        Assert.Single(Charging.SimulatedPaymentProvider.LoadLedger(ledger));
+        Assert.Equal(0, await world.ScalarAsync<long>("SELECT count(*) FROM charges WHERE status <> 'pending' AND amount <> 0"));
+        Assert.Equal(0, await world.ScalarAsync<long>("SELECT count(*) FROM payment_events"));
+
+        await RestartAndCompareAsync(killed, reference, world.Keys.Path, ("TRANSIT_PAYMENTS_LEDGER", ledger));
+
+        // The provider's own ledger: one request per charge, and what it collected is what the books say was collected.
+        var requests = Charging.SimulatedPaymentProvider.LoadLedger(ledger).Values.ToList();
+        var perCharge = requests.GroupBy(r => r.Request.RequestKey[..r.Request.RequestKey.LastIndexOf("/a", StringComparison.Ordinal)]).ToList();
+        Assert.All(perCharge, g => Assert.Single(g));
+        Assert.Equal(await CountAsync(killed, "SELECT count(*) FROM charges WHERE amount <> 0"), perCharge.Count);
+        Assert.Equal(
+            await CountAsync(killed, "SELECT COALESCE(sum(amount), 0)::bigint FROM charges WHERE status = 'succeeded'"),
+            requests.Where(r => r.Final == Charging.PaymentState.Succeeded).Sum(r => r.Request.Amount));
+    }
+
+    [Fact]
+    public async Task Cli_CommandsWithoutDb_ShareTheEmbeddedCluster_ServingAKeyDirectoryWithoutTheRootKey()
     {
         var dir = Path.Combine(Path.GetTempPath(), "transit-cli-" + Guid.NewGuid().ToString("N")[..10]);
         try
         {
-            Assert.Equal(0, (await CliAsync("keys", "init", "--dir", Path.Combine(dir, "keys"))).ExitCode);
+            // The root key stays in the offline copy; clearing gets the server's copy.
+            Assert.Equal(0, (await CliAsync("keys", "init", "--dir", Path.Combine(dir, "offline-keys"))).ExitCode);
+            var export = await CliAsync("keys", "export-server", "--dir", Path.Combine(dir, "offline-keys"), "--out", Path.Combine(dir, "keys"));
+            Assert.True(export.ExitCode == 0, export.Error);
+            Assert.False(File.Exists(Path.Combine(dir, "keys", "root.key.json")));
             Transit.Simulation.SyntheticCity.Write(Path.Combine(dir, "feed"));
             var import = await CliAsync("clearing", "import-gtfs", "--data", dir, "--feed", Path.Combine(dir, "feed"));
             Assert.True(import.ExitCode == 0, import.Error);
@@ -64,11 +106,14 @@ public sealed class ProcessTests(PostgresFixture postgres)
             var serve = Process.Start(Start(["clearing", "serve", "--data", dir, "--urls", "http://127.0.0.1:0", "--device-port", "0", "--no-jobs"]))!;
             try
             {
-                _ = serve.StandardError.ReadToEndAsync();
+                var serveErrors = serve.StandardError.ReadToEndAsync();
                 using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-                while (await serve.StandardOutput.ReadLineAsync(timeout.Token) is { } line && !line.Contains("embedded PostgreSQL", StringComparison.Ordinal))
+                string? line;
+                while ((line = await serve.StandardOutput.ReadLineAsync(timeout.Token)) is not null && !line.Contains("embedded PostgreSQL", StringComparison.Ordinal))
                 {
                 }
+
+                Assert.True(line is not null, "clearing serve did not start: " + (serve.HasExited ? await serveErrors : ""));
 
                 var add = await CliAsync("devices", "add", "--data", dir, "--id", "g1", "--operator", "metro", "--station", "CEN");
                 Assert.True(add.ExitCode == 0, add.Error);
@@ -125,9 +170,11 @@ public sealed class ProcessTests(PostgresFixture postgres)
         return start;
     }
 
-    internal static async Task<(int ExitCode, string Output, string Error)> CliAsync(params string[] args)
+    internal static Task<(int ExitCode, string Output, string Error)> CliAsync(params string[] args) => RunToEndAsync(Start(args));
+
+    private static async Task<(int ExitCode, string Output, string Error)> RunToEndAsync(ProcessStartInfo start)
     {
-        using var process = Process.Start(Start(args))!;
+        using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
@@ -236,26 +283,53 @@ public sealed class ProcessTests(PostgresFixture postgres)
         return string.Join('\n', parts);
     }
 
-    private static ProcessStartInfo RunDayStart(string connectionString, string keys) =>
-        Start(["clearing", "run-day", "--date", DayText, "--db", connectionString, "--keys", keys]);
-
-    private static Task<(int ExitCode, string Output, string Error)> RunDayAsync(string connectionString, string keys) =>
-        CliAsync("clearing", "run-day", "--date", DayText, "--db", connectionString, "--keys", keys);
-
-    /// <summary>Starts run-day, waits until it reports the part committed, then kills it with SIGKILL.</summary>
-    private static async Task RunAndKillAfterPartAsync(string connectionString, string keys, int part)
+    /// <summary>
+    /// Uploads a day of 150 commuters, copies the database, clears the copy with an uninterrupted run-day (the
+    /// reference) and returns both connection strings; the original is left to clear.
+    /// </summary>
+    private static async Task<(string Original, string Reference)> CommutersClearedInACopyAsync(ClearingWorld world, params (string Name, string Value)[] environment)
     {
-        var start = RunDayStart(connectionString, keys);
-        start.Environment["TRANSIT_CLEARING_PAUSE_AFTER_PART"] = part.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await UploadCommuters(world, 150);
+        var original = world.Options.ConnectionString!;
+        world.Database.DataSource.Clear();
+        var reference = await CopyDatabaseAsync(original);
+        var uninterrupted = await RunDayAsync(reference, world.Keys.Path, environment);
+        Assert.True(uninterrupted.ExitCode == 0, uninterrupted.Output + uninterrupted.Error);
+        return (original, reference);
+    }
+
+    /// <summary>Runs run-day again on the killed database: it must finish, balance and end exactly like the reference.</summary>
+    private static async Task RestartAndCompareAsync(string killed, string reference, string keys, params (string Name, string Value)[] environment)
+    {
+        var restarted = await RunDayAsync(killed, keys, environment);
+        Assert.True(restarted.ExitCode == 0, restarted.Output + restarted.Error);
+        Assert.Contains("balanced", restarted.Output, StringComparison.Ordinal);
+        Assert.Equal(await SnapshotAsync(reference), await SnapshotAsync(killed));
+    }
+
+    private static ProcessStartInfo RunDayStart(string connectionString, string keys, (string Name, string Value)[] environment)
+    {
+        var start = Start(["clearing", "run-day", "--date", DayText, "--db", connectionString, "--keys", keys]);
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        return start;
+    }
+
+    private static Task<(int ExitCode, string Output, string Error)> RunDayAsync(string connectionString, string keys, params (string Name, string Value)[] environment) =>
+        RunToEndAsync(RunDayStart(connectionString, keys, environment));
+
+    /// <summary>Starts run-day with a pause point set, waits until it prints <paramref name="line"/>, then kills it with SIGKILL.</summary>
+    private static async Task RunAndKillAtAsync(string connectionString, string keys, string line, params (string Name, string Value)[] environment)
+    {
+        var start = RunDayStart(connectionString, keys, environment);
         using var process = Process.Start(start)!;
         _ = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+        while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } output && !output.StartsWith(line, StringComparison.Ordinal))
         {
-            if (line.StartsWith($"clearing: part {part} committed", StringComparison.Ordinal))
-            {
-                break;
-            }
         }
 
         process.Kill();

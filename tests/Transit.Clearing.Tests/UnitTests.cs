@@ -58,6 +58,26 @@ public sealed class JourneyBuilderTests
     }
 
     [Fact]
+    public void Build_BusTapOff_PairsWithTheBoardingOnItsRouteOnly()
+    {
+        var journeys = JourneyBuilder.Build(
+        [
+            Tap(0, TapModes.Bus, stop: "100", route: "Z1"),
+            Tap(20, TapModes.BusExit, stop: "117", route: "Z1"),
+            Tap(30, TapModes.Bus, stop: "117", route: "Z2"),
+            Tap(50, TapModes.BusExit, stop: "120", route: "Z3"),
+            Tap(60, TapModes.Bus, stop: "120", route: "Z3"),
+        ], TimeSpan.FromHours(3), TimeSpan.FromMinutes(90));
+
+        var legs = journeys.SelectMany(j => j.Legs).ToList();
+        Assert.Equal(
+            [("100", "117", false, false), ("117", null, false, false), ("120", null, true, false), ("120", null, false, false)],
+            legs.Select(l => (l.FromStopId, l.ToStopId, l.MissingEntry, l.MissingExit)));
+        Assert.All(legs, l => Assert.Equal(TapModes.Bus, l.Mode));
+        Assert.Equal(("d", 20L), legs[0].ExitTap);
+    }
+
+    [Fact]
     public void Build_UnpairedTaps_BecomeMissingExitAndMissingEntry()
     {
         var journeys = JourneyBuilder.Build(

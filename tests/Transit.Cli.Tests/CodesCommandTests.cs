@@ -117,6 +117,22 @@ public sealed class CodesCommandTests : IDisposable
         Assert.Contains("300-character", result.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task CodesCredential_ValidLongerThanVerifiersAccept_ExitsWith2NamingTheCap()
+    {
+        await Ok("keys", "init", "--dir", Keys);
+        var atCap = Path.Combine(_dir, "week.json");
+        await Ok("codes", "credential", "--keys", Keys, "--account", "week", "--valid-hours", "168", "--out", atCap);
+        Assert.True(File.Exists(atCap));
+
+        var longer = Path.Combine(_dir, "longer.json");
+        var result = await CliProcess.RunAsync(["codes", "credential", "--keys", Keys, "--account", "longer", "--valid-hours", "169", "--out", longer]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--valid-hours 169", result.Error, StringComparison.Ordinal);
+        Assert.Contains("168 hours", result.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(longer));
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_dir))

@@ -9,6 +9,7 @@ public sealed class SimCommandTests : IDisposable
     [InlineData("--riders", "0", "must be positive")]
     [InlineData("--buses", "-1", "must be positive")]
     [InlineData("--days", "0", "--days must be at least 1")]
+    [InlineData("--days", "6", "--days may be at most 5")]
     [InlineData("--date", "2026-13-01", "is not a date")]
     [InlineData("--date", "2099-01-01", "must lie between a year ago and tomorrow")]
     public async Task Sim_BadSizeOrDate_UsageErrorNamingIt(string option, string value, string message)

@@ -32,7 +32,7 @@ public sealed class SimulationTests(SimulatedDays run) : IClassFixture<Simulated
         Assert.Equal(answered.Count, stored.Count);
         Assert.Equal(answered.Count, stored.Select(s => s.Key).Distinct().Count());
         Assert.All(stored, s => Assert.Equal(answered[s.Key], s.Value));
-        var reconciliation = new Reconciliation(run.Database);
+        var reconciliation = new Reconciliation(run.Database, new FleetView(run.Database, new Transit.Clearing.ClearingOptions(), TimeProvider.System));
         foreach (var day in run.Truth.Days.Select(d => d.Day))
         {
             var devices = await reconciliation.ForDayAsync(day, CancellationToken.None);

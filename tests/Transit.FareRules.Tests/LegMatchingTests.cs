@@ -45,12 +45,17 @@ public class LegMatchingTests
     [Fact]
     public void Price_StopInNoMatchingRule_IsUnpricedNotFree()
     {
+        // No rule goes from s1 (inner) to s3: the unpriced-leg policy charges the dearest fare from inner, flagged.
         var fare = Price(Feeds.Valid(AreaFiles), Feeds.Leg("rA", "s1", "s3", "10:00", "10:30"));
+        var left = new FareEngine(Feeds.Valid(AreaFiles), new PricingOptions { UnpricedLegs = UnpricedLegPolicy.LeaveUnpriced })
+            .Price([Feeds.Leg("rA", "s1", "s3", "10:00", "10:30")]);
 
         Assert.True(fare.IsUnpriced);
         Assert.Equal(FareFlags.Unpriced, fare.Legs[0].Flags & FareFlags.Unpriced);
-        Assert.Null(fare.Legs[0].FareProductId);
-        Assert.Equal(0, fare.Total);
+        Assert.Equal(("zone_ab_single", 500L), (fare.Legs[0].FareProductId, fare.Total));
+        Assert.True(left.IsUnpriced);
+        Assert.Null(left.Legs[0].FareProductId);
+        Assert.Equal(0, left.Total);
     }
 
     [Fact]

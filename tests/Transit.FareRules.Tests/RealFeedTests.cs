@@ -47,6 +47,44 @@ public class RealFeedTests
     }
 
     [Fact]
+    public void Load_Zakroczym_WarnsThatItsBusFaresNeedTheAlightingZone()
+    {
+        var notice = Assert.Single(Zakroczym.Value.Report.Notices, n => n.Code == NoticeCodes.FareNeedsDestinationWithoutTapOut);
+
+        Assert.Equal(NoticeSeverity.Warning, notice.Severity);
+        Assert.Contains("Z1", notice.Message, StringComparison.Ordinal);
+        Assert.Contains("bus-exit", notice.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("100", 500, "single_ride_zones13_normal")]
+    [InlineData("117", 400, "single_ride_zones12_normal")]
+    public void Price_ZakroczymBoardingWithoutAlighting_ChargesTheDearestFareFromTheBoardingZoneAndStaysFlagged(string from, long amount, string product)
+    {
+        // Every Zakroczym fare depends on the zone where the rider gets off; a bus boarding alone cannot know it.
+        var leg = Warsaw("Z1", from, null!);
+
+        var fare = new FareEngine(Zakroczym.Value).Price([leg]);
+
+        Assert.Equal(amount, fare.Total);
+        Assert.Equal(product, fare.Legs[0].FareProductId);
+        Assert.True(fare.IsUnpriced);
+        Assert.Equal(FareFlags.Unpriced, fare.Legs[0].Flags & FareFlags.Unpriced);
+    }
+
+    [Fact]
+    public void Price_ZakroczymBoardingWithoutAlighting_TakesTheNetworksConfiguredDefaultFareOrStaysAtZeroWhenAsked()
+    {
+        var leg = Warsaw("Z1", "100", null!);
+
+        var fixedFare = new FareEngine(Zakroczym.Value, new PricingOptions { DefaultFares = new Dictionary<string, long> { [""] = 300 } }).Price([leg]);
+        var left = new FareEngine(Zakroczym.Value, new PricingOptions { UnpricedLegs = UnpricedLegPolicy.LeaveUnpriced }).Price([leg]);
+
+        Assert.Equal((300L, true), (fixedFare.Total, fixedFare.IsUnpriced));
+        Assert.Equal((0L, true), (left.Total, left.IsUnpriced));
+    }
+
+    [Fact]
     public void Price_ZakroczymReducedCategory_HasNoSingleFareUnlessFallingBack()
     {
         var leg = Warsaw("Z1", "100", "117", category: "3");
@@ -75,7 +113,9 @@ public class RealFeedTests
         Assert.False(feed.HasRulePriority);
         Assert.Equal("local_bus_restricted", feed.Routes["714"].NetworkId);
         Assert.Equal("rapid_transit", feed.Routes["Red"].NetworkId);
-        Assert.All(feed.Report.Notices, n => Assert.Equal(NoticeCodes.FareLegRuleTimeframeNotFound, n.Code));
+        // Zone fares on commuter rail and ferries, which have no tap-out, are warned about too.
+        Assert.All(feed.Report.Notices, n => Assert.Contains(n.Code, (string[])[NoticeCodes.FareLegRuleTimeframeNotFound, NoticeCodes.FareNeedsDestinationWithoutTapOut]));
+        Assert.Equal(185, feed.Report.Notices.Count(n => n.Code == NoticeCodes.FareLegRuleTimeframeNotFound));
         Assert.True(feed.FareLegRules.Single(r => r.Line == 462).TransferOnly);
     }
 

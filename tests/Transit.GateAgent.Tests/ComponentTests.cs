@@ -207,6 +207,21 @@ public sealed class ComponentTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("bus", GateMode.Bus)]
+    [InlineData("bus-exit", GateMode.BusExit)]
+    public void SettingsLoader_BusModes_NeedARouteNotAStation(string name, GateMode mode)
+    {
+        var withoutRoute = _env.WriteConfig(change: c => c["Device"] = new System.Text.Json.Nodes.JsonObject { ["Id"] = "v1", ["OperatorId"] = "bus", ["Mode"] = name });
+        var error = Assert.Throws<GateConfigurationException>(() => GateSettingsLoader.Load(GateSettingsLoader.BuildConfiguration(withoutRoute), _env.Directory));
+        Assert.Contains("Device:RouteId is required", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Device:StationId", error.Message, StringComparison.Ordinal);
+
+        var withRoute = _env.WriteConfig(change: c => c["Device"] = new System.Text.Json.Nodes.JsonObject { ["Id"] = "v1", ["OperatorId"] = "bus", ["Mode"] = name, ["RouteId"] = "R1" });
+        var context = DeviceContext.From(GateSettingsLoader.Load(GateSettingsLoader.BuildConfiguration(withRoute), _env.Directory).Device);
+        Assert.Equal((mode, name, true), (context.Mode, context.Mode.ToName(), context.Mode.IsBus()));
+    }
+
     [Fact]
     public void SettingsLoader_RelativePaths_ResolvedAgainstConfigDirectory()
     {
@@ -253,7 +268,7 @@ public sealed class ComponentTests : IDisposable
         var log = new SimulatedHardwareLog();
         var metrics = new GateMetrics();
         using var hardware = GateHardware.Create(new HardwareSettings(), log, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
-        using var controller = new GateController(hardware, new HardwareSettings { BarrierOpenMillis = 60_000 }, metrics, TimeProvider.System);
+        using var controller = new GateController(hardware, new HardwareSettings { BarrierOpenMillis = 60_000 }, metrics, new GateHealth(), TimeProvider.System);
         controller.Show(true, "ok");
         controller.Show(false, "replayed");
         Assert.Equal(
@@ -276,6 +291,62 @@ public sealed class ComponentTests : IDisposable
         Assert.Equal(["earlier", "Scan your code", "Welcome - please pass"], File.ReadAllLines(display));
         using var tty = GateHardware.Create(new HardwareSettings { DisplayDevice = "/dev/null" }, new SimulatedHardwareLog(), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         tty.Display.Show("a character device takes it too");
+    }
+
+    [Fact]
+    public void ScanText_ControlAndForeignCharacters_OutsideAlphabetAndEscapedPrintably()
+    {
+        Assert.True(ScanText.InCodeAlphabet("TR1:0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"));
+        Assert.False(ScanText.InCodeAlphabet("TR1:AB\0C"));
+        Assert.False(ScanText.InCodeAlphabet("tr1:abc"));
+        Assert.False(ScanText.InCodeAlphabet("TR1:\u00C9"));
+        Assert.False(ScanText.InCodeAlphabet(""));
+        Assert.Equal("not a code", ScanText.Escape("not a code", 512));
+        Assert.Equal("TR1:A\\x00B\\x5C\\x7F\\xFF\\u{20AC}", ScanText.Escape("TR1:A\0B\\\u007F\u00FF\u20AC", 512));
+
+        // Cut at the limit, never inside an escape.
+        Assert.Equal("AB", ScanText.Escape("AB\0", 5));
+        Assert.Equal(512, ScanText.Escape(new string('\0', 1000), 512).Length);
+    }
+
+    [Fact]
+    public void GarbageFilter_RepeatsWithinWindowAndDistinctFloods_Limited()
+    {
+        var filter = new GarbageFilter();
+        var t0 = Stopwatch.GetTimestamp();
+        long At(double seconds) => t0 + (long)(seconds * Stopwatch.Frequency);
+        Assert.True(filter.Admit("same", At(0)));
+        Assert.False(filter.Admit("same", At(1)));
+        Assert.False(filter.Admit("same", At(59)));
+        var distinct = Enumerable.Range(0, 100).Count(i => filter.Admit($"x{i}", At(2)));
+        Assert.Equal(GarbageFilter.Burst, distinct);
+        Assert.True(filter.Admit("later", At(4)));
+        Assert.True(filter.Admit("same", At(61.5)));
+    }
+
+    [Fact]
+    public void GateHealth_RepeatedFailures_ReportedOnceAtThresholdAndClearedBySuccess()
+    {
+        var health = new GateHealth(alarmAfterFailures: 3);
+        var changes = 0;
+        health.Changed += () => changes++;
+        var at = DateTimeOffset.UtcNow;
+        Assert.Null(health.UploadFailed("connection-refused", "refused", at));
+        Assert.Null(health.UploadFailed("connection-refused", "refused", at.AddSeconds(1)));
+        Assert.Equal(("ok", false, 0), (health.Status, health.Amber, changes));
+        var raised = health.UploadFailed("connection-refused", new string('x', 900), at.AddSeconds(2));
+        Assert.Equal(("connection-refused", 3, at.UtcDateTime, GateHealth.MaxMessageLength), (raised!.Reason, raised.Failures, raised.Since, raised.Message.Length));
+        Assert.Equal(("degraded", true, 1), (health.Status, health.Amber, changes));
+        Assert.Null(health.UploadFailed("connection-refused", "refused", at.AddSeconds(3)));
+        Assert.Equal("http-500", health.UploadFailed("http-500", "HTTP 500", at.AddSeconds(4))!.Reason);
+        health.SetRefusal("clearing refuses this device (403)");
+        Assert.Equal("alarm", health.Status);
+        health.SetRefusal(null);
+        Assert.Equal(5, health.UploadSucceeded()!.Failures);
+        Assert.Equal(("ok", false), (health.Status, health.Amber));
+        Assert.Null(health.UploadError);
+        health.SetDiskFree(1000, "low");
+        Assert.Equal(("degraded", 1000L), (health.Status, health.DiskFreeBytes));
     }
 
     public void Dispose() => _env.Dispose();

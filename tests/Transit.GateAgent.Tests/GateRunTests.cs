@@ -38,6 +38,7 @@ public sealed class GateRunTests : IDisposable
             (_env.RiderSignedBy(stranger, 77, "uma").Show(now, 0).ToText(), "unknown-key"),
             (revokedRider.Show(now, 0).ToText(), "revoked-key"),
             (_env.RiderSignedBy(stranger, 2, "isaac").Show(now, 0).ToText(), "bad-issuer-signature"),
+            (_env.Rider("lena", now.AddHours(-1), TimeSpan.FromDays(8)).Show(now, 0).ToText(), "credential-validity-too-long"),
             (_env.Rider("olga", now.AddHours(-3), TimeSpan.FromHours(1)).Show(now.AddHours(-2.5), 0).ToText(), "credential-expired"),
             (_env.Rider("nora", now.AddHours(1)).Show(now.AddHours(1), 0).ToText(), "credential-not-yet-valid"),
             (RideCodeFormat.Prefix + Base45.Encode(tampered), "bad-signature"),
@@ -182,43 +183,35 @@ public sealed class GateRunTests : IDisposable
     [Fact]
     public async Task Run_SerialPseudoTerminal_CodesReadInRawMode()
     {
-        var scanner = Path.Combine(_env.Directory, "ttyScanner");
-        var feeder = Path.Combine(_env.Directory, "ttyFeeder");
-        using var socat = System.Diagnostics.Process.Start("socat", ["-d", $"pty,raw,echo=0,link={scanner}", $"pty,raw,echo=0,link={feeder}"])!;
-        try
+        await using var pty = await PseudoTerminalPair.StartAsync(_env.Directory, "Scanner");
+        var (scanner, feeder) = (pty.Device, pty.Feeder);
+        var now = GateEnvironment.Now();
+        var codes = new[] { _env.Rider("alice").Show(now, 0).ToText(), _env.Rider("bob").Show(now, 0).ToText(), "not a code", "TR1:\0AB\u001b[2J" };
+        var config = _env.WriteConfig(change: c => c["Scanner"] = new System.Text.Json.Nodes.JsonObject
         {
-            await GateProcess.WaitUntilAsync(() => Task.FromResult(File.Exists(scanner) && File.Exists(feeder)), TimeSpan.FromSeconds(10), "socat's pseudo-terminals");
-            var now = GateEnvironment.Now();
-            var codes = new[] { _env.Rider("alice").Show(now, 0).ToText(), _env.Rider("bob").Show(now, 0).ToText(), "not a code" };
-            var config = _env.WriteConfig(change: c => c["Scanner"] = new System.Text.Json.Nodes.JsonObject
-            {
-                ["Serial"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["Device"] = scanner, ["Baud"] = 9600 }),
-            });
-            await using var gate = await GateProcess.StartAsync(config);
-            await GateProcess.WaitUntilAsync(() => Task.FromResult(gate.Errors.Contains("opened", StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "the serial scanner to open");
+            ["Serial"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["Device"] = scanner, ["Baud"] = 9600 }),
+        });
+        await using var gate = await GateProcess.StartAsync(config);
+        await GateProcess.WaitUntilAsync(() => Task.FromResult(gate.Errors.Contains("opened", StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "the serial scanner to open");
 
-            // Scanners end codes with CR, CR LF or LF; the first code arrives in two writes, as slow UARTs deliver it.
-            await using (var tty = new FileStream(feeder, FileMode.Open, FileAccess.Write))
-            {
-                var bytes = System.Text.Encoding.ASCII.GetBytes($"{codes[0]}\r{codes[1]}\r\n{codes[2]}\n");
-                await tty.WriteAsync(bytes.AsMemory(0, 40));
-                await tty.FlushAsync();
-                await Task.Delay(100);
-                await tty.WriteAsync(bytes.AsMemory(40));
-                await tty.FlushAsync();
-            }
-
-            await GateProcess.WaitUntilAsync(async () => (await gate.HealthAsync()).GetProperty("highestSequence").GetInt64() == 3, TimeSpan.FromSeconds(20), "three taps from the pseudo-terminal");
-            var rows = TapJournal.ReadAll(_env.JournalPath).ToList();
-            Assert.Equal(codes, rows.Select(r => r.Code));
-            Assert.Equal(["ok", "ok", "malformed"], rows.Select(r => r.Reason));
-            Assert.Equal(2, await gate.MetricAsync("transit_gate_barrier_opens_total"));
-        }
-        finally
+        // Scanners end codes with CR, CR LF or LF; the first code arrives in two writes, as slow UARTs deliver it.
+        await using (var tty = new FileStream(feeder, FileMode.Open, FileAccess.Write))
         {
-            socat.Kill();
-            await socat.WaitForExitAsync();
+            var bytes = System.Text.Encoding.ASCII.GetBytes($"{codes[0]}\r{codes[1]}\r\n{codes[2]}\n{codes[3]}\n");
+            await tty.WriteAsync(bytes.AsMemory(0, 40));
+            await tty.FlushAsync();
+            await Task.Delay(100);
+            await tty.WriteAsync(bytes.AsMemory(40));
+            await tty.FlushAsync();
         }
+
+        await GateProcess.WaitUntilAsync(async () => (await gate.HealthAsync()).GetProperty("highestSequence").GetInt64() == 4, TimeSpan.FromSeconds(20), "four taps from the pseudo-terminal");
+        var rows = TapJournal.ReadAll(_env.JournalPath).ToList();
+
+        // The NUL and escape sequence are refused before verification and kept only escaped.
+        Assert.Equal([codes[0], codes[1], codes[2], "TR1:\\x00AB\\x1B[2J"], rows.Select(r => r.Code));
+        Assert.Equal(["ok", "ok", "malformed", "malformed"], rows.Select(r => r.Reason));
+        Assert.Equal(2, await gate.MetricAsync("transit_gate_barrier_opens_total"));
     }
 
     [Fact]

@@ -24,6 +24,12 @@ public sealed class GateSyncTests : IAsyncLifetime
         _env.Dispose();
     }
 
+    private static JsonObject ConfigPayload(long version, string deviceId) => new()
+    {
+        ["version"] = version, ["deviceId"] = deviceId, ["operatorId"] = "metro", ["mode"] = "bus", ["stationId"] = null,
+        ["routeId"] = "R7", ["maxAgeSeconds"] = 60, ["maxAheadSeconds"] = 30, ["passbackSeconds"] = 0, ["issuedAt"] = "2026-11-21T04:00:00Z",
+    };
+
     /// <summary>Starts the gate and waits for the sync it runs at start, so the test's changes meet a quiet gate.</summary>
     private static async Task<GateProcess> StartSyncedAsync(string config)
     {
@@ -138,24 +144,52 @@ public sealed class GateSyncTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Sync_OnlineKeySignsConfigurationsButNeverAKeySet_AndAnUncertifiedOnlineKeyIsRefused()
+    {
+        var now = GateEnvironment.Now();
+        var config = _env.WriteConfig(_server);
+        await using var gate = await StartSyncedAsync(config);
+        using var client = gate.Connect();
+
+        // Whoever holds the server holds the online key: a key set it signs, adding an issuer key of theirs, is refused.
+        using var attackerIssuer = SigningKey.Generate(SignatureAlgorithm.P256);
+        var held = _env.Keys.KeySet;
+        var forged = held.With([.. held.Keys, new IssuerKey(9, attackerIssuer.PublicKey, KeyStatus.Active, now.AddDays(-1), null)], now);
+        using (var online = KeyFiles.ParsePrivateKey(File.ReadAllText(_env.Keys.OnlineKeyPath), out var onlineId))
+        {
+            _server.KeySetOverride = SignedDocument.CreateOnline(KeySet.DocumentType, forged.ToPayload(), online, onlineId!.Value).ToJson();
+        }
+
+        Assert.Contains("\"keyset\"", (await gate.PostAsync("/control/sync")).Body, StringComparison.Ordinal);
+        Assert.Equal(1, (await gate.HealthAsync()).GetProperty("keySetVersion").GetInt64());
+        using var mallory = PhoneCredential.Issue(attackerIssuer, 9, "mallory", "0", now.AddHours(-1), TimeSpan.FromHours(2));
+        Assert.Equal("unknown-key", (await client.TapAsync(mallory.Show(now, 0).ToText())).Reason);
+        _server.KeySetOverride = null;
+
+        // A configuration signed by an online key the key set does not certify is refused; the certified key's is installed.
+        using var stranger = SigningKey.Generate(SignatureAlgorithm.P256);
+        _server.ConfigJson = SignedDocument.CreateOnline(
+            OnlineKey.DeviceConfigType, Encoding.UTF8.GetBytes(ConfigPayload(5, GateEnvironment.DeviceId).ToJsonString()), stranger, 2).ToJson();
+        Assert.Contains("\"config\"", (await gate.PostAsync("/control/sync")).Body, StringComparison.Ordinal);
+        Assert.Equal(0, (await gate.HealthAsync()).GetProperty("configVersion").GetInt64());
+        _server.ConfigJson = _env.SignConfig(ConfigPayload(5, GateEnvironment.DeviceId));
+        Assert.DoesNotContain("\"config\"", (await gate.PostAsync("/control/sync")).Body, StringComparison.Ordinal);
+        Assert.Equal(5, (await gate.HealthAsync()).GetProperty("configVersion").GetInt64());
+    }
+
+    [Fact]
     public async Task Sync_DeviceConfigurationAndDriverConsole_ChangeWhatTapsCarry()
     {
         var now = GateEnvironment.Now();
         var alice = _env.Rider("alice");
-        JsonObject Payload(long version, string deviceId) => new()
-        {
-            ["version"] = version, ["deviceId"] = deviceId, ["operatorId"] = "metro", ["mode"] = "bus", ["stationId"] = null,
-            ["routeId"] = "R7", ["maxAgeSeconds"] = 60, ["maxAheadSeconds"] = 30, ["passbackSeconds"] = 0, ["issuedAt"] = "2026-11-21T04:00:00Z",
-        };
-
-        _server.ConfigJson = _env.SignConfig(Payload(4, "gate-0002"));
+        _server.ConfigJson = _env.SignConfig(ConfigPayload(4, "gate-0002"));
         var config = _env.WriteConfig(_server);
         await using var gate = await GateProcess.StartAsync(config);
         using var client = gate.Connect();
         await GateProcess.WaitUntilAsync(async () => await gate.MetricAsync("""transit_gate_sync_refused_total{document="config"}""") >= 1, TimeSpan.FromSeconds(20), "another device's configuration refused");
         Assert.Equal("metro-entry", (await gate.HealthAsync()).GetProperty("mode").GetString());
 
-        _server.ConfigJson = _env.SignConfig(Payload(4, GateEnvironment.DeviceId));
+        _server.ConfigJson = _env.SignConfig(ConfigPayload(4, GateEnvironment.DeviceId));
         Assert.Equal(200, (await gate.PostAsync("/control/sync")).Status);
         var health = await gate.HealthAsync();
         Assert.Equal(("bus", "R7", 4L), (health.GetProperty("mode").GetString(), health.GetProperty("routeId").GetString(), health.GetProperty("configVersion").GetInt64()));

@@ -84,7 +84,7 @@ public sealed class KeyDirectoryTests : IDisposable
         Assert.Equal([77UL], atOne.DenyList.Credentials);
         var exported = Path.Combine(_dir, "export.json");
         keys.ExportDenyList(exported);
-        Assert.Equal(atOne.DenyList.ToPayload(), DenyList.Open(SignedDocument.Parse(File.ReadAllText(exported)), keys.RootPublicKey).ToPayload());
+        Assert.Equal(atOne.DenyList.ToPayload(), DenyList.Open(SignedDocument.Parse(File.ReadAllText(exported)), keys.RootPublicKey, keys.KeySet).ToPayload());
     }
 
     public void Dispose()

@@ -9,6 +9,7 @@ namespace Transit.RideCodes.Tests;
 /// edits — and arbitrary input: the verifier must never throw and never accept. over 100,000 mutated codes (110,000 cases) with
 /// TRANSIT_TEST_SIZE=full, 4,000 in CI.
 /// </summary>
+[Trait("Category", "Fuzz")]
 public sealed class MutationFuzzTests : IDisposable
 {
     private const string Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";

@@ -294,6 +294,11 @@ public class RideCodeVerifierTests
             Add(p.Show(Now, 0).ToText());
         }
 
+        using (var p = issuer.Phone(notBefore: Now.AddHours(-1), hours: 24 * 8))
+        {
+            Add(p.Show(Now, 0).ToText());
+        }
+
         using (var p = issuer.Phone(notBefore: Now.AddHours(-3), hours: 1))
         {
             Add(p.Show(Now.AddHours(-2).AddMinutes(-1), 0).ToText());

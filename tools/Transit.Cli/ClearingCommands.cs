@@ -110,6 +110,17 @@ internal static class ClearingCommands
                 options.PauseAfterPart = int.Parse(pause, CultureInfo.InvariantCulture);
             }
 
+            if (Environment.GetEnvironmentVariable("TRANSIT_CLEARING_PAUSE_INSIDE_PART") is { Length: > 0 } inside)
+            {
+                options.PauseInsidePart = int.Parse(inside, CultureInfo.InvariantCulture);
+            }
+
+            options.PauseInsidePayments = Environment.GetEnvironmentVariable("TRANSIT_PAYMENTS_PAUSE_INSIDE") == "1";
+            if (Environment.GetEnvironmentVariable("TRANSIT_PAYMENTS_LEDGER") is { Length: > 0 } ledger)
+            {
+                options.Payments.LedgerFile = ledger;
+            }
+
             await using var services = await ClearingHost.BuildServicesAsync(options, LogLevel.Warning);
             await using var database = services.GetRequiredService<ClearingDatabase>();
             var summary = await DayRun.RunAsync(services, day, cancellation);
@@ -131,7 +142,8 @@ internal static class ClearingCommands
             var day = ParseDate(parsed.GetValue(date)!, "--date");
             await using var services = await ClearingHost.BuildServicesAsync(db.Read(parsed));
             await using var database = services.GetRequiredService<ClearingDatabase>();
-            var statement = await services.GetRequiredService<Statements>().ForAsync(parsed.GetValue(operatorId)!, day, cancellation);
+            var statement = await services.GetRequiredService<Statements>().ForAsync(parsed.GetValue(operatorId)!, day, cancellation)
+                ?? throw new CliException($"--operator '{parsed.GetValue(operatorId)}' is not an agency_id of the imported GTFS feed", CliApp.NotFound);
             Console.Write(parsed.GetValue(format) == "json"
                 ? System.Text.Json.JsonSerializer.Serialize(statement, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web) { WriteIndented = true }) + "\n"
                 : statement.ToCsv());
@@ -152,6 +164,11 @@ internal static class ClearingCommands
             await using var database = services.GetRequiredService<ClearingDatabase>();
             var result = await services.GetRequiredService<GtfsImporter>().ImportAsync(parsed.GetValue(feed)!.FullName, from, cancellation);
             Console.WriteLine($"feed {result.FeedId} valid from {result.ValidFrom:yyyy-MM-dd}: {result.Operators} operators, {result.Routes} routes, {result.Stops} stops");
+            foreach (var warning in result.Warnings ?? [])
+            {
+                await Console.Error.WriteLineAsync(warning);
+            }
+
             return 0;
         });
         return command;

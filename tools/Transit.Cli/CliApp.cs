@@ -10,6 +10,9 @@ internal static class CliApp
     /// <summary>Exit status for a usage error or an unreadable input file.</summary>
     public const int UsageError = 2;
 
+    /// <summary>Exit status when what the command names (an operator, a stop, a token id) does not exist.</summary>
+    public const int NotFound = 3;
+
     public static async Task<int> RunAsync(string[] args)
     {
         var root = new RootCommand("Transit: offline QR-code fare collection — keys, codes, fares, gates, clearing, simulation.");
@@ -34,6 +37,11 @@ internal static class CliApp
         {
             // Long enough for the demo to stop its gate agents and PostgreSQL, and for a gate to finish its last commit.
             return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromSeconds(60) });
+        }
+        catch (Transit.Clearing.Access.UnknownReferenceException ex)
+        {
+            await Console.Error.WriteLineAsync($"transit: {ex.Message}");
+            return NotFound;
         }
         catch (Exception ex) when (ex is CliException or KeyDirectoryException or TrustDocumentException or Transit.Clearing.Devices.DeviceRegistrationException or Transit.Clearing.Gtfs.GtfsImportException or Npgsql.NpgsqlException)
         {

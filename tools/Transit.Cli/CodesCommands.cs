@@ -23,7 +23,7 @@ internal static class CodesCommands
         var keys = CliParsing.DirectoryOption("--keys", "Key directory (the newest active issuer key signs)");
         var account = new Option<string>("--account") { Description = "Account token (printable ASCII, up to 16 characters)", Required = true };
         var category = new Option<string>("--category") { Description = "Rider category id (GTFS rider_category_id); empty for the default", DefaultValueFactory = _ => "" };
-        var hours = new Option<double>("--valid-hours") { Description = "Validity in hours (at most 45 days)", DefaultValueFactory = _ => 24 };
+        var hours = new Option<double>("--valid-hours") { Description = "Validity in hours (at most 168: verifiers refuse credentials valid longer than 7 days)", DefaultValueFactory = _ => 24 };
         var notBefore = CliParsing.InstantOption("--not-before", "Start of validity (default: now)");
         var output = new Option<FileInfo>("--out") { Description = "Credential file to write (holds the phone's private key)", Required = true };
         var command = new Command("credential", "Issue a credential for a new phone key, as the ride-code platform does") { keys, account, category, hours, notBefore, output };
@@ -35,6 +35,14 @@ internal static class CodesCommands
             var start = parsed.GetValue(notBefore) ?? DateTimeOffset.UtcNow;
             start = DateTimeOffset.FromUnixTimeSeconds(start.ToUnixTimeSeconds());
             var validity = TimeSpan.FromMinutes(Math.Round(parsed.GetValue(hours) * 60));
+            var cap = VerifierOptions.DefaultMaxCredentialValidity;
+            if (validity > cap)
+            {
+                throw new CliException(
+                    $"--valid-hours {parsed.GetValue(hours)}: verifiers refuse credentials valid longer than {cap.TotalHours:0} hours " +
+                    "(credential-validity-too-long), so that a leaked phone key is bounded in time");
+            }
+
             PhoneCredential phone;
             try
             {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Transit.Clearing;
 using Transit.Clearing.Access;
@@ -27,7 +28,7 @@ internal static class DevicesCommands
         var station = new Option<string?>("--station") { Description = "Station (GTFS stop_id) of a metro gate" };
         var stop = new Option<string?>("--stop") { Description = "Stop (GTFS stop_id) of a bus validator" };
         var route = new Option<string?>("--route") { Description = "Route (GTFS route_id) of a bus validator" };
-        var mode = new Option<string?>("--mode") { Description = "metro-entry, metro-exit or bus (default: metro-entry with --station, bus otherwise)" };
+        var mode = new Option<string?>("--mode") { Description = "metro-entry, metro-exit, bus or bus-exit (a bus tap-off validator, for fares that need the alighting stop; default: metro-entry with --station, bus otherwise)" };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Folder for the certificate and key (default: KEYS/devices)" };
         var command = new Command("add", "Register a device and issue its client certificate (PEM certificate and key)") { id, operatorId, station, stop, route, mode, output };
         command.SetAction(async (parsed, cancellation) =>
@@ -97,28 +98,92 @@ internal static class TokensCommands
         var db = new DatabaseOptions();
         var tokens = new Command("tokens", "API bearer tokens for the clearing API");
         db.AddTo(tokens);
+        tokens.Subcommands.Add(CreateToken(db));
+        tokens.Subcommands.Add(List(db));
+        tokens.Subcommands.Add(Revoke(db));
+        return tokens;
+    }
+
+    private static Command CreateToken(DatabaseOptions db)
+    {
         var role = new Option<string>("--role") { Description = "admin, operator or planner", Required = true };
         role.AcceptOnlyFromAmong(Roles.Admin, Roles.Operator, Roles.Planner);
-        var operatorId = new Option<string?>("--operator") { Description = "The operator an operator token is for" };
+        var operatorId = new Option<string?>("--operator") { Description = "The operator an operator token is for (an agency_id of the imported feed)" };
         var description = new Option<string?>("--description") { Description = "What the token is for" };
-        var create = new Command("create", "Create a token; it is printed once and stored only as a SHA-256 hash") { role, operatorId, description };
+        var expiresDays = new Option<int>("--expires-days")
+        {
+            Description = $"Days until the token expires (1 to {TokenStore.MaximumExpiryDays})",
+            DefaultValueFactory = _ => TokenStore.DefaultExpiryDays,
+        };
+        var create = new Command("create", "Create a token; it is printed once (with its role and expiry) and stored only as a SHA-256 hash")
+        {
+            role, operatorId, description, expiresDays,
+        };
         create.SetAction(async (parsed, cancellation) =>
         {
             await using var services = await ClearingHost.BuildServicesAsync(db.Read(parsed));
             await using var database = services.GetRequiredService<ClearingDatabase>();
+            IssuedToken issued;
             try
             {
-                Console.WriteLine(await services.GetRequiredService<TokenStore>().CreateAsync(
-                    parsed.GetValue(role)!, parsed.GetValue(operatorId), parsed.GetValue(description), cancellation));
+                issued = await services.GetRequiredService<TokenStore>().IssueAsync(
+                    parsed.GetValue(role)!, parsed.GetValue(operatorId), parsed.GetValue(description), parsed.GetValue(expiresDays), cancellation);
             }
             catch (ArgumentException ex)
             {
                 throw new CliException(ex.Message.Split(" (Parameter", 2)[0]);
             }
 
+            // The token alone on the first line, so that scripts can take it with head -1.
+            Console.WriteLine(issued.Token);
+            Console.WriteLine($"id {issued.Info.Id}, role {issued.Info.Role}{(issued.Info.OperatorId is { } op ? $", operator {op}" : "")}, expires {Iso(issued.Info.ExpiresAt)}");
             return 0;
         });
-        tokens.Subcommands.Add(create);
-        return tokens;
+        return create;
     }
+
+    private static Command List(DatabaseOptions db)
+    {
+        var command = new Command("list", "List the tokens (never their secrets): id, role, operator, created, expires, revoked, description");
+        command.SetAction(async (parsed, cancellation) =>
+        {
+            await using var services = await ClearingHost.BuildServicesAsync(db.Read(parsed));
+            await using var database = services.GetRequiredService<ClearingDatabase>();
+            var now = DateTimeOffset.UtcNow;
+            Console.WriteLine("id\trole\toperator\tcreated\texpires\trevoked\tstate\tdescription");
+            foreach (var t in await services.GetRequiredService<TokenStore>().ListAsync(cancellation))
+            {
+                var state = t.RevokedAt is not null ? "revoked" : t.ExpiresAt <= now ? "expired" : "active";
+                Console.WriteLine(string.Join('\t', t.Id.ToString(CultureInfo.InvariantCulture), t.Role, t.OperatorId ?? "-", Iso(t.CreatedAt), Iso(t.ExpiresAt),
+                    t.RevokedAt is { } revoked ? Iso(revoked) : "-", state, OneLine(t.Description)));
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Revoke(DatabaseOptions db)
+    {
+        var id = new Option<long>("--id") { Description = "The token's id (from transit tokens list)", Required = true };
+        var command = new Command("revoke", "Revoke a token: it is refused (401) from now on") { id };
+        command.SetAction(async (parsed, cancellation) =>
+        {
+            await using var services = await ClearingHost.BuildServicesAsync(db.Read(parsed));
+            await using var database = services.GetRequiredService<ClearingDatabase>();
+            if (!await services.GetRequiredService<TokenStore>().RevokeAsync(parsed.GetValue(id), cancellation))
+            {
+                throw new CliException($"no token has id {parsed.GetValue(id)} (see transit tokens list)", CliApp.NotFound);
+            }
+
+            Console.WriteLine($"token {parsed.GetValue(id)} revoked");
+            return 0;
+        });
+        return command;
+    }
+
+    private static string Iso(DateTimeOffset time) => time.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+
+    // A description is free text from whoever made the token: one line, so that it cannot forge rows of the listing.
+    private static string OneLine(string? text) => text is null ? "-" : string.Concat(text.Select(c => char.IsControl(c) ? ' ' : c));
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using Transit.Analytics.Exports;
 using Transit.FareRules;
 
 namespace Transit.Cli;
@@ -87,27 +88,17 @@ internal static class FaresCommands
         return command;
     }
 
-    /// <summary>The CSV output: one row per journey in input order.</summary>
+    /// <summary>The CSV output: one row per journey in input order (ids from the legs file are text, neutralised by <see cref="Csv"/>).</summary>
     internal static string Format(IReadOnlyList<RiderJourney> journeys, IReadOnlyList<JourneyFare> fares, IReadOnlyList<long>? charged)
     {
-        var output = new StringBuilder("journey_id,rider_id,amount,currency,products,flags");
-        output.Append(charged is null ? "\n" : ",charged\n");
+        string[] header = ["journey_id", "rider_id", "amount", "currency", "products", "flags"];
+        var output = Csv.Append(new StringBuilder(), charged is null ? header : [.. header, "charged"]);
         for (var i = 0; i < journeys.Count; i++)
         {
             var fare = fares[i];
             var products = string.Join(';', fare.Legs.Select(l => string.Join('+', new[] { l.FareProductId, l.TransferProductId }.OfType<string>())));
-            output.Append(Csv(journeys[i].JourneyId)).Append(',')
-                .Append(Csv(journeys[i].RiderId)).Append(',')
-                .Append(fare.FormatTotal()).Append(',')
-                .Append(fare.Currency).Append(',')
-                .Append(Csv(products)).Append(',')
-                .Append(FlagNames(fare.Flags));
-            if (charged is not null)
-            {
-                output.Append(',').Append(Currencies.Format(charged[i], fare.Currency));
-            }
-
-            output.Append('\n');
+            object?[] fields = [journeys[i].JourneyId, journeys[i].RiderId, new CsvNumber(fare.FormatTotal()), fare.Currency, products, FlagNames(fare.Flags)];
+            Csv.Append(output, charged is null ? fields : [.. fields, new CsvNumber(Currencies.Format(charged[i], fare.Currency))]);
         }
 
         return output.ToString();
@@ -188,6 +179,4 @@ internal static class FaresCommands
         }
     }
 
-    private static string Csv(string value) =>
-        value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : value;
 }

@@ -14,6 +14,8 @@ internal static class KeysCommands
         keys.Subcommands.Add(Rotate());
         keys.Subcommands.Add(Revoke());
         keys.Subcommands.Add(List());
+        keys.Subcommands.Add(Online());
+        keys.Subcommands.Add(ExportServer());
         return keys;
     }
 
@@ -21,14 +23,15 @@ internal static class KeysCommands
     {
         var dir = CliParsing.DirectoryOption("--dir", "Directory to create the keys in (must not hold keys yet)");
         var alg = CliParsing.AlgorithmOption();
-        var command = new Command("init", "Create a root key, the first issuer key, a signed keyset.json, an empty signed deny list and the device CA") { dir, alg };
+        var command = new Command("init", "Create a root key, the first issuer key, the online key, a signed keyset.json, an empty signed deny list and the device CA") { dir, alg };
         command.SetAction(parsed =>
         {
             var directory = OperatorKeyDirectory.Init(parsed.GetValue(dir)!.FullName, parsed.GetValue(alg));
             Console.WriteLine($"created key directory {directory.Path}");
             Console.WriteLine($"  root key        {directory.RootKeyPath} ({directory.RootPublicKey.Algorithm.ToName()}; keep offline)");
             Console.WriteLine($"  root public key {directory.RootPublicKeyPath} (install on every gate)");
-            Console.WriteLine($"  key set         {directory.KeySetPath} (version {directory.KeySet.Version}, issuer key 1 active)");
+            Console.WriteLine($"  online key      {directory.OnlineKeyPath} (signs deny lists and device configurations on the server)");
+            Console.WriteLine($"  key set         {directory.KeySetPath} (version {directory.KeySet.Version}, issuer key 1 and online key 1 active)");
             Console.WriteLine($"  deny list       {directory.DenyListPath} (version {directory.DenyList.Version}, empty)");
             Console.WriteLine($"  device CA       {directory.CaCertificatePath}");
             Console.WriteLine($"  clearing TLS    {directory.ServerCertificatePath} (localhost, 127.0.0.1)");
@@ -91,6 +94,65 @@ internal static class KeysCommands
                 Console.WriteLine($"  kid {key.KeyId,5}  {key.Algorithm.ToName(),-4}  {key.Status.ToString().ToLowerInvariant(),-8}  from {key.ValidFrom:O}  until {(key.ValidUntil is { } until ? until.ToString("O") : "-")}");
             }
 
+            foreach (var key in directory.KeySet.OnlineKeys)
+            {
+                Console.WriteLine($"  online {key.KeyId,2}  {key.Algorithm.ToName(),-4}  {key.Status.ToString().ToLowerInvariant(),-8}  signs {string.Join(", ", key.Documents)}");
+            }
+
+            Console.WriteLine(directory.HasRootKey ? "  root private key present (the offline copy)" : "  no root private key (a server's copy)");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Online()
+    {
+        var online = new Command("online", "The online key: signs deny lists and device configurations on the server, so that the root key stays offline");
+        online.Subcommands.Add(OnlineKeyCommand("init", "Create the online key in a key directory that has none (made before online keys) and certify it in the key set", first: true));
+        online.Subcommands.Add(OnlineKeyCommand("rotate", "Replace the online key: a new one is certified, the previous one retired (or revoked with --revoke-previous)", first: false));
+        return online;
+    }
+
+    private static Command OnlineKeyCommand(string name, string description, bool first)
+    {
+        var dir = CliParsing.DirectoryOption("--dir", "Key directory holding the root key");
+        var alg = CliParsing.AlgorithmOption();
+        var revoke = new Option<bool>("--revoke-previous") { Description = "Revoke the previous online key instead of retiring it (the server was compromised): gates refuse what it signed" };
+        var command = new Command(name, description) { dir, alg };
+        if (!first)
+        {
+            command.Options.Add(revoke);
+        }
+
+        command.SetAction(parsed =>
+        {
+            var directory = OperatorKeyDirectory.Open(parsed.GetValue(dir)!.FullName);
+            var active = directory.KeySet.OnlineKeys.Where(k => k.Status == KeyStatus.Active).ToList();
+            if (first && active.Count > 0)
+            {
+                throw new CliException($"{directory.Path} already has online key {active[^1].KeyId}; replace it with 'transit keys online rotate --dir {directory.Path}'");
+            }
+
+            var key = directory.RotateOnlineKey(parsed.GetValue(alg), revokePrevious: !first && parsed.GetValue(revoke));
+            Console.WriteLine($"online key {key.KeyId} ({key.Algorithm.ToName()}) certified for {string.Join(", ", key.Documents)}; key set version {directory.KeySet.Version}");
+            Console.WriteLine($"  private key {directory.OnlineKeyPath}: bring it to the server with 'transit keys export-server --dir {directory.Path} --out SERVER_DIR'");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command ExportServer()
+    {
+        var dir = CliParsing.DirectoryOption("--dir", "Key directory holding the root key");
+        var output = CliParsing.DirectoryOption("--out", "The clearing server's key directory (created, or brought up to date)");
+        var command = new Command("export-server", "Write the clearing server's key directory: everything it needs but the root private key") { dir, output };
+        command.SetAction(parsed =>
+        {
+            var directory = OperatorKeyDirectory.Open(parsed.GetValue(dir)!.FullName);
+            var destination = parsed.GetValue(output)!.FullName;
+            directory.ExportServer(destination);
+            Console.WriteLine($"server key directory {destination}: key set version {directory.KeySet.Version}, online key, device CA, TLS certificate; no root private key");
+            Console.WriteLine($"  serve it with 'transit clearing serve --keys {destination}'; keep {directory.RootKeyPath} offline");
             return 0;
         });
         return command;

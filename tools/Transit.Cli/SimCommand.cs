@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Transit.Cli.Simulation;
 using Transit.Clearing.Database;
+using Transit.Simulation;
 
 namespace Transit.Cli;
 
@@ -26,7 +27,13 @@ internal static class SimCommand
 
         public Option<int> Seed { get; } = new("--seed") { Description = "Seed of the population and its days", DefaultValueFactory = _ => 1 };
 
-        public IEnumerable<Option> All => [Riders, Gates, Buses, Duration, Compression, Seed];
+        public Option<PopulationModel> Population { get; } = new("--population")
+        {
+            Description = "realistic (segments riding all day, docs/simulation.md) or commuters (home-work-home in the peaks only)",
+            DefaultValueFactory = _ => PopulationModel.Realistic,
+        };
+
+        public IEnumerable<Option> All => [Riders, Gates, Buses, Duration, Compression, Seed, Population];
 
         public SimulationSettings Read(ParseResult parsed, string data)
         {
@@ -39,6 +46,7 @@ internal static class SimCommand
                 DayDuration = TimeSpan.FromSeconds(parsed.GetValue(Duration)),
                 Compression = parsed.GetValue(Compression),
                 Seed = parsed.GetValue(Seed),
+                Population = parsed.GetValue(Population),
             };
             if (settings.Riders < 1 || settings.GatesPerStation < 1 || settings.BusesPerRoute < 1 || settings.DayDuration <= TimeSpan.Zero || settings.Compression <= 0)
             {
@@ -83,6 +91,12 @@ internal static class SimCommand
             if (settings.Days < 1)
             {
                 throw new CliException("--days must be at least 1");
+            }
+
+            if (settings.Days > CityRun.MaxDays)
+            {
+                throw new CliException(
+                    $"--days may be at most {CityRun.MaxDays}: each rider's one credential would otherwise be valid longer than the 7 days verifiers accept");
             }
 
             if (settings.FeedDirectory is { } feedDirectory && !Directory.Exists(feedDirectory))

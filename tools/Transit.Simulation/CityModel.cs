@@ -12,8 +12,11 @@ public sealed record DeviceSlot(string Key, string OperatorId, string Mode, stri
 /// <summary>A city the simulation can play: its GTFS feed, where riders tap, and its riders' days.</summary>
 public abstract class CityModel
 {
-    /// <summary>The built-in synthetic city (<see cref="SyntheticCity"/>, <see cref="Population"/>).</summary>
-    public static CityModel Synthetic { get; } = new SyntheticCityModel();
+    /// <summary>The built-in synthetic city (<see cref="SyntheticCity"/>, <see cref="Population"/>) with the realistic population.</summary>
+    public static CityModel Synthetic { get; } = new SyntheticCityModel(PopulationModel.Realistic);
+
+    /// <summary>The synthetic city populated by <paramref name="model"/>.</summary>
+    public static CityModel SyntheticWith(PopulationModel model) => model == PopulationModel.Realistic ? Synthetic : new SyntheticCityModel(model);
 
     /// <summary>A short description for progress displays.</summary>
     public abstract string Name { get; }
@@ -36,10 +39,10 @@ public abstract class CityModel
     /// <summary>Plans one service day; accounts in <paramref name="blocked"/> are blocked riders on it.</summary>
     public abstract DayPlan PlanDay(IReadOnlyList<Rider> riders, DateOnly date, int seed, IReadOnlySet<string>? blocked);
 
-    /// <summary>Loads a GTFS feed with trips and stop times (<see cref="FeedCity"/>).</summary>
-    public static CityModel FromFeed(string directory) => FeedCity.Load(directory);
+    /// <summary>Loads a GTFS feed with trips and stop times (<see cref="FeedCity"/>), populated by <paramref name="model"/>.</summary>
+    public static CityModel FromFeed(string directory, PopulationModel model = PopulationModel.Realistic) => FeedCity.Load(directory, model);
 
-    private sealed class SyntheticCityModel : CityModel
+    private sealed class SyntheticCityModel(PopulationModel model) : CityModel
     {
         public override string Name => "synthetic city (metro: 6 stations, 2 zones; bus: 4 routes)";
 
@@ -60,9 +63,10 @@ public abstract class CityModel
 
         public override void WriteFeed(string directory) => SyntheticCity.Write(directory);
 
-        public override IReadOnlyList<Rider> Riders(int count, int seed) => Population.Riders(count, seed);
+        public override IReadOnlyList<Rider> Riders(int count, int seed) =>
+            model == PopulationModel.Realistic ? Population.RealisticRiders(count, seed) : Population.Riders(count, seed);
 
         public override DayPlan PlanDay(IReadOnlyList<Rider> riders, DateOnly date, int seed, IReadOnlySet<string>? blocked) =>
-            Population.PlanDay(riders, date, seed, blocked);
+            model == PopulationModel.Realistic ? Population.PlanRealisticDay(riders, date, seed, blocked) : Population.PlanDay(riders, date, seed, blocked);
     }
 }

@@ -18,10 +18,15 @@ public sealed class FeedCity : CityModel
     private readonly List<Pattern> _patterns;
     private readonly List<(string Id, double Weight)> _categories;
     private readonly Dictionary<(string, string), List<Pattern>> _serving = [];
+    private readonly Dictionary<string, List<(string Stop, int Hops)>> _reachable = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _patternsThrough;
+    private readonly PopulationModel _model;
 
-    private FeedCity(string directory, FareFeed feed, List<Pattern> patterns)
+    private FeedCity(string directory, FareFeed feed, List<Pattern> patterns, PopulationModel model)
     {
         _directory = directory;
+        _model = model;
+        _patternsThrough = patterns.SelectMany(p => p.Stops.Distinct()).GroupBy(s => s, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         _feed = feed;
         _patterns = patterns;
         var categories = feed.RiderCategories.Values.OrderBy(c => c.Id, StringComparer.Ordinal).ToList();
@@ -45,7 +50,7 @@ public sealed class FeedCity : CityModel
     public override IReadOnlyDictionary<string, long> MaximumFares { get; } = new Dictionary<string, long>();
 
     /// <summary>Reads the feed; throws <see cref="InvalidDataException"/> naming what is missing.</summary>
-    public static FeedCity Load(string directory)
+    public static FeedCity Load(string directory, PopulationModel model = PopulationModel.Realistic)
     {
         directory = Path.GetFullPath(directory);
         var feed = FareFeed.Load(directory);
@@ -91,7 +96,7 @@ public sealed class FeedCity : CityModel
             throw new InvalidDataException($"{directory}: no trip with two or more timed stops (trips.txt and stop_times.txt are needed)");
         }
 
-        return new FeedCity(directory, feed, patterns);
+        return new FeedCity(directory, feed, patterns, model);
     }
 
     /// <inheritdoc />
@@ -113,13 +118,15 @@ public sealed class FeedCity : CityModel
         var riders = new List<Rider>(count);
         for (var i = 0; i < count; i++)
         {
-            var pattern = _patterns[Pick(weights, random)];
+            var pattern = _patterns[Demand.Pick(weights, random)];
+            var segment = _model == PopulationModel.Realistic ? Demand.DrawSegment(random) : Segment.Commuter;
             var home = random.Next(pattern.Stops.Count - 1);
             var work = home + 1 + random.Next(pattern.Stops.Count - home - 1);
-            var category = _categories[Pick([.. _categories.Select(c => c.Weight)], random)].Id;
+            var category = _categories[Demand.Pick([.. _categories.Select(c => c.Weight)], random)].Id;
+            var workStop = _model == PopulationModel.Realistic ? Errand(pattern.Stops[home], segment, random) ?? pattern.Stops[work] : pattern.Stops[work];
             riders.Add(new Rider(
-                string.Create(CultureInfo.InvariantCulture, $"r{i:D7}"), category, RiderKind.Bus, pattern.Stops[home], pattern.Stops[work],
-                Population.DrawPlanted(random, tapsOut: false)));
+                string.Create(CultureInfo.InvariantCulture, $"r{i:D7}"), category, RiderKind.Bus, pattern.Stops[home], workStop,
+                Population.DrawPlanted(random, tapsOut: false)) { Segment = segment });
         }
 
         return riders;
@@ -132,6 +139,18 @@ public sealed class FeedCity : CityModel
         var people = Population.Blocking(riders, blocked);
         var taps = new List<PlannedTap>();
         var legs = new List<TrueLeg>();
+        if (_model == PopulationModel.Realistic)
+        {
+            foreach (var rider in people)
+            {
+                Demand.Play(rider, date, random, (from, r) => Errand(from, rider.Segment, r),
+                    (journey, leave, from, to, _) => Ride(rider, journey, date, leave, from, to, taps, legs));
+            }
+
+            taps.Sort((a, b) => a.At.CompareTo(b.At));
+            return new DayPlan(date, people, taps, legs);
+        }
+
         foreach (var rider in people)
         {
             var morning = (6 * 3600) + 1800 + random.Next(135 * 60);
@@ -157,6 +176,106 @@ public sealed class FeedCity : CityModel
 
         taps.Sort((a, b) => a.At.CompareTo(b.At));
         return new DayPlan(date, people, taps, legs);
+    }
+
+    /// <summary>
+    /// Rides from <paramref name="from"/> to <paramref name="to"/> on the first trip after <paramref name="leave"/>,
+    /// or with one change where no pattern serves both (the connection within an hour); null when neither exists.
+    /// </summary>
+    private DateTime? Ride(Rider rider, int journeyIndex, DateOnly date, DateTime leave, string from, string to, List<PlannedTap> taps, List<TrueLeg> legs)
+    {
+        var after = (int)(leave - date.ToDateTime(TimeOnly.MinValue)).TotalSeconds;
+        List<(string From, string To, (string RouteId, int Board, int Alight) Trip)>? best = null;
+        if (NextTrip(from, to, after) is { } direct)
+        {
+            best = [(from, to, direct)];
+        }
+        else
+        {
+            foreach (var change in Reachable(from).Where(r => r.Hops < ChangePenalty).Select(r => r.Stop))
+            {
+                if (NextTrip(from, change, after) is { } first && NextTrip(change, to, first.Alight + 120) is { } second
+                    && second.Board - first.Alight <= 3600 && (best is null || second.Alight < best[^1].Trip.Alight))
+                {
+                    best = [(from, change, first), (change, to, second)];
+                }
+            }
+        }
+
+        if (best is null || best[^1].Trip.Alight >= 86_400)
+        {
+            // No way there today (or only after midnight): the rider walks or takes a taxi.
+            return null;
+        }
+
+        var midnight = date.ToDateTime(TimeOnly.MinValue);
+        foreach (var (legFrom, legTo, trip) in best)
+        {
+            var start = midnight.AddSeconds(trip.Board);
+            if (rider.Planted is not (Planted.Blocked or Planted.Forged))
+            {
+                legs.Add(new TrueLeg(rider.Account, journeyIndex, "bus", trip.RouteId, legFrom, legTo, start, midnight.AddSeconds(trip.Alight), true));
+            }
+
+            Population.AddTaps(rider, start, $"bus/{trip.RouteId}", legFrom, first: journeyIndex == 0 && legFrom == from, taps);
+        }
+
+        return midnight.AddSeconds(best[^1].Trip.Alight);
+    }
+
+    private const int ChangePenalty = 1000;
+
+    /// <summary>Gravity over the stops reachable from <paramref name="from"/> (hops along the route as cost; a change costs five more).</summary>
+    private string? Errand(string from, Segment segment, Random random) =>
+        Demand.Gravity([.. Reachable(from).Select(r => (r.Stop, Attraction(r.Stop, segment), (double)(r.Hops % ChangePenalty) + (r.Hops >= ChangePenalty ? 5 : 0)))], 8, random);
+
+    /// <summary>Where a feed has nothing better: the patterns through a stop (interchanges draw more) and words of its name.</summary>
+    private double Attraction(string stop, Segment segment) =>
+        _patternsThrough.GetValueOrDefault(stop, 1) * Demand.NameBonus(_feed.Stops.GetValueOrDefault(stop)?.Name, segment);
+
+    /// <summary>
+    /// Stops reachable from <paramref name="from"/> with the number of stops ridden: directly, or (plus
+    /// <see cref="ChangePenalty"/>) with one change.
+    /// </summary>
+    private List<(string Stop, int Hops)> Reachable(string from)
+    {
+        lock (_reachable)
+        {
+            if (_reachable.TryGetValue(from, out var known))
+            {
+                return known;
+            }
+        }
+
+        var hops = new Dictionary<string, int>(StringComparer.Ordinal);
+        void Ride(string origin, int offset)
+        {
+            foreach (var pattern in _patterns)
+            {
+                var i = pattern.IndexOf(origin);
+                for (var j = i + 1; i >= 0 && j < pattern.Stops.Count; j++)
+                {
+                    if (pattern.Stops[j] != from && (!hops.TryGetValue(pattern.Stops[j], out var h) || h > offset + j - i))
+                    {
+                        hops[pattern.Stops[j]] = offset + j - i;
+                    }
+                }
+            }
+        }
+
+        Ride(from, 0);
+        foreach (var (direct, ridden) in hops.ToList())
+        {
+            Ride(direct, ChangePenalty + ridden);
+        }
+
+        var list = hops.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => (h.Key, h.Value)).ToList();
+        lock (_reachable)
+        {
+            _reachable[from] = list;
+        }
+
+        return list;
     }
 
     /// <summary>The first trip leaving <paramref name="from"/> at or after <paramref name="after"/> (seconds of the day) that reaches <paramref name="to"/>.</summary>
@@ -187,21 +306,6 @@ public sealed class FeedCity : CityModel
 
             return list;
         }
-    }
-
-    private static int Pick(IReadOnlyList<double> weights, Random random)
-    {
-        var x = random.NextDouble() * weights.Sum();
-        for (var i = 0; i < weights.Count; i++)
-        {
-            x -= weights[i];
-            if (x < 0)
-            {
-                return i;
-            }
-        }
-
-        return weights.Count - 1;
     }
 
     private static bool TryParseTime(string text, out int seconds)

@@ -50,7 +50,11 @@ public sealed record Rider(
     RiderKind Kind,
     string HomeStop,
     string WorkStop,
-    Planted Planted);
+    Planted Planted)
+{
+    /// <summary>What kind of traveller the rider is (<see cref="PopulationModel.Realistic"/>); commuters in the simple model.</summary>
+    public Segment Segment { get; init; } = Segment.Commuter;
+}
 
 /// <summary>One leg a rider really travelled (the ground truth).</summary>
 /// <param name="Account">The rider.</param>
@@ -132,6 +136,94 @@ public static class Population
     /// </summary>
     public static DayPlan PlanDay(IReadOnlyList<Rider> riders, DateOnly date, int seed, IReadOnlySet<string>? blocked = null) =>
         PlanDay(PassingBack(Blocking(riders, blocked), new Random(~DaySeed(seed, date))), date, new Random(DaySeed(seed, date)));
+
+    /// <summary>The riders of the realistic population (<see cref="PopulationModel.Realistic"/>): segments, homes and work or school stops by gravity.</summary>
+    public static IReadOnlyList<Rider> RealisticRiders(int riders, int seed = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(riders);
+        var random = new Random(seed);
+        return [.. Enumerable.Range(0, riders).Select(i => NewRealisticRider(i, random))];
+    }
+
+    /// <summary>
+    /// Plans one day of the realistic population: each rider's activity chain of the day (<see cref="Demand"/>) over the
+    /// synthetic city, with pass-backs and blocked accounts as in <see cref="PlanDay(IReadOnlyList{Rider}, DateOnly, int, IReadOnlySet{string}?)"/>.
+    /// </summary>
+    public static DayPlan PlanRealisticDay(IReadOnlyList<Rider> riders, DateOnly date, int seed, IReadOnlySet<string>? blocked = null)
+    {
+        var people = PassingBack(Blocking(riders, blocked), new Random(~DaySeed(seed, date)));
+        var random = new Random(DaySeed(seed, date));
+        var taps = new List<PlannedTap>();
+        var legs = new List<TrueLeg>();
+        foreach (var rider in people)
+        {
+            Demand.Play(rider, date, random, (from, r) => Errand(rider, from, r),
+                (journey, leave, from, to, skipsExit) => Ride(rider, journey, leave, from, to, skipsExit, random, taps, legs));
+        }
+
+        taps.Sort((a, b) => a.At.CompareTo(b.At));
+        return new DayPlan(date, people, taps, legs);
+    }
+
+    private static Rider NewRealisticRider(int index, Random random)
+    {
+        var segment = Demand.DrawSegment(random);
+        var category = Demand.DrawCategory(segment, random);
+        var kind = segment is Segment.Visitor or Segment.HeavyRider
+            ? RiderKind.Metro
+            : random.NextDouble() switch
+            {
+                < 0.45 => RiderKind.Metro,
+                < 0.75 => RiderKind.BusThenMetro,
+                _ => RiderKind.Bus,
+            };
+        var planted = DrawPlanted(random, tapsOut: kind == RiderKind.Metro);
+        var homes = Reachable(kind);
+        var home = segment == Segment.Visitor
+            ? Demand.Gravity([.. homes.Select(s => (s, Attraction(s, segment), Kilometres("CEN", s)))], 1.5, random)!
+            : homes[random.Next(homes.Count)];
+        var work = Errand(new Rider("", category, kind, home, home, planted) { Segment = segment }, home, random)!;
+        return new Rider(string.Create(CultureInfo.InvariantCulture, $"r{index:D7}"), category, kind, home, work, planted) { Segment = segment };
+    }
+
+    /// <summary>Metro riders use stations, bus riders bus stops, the others both; bus stops at a station are the station's.</summary>
+    private static IReadOnlyList<string> Reachable(RiderKind kind) => kind switch
+    {
+        RiderKind.Metro => StationIds,
+        RiderKind.Bus => OwnBusStops,
+        _ => AllStops,
+    };
+
+    private static readonly IReadOnlyList<string> StationIds = [.. SyntheticCity.Stations.Select(s => s.Id)];
+
+    private static readonly IReadOnlyList<string> OwnBusStops =
+        [.. SyntheticCity.BusStops.Select(b => b.Id).Except(SyntheticCity.Stations.Select(BusStopAt))];
+
+    private static readonly IReadOnlyList<string> AllStops = [.. StationIds, .. OwnBusStops];
+
+    /// <summary>Gravity over the stops the rider uses: attraction, decaying with distance (3 km scale).</summary>
+    private static string? Errand(Rider rider, string from, Random random) =>
+        Demand.Gravity([.. Reachable(rider.Kind).Where(s => s != from).Select(s => (s, Attraction(s, rider.Segment), Kilometres(from, s)))], 3, random);
+
+    /// <summary>
+    /// How much a stop draws trips: the centre most, then the other interchanges (stations, crossing bus stops),
+    /// nearness to the centre, and words of its name (University draws students, Harbour shoppers and visitors).
+    /// </summary>
+    private static double Attraction(string stop, Segment segment) => Attractions[(stop, segment)];
+
+    private static readonly Dictionary<string, Place> Places =
+        SyntheticCity.Stations.Concat(SyntheticCity.BusStops).ToDictionary(p => p.Id, StringComparer.Ordinal);
+
+    private static readonly Dictionary<(string, Segment), double> Attractions = Places.Values
+        .SelectMany(place => Enum.GetValues<Segment>().Select(segment =>
+        {
+            var lines = SyntheticCity.MetroLines.Concat(SyntheticCity.BusLines).Count(l => l.Stops.Contains(place.Id));
+            var central = 1 + (3 / (1 + Math.Sqrt((place.X * place.X) + (place.Y * place.Y))));
+            return (Key: (place.Id, segment), Weight: (place.Zone is null ? 1 : 4) * lines * central * Demand.NameBonus(place.Name, segment));
+        }))
+        .ToDictionary(a => a.Key, a => a.Weight);
+
+    private static double Kilometres(string a, string b) => SyntheticCity.DistanceMeters(Places[a], Places[b]) / 1000;
 
     /// <summary>
     /// 1 % of the metro riders with nothing else planted, and at least one, try a pass-back on the day (their own random
@@ -260,35 +352,40 @@ public static class Population
     {
         var morning = date.ToDateTime(new TimeOnly(6, 30)).AddMinutes(random.Next(0, 135)).AddSeconds(random.Next(60));
         var evening = date.ToDateTime(new TimeOnly(16, 0)).AddMinutes(random.Next(0, 165)).AddSeconds(random.Next(60));
-        var journeys = new List<(DateTime Start, string From, string To)> { (morning, rider.HomeStop, rider.WorkStop), (evening, rider.WorkStop, rider.HomeStop) };
-        var journeyIndex = 0;
-        foreach (var (start, from, to) in journeys)
+        Ride(rider, 0, morning, rider.HomeStop, rider.WorkStop, skipsExit: false, random, taps, legs);
+        Ride(rider, 1, evening, rider.WorkStop, rider.HomeStop, skipsExit: rider.Planted == Planted.SkipsExit, random, taps, legs);
+    }
+
+    /// <summary>
+    /// Plays one journey of <paramref name="rider"/> from <paramref name="from"/> to <paramref name="to"/> leaving at
+    /// <paramref name="start"/>: its taps, and its legs as ground truth. Returns when the rider arrives.
+    /// </summary>
+    internal static DateTime Ride(Rider rider, int journeyIndex, DateTime start, string from, string to, bool skipsExit, Random random, List<PlannedTap> taps, List<TrueLeg> legs)
+    {
+        var time = start;
+        var end = start;
+        var firstTapOfDay = journeyIndex == 0;
+        foreach (var leg in Route(from, to))
         {
-            var route = Route(rider.Kind, from, to);
-            var time = start;
-            var firstTapOfDay = journeyIndex == 0;
-            foreach (var leg in route)
+            end = time.AddMinutes(leg.Minutes);
+            var skips = skipsExit && leg.Mode == "metro";
+            if (rider.Planted != Planted.Blocked && rider.Planted != Planted.Forged)
             {
-                var end = time.AddMinutes(leg.Minutes);
-                var skipsExit = rider.Planted == Planted.SkipsExit && journeyIndex == 1 && leg.Mode == "metro";
-                if (rider.Planted != Planted.Blocked && rider.Planted != Planted.Forged)
-                {
-                    legs.Add(new TrueLeg(rider.Account, journeyIndex, leg.Mode, leg.RouteId, leg.From, leg.To, time, end, !skipsExit));
-                }
-
-                var entryKey = leg.Mode == "metro" ? $"{leg.From}/entry" : $"bus/{leg.RouteId}";
-                AddTaps(rider, time, entryKey, leg.From, firstTapOfDay, taps);
-                firstTapOfDay = false;
-                if (leg.Mode == "metro" && !skipsExit)
-                {
-                    AddTaps(rider, end, $"{leg.To}/exit", leg.To, first: false, taps);
-                }
-
-                time = end.AddMinutes(2).AddSeconds(random.Next(60));
+                legs.Add(new TrueLeg(rider.Account, journeyIndex, leg.Mode, leg.RouteId, leg.From, leg.To, time, end, !skips));
             }
 
-            journeyIndex++;
+            var entryKey = leg.Mode == "metro" ? $"{leg.From}/entry" : $"bus/{leg.RouteId}";
+            AddTaps(rider, time, entryKey, leg.From, firstTapOfDay, taps);
+            firstTapOfDay = false;
+            if (leg.Mode == "metro" && !skips)
+            {
+                AddTaps(rider, end, $"{leg.To}/exit", leg.To, first: false, taps);
+            }
+
+            time = end.AddMinutes(2).AddSeconds(random.Next(60));
         }
+
+        return end;
     }
 
     /// <summary>The planted behaviour shows on the rider's first tap of the day; blocked and forged riders never get in.</summary>
@@ -322,7 +419,12 @@ public static class Population
 
     private sealed record PlannedLeg(string Mode, string RouteId, string From, string To, int Minutes);
 
-    private static List<PlannedLeg> Route(RiderKind kind, string from, string to)
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), List<PlannedLeg>> Routes = new();
+
+    /// <summary>The legs from <paramref name="from"/> to <paramref name="to"/> (the same every time: routes are remembered).</summary>
+    private static List<PlannedLeg> Route(string from, string to) => Routes.GetOrAdd((from, to), key => FindRoute(key.Item1, key.Item2));
+
+    private static List<PlannedLeg> FindRoute(string from, string to)
     {
         var fromIsStation = SyntheticCity.Stations.Any(s => s.Id == from);
         var toIsStation = SyntheticCity.Stations.Any(s => s.Id == to);
@@ -351,7 +453,15 @@ public static class Population
             return [Bus(direct, from, to)];
         }
 
-        var first = SyntheticCity.BusLines.First(l => l.Stops.Contains(from) && SyntheticCity.BusLines.Any(o => o != l && o.Stops.Contains(to) && o.Stops.Intersect(l.Stops).Any()));
+        var first = SyntheticCity.BusLines.FirstOrDefault(l => l.Stops.Contains(from) && SyntheticCity.BusLines.Any(o => o != l && o.Stops.Contains(to) && o.Stops.Intersect(l.Stops).Any()));
+        if (first is null)
+        {
+            // Parallel avenues do not cross: bus to the metro, metro across, bus again.
+            var (outward, inward) = (SyntheticCity.BusLines.First(l => l.Stops.Contains(from)), SyntheticCity.BusLines.First(l => l.Stops.Contains(to)));
+            var (board, alight) = (MeetingStation(outward), MeetingStation(inward));
+            return [Bus(outward, from, BusStopAt(board)), Metro(board.Id, alight.Id), Bus(inward, BusStopAt(alight), to)];
+        }
+
         var second = SyntheticCity.BusLines.First(o => o != first && o.Stops.Contains(to) && o.Stops.Intersect(first.Stops).Any());
         var change = first.Stops.Intersect(second.Stops).First();
         return [Bus(first, from, change), Bus(second, change, to)];

@@ -49,8 +49,8 @@ public enum ExportAudience
 /// <summary>A file of an export bundle.</summary>
 public sealed record ExportFile(string Name, string Content);
 
-/// <summary>A cell that an export withheld, listed in the bundle's <c>suppressed.txt</c>.</summary>
-public sealed record SuppressedCell(string File, string Key);
+/// <summary>A cell that an export withheld, listed in the bundle's <c>suppressed.txt</c>; a reason for complementary cells.</summary>
+public sealed record SuppressedCell(string File, string Key, string? Reason = null);
 
 /// <summary>
 /// Builds the TIDES and GTFS-ride files from rollup cells (aggregates) and, for fare_transactions, from taps.
@@ -59,6 +59,9 @@ public sealed record SuppressedCell(string File, string Key);
 /// </summary>
 public sealed class StandardExports(AnalyticsOptions options, string currency, int currencyDigits = 2)
 {
+    /// <summary>Why a cell of k or more riders is withheld: otherwise a total less the shown cells would give a small one.</summary>
+    public const string ComplementaryReason = "complementary: withheld so that a small cell of the same total cannot be derived";
+
     /// <summary>
     /// TIDES fare_transactions: rider-level, so never for planners; the token is the pseudonym. Fields the system does
     /// not know (no AVL pings, vehicles, performed trips, GTFS v1 fare ids, fare periods or stored value) stay empty.
@@ -157,16 +160,26 @@ public sealed class StandardExports(AnalyticsOptions options, string currency, i
 
     private static List<GroupRow> Shown(TableSpec spec, IReadOnlyList<GroupRow> rows, SmallCellPolicy? policy, List<SuppressedCell> suppressed)
     {
-        var shown = new List<GroupRow>(rows.Count);
-        foreach (var row in rows)
+        if (policy is null)
         {
-            if (policy?.IsSuppressed(row) == true)
+            return [.. rows];
+        }
+
+        var decisions = ComplementarySuppression.Decide(rows, policy);
+        var shown = new List<GroupRow>(rows.Count);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            switch (decisions[i])
             {
-                suppressed.Add(new SuppressedCell(spec.FileName, string.Join(' ', row.Key)));
-            }
-            else
-            {
-                shown.Add(row);
+                case Withholding.Shown:
+                    shown.Add(rows[i]);
+                    break;
+                case Withholding.Small:
+                    suppressed.Add(new SuppressedCell(spec.FileName, string.Join(' ', rows[i].Key)));
+                    break;
+                default:
+                    suppressed.Add(new SuppressedCell(spec.FileName, string.Join(' ', rows[i].Key), ComplementaryReason));
+                    break;
             }
         }
 
@@ -180,8 +193,9 @@ public sealed class StandardExports(AnalyticsOptions options, string currency, i
             ["ride_files", "ride_start_date", "ride_end_date", "default_currency_type", "ride_feed_version"],
             [[withRiderTrips ? 6 : 4, from, to, currency, version]]);
 
+    /// <summary>The withheld cells; a cell's key holds ids that devices uploaded, so it goes through <see cref="Csv"/> like every other field.</summary>
     public static string Suppressed(IEnumerable<SuppressedCell> cells, int k) =>
-        "file,cell,reason\n" + string.Concat(cells.Select(c => $"{c.File},\"{c.Key}\",fewer than {k.ToString(CultureInfo.InvariantCulture)} distinct riders\n"));
+        Csv.Line(["file", "cell", "reason"]) + string.Concat(cells.Select(c => Csv.Line([c.File, c.Key, c.Reason ?? $"fewer than {k.ToString(CultureInfo.InvariantCulture)} distinct riders"])));
 
     /// <summary>The whole bundle: GTFS-ride files and TIDES station_activities (aggregates, suppressed for planners).</summary>
     public Task<IReadOnlyList<ExportFile>> BundleAsync(IRollupReader reader, AnalyticsFilter filter, SmallCellPolicy? policy, string? version, CancellationToken cancellation) =>

@@ -27,11 +27,32 @@ public static class Roles
     public static bool IsValid(string role) => role is Admin or Operator or Planner;
 }
 
-/// <summary>API bearer tokens: random, shown once, stored as SHA-256 hashes.</summary>
-public sealed class TokenStore(NpgsqlDataSource dataSource)
+/// <summary>A token as <c>transit tokens list</c> shows it: never its text or hash.</summary>
+public sealed record TokenInfo(long Id, string Role, string? OperatorId, string? Description, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, DateTimeOffset? RevokedAt);
+
+/// <summary>A token just made: its text (shown once) and what it grants until when.</summary>
+public sealed record IssuedToken(string Token, TokenInfo Info);
+
+/// <summary>API bearer tokens: random, shown once, stored as SHA-256 hashes; each expires and can be revoked.</summary>
+public sealed class TokenStore(NpgsqlDataSource dataSource, TimeProvider time)
 {
+    /// <summary>How long a token lives unless told otherwise (docs/clearing.md).</summary>
+    public const int DefaultExpiryDays = 90;
+
+    /// <summary>The longest life a token may be given: a forgotten token should not outlive the pilot.</summary>
+    public const int MaximumExpiryDays = 3660;
+
+    private const int MaximumDescription = 200;
+
     /// <summary>Creates a token; returns its text, which is not stored anywhere.</summary>
-    public async Task<string> CreateAsync(string role, string? operatorId, string? description, CancellationToken cancellation)
+    public async Task<string> CreateAsync(string role, string? operatorId, string? description, CancellationToken cancellation) =>
+        (await IssueAsync(role, operatorId, description, DefaultExpiryDays, cancellation)).Token;
+
+    /// <summary>
+    /// Creates a token that expires after <paramref name="expiresDays"/> days. An operator token's operator must be
+    /// in the imported feed (<see cref="UnknownReferenceException"/> otherwise).
+    /// </summary>
+    public async Task<IssuedToken> IssueAsync(string role, string? operatorId, string? description, int expiresDays, CancellationToken cancellation)
     {
         if (!Roles.IsValid(role))
         {
@@ -43,19 +64,47 @@ public sealed class TokenStore(NpgsqlDataSource dataSource)
             throw new ArgumentException(role == Roles.Operator ? "an operator token needs --operator" : "--operator is only for operator tokens", nameof(operatorId));
         }
 
+        if (expiresDays is < 1 or > MaximumExpiryDays)
+        {
+            throw new ArgumentException($"--expires-days must be 1 to {MaximumExpiryDays}, not {expiresDays}", nameof(expiresDays));
+        }
+
+        if (description?.Length > MaximumDescription)
+        {
+            throw new ArgumentException($"--description must be at most {MaximumDescription} characters", nameof(description));
+        }
+
+        if (operatorId is not null)
+        {
+            await FeedReferences.CheckOperatorAsync(dataSource, operatorId, cancellation);
+        }
+
         var token = "trt_" + Base64Url(RandomNumberGenerator.GetBytes(32));
-        await Sql.ExecAsync(dataSource, "INSERT INTO api_tokens (token_hash, role, operator_id, description) VALUES ($1, $2, $3, $4)",
-            cancellation, Hash(token), role, operatorId, description);
-        return token;
+        var now = time.GetUtcNow();
+        var expires = now.AddDays(expiresDays);
+        var id = await Sql.ScalarAsync<long>(dataSource, """
+            INSERT INTO api_tokens (token_hash, role, operator_id, description, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING token_id
+            """, cancellation, Hash(token), role, operatorId, description, now, expires);
+        return new IssuedToken(token, new TokenInfo(id, role, operatorId, description, now, expires, null));
     }
 
-    /// <summary>The role and operator of a token, or null when it is unknown or revoked.</summary>
+    /// <summary>The role and operator of a token, or null when it is unknown, revoked or expired.</summary>
     public async Task<(string Role, string? OperatorId)?> FindAsync(string token, CancellationToken cancellation)
     {
-        var rows = await Sql.ListAsync(dataSource, "SELECT role, operator_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
-            r => (r.GetString(0), r.NullableString(1)), cancellation, Hash(token));
+        var rows = await Sql.ListAsync(dataSource, "SELECT role, operator_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
+            r => (r.GetString(0), r.NullableString(1)), cancellation, Hash(token), time.GetUtcNow());
         return rows.Count == 0 ? null : rows[0];
     }
+
+    /// <summary>Every token, oldest first, without its text or hash.</summary>
+    public Task<List<TokenInfo>> ListAsync(CancellationToken cancellation) =>
+        Sql.ListAsync(dataSource, "SELECT token_id, role, operator_id, description, created_at, expires_at, revoked_at FROM api_tokens ORDER BY token_id",
+            r => new TokenInfo(r.GetInt64(0), r.GetString(1), r.NullableString(2), r.NullableString(3),
+                r.GetFieldValue<DateTimeOffset>(4), r.GetFieldValue<DateTimeOffset>(5), r.NullableTime(6)), cancellation);
+
+    /// <summary>Revokes a token from now on; false when no token has that id. Revoking twice keeps the first time.</summary>
+    public async Task<bool> RevokeAsync(long id, CancellationToken cancellation) =>
+        await Sql.ExecAsync(dataSource, "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE token_id = $1", cancellation, id, time.GetUtcNow()) == 1;
 
     public static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
 
@@ -68,6 +117,9 @@ public sealed class BearerTokenHandler(IOptionsMonitor<AuthenticationSchemeOptio
 {
     public const string SchemeName = "Bearer";
 
+    // Tokens are "trt_" and 43 characters; anything much longer is not worth hashing.
+    private const int MaximumTokenLength = 128;
+
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
@@ -76,10 +128,16 @@ public sealed class BearerTokenHandler(IOptionsMonitor<AuthenticationSchemeOptio
             return AuthenticateResult.NoResult();
         }
 
-        var found = await tokens.FindAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted);
+        var token = header["Bearer ".Length..].Trim();
+        if (token.Length > MaximumTokenLength)
+        {
+            return AuthenticateResult.Fail("unknown, revoked or expired token");
+        }
+
+        var found = await tokens.FindAsync(token, Context.RequestAborted);
         if (found is not { } caller)
         {
-            return AuthenticateResult.Fail("unknown or revoked token");
+            return AuthenticateResult.Fail("unknown, revoked or expired token");
         }
 
         List<Claim> claims = [new(ClaimTypes.Role, caller.Role)];

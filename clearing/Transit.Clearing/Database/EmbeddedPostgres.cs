@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using Npgsql;
+using Transit.RideCodes.KeyStore;
 
 namespace Transit.Clearing.Database;
 
@@ -25,6 +27,9 @@ public sealed record EmbeddedPostgresOptions
 /// it (stops it when disposed); the others attach to the running server through <c>postmaster.pid</c>. An owner
 /// that died (SIGKILL) is replaced by the next process that attaches. PostgreSQL refuses to run as root, so under
 /// root every server program runs as the <c>postgres</c> system user, which then owns the folder.
+/// Every connection needs the superuser's generated password (SCRAM-SHA-256), kept in <c>password</c> beside the
+/// data with mode 0600 and owned by the user running clearing, so other local users, to whom the loopback port is
+/// open, cannot get in; a cluster from before passwords is converted at its next start.
 /// </summary>
 public sealed class EmbeddedPostgres : IAsyncDisposable
 {
@@ -33,14 +38,16 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
     private const string DatabaseName = "transit";
     private readonly string _binDirectory;
+    private readonly string _password;
     private bool _owner;
 
-    private EmbeddedPostgres(string root, string binDirectory, int port, bool owner)
+    private EmbeddedPostgres(string root, string binDirectory, int port, bool owner, string password)
     {
         Root = root;
         _binDirectory = binDirectory;
         Port = port;
         _owner = owner;
+        _password = password;
     }
 
     /// <summary>The folder holding the cluster (<c>data/</c>), its log and its owner file.</summary>
@@ -52,6 +59,9 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     /// <summary>The loopback port the server listens on.</summary>
     public int Port { get; }
 
+    /// <summary>The superuser's password (mode 0600, readable by the user running clearing only).</summary>
+    public string PasswordFile => PasswordPath(Root);
+
     /// <summary>True when this process started (or adopted) the server and stops it on dispose.</summary>
     public bool IsOwner => _owner;
 
@@ -61,6 +71,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         Host = "127.0.0.1",
         Port = Port,
         Username = UserName,
+        Password = _password,
         Database = DatabaseName,
         Pooling = true,
         MaxPoolSize = 50,
@@ -80,7 +91,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         Directory.CreateDirectory(root);
         var bin = FindBinaries();
         using var folderLock = await FolderLock.AcquireAsync(Path.Combine(root, ".lock"), cancellation);
-        var postgres = await AttachAsync(root, bin, cancellation);
+        var password = await ReadOrCreatePasswordAsync(root, cancellation);
+        var postgres = await AttachAsync(root, bin, password, cancellation);
         if (postgres is null)
         {
             var data = Path.Combine(root, "data");
@@ -89,11 +101,21 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
                 await InitAsync(root, bin, options, cancellation);
             }
 
-            postgres = await ServeAsync(root, bin, options, cancellation);
+            postgres = await ServeAsync(root, bin, options, password, cancellation);
         }
 
-        await postgres.EnsureDatabaseAsync(cancellation);
-        return postgres;
+        try
+        {
+            await postgres.RequirePasswordAsync(cancellation);
+            await postgres.EnsureDatabaseAsync(cancellation);
+            return postgres;
+        }
+        catch
+        {
+            // A server this call started must not outlive its failure.
+            await postgres.StopAsync();
+            throw;
+        }
     }
 
     /// <summary>Stops the server when this process owns it.</summary>
@@ -115,7 +137,71 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
     private static string OwnerFile(string root) => Path.Combine(root, "owner.pid");
 
-    private static async Task<EmbeddedPostgres?> AttachAsync(string root, string bin, CancellationToken cancellation)
+    private static string PasswordPath(string root) => Path.Combine(root, "password");
+
+    private static string HbaPath(string root) => Path.Combine(root, "data", "pg_hba.conf");
+
+    /// <summary>
+    /// The superuser's password, generated on first use. The file is created with mode 0600 by this process: under root
+    /// it stays root's, so neither other users nor the <c>postgres</c> system user read it (that user owns the data
+    /// anyway); initdb gets its own copy for the moment it runs.
+    /// </summary>
+    private static async Task<string> ReadOrCreatePasswordAsync(string root, CancellationToken cancellation)
+    {
+        var file = PasswordPath(root);
+        if (File.Exists(file))
+        {
+            var stored = (await File.ReadAllTextAsync(file, cancellation)).Trim();
+            if (stored.Length > 0)
+            {
+                return stored;
+            }
+        }
+
+        var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        AtomicFile.WriteAllText(file, password + "\n", secret: true);
+        return password;
+    }
+
+    /// <summary>
+    /// A cluster made before passwords trusts every local connection: give the superuser the password, then make the
+    /// server ask for it. Done over the trusted connection, so it is safe to repeat after a crash halfway.
+    /// </summary>
+    private async Task RequirePasswordAsync(CancellationToken cancellation)
+    {
+        var hba = await File.ReadAllLinesAsync(HbaPath(Root), cancellation);
+        if (!hba.Any(line => !line.TrimStart().StartsWith('#') && line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries) is { Length: > 0 } fields && fields[^1] == "trust"))
+        {
+            return;
+        }
+
+        await using (var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(AdminConnectionString) { Password = null }.ConnectionString))
+        {
+            await connection.OpenAsync(cancellation);
+
+            // ALTER ROLE takes no parameters; the password is hex digits, so quoting it is safe.
+            await using var alter = new NpgsqlCommand($"SET password_encryption = 'scram-sha-256'; ALTER ROLE {UserName} PASSWORD '{_password}'", connection);
+            await alter.ExecuteNonQueryAsync(cancellation);
+            await File.WriteAllTextAsync(HbaPath(Root), """
+                # Written by Transit: every connection gives the password kept in ../password (SCRAM-SHA-256).
+                local   all   all                 scram-sha-256
+                host    all   all   127.0.0.1/32  scram-sha-256
+                host    all   all   ::1/128       scram-sha-256
+
+                """, cancellation);
+            if (RunningAsRoot)
+            {
+                await RunAsync(_binDirectory, "chown", ["postgres:postgres", HbaPath(Root)], Root, cancellation, system: true);
+            }
+
+            await using var reload = new NpgsqlCommand("SELECT pg_reload_conf()", connection);
+            await reload.ExecuteNonQueryAsync(cancellation);
+        }
+
+        NpgsqlConnection.ClearAllPools();
+    }
+
+    private static async Task<EmbeddedPostgres?> AttachAsync(string root, string bin, string password, CancellationToken cancellation)
     {
         var pidFile = Path.Combine(root, "data", "postmaster.pid");
         if (!File.Exists(pidFile))
@@ -142,7 +228,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             await File.WriteAllTextAsync(OwnerFile(root), Environment.ProcessId.ToString(CultureInfo.InvariantCulture), cancellation);
         }
 
-        return new EmbeddedPostgres(root, bin, port, adopt);
+        return new EmbeddedPostgres(root, bin, port, adopt, password);
     }
 
     private static bool OwnerAlive(string root)
@@ -171,6 +257,9 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         if (RunningAsRoot)
         {
             await RunAsync(bin, "chown", ["-R", "postgres:postgres", root], root, cancellation, system: true);
+
+            // The password stays this process's own: the postgres user owns the data and needs no password.
+            await RunAsync(bin, "chown", ["root:root", PasswordPath(root)], root, cancellation, system: true);
             var access = await RunAsync(bin, "test", ["-w", data], root, cancellation, check: false, system: true, asPostgres: true);
             if (access.ExitCode != 0)
             {
@@ -179,16 +268,35 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             }
         }
 
-        List<string> args = ["-D", data, "-U", UserName, "--auth=trust", "--encoding=UTF8", "--locale=C"];
+        // initdb reads the password from a file; under root it runs as postgres, which cannot read ours.
+        var passwordFile = PasswordPath(root);
+        if (RunningAsRoot)
+        {
+            passwordFile = Path.Combine(root, ".initdb-password");
+            AtomicFile.WriteAllText(passwordFile, await File.ReadAllTextAsync(PasswordPath(root), cancellation), secret: true);
+            await RunAsync(bin, "chown", ["postgres:postgres", passwordFile], root, cancellation, system: true);
+        }
+
+        List<string> args = ["-D", data, "-U", UserName, "--auth=scram-sha-256", "--pwfile=" + passwordFile, "--encoding=UTF8", "--locale=C"];
         if (!options.Durable)
         {
             args.Add("--no-sync");
         }
 
-        await RunAsync(bin, "initdb", args, root, cancellation);
+        try
+        {
+            await RunAsync(bin, "initdb", args, root, cancellation);
+        }
+        finally
+        {
+            if (RunningAsRoot)
+            {
+                File.Delete(passwordFile);
+            }
+        }
     }
 
-    private static async Task<EmbeddedPostgres> ServeAsync(string root, string bin, EmbeddedPostgresOptions options, CancellationToken cancellation)
+    private static async Task<EmbeddedPostgres> ServeAsync(string root, string bin, EmbeddedPostgresOptions options, string password, CancellationToken cancellation)
     {
         var settings = new Dictionary<string, string>
         {
@@ -220,7 +328,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             if (result.ExitCode == 0)
             {
                 await File.WriteAllTextAsync(OwnerFile(root), Environment.ProcessId.ToString(CultureInfo.InvariantCulture), cancellation);
-                return new EmbeddedPostgres(root, bin, port, owner: true);
+                return new EmbeddedPostgres(root, bin, port, owner: true, password);
             }
 
             // Another program may have taken the port between probing and binding it: try another one.

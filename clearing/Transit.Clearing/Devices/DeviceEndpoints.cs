@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -13,28 +14,12 @@ using Transit.RideCodes;
 
 namespace Transit.Clearing.Devices;
 
-/// <summary>What a gate reports about itself (POST /device/v1/status).</summary>
-public sealed class DeviceStatusReport
-{
-    [JsonPropertyName("deviceId")] public string? DeviceId { get; set; }
-    [JsonPropertyName("sentAt")] public DateTimeOffset? SentAt { get; set; }
-    [JsonPropertyName("keySetVersion")] public long? KeySetVersion { get; set; }
-    [JsonPropertyName("denyListVersion")] public long? DenyListVersion { get; set; }
-    [JsonPropertyName("configVersion")] public long? ConfigVersion { get; set; }
-    [JsonPropertyName("journalBacklog")] public long? JournalBacklog { get; set; }
-    [JsonPropertyName("highestSequence")] public long? HighestSequence { get; set; }
-    [JsonPropertyName("lastUploadAt")] public DateTimeOffset? LastUploadAt { get; set; }
-    [JsonPropertyName("lastSyncAt")] public DateTimeOffset? LastSyncAt { get; set; }
-    [JsonPropertyName("clockOffsetMillis")] public long? ClockOffsetMillis { get; set; }
-    [JsonPropertyName("taps")] public Dictionary<string, long>? Taps { get; set; }
-    [JsonPropertyName("p99LatencyMicros")] public long? P99LatencyMicros { get; set; }
-    [JsonPropertyName("softwareVersion")] public string? SoftwareVersion { get; set; }
-}
-
 [JsonSerializable(typeof(TapBatch))]
 [JsonSerializable(typeof(TapBatchResult))]
 [JsonSerializable(typeof(DeviceConfig))]
 [JsonSerializable(typeof(DeviceStatusReport))]
+[JsonSerializable(typeof(DeviceErrorReport))]
+[JsonSerializable(typeof(Dictionary<string, long>))]
 internal sealed partial class ClearingJson : JsonSerializerContext;
 
 /// <summary>The device API of docs/device-api.md, served on the mutual-TLS listener.</summary>
@@ -42,6 +27,9 @@ public static class DeviceEndpoints
 {
     private const string DeviceItem = "transit.device";
     private const string ProblemBase = "https://transit.example/problems/";
+
+    /// <summary>Largest tap batch body, after decompression.</summary>
+    private const int MaxBatchBytes = 8 * 1024 * 1024;
 
     public static IEndpointRouteBuilder MapDeviceEndpoints(this IEndpointRouteBuilder app)
     {
@@ -94,13 +82,12 @@ public static class DeviceEndpoints
         {
             // The whole body first, then one synchronous parse: cheaper per tap than parsing the stream as it arrives.
             int length;
-            (body, length) = await ReadBodyAsync(http.Request, cancellation);
+            (body, length) = await ReadBodyAsync(http.Request, MaxBatchBytes, cancellation);
             batch = JsonSerializer.Deserialize(body.AsSpan(0, length), ClearingJson.Default.TapBatch);
         }
         catch (JsonException ex)
         {
-            var field = string.IsNullOrEmpty(ex.Path) ? "body" : ex.Path.TrimStart('$', '.');
-            return Invalid($"the body is not a valid tap batch at {field}: {ex.Message}", new Dictionary<string, string[]> { [field] = [ex.Message] });
+            return NotJson(ex, "tap batch", "The tap batch is invalid", "invalid-batch");
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -132,18 +119,27 @@ public static class DeviceEndpoints
         };
     }
 
-    /// <summary>The request body in a pooled buffer (return it to <see cref="ArrayPool{T}.Shared"/>), and its length.</summary>
-    private static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpRequest request, CancellationToken cancellation)
+    /// <summary>
+    /// The request body in a pooled buffer (return it to <see cref="ArrayPool{T}.Shared"/>), and its length. At most
+    /// <paramref name="maxBytes"/> are read, counted after decompression, so a small gzip body that inflates to
+    /// gigabytes costs no more than the limit: one byte more is a 413.
+    /// </summary>
+    private static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpRequest request, int maxBytes, CancellationToken cancellation)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(request.ContentLength is > 0 and <= 8 * 1024 * 1024 ? (int)request.ContentLength.Value + 1 : 64 * 1024);
+        var buffer = ArrayPool<byte>.Shared.Rent(request.ContentLength is > 0 && request.ContentLength <= maxBytes ? (int)request.ContentLength.Value + 1 : Math.Min(64 * 1024, maxBytes + 1));
         var length = 0;
         try
         {
             while (true)
             {
+                if (length > maxBytes)
+                {
+                    throw new BadHttpRequestException("the body is over the limit", StatusCodes.Status413PayloadTooLarge);
+                }
+
                 if (length == buffer.Length)
                 {
-                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(buffer.Length * 2L, maxBytes + 1L));
                     buffer.AsSpan(0, length).CopyTo(larger);
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = larger;
@@ -165,11 +161,24 @@ public static class DeviceEndpoints
         }
     }
 
-    private static IResult Invalid(string detail, IDictionary<string, string[]> errors) =>
-        TypedResults.ValidationProblem(errors, detail, title: "The tap batch is invalid", type: ProblemBase + "invalid-batch");
+    private static IResult Invalid(string detail, IDictionary<string, string[]> errors, string title = "The tap batch is invalid", string type = "invalid-batch") =>
+        TypedResults.ValidationProblem(errors, detail, title: title, type: ProblemBase + type);
 
-    private static IResult TooLarge(string detail) =>
-        TypedResults.Problem(detail, statusCode: StatusCodes.Status413PayloadTooLarge, title: "The batch is too large", type: ProblemBase + "batch-too-large");
+    /// <summary>
+    /// A body the serializer could not read, in the API's own words: the field by its JSON path and where it is. The
+    /// serializer's message names .NET types, which tell a gate's developer nothing about the contract.
+    /// </summary>
+    private static IResult NotJson(JsonException ex, string what, string title, string type)
+    {
+        var field = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? "body" : ex.Path.TrimStart('$', '.');
+        var where = ex.LineNumber is { } line ? string.Create(CultureInfo.InvariantCulture, $" (line {line + 1}, byte {ex.BytePositionInLine + 1})") : "";
+        return Invalid(
+            $"the body is not a valid {what}: {field} is not JSON of the type docs/device-api.md gives it{where}",
+            new Dictionary<string, string[]> { [field] = ["not valid JSON of this field's type"] }, title, type);
+    }
+
+    private static IResult TooLarge(string detail, string title = "The batch is too large", string type = "batch-too-large") =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status413PayloadTooLarge, title: title, type: ProblemBase + type);
 
     private static async Task<IResult> KeySet(HttpContext http, OperatorKeys keys, TrustHistory trust, CancellationToken cancellation)
     {
@@ -224,38 +233,68 @@ public static class DeviceEndpoints
 
     private static async Task<IResult> Status(HttpContext http, Npgsql.NpgsqlDataSource dataSource, TimeProvider time, CancellationToken cancellation)
     {
+        const string Title = "The status report is invalid";
+        const string Type = "invalid-status";
         DeviceStatusReport? report;
+        byte[]? body = null;
         try
         {
-            report = await JsonSerializer.DeserializeAsync(http.Request.Body, ClearingJson.Default.DeviceStatusReport, cancellation);
+            int length;
+            (body, length) = await ReadBodyAsync(http.Request, DeviceStatusBounds.MaxBodyBytes, cancellation);
+            report = JsonSerializer.Deserialize(body.AsSpan(0, length), ClearingJson.Default.DeviceStatusReport);
         }
         catch (JsonException ex)
         {
-            return Invalid($"the body is not a status report: {ex.Message}", new Dictionary<string, string[]> { [ex.Path ?? "body"] = [ex.Message] });
+            return NotJson(ex, "status report", Title, Type);
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return TooLarge($"the status report is larger than {DeviceStatusBounds.MaxBodyBytes / 1024} KiB", "The status report is too large", "status-too-large");
+        }
+        finally
+        {
+            if (body is not null)
+            {
+                ArrayPool<byte>.Shared.Return(body);
+            }
         }
 
         var device = Device(http);
-        if (report is null || report.DeviceId != device.DeviceId)
+        if (report is null)
         {
-            return report is null
-                ? Invalid("the body is empty", new Dictionary<string, string[]> { ["body"] = ["a status report is required"] })
-                : Forbidden($"the report names device '{report.DeviceId}' but the certificate is device '{device.DeviceId}'");
+            return Invalid("the body is empty", new Dictionary<string, string[]> { ["body"] = ["a status report is required"] }, Title, Type);
+        }
+
+        if (report.DeviceId != device.DeviceId)
+        {
+            return Forbidden($"the report names device '{report.DeviceId}' but the certificate is device '{device.DeviceId}'");
+        }
+
+        if (DeviceStatusBounds.Check(report) is { Count: > 0 } errors)
+        {
+            return Invalid($"the status report is out of bounds at {string.Join(", ", errors.Keys)}", errors, Title, Type);
         }
 
         var now = time.GetUtcNow();
         await Sql.ExecAsync(dataSource, """
             INSERT INTO device_status (device_id, reported_at, sent_at, key_set_version, deny_list_version, config_version, journal_backlog,
-              highest_sequence, last_upload_at, last_sync_at, clock_offset_ms, tap_counts, p99_latency_micros, software_version)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14)
+              highest_sequence, last_upload_at, last_sync_at, clock_offset_ms, tap_counts, p99_latency_micros, software_version,
+              alarm, upload_error, sync_error, disk_free_bytes)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14, $15, $16::jsonb, $17::jsonb, $18)
             ON CONFLICT (device_id) DO UPDATE SET reported_at = EXCLUDED.reported_at, sent_at = EXCLUDED.sent_at,
               key_set_version = EXCLUDED.key_set_version, deny_list_version = EXCLUDED.deny_list_version, config_version = EXCLUDED.config_version,
               journal_backlog = EXCLUDED.journal_backlog, highest_sequence = EXCLUDED.highest_sequence, last_upload_at = EXCLUDED.last_upload_at,
               last_sync_at = EXCLUDED.last_sync_at, clock_offset_ms = EXCLUDED.clock_offset_ms, tap_counts = EXCLUDED.tap_counts,
-              p99_latency_micros = EXCLUDED.p99_latency_micros, software_version = EXCLUDED.software_version
+              p99_latency_micros = EXCLUDED.p99_latency_micros, software_version = EXCLUDED.software_version,
+              alarm = EXCLUDED.alarm, upload_error = EXCLUDED.upload_error, sync_error = EXCLUDED.sync_error, disk_free_bytes = EXCLUDED.disk_free_bytes
             """, cancellation, device.DeviceId, now.UtcDateTime, report.SentAt?.UtcDateTime, report.KeySetVersion, report.DenyListVersion,
             report.ConfigVersion, report.JournalBacklog, report.HighestSequence, report.LastUploadAt?.UtcDateTime, report.LastSyncAt?.UtcDateTime,
-            report.ClockOffsetMillis, JsonSerializer.Serialize(report.Taps ?? []), report.P99LatencyMicros, report.SoftwareVersion);
+            report.ClockOffsetMillis, JsonSerializer.Serialize(report.Taps ?? [], ClearingJson.Default.DictionaryStringInt64), report.P99LatencyMicros,
+            report.SoftwareVersion, report.Alarm, ErrorJson(report.UploadError), ErrorJson(report.SyncError), report.DiskFreeBytes);
         return TypedResults.Ok(new { serverTime = now });
+
+        static string? ErrorJson(DeviceErrorReport? error) =>
+            DeviceStatusBounds.Stored(error) is { } stored ? JsonSerializer.Serialize(stored, ClearingJson.Default.DeviceErrorReport) : null;
     }
 
     private static bool NotModified(HttpContext http, string etag)

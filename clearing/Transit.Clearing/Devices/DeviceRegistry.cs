@@ -38,27 +38,30 @@ public sealed record DeviceConfig(
 public sealed class DeviceRegistry(NpgsqlDataSource dataSource, OperatorKeys keys, ClearingOptions options, TimeProvider time)
 {
     /// <summary>The <c>type</c> of a signed device configuration.</summary>
-    public const string ConfigType = "transit-device-config";
+    public const string ConfigType = Transit.RideCodes.OnlineKey.DeviceConfigType;
 
     /// <summary>Registers a device, issues its client certificate and writes it (PEM) to <paramref name="outputFolder"/>.</summary>
     public async Task<(RegisteredDevice Device, string CertificatePath, string KeyPath)> AddAsync(
         DeviceRegistration registration, string outputFolder, CancellationToken cancellation)
     {
         var mode = registration.Mode ?? (registration.StationId is not null ? "metro-entry" : "bus");
-        if (mode is not ("metro-entry" or "metro-exit" or "bus"))
+        if (mode is not ("metro-entry" or "metro-exit" or "bus" or "bus-exit"))
         {
-            throw new DeviceRegistrationException($"--mode '{mode}' is not metro-entry, metro-exit or bus");
+            throw new DeviceRegistrationException($"--mode '{mode}' is not metro-entry, metro-exit, bus or bus-exit");
         }
 
-        if (mode == "bus" ? registration.RouteId is null : registration.StationId is null)
+        var onBus = mode is "bus" or "bus-exit";
+        if (onBus ? registration.RouteId is null : registration.StationId is null)
         {
-            throw new DeviceRegistrationException(mode == "bus" ? "a bus validator needs --route (and usually --stop)" : "a metro gate needs --station");
+            throw new DeviceRegistrationException(onBus ? "a bus validator needs --route (and usually --stop)" : "a metro gate needs --station");
         }
 
         if (string.IsNullOrWhiteSpace(registration.DeviceId) || registration.DeviceId.Length > 64)
         {
             throw new DeviceRegistrationException("--id must be 1 to 64 characters");
         }
+
+        await Access.FeedReferences.CheckDeviceAsync(dataSource, registration.OperatorId, registration.StationId, registration.RouteId, registration.StopId, cancellation);
 
         var now = time.GetUtcNow();
         using var authority = keys.OpenAuthority();
@@ -147,7 +150,7 @@ public sealed class DeviceRegistry(NpgsqlDataSource dataSource, OperatorKeys key
         var payload = new DeviceConfig(
             device.ConfigVersion, device.DeviceId, device.OperatorId, device.Mode, device.StationId, device.RouteId,
             options.MaxAgeSeconds, options.MaxAheadSeconds, options.PassbackSeconds, DateTimeOffset.FromUnixTimeSeconds(now.ToUnixTimeSeconds()));
-        return keys.SignWithRoot(ConfigType, JsonSerializer.SerializeToUtf8Bytes(payload, ClearingJson.Default.DeviceConfig)).ToJson();
+        return keys.Sign(ConfigType, JsonSerializer.SerializeToUtf8Bytes(payload, ClearingJson.Default.DeviceConfig)).ToJson();
     }
 
     private static RegisteredDevice Read(NpgsqlDataReader reader) => new(

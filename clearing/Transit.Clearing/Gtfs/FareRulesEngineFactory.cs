@@ -37,7 +37,12 @@ internal sealed class FareRulesPricer : IJourneyPricer
 
     public FareRulesPricer(FareFeed feed, ClearingOptions options)
     {
-        _engine = new FareEngine(feed, new PricingOptions { MaximumFares = options.MaximumFares });
+        _engine = new FareEngine(feed, new PricingOptions
+        {
+            MaximumFares = options.MaximumFares,
+            UnpricedLegs = options.UnpricedLegs,
+            DefaultFares = options.DefaultFares,
+        });
         _caps = new FareCapCalculator(feed);
         Currency = feed.Currency ?? "XXX";
         var longest = feed.FareTransferRules.Select(r => r.DurationLimit ?? 0).DefaultIfEmpty(0).Max();

@@ -6,6 +6,7 @@ using System.Text.Json;
 using Npgsql;
 using Transit.Clearing.Database;
 using Transit.Clearing.Journeys;
+using Transit.FareRules;
 
 namespace Transit.Clearing.Gtfs;
 
@@ -20,7 +21,8 @@ public interface IFareEngineFactory
 public sealed class GtfsImportException(string message) : Exception(message);
 
 /// <summary>What an import stored.</summary>
-public sealed record GtfsImportResult(long FeedId, DateOnly ValidFrom, int Operators, int Routes, int Stops);
+/// <param name="Warnings">The feed's warnings that concern clearing (fares that need a destination the devices cannot know).</param>
+public sealed record GtfsImportResult(long FeedId, DateOnly ValidFrom, int Operators, int Routes, int Stops, IReadOnlyList<string>? Warnings = null);
 
 /// <summary>
 /// Imports a GTFS feed, versioned by the date it applies from: operators (agencies), routes and stops as tables,
@@ -102,7 +104,9 @@ public sealed class GtfsImporter(NpgsqlDataSource dataSource, IFareEngineFactory
         }
 
         await transaction.CommitAsync(cancellation);
-        return new GtfsImportResult(feedId, validFrom, agencies.Count, feed.Routes.Count, feed.Stops.Count);
+        return new GtfsImportResult(
+            feedId, validFrom, agencies.Count, feed.Routes.Count, feed.Stops.Count,
+            [.. feed.Report.Notices.Where(n => n.Code == NoticeCodes.FareNeedsDestinationWithoutTapOut).Select(n => n.ToString())]);
     }
 }
 

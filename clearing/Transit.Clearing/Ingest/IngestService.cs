@@ -7,6 +7,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Transit.Clearing.Database;
 using Transit.Clearing.Devices;
+using Transit.Clearing.Gtfs;
 using Transit.Clearing.Trust;
 using Transit.RideCodes;
 
@@ -27,18 +28,24 @@ public abstract record IngestOutcome
 }
 
 /// <summary>
-/// Stores tap batches (docs/device-api.md): validated whole, re-verified on every core, then written in one
-/// transaction of one round trip — the batch goes in as array parameters, and one statement inserts what is not yet
-/// stored into the ledger, the first-use table and the taps — so a retry stores nothing twice and a failure stores
-/// nothing at all.
+/// Stores tap batches (docs/device-api.md): the batch's shape validated whole, each tap checked against its device's
+/// registration and re-verified on every core, then written in one transaction of one round trip — the batch goes in
+/// as array parameters, and one statement inserts what is not yet stored into the ledger, the first-use table and the
+/// taps — so a retry stores nothing twice and a failure stores nothing at all. What is wrong with one tap's content
+/// (a code with a NUL byte, a station the gate is not at) is stored with that tap as its refusal reason, never a
+/// failed batch: a gate cannot move past a batch that is refused.
 /// </summary>
 public sealed class IngestService(
-    NpgsqlDataSource dataSource, TapPartitions partitions, TrustHistory trust, ServiceCalendar calendar, TimeProvider time, IngestMetrics metrics)
+    NpgsqlDataSource dataSource, TapPartitions partitions, TrustHistory trust, ServiceCalendar calendar, RouteStops routeStops, TimeProvider time,
+    IngestMetrics metrics)
 {
     /// <summary>Largest batch a gate may send.</summary>
     public const int MaxTaps = 5_000;
 
     private const int MaxMissingRanges = 100;
+
+    /// <summary>Largest sequence number: 2^53, exact in every JSON reader.</summary>
+    private const long MaxSeq = 1L << 53;
 
     /// <summary>Below this many taps a batch is verified on the request's thread alone.</summary>
     private const int ParallelFrom = 64;
@@ -69,7 +76,7 @@ public sealed class IngestService(
         // The whole batch is checked before any code is verified: a malformed batch costs no signature checks.
         for (var i = 0; i < batch.Taps.Count; i++)
         {
-            if (Validate(batch.Taps, i, device) is { } problem)
+            if (Validate(batch.Taps, i) is { } problem)
             {
                 return problem;
             }
@@ -78,7 +85,12 @@ public sealed class IngestService(
         var now = time.GetUtcNow();
         await trust.RefreshIfOlderAsync(TimeSpan.FromSeconds(10), cancellation);
         var started = Stopwatch.GetTimestamp();
-        var rows = new StagedBatch(device.DeviceId, batch.Taps, now);
+        var rows = new StagedBatch(device, batch.Taps, now);
+        if (device.Mode == "bus")
+        {
+            await LoadServedStopsAsync(rows, cancellation);
+        }
+
         await StageAllAsync(rows);
         metrics.Verified(rows.Count, Stopwatch.GetElapsedTime(started));
 
@@ -92,7 +104,11 @@ public sealed class IngestService(
     private static IngestOutcome.Invalid InvalidBatch(string detail, string field, string error) =>
         new(detail, new Dictionary<string, string[]> { [field] = [error] });
 
-    private static IngestOutcome.Invalid? Validate(List<TapRecord?> taps, int i, RegisteredDevice device)
+    /// <summary>
+    /// The shape a batch needs to be stored at all: a tap object with a sequence number in order, a time and a
+    /// decision. Anything else a tap holds is its own content, checked per tap (<see cref="TapChecks"/>).
+    /// </summary>
+    private static IngestOutcome.Invalid? Validate(List<TapRecord?> taps, int i)
     {
         var tap = taps[i];
         if (tap is null)
@@ -100,9 +116,10 @@ public sealed class IngestService(
             return Invalid(i, "", " is null", "a tap object is required");
         }
 
-        if (tap.Seq is not { } seq || seq < 1)
+        // The bound keeps seq + n and the ledger's seq + 1 far from overflow.
+        if (tap.Seq is not { } seq || seq is < 1 or > MaxSeq)
         {
-            return Invalid(i, ".seq", ".seq must be an integer ≥ 1", "required, ≥ 1");
+            return Invalid(i, ".seq", ".seq must be an integer from 1 to 2^53", "required, 1 to 2^53");
         }
 
         if (i > 0 && seq != taps[0]!.Seq + i)
@@ -115,44 +132,9 @@ public sealed class IngestService(
             return Invalid(i, ".at", ".at is missing", "required, RFC 3339 UTC");
         }
 
-        if (string.IsNullOrEmpty(tap.Code) || tap.Code.Length > RideCodeFormat.MaxTextLength || tap.Code.AsSpan().IndexOfAny('\r', '\n') >= 0)
-        {
-            return Invalid(i, ".code", ".code must be the scanned text: 1 to 512 characters without CR or LF", "1-512 characters, no CR/LF");
-        }
-
         if (tap.Accepted is null)
         {
             return Invalid(i, ".accepted", ".accepted is missing", "required");
-        }
-
-        if (tap.Reason is null || (tap.Reason != "passback" && !VerificationReasons.TryParse(tap.Reason, out _)))
-        {
-            return Invalid(i, ".reason", $".reason '{tap.Reason}' is not a ride-code reason or passback", "a reason of ride-code.md or passback");
-        }
-
-        if (!TapModes.TryParse(tap.Mode, out var mode))
-        {
-            return Invalid(i, ".mode", $".mode '{tap.Mode}' is not metro-entry, metro-exit or bus", "metro-entry, metro-exit or bus");
-        }
-
-        if (string.IsNullOrEmpty(tap.OperatorId))
-        {
-            return Invalid(i, ".operatorId", ".operatorId is missing", "required");
-        }
-
-        if (tap.OperatorId != device.OperatorId)
-        {
-            return Invalid(i, ".operatorId", $".operatorId '{tap.OperatorId}' is not the device's operator '{device.OperatorId}'", $"expected {device.OperatorId}");
-        }
-
-        if (mode != TapModes.Bus && string.IsNullOrEmpty(tap.StationId))
-        {
-            return Invalid(i, ".stationId", $".stationId is required for mode {tap.Mode}", "required for metro modes");
-        }
-
-        if (mode == TapModes.Bus && string.IsNullOrEmpty(tap.RouteId))
-        {
-            return Invalid(i, ".routeId", ".routeId is required for mode bus", "required for bus");
         }
 
         return null;
@@ -193,36 +175,67 @@ public sealed class IngestService(
         }
     }
 
+    /// <summary>
+    /// Loads, before the taps are staged in parallel, the stops each day's feed has the validator's route serve.
+    /// </summary>
+    private async Task LoadServedStopsAsync(StagedBatch rows, CancellationToken cancellation)
+    {
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var day = ServiceDayOf(rows, rows.Taps[i]!.At!.Value.ToUniversalTime());
+            if (!rows.ServedStops.ContainsKey(day))
+            {
+                rows.ServedStops[day] = await routeStops.ForDayAsync(day, cancellation);
+            }
+        }
+    }
+
+    /// <summary>A tap's service day; a tap with an implausible time is filed under the day it was received.</summary>
+    private DateOnly ServiceDayOf(StagedBatch rows, DateTimeOffset at) =>
+        IsClockSuspect(rows, at) ? calendar.DayOf(rows.ReceivedAt) : calendar.DayOf(at);
+
+    private static bool IsClockSuspect(StagedBatch rows, DateTimeOffset at) => at > rows.LatestPlausible || at < rows.EarliestPlausible;
+
     private void Stage(StagedBatch rows, int i)
     {
         var tap = rows.Taps[i]!;
         var at = tap.At!.Value.ToUniversalTime();
-        TapModes.TryParse(tap.Mode, out var mode);
+        var serviceDay = ServiceDayOf(rows, at);
         var accepted = tap.Accepted!.Value;
-        var flags = TapFlags.None;
+        var flags = IsClockSuspect(rows, at) ? TapFlags.ClockSuspect : TapFlags.None;
+        var refusal = TapChecks.Malformed(tap);
+        if (refusal is not null)
+        {
+            flags |= TapFlags.Malformed;
+        }
+        else if ((refusal = TapChecks.Mismatch(tap, rows.Device, (route, stop) => rows.ServedStops.GetValueOrDefault(serviceDay)?.Serves(route, stop))) is not null)
+        {
+            flags |= TapFlags.DeviceMismatch;
+        }
+
+        // A tap whose mode cannot be read happened at the device all the same.
+        if (!TapModes.TryParse(tap.Mode, out var mode))
+        {
+            TapModes.TryParse(rows.Device.Mode, out mode);
+        }
+
         var (verifier, keySetVersion) = trust.At(at);
-        var verdict = verifier.Verify(tap.Code, at);
-        var code = verdict.Code;
-        if (accepted && !verdict.Accepted)
+        var verdict = refusal == "malformed-code" ? null : verifier.Verify(tap.Code, at);
+        var code = verdict?.Code;
+        if (accepted && (refusal is not null || verdict is { Accepted: false }))
         {
             flags |= TapFlags.RefusedByClearing;
         }
-        else if (!accepted && verdict.Accepted && tap.Reason != "passback")
+        else if (!accepted && verdict is { Accepted: true } && tap.Reason != "passback")
         {
             flags |= TapFlags.RefusedByGateOnly;
         }
 
-        // Freshness refusals still prove the code genuine (signatures are checked first), so the rider is known.
-        if (accepted && code is not null && verdict.Reason is VerificationReason.Ok or VerificationReason.Stale or VerificationReason.Future)
+        // Only what clearing finds valid at the tap's own time is charged: a stale or future code that a gate let
+        // through says the gate's clock or checks are off, and the rider does not pay for that.
+        if (accepted && refusal is null && code is not null && verdict!.Reason == VerificationReason.Ok)
         {
             flags |= TapFlags.Billable;
-        }
-
-        var serviceDay = calendar.DayOf(at);
-        if (at > rows.LatestPlausible || at < rows.EarliestPlausible)
-        {
-            flags |= TapFlags.ClockSuspect;
-            serviceDay = calendar.DayOf(rows.ReceivedAt);
         }
 
         var account = code?.Credential.Account;
@@ -231,12 +244,12 @@ public sealed class IngestService(
         rows.At[i] = at.UtcDateTime;
         rows.Mode[i] = mode;
         rows.Accepted[i] = accepted;
-        rows.GateReason[i] = tap.Reason!;
-        rows.ClearingReason[i] = verdict.ReasonCode;
+        rows.GateReason[i] = TapChecks.Stored(tap.Reason ?? "", TapText.MaxReasonLength)!;
+        rows.ClearingReason[i] = refusal ?? verdict!.ReasonCode;
         rows.Flags[i] = (int)flags;
-        rows.StationId[i] = tap.StationId;
-        rows.StopId[i] = tap.StopId;
-        rows.RouteId[i] = tap.RouteId;
+        rows.StationId[i] = TapChecks.Stored(tap.StationId, TapText.MaxIdLength);
+        rows.StopId[i] = TapChecks.Stored(tap.StopId, TapText.MaxIdLength);
+        rows.RouteId[i] = TapChecks.Stored(tap.RouteId, TapText.MaxIdLength);
         rows.Account[i] = account;
         rows.Shard[i] = account is null ? (short)0 : ServiceCalendar.Shard(account);
         rows.Category[i] = code?.Credential.Category;
@@ -245,7 +258,7 @@ public sealed class IngestService(
         rows.KeySetVersion[i] = keySetVersion;
         rows.DenyListVersion[i] = tap.DenyListVersion;
         rows.LatencyMicros[i] = tap.LatencyMicros;
-        rows.Code[i] = tap.Code!;
+        rows.Code[i] = TapChecks.Stored(tap.Code ?? "", RideCodeFormat.MaxTextLength)!;
         rows.ContentHash[i] = ContentHash(rows.DeviceId, tap);
     }
 
@@ -384,8 +397,9 @@ public sealed class IngestService(
     /// batch (skipped when the batch lies wholly above the device's highest stored sequence); under the device's lock
     /// nothing else can have stored this device's sequences meanwhile. A billable code whose first-use row already
     /// exists (another device, an earlier tap, or an earlier tap of this batch) is a duplicate use and is stored no
-    /// longer billable. The watermark moves incrementally: a batch reaching past it from at most one above carries it
-    /// to its last sequence, and on over any run of taps stored earlier beyond that.
+    /// longer billable. Every tap clearing refuses counts towards its device's alarm (device_refusals). The watermark
+    /// moves incrementally: a batch reaching past it from at most one above carries it to its last sequence, and on
+    /// over any run of taps stored earlier beyond that.
     /// </summary>
     private static string StoreSql(bool optimistic) => $"""
         WITH input AS (
@@ -423,6 +437,13 @@ public sealed class IngestService(
           INSERT INTO dirty_account_days (service_day, shard, account)
           SELECT DISTINCT service_day, shard, account FROM rows WHERE stored_flags & {(int)TapFlags.Billable} <> 0
           ORDER BY 1, 2, 3 ON CONFLICT DO NOTHING),
+        refusals AS (
+          INSERT INTO device_refusals AS d (device_id, reason, taps, first_at, last_at, last_seq)
+          SELECT $1, CASE WHEN flags & {(int)(TapFlags.Malformed | TapFlags.DeviceMismatch)} <> 0 THEN clearing_reason ELSE 'refused-' || clearing_reason END,
+            count(*), $2, $2, max(seq)
+          FROM rows WHERE flags & {(int)(TapFlags.Malformed | TapFlags.DeviceMismatch | TapFlags.RefusedByClearing)} <> 0
+          GROUP BY 2 ORDER BY 2
+          ON CONFLICT (device_id, reason) DO UPDATE SET taps = d.taps + EXCLUDED.taps, last_at = EXCLUDED.last_at, last_seq = GREATEST(d.last_seq, EXCLUDED.last_seq)),
         days AS (
           INSERT INTO service_days (service_day) SELECT DISTINCT service_day FROM rows ORDER BY 1 ON CONFLICT DO NOTHING),
         progress AS (
@@ -497,10 +518,10 @@ public sealed class IngestService(
     /// <summary>A batch's taps as columns, the shape the store statement takes them in.</summary>
     private sealed class StagedBatch
     {
-        public StagedBatch(string deviceId, List<TapRecord?> taps, DateTimeOffset receivedAt)
+        public StagedBatch(RegisteredDevice device, List<TapRecord?> taps, DateTimeOffset receivedAt)
         {
             var n = taps.Count;
-            (DeviceId, Taps, ReceivedAt, OperatorId) = (deviceId, taps, receivedAt, taps[0]!.OperatorId!);
+            (Device, Taps, ReceivedAt) = (device, taps, receivedAt);
             (LatestPlausible, EarliestPlausible) = (receivedAt.AddDays(2), receivedAt.AddDays(-400));
             (Seq, ServiceDay, At, Mode, Accepted, GateReason, ClearingReason, Flags) =
                 (new long[n], new DateOnly[n], new DateTime[n], new short[n], new bool[n], new string[n], new string[n], new int[n]);
@@ -509,7 +530,9 @@ public sealed class IngestService(
                 (new long?[n], new long?[n], new long[n], new long?[n], new long?[n], new string[n], new byte[n][]);
         }
 
-        public string DeviceId { get; }
+        public RegisteredDevice Device { get; }
+
+        public string DeviceId => Device.DeviceId;
 
         public List<TapRecord?> Taps { get; }
 
@@ -517,8 +540,11 @@ public sealed class IngestService(
 
         public DateTimeOffset ReceivedAt { get; }
 
-        /// <summary>Every tap of a batch is the device's operator's (validated).</summary>
-        public string OperatorId { get; }
+        /// <summary>Every tap is filed under the device's operator, whatever it claims: settlement pays the operator whose device it is.</summary>
+        public string OperatorId => Device.OperatorId;
+
+        /// <summary>For a bus validator: the stops each service day's feed has its route serve (null: no feed).</summary>
+        public Dictionary<DateOnly, ServedStops?> ServedStops { get; } = [];
 
         public DateTimeOffset LatestPlausible { get; }
 

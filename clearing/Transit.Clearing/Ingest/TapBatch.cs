@@ -12,7 +12,7 @@ public sealed class TapBatch
     public List<TapRecord?>? Taps { get; set; }
 }
 
-/// <summary>One tap of a batch.</summary>
+/// <summary>One tap of a batch. Its text fields are read as sent (<see cref="AsSentTextConverter"/>) and checked per tap.</summary>
 public sealed class TapRecord
 {
     [JsonPropertyName("seq")]
@@ -22,27 +22,34 @@ public sealed class TapRecord
     public DateTimeOffset? At { get; set; }
 
     [JsonPropertyName("code")]
+    [JsonConverter(typeof(AsSentTextConverter))]
     public string? Code { get; set; }
 
     [JsonPropertyName("accepted")]
     public bool? Accepted { get; set; }
 
     [JsonPropertyName("reason")]
+    [JsonConverter(typeof(AsSentTextConverter))]
     public string? Reason { get; set; }
 
     [JsonPropertyName("mode")]
+    [JsonConverter(typeof(AsSentTextConverter))]
     public string? Mode { get; set; }
 
     [JsonPropertyName("operatorId")]
+    [JsonConverter(typeof(AsSentTextConverter))]
     public string? OperatorId { get; set; }
 
     [JsonPropertyName("stationId")]
+    [JsonConverter(typeof(AsSentTextConverter))]
     public string? StationId { get; set; }
 
     [JsonPropertyName("stopId")]
+    [JsonConverter(typeof(AsSentTextConverter))]
     public string? StopId { get; set; }
 
     [JsonPropertyName("routeId")]
+    [JsonConverter(typeof(AsSentTextConverter))]
     public string? RouteId { get; set; }
 
     [JsonPropertyName("account")]
@@ -80,6 +87,12 @@ public static class TapModes
     public const short MetroExit = 2;
     public const short Bus = 3;
 
+    /// <summary>A tap-off on a bus (a validator at the exit door, or the boarding validator tapped again when leaving), for networks whose fares need the alighting stop.</summary>
+    public const short BusExit = 4;
+
+    /// <summary>A bus validator's tap (boarding or tap-off): it has a route and stop, no station.</summary>
+    public static bool OnBus(short mode) => mode is Bus or BusExit;
+
     public static bool TryParse(string? text, out short mode)
     {
         mode = text switch
@@ -87,6 +100,7 @@ public static class TapModes
             "metro-entry" => MetroEntry,
             "metro-exit" => MetroExit,
             "bus" => Bus,
+            "bus-exit" => BusExit,
             _ => 0,
         };
         return mode != 0;
@@ -97,6 +111,7 @@ public static class TapModes
         MetroEntry => "metro-entry",
         MetroExit => "metro-exit",
         Bus => "bus",
+        BusExit => "bus-exit",
         _ => "unknown",
     };
 }
@@ -122,6 +137,12 @@ public enum TapFlags
     /// <summary>The tap's time is implausible against the server clock; it is filed under the day it was received.</summary>
     ClockSuspect = 16,
 
-    /// <summary>The tap counts towards a journey: accepted, authentic, not a copied code.</summary>
+    /// <summary>The tap counts towards a journey: accepted, authentic, fresh at its time, not a copied code, taken where the device is.</summary>
     Billable = 32,
+
+    /// <summary>The tap claims an operator, mode, station, route or stop its device is not registered for (<c>clearing_reason</c> says which).</summary>
+    DeviceMismatch = 64,
+
+    /// <summary>A field of the tap could not be stored as sent (control bytes, broken UTF-16, too long); it is stored escaped.</summary>
+    Malformed = 128,
 }

@@ -9,7 +9,7 @@ using Transit.Clearing.Settlement;
 namespace Transit.Clearing.Journeys;
 
 /// <summary>Counts of one clearing run.</summary>
-public sealed record DayClearingResult(DateOnly Day, int Accounts, int Taps, int Journeys, int Charges, long Charged)
+public sealed record DayClearingResult(DateOnly Day, int Accounts, int Taps, int Journeys, int Charges, long Charged, int UnpricedLegs = 0, long UnpricedAmount = 0)
 {
     public static DayClearingResult Empty(DateOnly day) => new(day, 0, 0, 0, 0, 0);
 
@@ -21,10 +21,12 @@ public sealed record DayClearingResult(DateOnly Day, int Accounts, int Taps, int
             Journeys = Journeys + other.Journeys,
             Charges = Charges + other.Charges,
             Charged = checked(Charged + other.Charged),
+            UnpricedLegs = UnpricedLegs + other.UnpricedLegs,
+            UnpricedAmount = checked(UnpricedAmount + other.UnpricedAmount),
         };
 
     public override string ToString() => string.Create(
-        CultureInfo.InvariantCulture, $"{Day:yyyy-MM-dd}: {Accounts} account-days, {Taps} taps, {Journeys} journeys, {Charges} charges, {Charged} charged (minor units)");
+        CultureInfo.InvariantCulture, $"{Day:yyyy-MM-dd}: {Accounts} account-days, {Taps} taps, {Journeys} journeys, {Charges} charges, {Charged} charged (minor units), {UnpricedLegs} legs unpriced by the fare rules priced at {UnpricedAmount} by policy");
 }
 
 /// <summary>
@@ -137,8 +139,18 @@ public sealed class DayClearing(NpgsqlDataSource dataSource, IPricerSource price
                 """, cancellation, accountParam, day, day.AddDays(pricer.CapLookbackDays));
         }
 
+        if (options.PauseInsidePart == part)
+        {
+            // Crash tests kill the process here: every row of the part written, nothing committed.
+            Console.WriteLine($"clearing: part {part} written, not committed; pausing");
+            await Task.Delay(Timeout.Infinite, cancellation);
+        }
+
         await transaction.CommitAsync(cancellation);
-        return new DayClearingResult(day, accounts.Length, taps.Count, outcome.Journeys.Count, outcome.Charges.Count, outcome.Charges.Sum(c => c.Amount));
+        var unpriced = outcome.Legs.Where(l => l.Flags.HasFlag(JourneyFlags.Unpriced)).ToList();
+        return new DayClearingResult(
+            day, accounts.Length, taps.Count, outcome.Journeys.Count, outcome.Charges.Count, outcome.Charges.Sum(c => c.Amount),
+            unpriced.Count, unpriced.Sum(l => checked(l.Price.Amount + l.Price.TransferAmount)));
     }
 
     private void PriceAccountDay(

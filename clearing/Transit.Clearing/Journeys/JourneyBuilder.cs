@@ -8,8 +8,11 @@ public sealed record AccountTap(
 
 /// <summary>
 /// Turns one account's taps of a service day (in time order) into journeys: a metro entry pairs with the next exit
-/// within the maximum journey time; an entry left open is a missing exit, an exit with no entry a missing entry;
-/// each bus tap is a boarding. Legs whose gap exceeds the transfer window start a new journey; the fare rules then
+/// within the maximum journey time; an entry left open is a missing exit, an exit with no entry a missing entry.
+/// Each bus tap is a boarding; on networks with bus tap-off it pairs, like a metro entry, with the next
+/// <see cref="TapModes.BusExit"/> tap on the same route within the maximum journey time, which gives the alighting
+/// stop that zone fares need. A boarding without tap-off stays a boarding (the fare rules' unpriced-leg policy prices
+/// it when the fare needs the destination); a tap-off without boarding is a missing entry. Legs whose gap exceeds the transfer window start a new journey; the fare rules then
 /// decide which transfers inside a journey are discounted.
 /// </summary>
 public static class JourneyBuilder
@@ -17,41 +20,28 @@ public static class JourneyBuilder
     public static IReadOnlyList<JourneyInput> Build(IReadOnlyList<AccountTap> taps, TimeSpan maxJourneyTime, TimeSpan transferWindow)
     {
         var legs = new List<(LegInput Leg, string? Category)>();
-        AccountTap? entry = null;
+        // A metro entry or a bus boarding waiting for its exit (the two never overlap: a new one closes the other).
+        AccountTap? open = null;
         foreach (var tap in taps)
         {
-            switch (tap.Mode)
+            if (tap.Mode is not (TapModes.MetroExit or TapModes.BusExit))
             {
-                case TapModes.MetroEntry:
-                    CloseOpenEntry();
-                    entry = tap;
-                    break;
-                case TapModes.MetroExit when entry is not null && tap.At - entry.At <= maxJourneyTime:
-                    legs.Add((new LegInput(TapModes.MetroEntry, entry.OperatorId, entry.RouteId ?? tap.RouteId, entry.StationId, tap.StationId, entry.At, tap.At, false, false)
-                    {
-                        EntryTap = (entry.DeviceId, entry.Seq),
-                        ExitTap = (tap.DeviceId, tap.Seq),
-                    }, entry.Category));
-                    entry = null;
-                    break;
-                case TapModes.MetroExit:
-                    CloseOpenEntry();
-                    legs.Add((new LegInput(TapModes.MetroExit, tap.OperatorId, tap.RouteId, tap.StationId, null, tap.At, tap.At, true, false)
-                    {
-                        ExitTap = (tap.DeviceId, tap.Seq),
-                    }, tap.Category));
-                    break;
-                default:
-                    CloseOpenEntry();
-                    legs.Add((new LegInput(TapModes.Bus, tap.OperatorId, tap.RouteId, tap.StopId, null, tap.At, null, false, false)
-                    {
-                        EntryTap = (tap.DeviceId, tap.Seq),
-                    }, tap.Category));
-                    break;
+                CloseOpen();
+                open = tap;
+            }
+            else if (open is not null && Pairs(open, tap))
+            {
+                legs.Add(Leg(open, tap));
+                open = null;
+            }
+            else
+            {
+                CloseOpen();
+                legs.Add(Leg(null, tap));
             }
         }
 
-        CloseOpenEntry();
+        CloseOpen();
 
         var journeys = new List<JourneyInput>();
         var current = new List<LegInput>();
@@ -79,16 +69,46 @@ public static class JourneyBuilder
 
         return journeys;
 
-        void CloseOpenEntry()
+        void CloseOpen()
         {
-            if (entry is { } open)
+            if (open is not null)
             {
-                legs.Add((new LegInput(TapModes.MetroEntry, open.OperatorId, open.RouteId, open.StationId, null, open.At, null, false, true)
-                {
-                    EntryTap = (open.DeviceId, open.Seq),
-                }, open.Category));
-                entry = null;
+                legs.Add(Leg(open, null));
+                open = null;
             }
         }
+
+        bool Pairs(AccountTap start, AccountTap end) =>
+            end.At - start.At <= maxJourneyTime
+            && (start.Mode, end.Mode) switch
+            {
+                (TapModes.MetroEntry, TapModes.MetroExit) => true,
+                (TapModes.Bus, TapModes.BusExit) => start.RouteId is null || end.RouteId is null || start.RouteId == end.RouteId,
+                _ => false,
+            };
     }
+
+    /// <summary>A leg from its entry (or boarding) and exit (or tap-off) taps, either of which may be missing.</summary>
+    private static (LegInput Leg, string? Category) Leg(AccountTap? start, AccountTap? end)
+    {
+        if (start is null)
+        {
+            var exit = end!;
+            return (new LegInput(exit.Mode == TapModes.BusExit ? TapModes.Bus : TapModes.MetroExit, exit.OperatorId, exit.RouteId, Place(exit), null, exit.At, exit.At, true, false)
+            {
+                ExitTap = (exit.DeviceId, exit.Seq),
+            }, exit.Category);
+        }
+
+        var mode = start.Mode == TapModes.MetroEntry ? TapModes.MetroEntry : TapModes.Bus;
+        return (new LegInput(
+            mode, start.OperatorId, start.RouteId ?? end?.RouteId, Place(start), end is null ? null : Place(end), start.At, end?.At, false,
+            end is null && mode == TapModes.MetroEntry)
+        {
+            EntryTap = (start.DeviceId, start.Seq),
+            ExitTap = end is null ? null : (end.DeviceId, end.Seq),
+        }, start.Category);
+    }
+
+    private static string? Place(AccountTap tap) => TapModes.OnBus(tap.Mode) ? tap.StopId : tap.StationId;
 }

@@ -1,10 +1,15 @@
 using Npgsql;
 using Transit.Clearing.Database;
+using Transit.Clearing.Journeys;
 
 namespace Transit.Clearing.Settlement;
 
-/// <summary>The books of one service day.</summary>
-public sealed record DayBalance(DateOnly Day, long Charges, long OperatorShares, long Fees, long AccountDayTotals, int UnbalancedCharges)
+/// <summary>
+/// The books of one service day, and how much of what riders were charged no fare rule priced: legs flagged unpriced
+/// (e.g. bus boardings on a network whose fares need the alighting zone) and the amount the unpriced-fare policy charged
+/// for them. Balanced books say nothing about whether the fares were right, so the two are always reported together.
+/// </summary>
+public sealed record DayBalance(DateOnly Day, long Charges, long OperatorShares, long Fees, long AccountDayTotals, int UnbalancedCharges, long UnpricedLegs, long UnpricedAmount)
 {
     /// <summary>Riders' charges = operators' shares + platform fees, every charge split exactly, and the account-days agree.</summary>
     public bool Balanced => Charges == checked(OperatorShares + Fees) && UnbalancedCharges == 0 && AccountDayTotals == Charges;
@@ -12,7 +17,8 @@ public sealed record DayBalance(DateOnly Day, long Charges, long OperatorShares,
     public override string ToString() =>
         $"{Day:yyyy-MM-dd}: charges {Charges} = operator shares {OperatorShares} + fees {Fees}: {(Balanced ? "balanced" : "NOT BALANCED")}" +
         (UnbalancedCharges > 0 ? $", {UnbalancedCharges} charges not split exactly" : "") +
-        (AccountDayTotals != Charges ? $", account-days total {AccountDayTotals}" : "");
+        (AccountDayTotals != Charges ? $", account-days total {AccountDayTotals}" : "") +
+        (UnpricedLegs > 0 ? $"; {UnpricedLegs} legs unpriced by the fare rules, charged {UnpricedAmount} by the unpriced-fare policy" : "");
 }
 
 /// <summary>The books must not be out of balance by one unit.</summary>
@@ -30,18 +36,21 @@ public sealed class BalanceCheck(NpgsqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync(cancellation);
         // One snapshot for all sums: clearing may be committing parts meanwhile.
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellation);
-        await using var command = Sql.Command(connection, """
+        await using var command = Sql.Command(connection, $"""
             SELECT
               (SELECT COALESCE(sum(amount), 0)::bigint FROM charges WHERE service_day = $1),
               (SELECT COALESCE(sum(net), 0)::bigint FROM settlement_lines WHERE service_day = $1),
               (SELECT COALESCE(sum(fee), 0)::bigint FROM settlement_lines WHERE service_day = $1),
               (SELECT COALESCE(sum(charged_total), 0)::bigint FROM account_days WHERE service_day = $1),
               (SELECT count(*)::int FROM charges c WHERE c.service_day = $1
-                 AND c.amount <> (SELECT COALESCE(sum(gross), 0) FROM settlement_lines l WHERE l.charge_id = c.charge_id))
+                 AND c.amount <> (SELECT COALESCE(sum(gross), 0) FROM settlement_lines l WHERE l.charge_id = c.charge_id)),
+              count(*), COALESCE(sum(amount + transfer_amount), 0)::bigint
+            FROM journey_legs WHERE service_day = $1 AND flags & {(int)JourneyFlags.Unpriced} <> 0
             """, day);
         await using var reader = await command.ExecuteReaderAsync(cancellation);
         await reader.ReadAsync(cancellation);
-        return new DayBalance(day, reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt32(4));
+        return new DayBalance(day, reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt32(4),
+            reader.GetInt64(5), reader.GetInt64(6));
     }
 
     /// <summary>Checks and records the day's balance; throws <see cref="BalanceException"/> when it does not hold.</summary>

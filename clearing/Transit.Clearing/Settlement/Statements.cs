@@ -1,6 +1,6 @@
-using System.Globalization;
 using System.Text;
 using Npgsql;
+using Transit.Analytics.Exports;
 using Transit.Clearing.Database;
 
 namespace Transit.Clearing.Settlement;
@@ -8,19 +8,22 @@ namespace Transit.Clearing.Settlement;
 /// <summary>One line of an operator's statement: what one kind of charge brought the operator that day.</summary>
 public sealed record StatementLine(string Kind, long Charges, long Gross, long Fee, long Net);
 
-/// <summary>An operator's statement for one service day.</summary>
+/// <summary>
+/// An operator's statement for one service day. <paramref name="UnpricedLegs"/> of its legs no fare rule priced; the
+/// unpriced-fare policy charged <paramref name="UnpricedAmount"/> for them (part of the gross, so the operator sees how
+/// much of its revenue is estimated).
+/// </summary>
 public sealed record OperatorStatement(
     string OperatorId, DateOnly Day, string? Currency, int FeeBasisPoints, long Gross, long Fee, long Net, long Journeys, long Legs,
-    IReadOnlyList<StatementLine> Lines)
+    IReadOnlyList<StatementLine> Lines, long UnpricedLegs = 0, long UnpricedAmount = 0)
 {
-    /// <summary>The statement as CSV (one row per line and a total row), amounts in minor units.</summary>
+    /// <summary>The statement as CSV (one row per line and a total row), amounts in minor units (refunds negative).</summary>
     public string ToCsv()
     {
-        var csv = new StringBuilder("operator_id,service_day,currency,kind,charges,gross,fee,net\n");
-        var day = Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var csv = Csv.Append(new StringBuilder(), ["operator_id", "service_day", "currency", "kind", "charges", "gross", "fee", "net"]);
         foreach (var l in Lines.Append(new StatementLine("total", Lines.Sum(l => l.Charges), Gross, Fee, Net)))
         {
-            csv.Append(CultureInfo.InvariantCulture, $"{OperatorId},{day},{Currency},{l.Kind},{l.Charges},{l.Gross},{l.Fee},{l.Net}\n");
+            Csv.Append(csv, [OperatorId, Day, Currency, l.Kind, l.Charges, l.Gross, l.Fee, l.Net]);
         }
 
         return csv.ToString();
@@ -30,9 +33,15 @@ public sealed record OperatorStatement(
 /// <summary>Statements per operator and service day, from the settlement lines.</summary>
 public sealed class Statements(NpgsqlDataSource dataSource, ClearingOptions options)
 {
-    public async Task<OperatorStatement> ForAsync(string operatorId, DateOnly day, CancellationToken cancellation)
+    /// <summary>The operator's statement for the day; null when the operator is not in the imported feed (not a day of zeros).</summary>
+    public async Task<OperatorStatement?> ForAsync(string operatorId, DateOnly day, CancellationToken cancellation)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellation);
+        if (!await Access.FeedReferences.OperatorExistsAsync(connection, operatorId, cancellation))
+        {
+            return null;
+        }
+
         var lines = await Sql.ListAsync(connection, """
             SELECT CASE WHEN c.revision = 1 THEN 'day-charges' WHEN c.amount < 0 THEN 'refunds' ELSE 'late-adjustments' END AS kind,
               count(*), sum(l.gross)::bigint, sum(l.fee)::bigint, sum(l.net)::bigint
@@ -41,10 +50,13 @@ public sealed class Statements(NpgsqlDataSource dataSource, ClearingOptions opti
             """, r => new StatementLine(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4)), cancellation, day, operatorId);
         var currency = await Sql.ScalarAsync<string>(connection, "SELECT currency FROM charges WHERE service_day = $1 LIMIT 1", cancellation, day);
         var counts = await Sql.ListAsync(connection, """
-            SELECT count(DISTINCT (account, journey_no)), count(*) FROM journey_legs WHERE service_day = $1 AND operator_id = $2
-            """, r => (Journeys: r.GetInt64(0), Legs: r.GetInt64(1)), cancellation, day, operatorId);
+            SELECT count(DISTINCT (account, journey_no)), count(*), count(*) FILTER (WHERE flags & $3 <> 0),
+              COALESCE(sum(amount + transfer_amount) FILTER (WHERE flags & $3 <> 0), 0)::bigint
+            FROM journey_legs WHERE service_day = $1 AND operator_id = $2
+            """, r => (Journeys: r.GetInt64(0), Legs: r.GetInt64(1), Unpriced: r.GetInt64(2), UnpricedAmount: r.GetInt64(3)),
+            cancellation, day, operatorId, (int)Journeys.JourneyFlags.Unpriced);
         return new OperatorStatement(
             operatorId, day, currency, options.PlatformFeeBasisPoints, lines.Sum(l => l.Gross), lines.Sum(l => l.Fee), lines.Sum(l => l.Net),
-            counts[0].Journeys, counts[0].Legs, lines);
+            counts[0].Journeys, counts[0].Legs, lines, counts[0].Unpriced, counts[0].UnpricedAmount);
     }
 }

@@ -18,11 +18,9 @@ public sealed class OperatorKeys(ClearingOptions options)
     /// <summary>The device certificate authority.</summary>
     public DeviceCertificateAuthority OpenAuthority() => Open().OpenDeviceAuthority();
 
-    /// <summary>Signs <paramref name="payload"/> as a document of <paramref name="type"/> with the root key.</summary>
-    public SignedDocument SignWithRoot(string type, byte[] payload)
-    {
-        var directory = Open();
-        using var root = KeyFiles.ParsePrivateKey(File.ReadAllText(directory.RootKeyPath), out _);
-        return SignedDocument.Create(type, payload, root);
-    }
+    /// <summary>
+    /// Signs <paramref name="payload"/> as a document of <paramref name="type"/> with the online key the key set
+    /// certifies for it (the root key only in a directory from before online keys; a server's directory has none).
+    /// </summary>
+    public SignedDocument Sign(string type, byte[] payload) => Open().Sign(type, payload);
 }

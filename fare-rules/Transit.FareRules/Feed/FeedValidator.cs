@@ -8,6 +8,37 @@ internal static class FeedValidator
         CheckTimeframeOverlaps(feed);
         CheckProductCategories(feed);
         CheckCurrencies(feed);
+        CheckDestinationWithoutTapOut(feed);
+    }
+
+    /// <summary>
+    /// Fares that depend on where the rider gets off (to_area_id) need a tap-out; without one (buses have no exit gate
+    /// unless the network installs bus tap-off validators) every such leg is unpriced and charged by the unpriced-leg
+    /// policy, so the feed's owner is warned before a pilot finds out from its revenue.
+    /// </summary>
+    private static void CheckDestinationWithoutTapOut(FeedContents feed)
+    {
+        var ruleNetworks = feed.FareLegRules.Select(r => r.NetworkId).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        foreach (var network in feed.FareLegRules.Where(r => r.ToAreaId is not null).GroupBy(r => r.NetworkId ?? "", StringComparer.Ordinal))
+        {
+            // A blank network applies to the routes of networks no rule names.
+            var routes = feed.Routes.Values
+                .Where(r => network.Key.Length == 0 ? r.NetworkId is null || !ruleNetworks.Contains(r.NetworkId) : r.NetworkId == network.Key)
+                .ToList();
+            var withoutExit = routes.Where(r => r.RouteType != 1).Select(r => r.Id).Order(StringComparer.Ordinal).ToList();
+            if (withoutExit.Count == 0)
+            {
+                continue;
+            }
+
+            var name = network.Key.Length == 0 ? "routes without a network in the rules" : $"network '{network.Key}'";
+            feed.Notices.Add(new FeedNotice(
+                "fare_leg_rules.txt",
+                network.First().Line,
+                NoticeCodes.FareNeedsDestinationWithoutTapOut,
+                NoticeSeverity.Warning,
+                $"fares of {name} depend on to_area_id, but {withoutExit.Count} of its routes ({string.Join(", ", withoutExit.Take(5))}{(withoutExit.Count > 5 ? ", ..." : "")}) are not metro and have no tap-out: install tap-off validators (on buses: device mode bus-exit), or boardings there are charged by the unpriced-leg policy"));
+        }
     }
 
     private static void CheckTimeframeOverlaps(FeedContents feed)

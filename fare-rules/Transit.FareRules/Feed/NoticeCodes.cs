@@ -108,6 +108,9 @@ public static class NoticeCodes
     /// <summary>Fare products use more than one currency; a journey mixing them cannot be totalled.</summary>
     public const string MultipleCurrencies = "multiple_currencies";
 
+    /// <summary>Fare leg rules of a network use to_area_id while some of its routes have no tap-out (buses): the destination is unknown at boarding.</summary>
+    public const string FareNeedsDestinationWithoutTapOut = "fare_needs_destination_without_tap_out";
+
     /// <summary>A fare cap has neither amount nor ride_count.</summary>
     public const string FareCapMissingLimit = "fare_cap_missing_limit";
 

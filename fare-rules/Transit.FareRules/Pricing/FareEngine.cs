@@ -22,6 +22,11 @@ public sealed class FareEngine
             ArgumentOutOfRangeException.ThrowIfNegative(amount, $"{nameof(PricingOptions.MaximumFares)}[{network}]");
         }
 
+        foreach (var (network, amount) in Options.DefaultFares)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(amount, $"{nameof(PricingOptions.DefaultFares)}[{network}]");
+        }
+
         Feed = feed;
         _index = new FareIndex(feed, Options);
     }
@@ -198,7 +203,7 @@ public sealed class FareEngine
         var candidates = _index.Candidates(leg.Network, leg.FromSet, leg.ToSet, leg.Category, leg.Media);
         if (candidates.Length == 0)
         {
-            return [];
+            return UnpricedFare(leg);
         }
 
         List<LegOption>? found = null;
@@ -224,7 +229,7 @@ public sealed class FareEngine
             }
 
             priority = rule.Priority;
-            var option = new LegOption(r, rule.Group, _index.Products[row].Amount, rule.TransferOnly, row, fallback);
+            var option = new LegOption(r, rule.Group, _index.Products[row].Amount, rule.TransferOnly, row, fallback, Policy: false);
             found ??= new List<LegOption>(2);
             if (!found.Exists(o => o.Group == option.Group && o.Row == option.Row && o.TransferOnly == option.TransferOnly))
             {
@@ -232,7 +237,21 @@ public sealed class FareEngine
             }
         }
 
-        return found is null ? [] : [.. found];
+        return found is null ? UnpricedFare(leg) : [.. found];
+    }
+
+    /// <summary>What <see cref="PricingOptions.DefaultFares"/> or <see cref="PricingOptions.UnpricedLegs"/> charge a leg no rule prices; the option is marked as policy, so the leg stays flagged unpriced.</summary>
+    private LegOption[] UnpricedFare(ResolvedLeg leg)
+    {
+        var networkId = leg.Network >= 0 ? _index.NetworkNames[leg.Network] : "";
+        if (Options.DefaultFares.TryGetValue(networkId, out var configured))
+        {
+            return [new LegOption(-1, -1, configured, false, -1, false, Policy: true)];
+        }
+
+        return Options.UnpricedLegs == UnpricedLegPolicy.HighestFromBoardingArea
+            ? Dearest(leg, _index.RulesFromArea(leg.Network, leg.FromSet, leg.Category, leg.Media), policy: true)
+            : [];
     }
 
     /// <summary>Whether a fare event is in a timeframe group (always when the rule has none); local time is computed once.</summary>
@@ -252,16 +271,22 @@ public sealed class FareEngine
         var networkId = leg.Network >= 0 ? _index.NetworkNames[leg.Network] : null;
         if (networkId is not null && Options.MaximumFares.TryGetValue(networkId, out var configured))
         {
-            return [new LegOption(-1, -1, configured, false, -1, false)];
+            return [new LegOption(-1, -1, configured, false, -1, false, Policy: false)];
         }
 
+        return Dearest(leg, _index.RulesOfNetwork(leg.Network, leg.Category, leg.Media), policy: false);
+    }
+
+    /// <summary>The dearest product among <paramref name="rules"/> that the leg's rider may use, as the leg's only option (no transfers).</summary>
+    private LegOption[] Dearest(ResolvedLeg leg, int[] rules, bool policy)
+    {
         LegOption? best = null;
-        foreach (var r in _index.RulesOfNetwork(leg.Network, leg.Category, leg.Media))
+        foreach (var r in rules)
         {
             var (row, fallback) = _index.Row(_index.Rules[r].Product, leg.Category, leg.Media);
             if (row >= 0 && (best is null || _index.Products[row].Amount > best.Value.Amount))
             {
-                best = new LegOption(r, -1, _index.Products[row].Amount, false, row, fallback);
+                best = new LegOption(r, -1, _index.Products[row].Amount, false, row, fallback, policy);
             }
         }
 
@@ -285,7 +310,7 @@ public sealed class FareEngine
             for (var k = leg.First; k <= leg.Last; k++)
             {
                 var head = k == leg.First;
-                var flags = resolved[k].Flags | (priced ? FareFlags.None : FareFlags.Unpriced) | (head ? FareFlags.None : FareFlags.Joined);
+                var flags = resolved[k].Flags | (priced && !option.Policy ? FareFlags.None : FareFlags.Unpriced) | (head ? FareFlags.None : FareFlags.Joined);
                 if (head && transfer is not null)
                 {
                     flags |= FareFlags.Transfer;
@@ -354,4 +379,5 @@ internal readonly record struct ResolvedLeg(
 internal readonly record struct EffectiveLeg(int First, int Last, ResolvedLeg Leg);
 
 /// <summary>A way to pay an effective leg: a rule (-1 for a configured maximum fare), its leg group and the product row.</summary>
-internal readonly record struct LegOption(int Rule, int Group, long Amount, bool TransferOnly, int Row, bool Fallback);
+/// <paramref name="Policy"/>: no rule prices the leg as travelled; the amount comes from the unpriced-leg policy.
+internal readonly record struct LegOption(int Rule, int Group, long Amount, bool TransferOnly, int Row, bool Fallback, bool Policy);

@@ -177,6 +177,13 @@ internal sealed class FareIndex
         return [.. own.Concat(blank).Where(r => profile.Eligible[r])];
     }
 
+    /// <summary>The fare leg rules of a network that can match a leg starting in area set <paramref name="fromSet"/>, whatever its destination and timeframes (for unpriced legs).</summary>
+    public int[] RulesFromArea(int network, int fromSet, int category, int media)
+    {
+        var froms = Keys(AreaSets[fromSet], Profile(category, media).FromAreas);
+        return [.. RulesOfNetwork(network, category, media).Where(r => froms.Contains(Rules[r].FromArea))];
+    }
+
     /// <summary>
     /// The product row that a rider of category <paramref name="category"/> (-1: none) paying with media
     /// <paramref name="media"/> (-2: unknown to the rider, any media; -1: a media the feed does not define) uses for

@@ -7,7 +7,11 @@ public enum FareFlags
     /// <summary>Priced normally.</summary>
     None = 0,
 
-    /// <summary>No fare rule covers the leg: its amount is 0 but it is not free. The journey's total excludes it.</summary>
+    /// <summary>
+    /// No fare rule prices the leg as travelled (e.g. a bus boarding whose fare depends on the unknown alighting zone):
+    /// it is charged what <see cref="PricingOptions.DefaultFares"/> or <see cref="PricingOptions.UnpricedLegs"/> give
+    /// (0 when they find nothing), never a transfer, and keeps this flag so that it is never silently free.
+    /// </summary>
     Unpriced = 1,
 
     /// <summary>The leg lacks its entry or its exit and is charged the network's maximum fare.</summary>

@@ -26,6 +26,33 @@ public sealed record PricingOptions
     /// </summary>
     public bool FallBackToDefaultCategory { get; init; }
 
+    /// <summary>
+    /// What an unpriced leg (no fare leg rule prices it as travelled, typically a bus boarding on a network whose fares
+    /// depend on the zone where the rider gets off, without tap-off) is charged. The leg keeps
+    /// <see cref="FareFlags.Unpriced"/> either way, so that it is never silently free.
+    /// </summary>
+    public UnpricedLegPolicy UnpricedLegs { get; init; } = UnpricedLegPolicy.HighestFromBoardingArea;
+
+    /// <summary>
+    /// A fixed fare, in minor units, for every unpriced leg of a network (key: <c>network_id</c>, or the empty string for
+    /// routes without a network). It takes precedence over <see cref="UnpricedLegs"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> DefaultFares { get; init; } = FrozenDictionary<string, long>.Empty;
+
     /// <summary>Honour the MBTA <c>transfer_only</c> column of fare_leg_rules.txt (on by default).</summary>
     public bool HonorTransferOnly { get; init; } = true;
+}
+
+/// <summary>How <see cref="FareEngine"/> charges a leg that no fare leg rule prices.</summary>
+public enum UnpricedLegPolicy
+{
+    /// <summary>
+    /// The dearest product any fare leg rule of the leg's network could charge the rider (category and media) from the
+    /// area where the leg began, whatever its destination area and timeframes: as for a metro ride without exit. When
+    /// no rule starts there, the leg stays at 0.
+    /// </summary>
+    HighestFromBoardingArea,
+
+    /// <summary>Amount 0 (the leg is flagged and its journey too; the caller decides).</summary>
+    LeaveUnpriced,
 }

@@ -2,6 +2,8 @@ using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -33,10 +35,17 @@ public sealed record DeviceConfigPayload(
 /// <param name="Status">HTTP status; 0 when no answer came (refused, reset, timeout).</param>
 /// <param name="Body">Response body, or the transport error's message.</param>
 /// <param name="ETag">The response's ETag, when any.</param>
-public sealed record ClearingResponse(int Status, string Body, string? ETag)
+/// <param name="TransportCause">Kebab-case cause when no answer came: <c>tls-name-mismatch</c>, <c>connection-refused</c>, <c>timeout</c>, …</param>
+public sealed record ClearingResponse(int Status, string Body, string? ETag, string? TransportCause = null)
 {
     /// <summary>True for 2xx.</summary>
     public bool Ok => Status is >= 200 and < 300;
+
+    /// <summary>Kebab-case cause of a failure: the transport's, or <c>http-NNN</c> for an answer that is not 2xx.</summary>
+    public string Cause => TransportCause ?? (Status == 0 ? "network-error" : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"http-{Status}"));
+
+    /// <summary>One line for logs and the heartbeat: the status or transport error and clearing's explanation.</summary>
+    public string Describe() => Status == 0 ? Body : $"{DeviceApiStatus.Describe(Status)}: {Problem}";
 
     /// <summary>The problem details' detail, or the body.</summary>
     public string Problem
@@ -65,6 +74,7 @@ public sealed class ClearingClient : IDisposable
     private readonly HttpClient _http;
     private readonly X509Certificate2 _certificate;
     private readonly X509Certificate2? _serverCa;
+    private TlsProblem? _lastTlsProblem;
 
     /// <summary>Creates the client from the <c>Clearing</c> settings.</summary>
     public ClearingClient(ClearingSettings settings)
@@ -80,7 +90,7 @@ public sealed class ClearingClient : IDisposable
             {
                 ClientCertificates = [_certificate],
                 LocalCertificateSelectionCallback = (_, _, _, _, _) => _certificate,
-                RemoteCertificateValidationCallback = _serverCa is null ? null : ValidateServer,
+                RemoteCertificateValidationCallback = ValidateServer,
             },
         };
         _http = new HttpClient(handler)
@@ -150,29 +160,127 @@ public sealed class ClearingClient : IDisposable
             }
             catch (HttpRequestException ex)
             {
-                return new ClearingResponse(ex.StatusCode is { } code ? (int)code : 0, ex.InnerException?.Message ?? ex.Message, null);
+                var (cause, message) = Classify(ex);
+                return new ClearingResponse(ex.StatusCode is { } code ? (int)code : 0, $"{_http.BaseAddress}: {message}", null, cause);
             }
             catch (TaskCanceledException ex) when (!cancellation.IsCancellationRequested)
             {
-                return new ClearingResponse(0, $"timed out: {ex.Message}", null);
+                return new ClearingResponse(0, $"{_http.BaseAddress}: no answer within {_http.Timeout.TotalSeconds:F0} s ({ex.Message})", null, "timeout");
             }
         }
     }
 
-    private bool ValidateServer(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    /// <summary>
+    /// Names why no answer came, in the words an installer can act on: a certificate that does not name the host or
+    /// that no trusted CA signed, a refused connection, a name that does not resolve.
+    /// </summary>
+    private (string Cause, string Message) Classify(HttpRequestException ex)
     {
-        if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
+        for (Exception? e = ex; e is not null; e = e.InnerException)
         {
-            return false;
+            switch (e)
+            {
+                case AuthenticationException authentication:
+                    return Volatile.Read(ref _lastTlsProblem) is { } tls ? (tls.Cause, tls.Message) : ("tls-failed", authentication.Message);
+                case SocketException socket:
+                    return (socket.SocketErrorCode switch
+                    {
+                        SocketError.ConnectionRefused => "connection-refused",
+                        SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain => "host-not-found",
+                        SocketError.TimedOut => "timeout",
+                        SocketError.NetworkUnreachable or SocketError.HostUnreachable or SocketError.NetworkDown => "network-unreachable",
+                        SocketError.ConnectionReset or SocketError.ConnectionAborted => "connection-reset",
+                        _ => "network-error",
+                    }, socket.Message);
+            }
         }
 
-        using var custom = new X509Chain();
-        custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        custom.ChainPolicy.CustomTrustStore.Add(_serverCa!);
-        custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        using var server = new X509Certificate2(certificate);
-        return custom.Build(server);
+        var innermost = ex.GetBaseException().Message;
+        return (ex.HttpRequestError switch
+        {
+            HttpRequestError.NameResolutionError => "host-not-found",
+            HttpRequestError.SecureConnectionError => "tls-failed",
+            HttpRequestError.InvalidResponse or HttpRequestError.ResponseEnded => "bad-answer",
+            _ => "network-error",
+        }, innermost);
     }
+
+    /// <summary>
+    /// Checks the server's certificate (against <c>Clearing:ServerCaCertificate</c> when set, else the system's
+    /// roots) and remembers why one was refused, since the handshake error itself only says "rejected".
+    /// </summary>
+    private bool ValidateServer(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        var problem = CheckServer(certificate, chain, errors);
+        if (problem is not null)
+        {
+            Volatile.Write(ref _lastTlsProblem, problem);
+        }
+
+        return problem is null;
+    }
+
+    private TlsProblem? CheckServer(X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        if (certificate is null)
+        {
+            return new TlsProblem("tls-no-certificate", "the server sent no certificate");
+        }
+
+        using var server = new X509Certificate2(certificate);
+        var host = _http.BaseAddress!.IdnHost;
+        if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
+        {
+            return new TlsProblem(
+                "tls-name-mismatch",
+                $"the server's certificate names {Names(server)}, not {host}: set Clearing:Url to a name the certificate holds, or give the server a certificate for {host}");
+        }
+
+        X509ChainStatus[] statuses;
+        if (_serverCa is null)
+        {
+            if ((errors & SslPolicyErrors.RemoteCertificateChainErrors) == 0)
+            {
+                return null;
+            }
+
+            statuses = chain?.ChainStatus ?? [];
+        }
+        else
+        {
+            using var custom = new X509Chain();
+            custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            custom.ChainPolicy.CustomTrustStore.Add(_serverCa);
+            custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            if (custom.Build(server))
+            {
+                return null;
+            }
+
+            statuses = custom.ChainStatus;
+        }
+
+        var why = string.Join("; ", statuses.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0).Distinct());
+        var expired = statuses.Any(s => s.Status.HasFlag(X509ChainStatusFlags.NotTimeValid));
+        return new TlsProblem(
+            expired ? "tls-expired" : "tls-untrusted",
+            $"the server's certificate ({server.Subject}, valid {server.NotBefore:yyyy-MM-dd} to {server.NotAfter:yyyy-MM-dd}) is not trusted{(_serverCa is null ? " by the system's roots" : $" by Clearing:ServerCaCertificate ({_serverCa.Subject})")}: {why}");
+    }
+
+    private static string Names(X509Certificate2 certificate)
+    {
+        var names = new List<string>();
+        foreach (var extension in certificate.Extensions.Where(e => e.Oid?.Value == "2.5.29.17"))
+        {
+            var san = extension as X509SubjectAlternativeNameExtension ?? new X509SubjectAlternativeNameExtension(extension.RawData, extension.Critical);
+            names.AddRange(san.EnumerateDnsNames());
+            names.AddRange(san.EnumerateIPAddresses().Select(a => a.ToString()));
+        }
+
+        return names.Count > 0 ? string.Join(", ", names) : $"only {certificate.GetNameInfo(X509NameType.SimpleName, false)} (no subject alternative names)";
+    }
+
+    private sealed record TlsProblem(string Cause, string Message);
 
     private static X509Certificate2 LoadClientCertificate(string certificatePath, string keyPath)
     {

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Transit.GateAgent.Configuration;
 using Transit.GateAgent.Journal;
+using Transit.GateAgent.Pipeline;
 using Transit.GateAgent.Status;
 using Transit.GateAgent.Trust;
 using Transit.RideCodes;
@@ -16,15 +17,17 @@ namespace Transit.GateAgent.Clearing;
 public sealed record SyncResult(bool Complete, IReadOnlyList<string> Refused);
 
 /// <summary>
-/// Fetches key set, deny-list deltas and device configuration (ETag/version based); each is checked against the
-/// root key before use, a bad or older one is refused and the last good one kept. The verifier sees new trust on
+/// Fetches key set, deny-list deltas and device configuration (ETag/version based); the key set is checked against
+/// the root key, the others against the root or an online key the held key set certifies for them, before use; a bad
+/// or older one is refused and the last good one kept. The verifier sees new trust on
 /// the next tap.
 /// </summary>
 public sealed class SyncService(
-    ClearingClient client, GateState state, GateMetrics metrics, ClearingSettings settings, TimeProvider time, ILogger<SyncService> logger) : BackgroundService
+    ClearingClient client, GateState state, GateMetrics metrics, GateHealth health, ClearingSettings settings, TimeProvider time, ILogger<SyncService> logger) : BackgroundService
 {
     private readonly SemaphoreSlim _round = new(1, 1);
     private readonly Backoff _backoff = new(TimeSpan.FromMilliseconds(settings.BackoffInitialMillis), TimeSpan.FromMilliseconds(settings.BackoffMaxMillis));
+    private (string Cause, string Message)? _failure;
 
     /// <summary>Runs one sync round now (the status endpoint's <c>POST /control/sync</c>).</summary>
     public async Task<SyncResult> SyncNowAsync(CancellationToken cancellation)
@@ -33,12 +36,18 @@ public sealed class SyncService(
         try
         {
             var refused = new List<string>();
+            _failure = null;
             var complete = await SyncKeySetAsync(refused, cancellation).ConfigureAwait(false);
             complete &= await SyncDenyListAsync(refused, cancellation).ConfigureAwait(false);
             complete &= await SyncConfigAsync(refused, cancellation).ConfigureAwait(false);
             if (complete)
             {
                 metrics.RecordSync(time.GetUtcNow());
+                LinkLog.Recovered(logger, "sync", health.SyncSucceeded());
+            }
+            else if (_failure is { } failure)
+            {
+                LinkLog.Failing(logger, "sync", health.SyncFailed(failure.Cause, failure.Message, time.GetUtcNow()), "the gate decides with the trust it holds");
             }
 
             return new SyncResult(complete, refused);
@@ -134,7 +143,7 @@ public sealed class SyncService(
             if (!Install("denylist-delta", refused, () =>
             {
                 var json = delta.GetRawText();
-                if (DenyListDelta.Open(SignedDocument.Parse(json), state.Trust.RootKey).Version <= state.Trust.DenyList.Version)
+                if (DenyListDelta.Open(SignedDocument.Parse(json), state.Trust.RootKey, state.Trust.KeySet).Version <= state.Trust.DenyList.Version)
                 {
                     return false;
                 }
@@ -181,6 +190,12 @@ public sealed class SyncService(
             Refuse(document, refused, ex.Message);
             return false;
         }
+        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        {
+            // In force in memory; only a restart before the next sync would fall back to the stored one (disk full).
+            logger.LogWarning("the {Document} from clearing is in force but could not be stored in the journal: {Reason}", document, ex.Message);
+            return true;
+        }
     }
 
     private void Refuse(string document, List<string> refused, string reason)
@@ -192,6 +207,7 @@ public sealed class SyncService(
 
     private bool Failed(string what, ClearingResponse response)
     {
+        _failure ??= (response.Cause, $"{what}: {response.Describe()}");
         logger.LogDebug("sync of the {What} failed: {Status} {Problem}", what, DeviceApiStatus.Describe(response.Status), response.Problem);
         return false;
     }
@@ -202,7 +218,7 @@ public sealed class SyncService(
 /// <c>serverTime − (sentAt + receivedAt) / 2</c>.
 /// </summary>
 internal sealed class HeartbeatService(
-    ClearingClient client, GateState state, TapJournal journal, GateMetrics metrics, ClearingSettings settings, DeviceSettings device,
+    ClearingClient client, GateState state, TapJournal journal, GateMetrics metrics, GateHealth health, ClearingSettings settings, DeviceSettings device,
     TimeProvider time, ILogger<HeartbeatService> logger) : BackgroundService
 {
     private static readonly string SoftwareVersion = typeof(HeartbeatService).Assembly.GetName().Version?.ToString(3) ?? "1.0.0";
@@ -210,10 +226,18 @@ internal sealed class HeartbeatService(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var interval = TimeSpan.FromSeconds(settings.StatusIntervalSeconds);
+
+        // A new or cleared alarm is reported at once rather than at the next interval.
+        var changed = new AsyncSignal();
+        health.Changed += changed.Set;
+        Task<bool>? changedWait = null;
         while (!stoppingToken.IsCancellationRequested)
         {
             await SendAsync(stoppingToken).ConfigureAwait(false);
-            await Task.Delay(interval, time, stoppingToken).ConfigureAwait(false);
+            changedWait ??= changed.WaitAsync(Timeout.InfiniteTimeSpan, stoppingToken);
+            await Task.WhenAny(changedWait, Task.Delay(interval, time, stoppingToken)).ConfigureAwait(false);
+            stoppingToken.ThrowIfCancellationRequested();
+            changedWait = changedWait.IsCompleted ? null : changedWait;
         }
     }
 
@@ -233,7 +257,11 @@ internal sealed class HeartbeatService(
             metrics.ClockOffsetMillis,
             metrics.TapsByReason(),
             metrics.RecentP99Micros(),
-            SoftwareVersion);
+            SoftwareVersion,
+            health.Amber ? "amber" : null,
+            health.UploadError,
+            health.SyncError,
+            health.DiskFreeBytes);
         var response = await client.PostJsonAsync("status", JsonSerializer.SerializeToUtf8Bytes(request, GateJson.Default.HeartbeatRequest), cancellation).ConfigureAwait(false);
         var receivedAt = time.GetUtcNow();
         if (!response.Ok)

@@ -14,7 +14,7 @@ namespace Transit.GateAgent.Clearing;
 /// keeps buffering; taps are never dropped for an upload error.
 /// </summary>
 internal sealed class UploadService(
-    ClearingClient client, TapJournal journal, GatePipeline pipeline, GateMetrics metrics, ClearingSettings settings, DeviceSettings device,
+    ClearingClient client, TapJournal journal, GatePipeline pipeline, GateMetrics metrics, GateHealth health, ClearingSettings settings, DeviceSettings device,
     TimeProvider time, ILogger<UploadService> logger) : BackgroundService
 {
     private readonly Backoff _backoff = new(TimeSpan.FromMilliseconds(settings.BackoffInitialMillis), TimeSpan.FromMilliseconds(settings.BackoffMaxMillis));
@@ -77,35 +77,28 @@ internal sealed class UploadService(
             {
                 logger.LogError("clearing acknowledged taps {From}..{To} with an unreadable body: {Reason}", taps[0].Seq, last, ex.Message);
                 metrics.RecordUploadFailure("bad-ack");
+                Failing("bad-answer", $"unreadable acknowledgement of taps {taps[0].Seq}..{last}: {ex.Message}");
                 return _backoff.Next();
             }
 
-            var acknowledged = Math.Min(ack?.HighestContiguousSequence ?? 0, last);
-            if (acknowledged >= taps[0].Seq - 1)
+            try
             {
-                journal.MarkUploaded(acknowledged);
+                return Acknowledged(ack, taps, from);
             }
-            else if (taps[0].Seq == from)
+            catch (Microsoft.Data.Sqlite.SqliteException ex)
             {
-                // Clearing is missing taps below this batch (restored from a backup?): send again from its gap.
-                logger.LogWarning("clearing holds taps only up to {Acked}; re-sending from {Next}", acknowledged, acknowledged + 1);
-                journal.RewindUploaded(acknowledged);
+                // A full disk must not stop the uploader: the taps are sent again and clearing counts them as duplicates.
+                logger.LogWarning("clearing stored taps {From}..{To} but the journal could not record it: {Reason}; they will be sent again", taps[0].Seq, last, ex.Message);
+                return _backoff.Next();
             }
-            else
-            {
-                // The gap lies in taps this gate already pruned: nothing can fill it, so move on rather than loop.
-                logger.LogCritical("clearing lacks taps {From}..{To}, which this gate no longer holds", acknowledged + 1, taps[0].Seq - 1);
-                journal.MarkUploaded(last);
-            }
-
-            metrics.UploadAlarm = null;
-            metrics.RecordUpload(taps.Count, time.GetUtcNow());
-            _backoff.Reset();
-            logger.LogDebug("uploaded taps {From}..{To}: stored {Stored}, duplicates {Duplicates}, acknowledged through {Acked}", taps[0].Seq, last, ack?.Stored, ack?.Duplicates, acknowledged);
-            return TimeSpan.Zero;
         }
 
         metrics.RecordUploadFailure(response.Status == 0 ? "network" : response.Status.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (response.Status != 413 || _batchSize == 1)
+        {
+            Failing(response.Cause, response.Describe());
+        }
+
         switch (response.Status)
         {
             case 413 when _batchSize > 1:
@@ -113,12 +106,12 @@ internal sealed class UploadService(
                 logger.LogWarning("clearing refused a batch of {Count} taps as too large; batches are now {Size}", taps.Count, _batchSize);
                 return TimeSpan.Zero;
             case 403:
-                metrics.UploadAlarm = $"clearing refuses this device (403): {response.Problem}";
-                logger.LogError("upload refused: {Alarm}; buffering until it is resolved", metrics.UploadAlarm);
+                health.SetRefusal($"clearing refuses this device (403): {response.Problem}");
+                logger.LogError("upload refused: {Alarm}; buffering until it is resolved", health.Refusal);
                 return _backoff.Next();
             case 409:
-                metrics.UploadAlarm = $"clearing reports conflicting taps in {taps[0].Seq}..{last} (409): {response.Problem}";
-                logger.LogCritical("{Alarm}; the journal or the server holds a forged or corrupted tap", metrics.UploadAlarm);
+                health.SetRefusal($"clearing reports conflicting taps in {taps[0].Seq}..{last} (409): {response.Problem}");
+                logger.LogCritical("{Alarm}; the journal or the server holds a forged or corrupted tap", health.Refusal);
                 return _backoff.Next();
             case 400:
                 logger.LogError("clearing refused taps {From}..{To} as malformed (400): {Problem}; keeping them and retrying", taps[0].Seq, last, response.Problem);
@@ -127,10 +120,43 @@ internal sealed class UploadService(
                 var wait = _backoff.Next();
                 logger.Log(
                     _backoff.Failures == 1 ? LogLevel.Warning : LogLevel.Debug,
-                    "upload of taps {From}..{To} failed ({Status}: {Problem}); backlog {Backlog}, retrying in {Wait:F1} s",
-                    taps[0].Seq, last, DeviceApiStatus.Describe(response.Status), response.Problem, journal.Backlog, wait.TotalSeconds);
+                    "upload of taps {From}..{To} failed ({Cause}: {Problem}); backlog {Backlog}, retrying in {Wait:F1} s",
+                    taps[0].Seq, last, response.Cause, response.Describe(), journal.Backlog, wait.TotalSeconds);
                 return wait;
         }
+    }
+
+    private void Failing(string cause, string message) =>
+        LinkLog.Failing(logger, "uploads", health.UploadFailed(cause, message, time.GetUtcNow()), $"taps stay in the journal (backlog {journal.Backlog})");
+
+    /// <summary>Advances the journal to clearing's acknowledgement.</summary>
+    private TimeSpan Acknowledged(TapBatchAck? ack, List<TapRecord> taps, long from)
+    {
+        var last = taps[^1].Seq;
+        var acknowledged = Math.Min(ack?.HighestContiguousSequence ?? 0, last);
+        if (acknowledged >= taps[0].Seq - 1)
+        {
+            journal.MarkUploaded(acknowledged);
+        }
+        else if (taps[0].Seq == from)
+        {
+            // Clearing is missing taps below this batch (restored from a backup?): send again from its gap.
+            logger.LogWarning("clearing holds taps only up to {Acked}; re-sending from {Next}", acknowledged, acknowledged + 1);
+            journal.RewindUploaded(acknowledged);
+        }
+        else
+        {
+            // The gap lies in taps this gate already pruned: nothing can fill it, so move on rather than loop.
+            logger.LogCritical("clearing lacks taps {From}..{To}, which this gate no longer holds", acknowledged + 1, taps[0].Seq - 1);
+            journal.MarkUploaded(last);
+        }
+
+        health.SetRefusal(null);
+        LinkLog.Recovered(logger, "uploads", health.UploadSucceeded());
+        metrics.RecordUpload(taps.Count, time.GetUtcNow());
+        _backoff.Reset();
+        logger.LogDebug("uploaded taps {From}..{To}: stored {Stored}, duplicates {Duplicates}, acknowledged through {Acked}", taps[0].Seq, last, ack?.Stored, ack?.Duplicates, acknowledged);
+        return TimeSpan.Zero;
     }
 }
 

@@ -11,6 +11,12 @@ public enum GateMode
 
     /// <summary>A bus validator (<c>bus</c>).</summary>
     Bus,
+
+    /// <summary>
+    /// A bus tap-off validator at the exit door (<c>bus-exit</c>), for networks whose fares depend on where the
+    /// rider gets off: clearing pairs it with the boarding on the same route (docs/fare-rules.md).
+    /// </summary>
+    BusExit,
 }
 
 /// <summary>Wire names of <see cref="GateMode"/>, as in the device API.</summary>
@@ -22,8 +28,12 @@ public static class GateModes
         GateMode.MetroEntry => "metro-entry",
         GateMode.MetroExit => "metro-exit",
         GateMode.Bus => "bus",
+        GateMode.BusExit => "bus-exit",
         _ => throw new ArgumentOutOfRangeException(nameof(mode)),
     };
+
+    /// <summary>True for the modes that ride a route rather than stand in a station.</summary>
+    public static bool IsBus(this GateMode mode) => mode is GateMode.Bus or GateMode.BusExit;
 
     /// <summary>Parses a wire name.</summary>
     public static bool TryParse(string? name, out GateMode mode)
@@ -38,6 +48,9 @@ public static class GateModes
                 return true;
             case "bus":
                 mode = GateMode.Bus;
+                return true;
+            case "bus-exit":
+                mode = GateMode.BusExit;
                 return true;
             default:
                 mode = default;

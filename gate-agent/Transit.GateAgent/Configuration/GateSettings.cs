@@ -89,6 +89,12 @@ public sealed class ClearingSettings
 
     /// <summary>Per-request timeout.</summary>
     public int RequestTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// Consecutive failures of uploads (or of sync rounds) after which the gate raises its amber alarm, turns
+    /// /health degraded, logs a warning with the cause and reports it in the status heartbeat.
+    /// </summary>
+    public int AlarmAfterFailures { get; set; } = 3;
 }
 
 /// <summary>The tap journal (section <c>Journal</c>).</summary>
@@ -102,6 +108,12 @@ public sealed class JournalSettings
 
     /// <summary>Minutes between pruning passes.</summary>
     public int PruneIntervalMinutes { get; set; } = 60;
+
+    /// <summary>
+    /// Below this many free bytes in the journal's file system the gate raises its amber alarm and /health turns
+    /// degraded, well before commits fail (64 MiB: days of taps on a busy gate).
+    /// </summary>
+    public long MinFreeBytes { get; set; } = 64L * 1024 * 1024;
 }
 
 /// <summary>Scanner inputs (section <c>Scanner</c>); any number may be configured.</summary>
@@ -234,4 +246,7 @@ public sealed class GateSettings
 
     /// <summary>Section <c>Simulation</c>.</summary>
     public SimulationSettings Simulation { get; set; } = new();
+
+    /// <summary>Section <c>Gps</c>.</summary>
+    public Gps.GpsSettings Gps { get; set; } = new();
 }

@@ -115,13 +115,13 @@ public static class GateSettingsLoader
         Require(s.Device.OperatorId, "Device:OperatorId", "the operator the device belongs to");
         if (string.IsNullOrWhiteSpace(s.Device.Mode))
         {
-            errors.Add("Device:Mode is required (metro-entry, metro-exit or bus)");
+            errors.Add("Device:Mode is required (metro-entry, metro-exit, bus or bus-exit)");
         }
         else if (!GateModes.TryParse(s.Device.Mode, out var mode))
         {
-            errors.Add($"Device:Mode '{s.Device.Mode}' is not a mode (expected metro-entry, metro-exit or bus)");
+            errors.Add($"Device:Mode '{s.Device.Mode}' is not a mode (expected metro-entry, metro-exit, bus or bus-exit)");
         }
-        else if (mode != GateMode.Bus)
+        else if (!mode.IsBus())
         {
             Require(s.Device.StationId, "Device:StationId", "the GTFS stop_id of the station, for metro modes");
         }
@@ -161,10 +161,15 @@ public static class GateSettingsLoader
         Range(s.Clearing.BackoffInitialMillis, "Clearing:BackoffInitialMillis", 1, 3_600_000);
         Range(s.Clearing.BackoffMaxMillis, "Clearing:BackoffMaxMillis", s.Clearing.BackoffInitialMillis, 86_400_000);
         Range(s.Clearing.RequestTimeoutSeconds, "Clearing:RequestTimeoutSeconds", 1, 600);
+        Range(s.Clearing.AlarmAfterFailures, "Clearing:AlarmAfterFailures", 1, 1000);
 
         Require(s.Journal.Path, "Journal:Path", "the SQLite tap journal file");
         Range(s.Journal.RetentionDays, "Journal:RetentionDays", 1, 3650);
         Range(s.Journal.PruneIntervalMinutes, "Journal:PruneIntervalMinutes", 1, 10_080);
+        if (s.Journal.MinFreeBytes < 0)
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture, $"Journal:MinFreeBytes must be 0 or more (got {s.Journal.MinFreeBytes})"));
+        }
 
         if (s.Scanner.Tcp.Port is { } tcp)
         {
@@ -230,6 +235,7 @@ public static class GateSettingsLoader
             errors.Add("Simulation:Clock manual needs Scanner:Tcp:Port (the simulation sets the clock through that input)");
         }
 
+        errors.AddRange(s.Gps.Validate(s));
         return errors;
     }
 
@@ -243,5 +249,6 @@ public static class GateSettingsLoader
         s.Clearing.ClientKey = Full(s.Clearing.ClientKey);
         s.Clearing.ServerCaCertificate = Full(s.Clearing.ServerCaCertificate);
         s.Journal.Path = Full(s.Journal.Path);
+        s.Gps.StopsFile = Full(s.Gps.StopsFile);
     }
 }

@@ -120,26 +120,31 @@ public sealed class GateController : IDisposable
 {
     private readonly GateHardware _hardware;
     private readonly GateMetrics _metrics;
+    private readonly GateHealth _health;
     private readonly TimeSpan _open;
     private readonly TimeSpan _refusal;
     private readonly TimeProvider _time;
     private readonly Lock _lock = new();
     private readonly ITimer _timer;
     private bool _barrierOpen;
+    private bool _idle;
     private DateTimeOffset _barrierUntil;
 
-    /// <summary>Creates the controller and shows idle.</summary>
-    public GateController(GateHardware hardware, HardwareSettings settings, GateMetrics metrics, TimeProvider time)
+    /// <summary>Creates the controller and shows idle; the idle light follows <paramref name="health"/> from then on.</summary>
+    public GateController(GateHardware hardware, HardwareSettings settings, GateMetrics metrics, GateHealth health, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(health);
         _hardware = hardware;
         _metrics = metrics;
+        _health = health;
         _time = time;
         _open = TimeSpan.FromMilliseconds(settings.BarrierOpenMillis);
         _refusal = TimeSpan.FromMilliseconds(settings.RefusalShowMillis);
         _timer = time.CreateTimer(_ => Idle(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         hardware.Barrier.Close();
         ShowIdle();
+        health.Changed += HealthChanged;
     }
 
     /// <summary>Shows a committed decision.</summary>
@@ -147,6 +152,7 @@ public sealed class GateController : IDisposable
     {
         lock (_lock)
         {
+            _idle = false;
             var now = _time.GetUtcNow();
             TimeSpan until;
             if (accepted)
@@ -172,6 +178,12 @@ public sealed class GateController : IDisposable
         }
     }
 
+    /// <summary>
+    /// The refusal of a scan the journal could not commit (disk full): the gate stays shut for it, since a tap that
+    /// is not journaled could never be billed or checked for replay.
+    /// </summary>
+    public const string JournalFull = "journal-full";
+
     /// <summary>What a rider reads for a refusal.</summary>
     public static string RiderMessage(string reason) => reason switch
     {
@@ -182,12 +194,14 @@ public sealed class GateController : IDisposable
         "denied" => "Account blocked - see staff",
         "credential-expired" or "credential-not-yet-valid" => "Open your app online",
         "malformed" or "unsupported-version" => "Not a ride code",
+        JournalFull => "Gate closed - use another gate",
         _ => "Code not valid - see staff",
     };
 
     /// <inheritdoc />
     public void Dispose()
     {
+        _health.Changed -= HealthChanged;
         _timer.Dispose();
         lock (_lock)
         {
@@ -212,8 +226,23 @@ public sealed class GateController : IDisposable
 
     private void ShowIdle()
     {
-        _hardware.Lights.Show(_metrics.UploadAlarm is null ? Light.Off : Light.Amber);
+        _idle = true;
+        _hardware.Lights.Show(IdleLight);
         _hardware.Display.Show("Scan your code");
+    }
+
+    private Light IdleLight => _health.Amber ? Light.Amber : Light.Off;
+
+    /// <summary>An alarm raised or cleared while idle shows at once; during a decision it shows when that ends.</summary>
+    private void HealthChanged()
+    {
+        lock (_lock)
+        {
+            if (_idle)
+            {
+                _hardware.Lights.Show(IdleLight);
+            }
+        }
     }
 }
 

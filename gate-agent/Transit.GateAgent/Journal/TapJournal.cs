@@ -114,17 +114,40 @@ public sealed class TapJournal : IDisposable
 
     /// <summary>
     /// Assigns the next sequence numbers to <paramref name="taps"/> and commits them in one transaction (one fsync
-    /// for the group). On failure nothing is committed and no number is used.
+    /// for the group); taps not <see cref="Tap.Journaled"/> are skipped. On failure nothing is committed, no number
+    /// is used, and every tap's <see cref="Tap.Seq"/> is back at 0.
     /// </summary>
     public void Append(IReadOnlyList<Tap> taps)
     {
         ArgumentNullException.ThrowIfNull(taps);
         var seq = _lastSeq;
+        try
+        {
+            Insert(taps, seq);
+        }
+        catch
+        {
+            foreach (var tap in taps)
+            {
+                tap.Seq = 0;
+            }
+
+            throw;
+        }
+    }
+
+    private void Insert(IReadOnlyList<Tap> taps, long seq)
+    {
         using var transaction = _writer.BeginTransaction();
         _insert.Transaction = transaction;
         var p = _insert.Parameters;
         foreach (var tap in taps)
         {
+            if (!tap.Journaled)
+            {
+                continue;
+            }
+
             var context = tap.Context!;
             seq++;
             tap.Seq = seq;

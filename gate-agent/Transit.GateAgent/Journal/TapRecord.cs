@@ -68,6 +68,7 @@ public sealed record ProblemDetails(
 [JsonSerializable(typeof(Status.HeartbeatResponse))]
 [JsonSerializable(typeof(Status.RouteChange))]
 [JsonSerializable(typeof(Status.HealthReport))]
+[JsonSerializable(typeof(Status.LinkError))]
 public sealed partial class GateJson : JsonSerializerContext
 {
     /// <summary>

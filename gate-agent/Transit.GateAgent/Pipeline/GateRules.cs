@@ -47,7 +47,7 @@ public sealed class GateRules
             return (false, Passback);
         }
 
-        _replays.TryAdd(code.ReplayKey, code.Timestamp + limits.MaxAge, now);
+        _replays.TryAdd(code.ReplayKey, ReplayCache.HoldUntil(code, limits.MaxAge), now);
         _lastAccepted[account] = now;
         if (++_sinceSweep >= SweepEvery)
         {
@@ -70,7 +70,7 @@ public sealed class GateRules
         foreach (var (text, at, account) in accepted)
         {
             if (RideCodeFormat.TryParse(text, out var code) == ParseStatus.Ok
-                && _replays.TryAdd(code.ReplayKey, code.Timestamp + limits.MaxAge, now))
+                && _replays.TryAdd(code.ReplayKey, ReplayCache.HoldUntil(code, limits.MaxAge), now))
             {
                 restored++;
             }

@@ -4,8 +4,10 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Transit.GateAgent.Hardware;
 using Transit.GateAgent.Journal;
+using Transit.GateAgent.Scanners;
 using Transit.GateAgent.Status;
 using Transit.GateAgent.Trust;
+using Transit.RideCodes;
 
 namespace Transit.GateAgent.Pipeline;
 
@@ -73,6 +75,9 @@ public sealed class AsyncSignal
 /// <summary>Stage 1: decode and verify the code with the ride-code library.</summary>
 internal sealed class VerifyStage(GatePipeline pipeline, GateState state, TimeProvider time) : BackgroundService
 {
+    /// <summary>A scan with a character no ride code has (a control byte, lower case, …) is not looked at further.</summary>
+    private static readonly VerificationResult NotACode = new(VerificationReason.Malformed, null);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var writer = pipeline.Verified.Writer;
@@ -87,16 +92,20 @@ internal sealed class VerifyStage(GatePipeline pipeline, GateState state, TimePr
             tap.Context = state.Context;
             tap.KeySetVersion = trust.KeySet.Version;
             tap.DenyListVersion = trust.DenyList.Version;
-            tap.Verification = state.Verifier.Verify(tap.Text, tap.At);
+            tap.Verification = ScanText.InCodeAlphabet(tap.Text) ? state.Verifier.Verify(tap.Text, tap.At) : NotACode;
             writer.TryWrite(tap);
         }
     }
 }
 
 /// <summary>Stage 2: replay and pass-back, whose memory is rebuilt from the journal before the first tap.</summary>
-internal sealed class RulesStage(GatePipeline pipeline, GateState state, TapJournal journal, TimeProvider time, ILogger<RulesStage> logger) : BackgroundService
+internal sealed class RulesStage(GatePipeline pipeline, GateState state, TapJournal journal, GateMetrics metrics, TimeProvider time, ILogger<RulesStage> logger) : BackgroundService
 {
+    private static readonly TimeSpan ReportEvery = TimeSpan.FromMinutes(1);
     private readonly GateRules _rules = new();
+    private readonly GarbageFilter _garbage = new();
+    private long _notJournaledSinceReport;
+    private long _lastReport = Stopwatch.GetTimestamp();
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -118,6 +127,22 @@ internal sealed class RulesStage(GatePipeline pipeline, GateState state, TapJour
         await foreach (var tap in pipeline.Verified.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
         {
             (tap.Accepted, tap.Reason) = _rules.Decide(tap.Verification!, tap.At, state.Limits);
+            if (tap.Verification!.Code is null && !_garbage.Admit(tap.StoredText, tap.ReadTimestamp))
+            {
+                tap.Journaled = false;
+                metrics.RecordNotJournaled();
+                _notJournaledSinceReport++;
+            }
+
+            if (_notJournaledSinceReport > 0 && Stopwatch.GetElapsedTime(_lastReport) >= ReportEvery)
+            {
+                logger.LogWarning(
+                    "{Count} refused scans that are not ride codes were left out of the journal in the last {Minutes:F0} min (repeats, or over {Rate}/s): a faulty scanner or someone flooding it",
+                    _notJournaledSinceReport, Stopwatch.GetElapsedTime(_lastReport).TotalMinutes, GarbageFilter.PerSecond);
+                _notJournaledSinceReport = 0;
+                _lastReport = Stopwatch.GetTimestamp();
+            }
+
             writer.TryWrite(tap);
         }
     }
@@ -129,11 +154,14 @@ internal sealed class RulesStage(GatePipeline pipeline, GateState state, TapJour
 /// and the barrier told.
 /// </summary>
 internal sealed class JournalStage(
-    GatePipeline pipeline, TapJournal journal, GateMetrics metrics, IHostApplicationLifetime lifetime, ILogger<JournalStage> logger) : BackgroundService
+    GatePipeline pipeline, TapJournal journal, GateMetrics metrics, GateHealth health, IHostApplicationLifetime lifetime, ILogger<JournalStage> logger) : BackgroundService
 {
     private const int MaxGroup = 256;
+    private static readonly TimeSpan FullReportEvery = TimeSpan.FromMinutes(1);
 
     private int _sinceCheckpoint;
+    private long _refusedWhileFull;
+    private long _lastFullReport;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -151,6 +179,18 @@ internal sealed class JournalStage(
             try
             {
                 journal.Append(group);
+                if (health.SetJournalFull(null))
+                {
+                    logger.LogWarning("journal commits again after {Count} scans were refused for lack of disk space", _refusedWhileFull);
+                    _refusedWhileFull = 0;
+                }
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException ex) when (ex.SqliteErrorCode == SqliteFull)
+            {
+                // Fail closed and keep running: a tap that is not journaled must not open the barrier, and the gate
+                // takes riders again by itself once space returns (docs/gate-install.md).
+                RefuseUnjournaled(group, ex);
+                continue;
             }
             catch (Exception ex)
             {
@@ -168,11 +208,12 @@ internal sealed class JournalStage(
             foreach (var tap in group)
             {
                 var latency = Stopwatch.GetElapsedTime(tap.ReadTimestamp);
-                tap.CommittedMillis = latency.TotalMilliseconds;
-                output.TryWrite(tap);
-                metrics.RecordTap(tap.Accepted, tap.Reason, latency.TotalSeconds);
-                tap.Reply?.TrySetResult(new TapOutcome(
-                    tap.Seq, tap.Accepted, tap.Reason, Math.Round(tap.CommittedMillis, 3), tap.Verification?.Account, tap.At.UtcDateTime));
+                if (tap.Journaled)
+                {
+                    metrics.RecordTap(tap.Accepted, tap.Reason, latency.TotalSeconds);
+                }
+
+                Answer(output, tap, latency);
             }
 
             pipeline.TapsCommitted.Set();
@@ -195,6 +236,35 @@ internal sealed class JournalStage(
                     logger.LogWarning("finishing the journal checkpoint failed: {Reason}", ex.Message);
                 }
             }
+        }
+    }
+
+    /// <summary>SQLite's result code for a write that found the disk full.</summary>
+    private const int SqliteFull = 13;
+
+    private static void Answer(ChannelWriter<Tap> output, Tap tap, TimeSpan latency)
+    {
+        tap.CommittedMillis = latency.TotalMilliseconds;
+        output.TryWrite(tap);
+        tap.Reply?.TrySetResult(new TapOutcome(
+            tap.Seq, tap.Accepted, tap.Reason, Math.Round(tap.CommittedMillis, 3), tap.Verification?.Account, tap.At.UtcDateTime));
+    }
+
+    private void RefuseUnjournaled(List<Tap> group, Microsoft.Data.Sqlite.SqliteException ex)
+    {
+        foreach (var tap in group)
+        {
+            (tap.Accepted, tap.Reason, tap.Journaled) = (false, GateController.JournalFull, false);
+            metrics.RecordCommitFailure();
+            Answer(pipeline.Committed.Writer, tap, Stopwatch.GetElapsedTime(tap.ReadTimestamp));
+        }
+
+        _refusedWhileFull += group.Count;
+        var problem = $"the journal's disk is full ({journal.Path}): scans are refused and the barrier stays shut until space is freed";
+        if (health.SetJournalFull(problem) || Stopwatch.GetElapsedTime(_lastFullReport) >= FullReportEvery)
+        {
+            _lastFullReport = Stopwatch.GetTimestamp();
+            logger.LogError("journal commit failed, no space left on the disk ({Reason}): {Problem}; {Count} scans refused so far", ex.Message, problem, _refusedWhileFull);
         }
     }
 }

@@ -65,8 +65,17 @@ public sealed class Tap
     /// <summary>Milliseconds from read to the commit being durable.</summary>
     public double CommittedMillis { get; set; }
 
-    /// <summary>The text as stored: at most <see cref="MaxStoredLength"/> characters.</summary>
-    public string StoredText => Text.Length <= MaxStoredLength ? Text : Text[..MaxStoredLength];
+    /// <summary>
+    /// False for a refused garbage scan left out of the journal (a repeat of one just journaled, or over the rate
+    /// cap); it gets no sequence number.
+    /// </summary>
+    public bool Journaled { get; set; } = true;
+
+    /// <summary>
+    /// The text as stored and uploaded: at most <see cref="MaxStoredLength"/> characters, with anything outside
+    /// printable ASCII escaped (<see cref="Scanners.ScanText.Escape"/>), so no control byte reaches the journal or clearing.
+    /// </summary>
+    public string StoredText => Scanners.ScanText.Escape(Text, MaxStoredLength);
 
     /// <summary>Microseconds elapsed since the read.</summary>
     public long MicrosSinceRead() => (long)Stopwatch.GetElapsedTime(ReadTimestamp).TotalMicroseconds;

@@ -146,21 +146,24 @@ internal sealed class SerialScannerService(SerialScannerSettings settings, GateP
 
     protected override string Source => "serial:" + Device;
 
-    protected override unsafe int OpenDevice()
+    protected override int OpenDevice() => OpenRaw(Device, settings.Baud);
+
+    /// <summary>Opens a TTY in raw mode at <paramref name="baud"/> (also the GPS receiver's line).</summary>
+    internal static unsafe int OpenRaw(string device, int baud)
     {
-        var fd = Libc.Open(Device, Libc.ORdWr | Libc.ONoCtty | Libc.ONonBlock);
+        var fd = Libc.Open(device, Libc.ORdWr | Libc.ONoCtty | Libc.ONonBlock);
         if (fd < 0)
         {
-            throw new IOException($"open {Device}: {Libc.LastError()}");
+            throw new IOException($"open {device}: {Libc.LastError()}");
         }
 
         var termios = stackalloc byte[Libc.TermiosBufferSize];
-        SerialLineSpeeds.TryGet(settings.Baud, out var speed);
+        SerialLineSpeeds.TryGet(baud, out var speed);
         if (Libc.TcGetAttr(fd, termios) != 0)
         {
             var error = Libc.LastError();
             Libc.Close(fd);
-            throw new IOException($"{Device} is not a terminal (tcgetattr: {error})");
+            throw new IOException($"{device} is not a terminal (tcgetattr: {error})");
         }
 
         // Raw: no echo, no line editing, no CR/LF translation, 8 data bits; the scanner's bytes arrive as sent.
@@ -171,7 +174,7 @@ internal sealed class SerialScannerService(SerialScannerSettings settings, GateP
         {
             var error = Libc.LastError();
             Libc.Close(fd);
-            throw new IOException($"{Device}: cannot set raw mode at {settings.Baud} baud: {error}");
+            throw new IOException($"{device}: cannot set raw mode at {baud} baud: {error}");
         }
 
         return fd;

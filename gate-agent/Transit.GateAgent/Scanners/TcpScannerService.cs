@@ -22,9 +22,9 @@ public sealed class GateEndpoints
 }
 
 /// <summary>
-/// The simulation input (a stable contract): on loopback TCP, each line a client sends is one scanned code, and the
+/// The simulation input (a stable contract): on loopback TCP, each non-empty line a client sends is one scanned code, and the
 /// agent answers each, in order, with one JSON line (<c>seq</c>, <c>accepted</c>, <c>reason</c>, <c>latencyMs</c>, …)
-/// once the tap is committed. Clients may pipeline lines. With a simulation clock, a line starting
+/// once the tap is committed (<c>seq</c> 0 when it was refused without being journaled). Clients may pipeline lines. With a simulation clock, a line starting
 /// <see cref="SimulationClock.LinePrefix"/> sets the clock instead: it is no scan, makes no tap and gets no answer.
 /// </summary>
 internal sealed class TcpScannerService(
@@ -55,6 +55,12 @@ internal sealed class TcpScannerService(
                         logger.LogWarning("clock line ignored, not '{Prefix}ISO8601': {Line}", SimulationClock.LinePrefix, line);
                     }
 
+                    continue;
+                }
+
+                if (line.Length == 0)
+                {
+                    // An empty line is no scan, as on the serial and keyboard inputs: no tap, no answer.
                     continue;
                 }
 

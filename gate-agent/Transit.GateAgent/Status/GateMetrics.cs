@@ -31,6 +31,8 @@ public sealed class GateMetrics
     private long _clockOffsetMillis;
     private long _clockOffsetKnown;
     private long _scannerLines;
+    private long _notJournaled;
+    private long _commitFailures;
 
     /// <summary>Unix time (ms) of the last successful upload, 0 when none.</summary>
     public long LastUploadUnixMs => Interlocked.Read(ref _lastUploadUnixMs);
@@ -49,9 +51,6 @@ public sealed class GateMetrics
 
     /// <summary>Times the barrier opened.</summary>
     public long BarrierOpens => Interlocked.Read(ref _barrierOpens);
-
-    /// <summary>Set by the uploader when clearing refuses the device (403) or reports a conflict (409).</summary>
-    public string? UploadAlarm { get; set; }
 
     /// <summary>Counts a committed tap and its read-to-commit latency.</summary>
     public void RecordTap(bool accepted, string reason, double latencySeconds)
@@ -76,6 +75,12 @@ public sealed class GateMetrics
 
     /// <summary>Counts a line read by a scanner input.</summary>
     public void RecordScannerLine() => Interlocked.Increment(ref _scannerLines);
+
+    /// <summary>Counts a refused garbage scan left out of the journal (a repeat, or over the rate cap).</summary>
+    public void RecordNotJournaled() => Interlocked.Increment(ref _notJournaled);
+
+    /// <summary>Counts a tap refused because its commit failed for lack of disk space.</summary>
+    public void RecordCommitFailure() => Interlocked.Increment(ref _commitFailures);
 
     /// <summary>Counts a barrier opening.</summary>
     public void RecordBarrierOpen() => Interlocked.Increment(ref _barrierOpens);
@@ -166,6 +171,8 @@ public sealed class GateMetrics
         }
 
         Counter(sb, "transit_gate_scanner_lines_total", "Lines read from all scanner inputs.", Interlocked.Read(ref _scannerLines));
+        Counter(sb, "transit_gate_scans_not_journaled_total", "Refused garbage scans left out of the journal (repeats within a minute, or over the rate cap).", Interlocked.Read(ref _notJournaled));
+        Counter(sb, "transit_gate_journal_full_refusals_total", "Scans refused because the journal could not commit them (disk full).", Interlocked.Read(ref _commitFailures));
         Counter(sb, "transit_gate_barrier_opens_total", "Times the barrier opened.", BarrierOpens);
         Counter(sb, "transit_gate_upload_batches_total", "Tap batches acknowledged by clearing.", Interlocked.Read(ref _batchesUploaded));
         Counter(sb, "transit_gate_uploaded_taps_total", "Taps sent in acknowledged batches.", Interlocked.Read(ref _tapsUploaded));

@@ -28,7 +28,11 @@ public sealed record HeartbeatRequest(
     [property: JsonPropertyName("clockOffsetMillis")] long? ClockOffsetMillis,
     [property: JsonPropertyName("taps")] Dictionary<string, long> Taps,
     [property: JsonPropertyName("p99LatencyMicros")] long? P99LatencyMicros,
-    [property: JsonPropertyName("softwareVersion")] string SoftwareVersion);
+    [property: JsonPropertyName("softwareVersion")] string SoftwareVersion,
+    [property: JsonPropertyName("alarm")] string? Alarm,
+    [property: JsonPropertyName("uploadError")] LinkError? UploadError,
+    [property: JsonPropertyName("syncError")] LinkError? SyncError,
+    [property: JsonPropertyName("diskFreeBytes")] long DiskFreeBytes);
 
 /// <summary>Clearing's answer to a heartbeat.</summary>
 public sealed record HeartbeatResponse([property: JsonPropertyName("serverTime")] DateTimeOffset? ServerTime);
@@ -57,7 +61,12 @@ public sealed record HealthReport(
     [property: JsonPropertyName("lastSyncAt")] DateTime? LastSyncAt,
     [property: JsonPropertyName("clockOffsetMillis")] long? ClockOffsetMillis,
     [property: JsonPropertyName("alarm")] string? Alarm,
-    [property: JsonPropertyName("syncRefused")] IReadOnlyList<string>? SyncRefused);
+    [property: JsonPropertyName("syncRefused")] IReadOnlyList<string>? SyncRefused,
+    [property: JsonPropertyName("uploadError")] LinkError? UploadError,
+    [property: JsonPropertyName("syncError")] LinkError? SyncError,
+    [property: JsonPropertyName("diskFreeBytes")] long DiskFreeBytes,
+    [property: JsonPropertyName("problems")] IReadOnlyList<string> Problems,
+    [property: JsonPropertyName("gps")] Gps.GpsHealth? Gps = null);
 
 /// <summary>
 /// The loopback status endpoint: <c>GET /health</c>, <c>GET /metrics</c> (Prometheus text), <c>GET /hardware</c>
@@ -66,7 +75,7 @@ public sealed record HealthReport(
 /// of the gate (start time and memory); one request per connection.
 /// </summary>
 internal sealed class StatusServer(
-    int port, GateState state, TapJournal journal, GateMetrics metrics, GateEndpoints endpoints, SimulatedHardwareLog hardwareLog,
+    int port, GateState state, TapJournal journal, GateMetrics metrics, GateHealth health, GateEndpoints endpoints, SimulatedHardwareLog hardwareLog,
     IServiceProvider services, ILogger<StatusServer> logger) : LoopbackListenerService(port, "Status:Port")
 {
     private const int MaxRequest = 64 * 1024;
@@ -144,9 +153,9 @@ internal sealed class StatusServer(
     private HealthReport Health(IReadOnlyList<string>? refused)
     {
         var context = state.Context;
-        var alarm = metrics.UploadAlarm;
+        var gps = (services.GetService(typeof(Gps.GpsTracker)) as Gps.GpsTracker)?.Health();
         return new HealthReport(
-            alarm is null ? "ok" : "alarm",
+            health.Status == "ok" && gps?.Status is { } gpsStatus ? gpsStatus : health.Status,
             context.DeviceId,
             context.OperatorId,
             context.Mode.ToName(),
@@ -162,8 +171,13 @@ internal sealed class StatusServer(
             metrics.LastUploadAt,
             metrics.LastSyncAt,
             metrics.ClockOffsetMillis,
-            alarm,
-            refused);
+            health.Refusal,
+            refused,
+            health.UploadError,
+            health.SyncError,
+            health.DiskFreeBytes,
+            health.Problems(),
+            gps);
     }
 
     private IEnumerable<(string, string, double)> Gauges()
@@ -176,7 +190,9 @@ internal sealed class StatusServer(
         yield return ("transit_gate_denylist_version", "Deny-list version in force.", state.Trust.DenyList.Version);
         yield return ("transit_gate_config_version", "Device configuration version from clearing (0: local settings).", state.ConfigVersion);
         yield return ("transit_gate_clock_offset_seconds", "Clearing's clock minus the gate's, from the last heartbeat.", (metrics.ClockOffsetMillis ?? 0) / 1000.0);
-        yield return ("transit_gate_upload_alarm", "1 while clearing refuses the device or reports a conflict.", metrics.UploadAlarm is null ? 0 : 1);
+        yield return ("transit_gate_upload_alarm", "1 while clearing refuses the device or reports a conflict.", health.Refusal is null ? 0 : 1);
+        yield return ("transit_gate_alarm", "1 while the amber light shows a problem (/health lists them).", health.Amber ? 1 : 0);
+        yield return ("transit_gate_disk_free_bytes", "Free bytes in the journal's file system (-1 before the first check).", health.DiskFreeBytes);
         yield return ("transit_gate_verifier_unexpected_errors", "Exceptions caught inside verification (should stay 0).", state.Verifier.UnexpectedErrors);
     }
 

@@ -71,7 +71,7 @@ public sealed class GateState
         var rootKey = Read(settings.Trust.RootPublicKey!, "Trust:RootPublicKey", KeyFiles.ParsePublicKey);
         var keySet = Read(settings.Trust.KeySet!, "Trust:KeySet", json => KeySet.Open(SignedDocument.Parse(json), rootKey));
         var denyList = settings.Trust.DenyList is { Length: > 0 } denyPath
-            ? Read(denyPath, "Trust:DenyList", json => DenyList.Open(SignedDocument.Parse(json), rootKey))
+            ? Read(denyPath, "Trust:DenyList", json => DenyList.Open(SignedDocument.Parse(json), rootKey, keySet))
             : DenyList.Empty;
         var trust = new TrustStore(rootKey, keySet, denyList);
         var state = new GateState(trust, DeviceContext.From(settings.Device), GateLimits.From(settings.Verification), journal, time, logger);
@@ -107,7 +107,7 @@ public sealed class GateState
     /// <exception cref="TrustDocumentException">Bad signature, another device's, older, or invalid values.</exception>
     public bool InstallConfig(string json)
     {
-        var config = DeviceConfigDocument.Open(SignedDocument.Parse(json), Trust.RootKey, _context.DeviceId);
+        var config = DeviceConfigDocument.Open(SignedDocument.Parse(json), Trust.RootKey, Trust.KeySet, _context.DeviceId);
         lock (_lock)
         {
             if (config.Version <= ConfigVersion)
@@ -139,6 +139,18 @@ public sealed class GateState
         }
 
         _logger.LogInformation("route {Route}, stop {Stop} set by the driver console", _context.RouteId, _context.StopId);
+        return _context;
+    }
+
+    /// <summary>The GPS's arrival at a stop (bus validators); the route stays.</summary>
+    public DeviceContext SetStopFromGps(string stopId)
+    {
+        lock (_lock)
+        {
+            _context = _context with { StopId = stopId };
+        }
+
+        _logger.LogInformation("stop {Stop} set by GPS", stopId);
         return _context;
     }
 
@@ -203,7 +215,7 @@ public sealed class GateState
             {
                 lock (_lock)
                 {
-                    Apply(DeviceConfigDocument.Open(SignedDocument.Parse(config.Json), Trust.RootKey, _context.DeviceId));
+                    Apply(DeviceConfigDocument.Open(SignedDocument.Parse(config.Json), Trust.RootKey, Trust.KeySet, _context.DeviceId));
                 }
             }
             catch (TrustDocumentException ex)
@@ -255,14 +267,17 @@ public sealed class GateState
 public static class DeviceConfigDocument
 {
     /// <summary>The signed-document type.</summary>
-    public const string DocumentType = "transit-device-config";
+    public const string DocumentType = OnlineKey.DeviceConfigType;
 
-    /// <summary>Verifies with the root key, checks the device id and values, and reads the payload.</summary>
+    /// <summary>
+    /// Verifies with the root key or an online key that <paramref name="keySet"/> certifies for device configurations,
+    /// checks the device id and values, and reads the payload.
+    /// </summary>
     /// <exception cref="TrustDocumentException">Not usable; the message says why.</exception>
-    public static DeviceConfigPayload Open(SignedDocument document, PublicKey rootKey, string deviceId)
+    public static DeviceConfigPayload Open(SignedDocument document, PublicKey rootKey, KeySet keySet, string deviceId)
     {
         ArgumentNullException.ThrowIfNull(document);
-        var config = document.ReadPayload(DocumentType, rootKey, GateJson.Default.DeviceConfigPayload, "device configuration");
+        var config = document.ReadPayload(DocumentType, rootKey, keySet, GateJson.Default.DeviceConfigPayload, "device configuration");
         if (config is null || config.Version <= 0)
         {
             throw new TrustDocumentException("device configuration: version missing");
@@ -278,7 +293,7 @@ public static class DeviceConfigDocument
             throw new TrustDocumentException($"device configuration: '{config.Mode}' is not a mode");
         }
 
-        if (mode != GateMode.Bus && string.IsNullOrEmpty(config.StationId))
+        if (!mode.IsBus() && string.IsNullOrEmpty(config.StationId))
         {
             throw new TrustDocumentException("device configuration: a metro mode needs stationId");
         }

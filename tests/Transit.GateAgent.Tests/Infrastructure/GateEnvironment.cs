@@ -94,12 +94,9 @@ public sealed class GateEnvironment : IDisposable
         return ConfigPath;
     }
 
-    /// <summary>Signs a device configuration with the operator's root key.</summary>
-    public string SignConfig(JsonObject payload)
-    {
-        using var root = KeyFiles.ParsePrivateKey(File.ReadAllText(Keys.RootKeyPath), out _);
-        return SignedDocument.Create("transit-device-config", System.Text.Encoding.UTF8.GetBytes(payload.ToJsonString()), root).ToJson();
-    }
+    /// <summary>Signs a device configuration as clearing does: with the online key the key set certifies.</summary>
+    public string SignConfig(JsonObject payload) =>
+        Keys.Sign(OnlineKey.DeviceConfigType, System.Text.Encoding.UTF8.GetBytes(payload.ToJsonString())).ToJson();
 
     public void Dispose()
     {

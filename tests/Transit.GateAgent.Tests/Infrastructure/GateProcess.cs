@@ -240,6 +240,9 @@ public sealed class GateClient : IDisposable
 
     public Task SendAsync(string code) => _writer.WriteLineAsync(code);
 
+    /// <summary>Sends bytes as they are (a line with bytes outside ASCII, or without its line end).</summary>
+    public async Task SendRawAsync(byte[] bytes) => await _tcp.GetStream().WriteAsync(bytes);
+
     public async Task<TapAnswer> ReceiveAsync()
     {
         var line = await _reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60))

@@ -32,12 +32,26 @@ public sealed class TestClearingServer : IAsyncDisposable
     private readonly Lock _storeLock = new();
     private WebApplication? _app;
 
-    public TestClearingServer(OperatorKeyDirectory keys)
+    /// <param name="keys">The operator's key directory.</param>
+    /// <param name="certificateNames">
+    /// When given, the server presents a certificate from the same CA naming only these hosts (e.g. one that does
+    /// not name 127.0.0.1, as a gate configured with the wrong address meets); otherwise the key directory's.
+    /// </param>
+    public TestClearingServer(OperatorKeyDirectory keys, IEnumerable<string>? certificateNames = null)
     {
         _keys = keys;
-        using var pem = X509Certificate2.CreateFromPemFile(keys.ServerCertificatePath, keys.ServerKeyPath);
-        _serverCertificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
         _ca = keys.OpenDeviceAuthority();
+        if (certificateNames is null)
+        {
+            using var pem = X509Certificate2.CreateFromPemFile(keys.ServerCertificatePath, keys.ServerKeyPath);
+            _serverCertificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+        }
+        else
+        {
+            using var issued = _ca.IssueServerCertificate(certificateNames, DateTimeOffset.UtcNow);
+            _serverCertificate = X509CertificateLoader.LoadPkcs12(issued.Export(X509ContentType.Pkcs12), null);
+        }
+
         Port = FreePort();
     }
 
@@ -56,6 +70,12 @@ public sealed class TestClearingServer : IAsyncDisposable
 
     /// <summary>Batches larger than this are refused with 413 (the real limit is 5,000).</summary>
     public int MaxBatch { get; set; } = 5000;
+
+    /// <summary>When set, every upload is answered with this HTTP status (e.g. 500, a broken server).</summary>
+    public int? FailUploadsWith { get; set; }
+
+    /// <summary>Bodies of the status heartbeats received, in order.</summary>
+    public ConcurrentQueue<JsonNode> StatusBodies { get; } = new();
 
     /// <summary>Upload requests that arrived gzip-compressed.</summary>
     public int CompressedBatches { get; private set; }
@@ -162,6 +182,10 @@ public sealed class TestClearingServer : IAsyncDisposable
     private async Task<IResult> UploadAsync(HttpContext context)
     {
         var device = context.Connection.ClientCertificate?.GetNameInfo(X509NameType.SimpleName, false);
+        if (FailUploadsWith is { } failure)
+        {
+            return Problem(failure, "Server error", "the test server is set to fail uploads");
+        }
 
         JsonNode? body;
         try
@@ -294,7 +318,7 @@ public sealed class TestClearingServer : IAsyncDisposable
     {
         var payload = JsonNode.Parse(delta.Payload)!;
         payload["addAccounts"]!.AsArray().Add("victim");
-        return new SignedDocument(delta.Type, delta.Algorithm, System.Text.Encoding.UTF8.GetBytes(payload.ToJsonString()), delta.Signature);
+        return new SignedDocument(delta.Type, delta.Algorithm, System.Text.Encoding.UTF8.GetBytes(payload.ToJsonString()), delta.Signature, delta.OnlineKeyId);
     }
 
     /// <summary>A signed document with ETag <c>"KIND-VERSION"</c>, or 304 when the client holds that version.</summary>
@@ -311,9 +335,16 @@ public sealed class TestClearingServer : IAsyncDisposable
         return Results.Text(json, "application/json");
     }
 
-    private IResult Status(HttpContext context)
+    private async Task<IResult> Status(HttpContext context)
     {
+        // Taken first: the gate's clock offset estimate assumes the server's time lies mid-way in the round trip.
+        var serverTime = DateTimeOffset.UtcNow;
+        if (await JsonNode.ParseAsync(context.Request.Body) is { } body)
+        {
+            StatusBodies.Enqueue(body);
+        }
+
         StatusReports++;
-        return Results.Json(new { serverTime = DateTimeOffset.UtcNow });
+        return Results.Json(new { serverTime });
     }
 }

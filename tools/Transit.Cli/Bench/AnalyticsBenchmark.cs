@@ -29,9 +29,6 @@ internal static class AnalyticsBenchmark
     {
         await using var bench = await BenchEnvironment.StartAsync(runJobs: false, cancellation);
         var dataSource = bench.Database.DataSource;
-        var feed = Path.Combine(bench.Folder, "feed");
-        SyntheticCity.Write(feed);
-        await bench.Services.GetRequiredService<GtfsImporter>().ImportAsync(feed, new DateOnly(2000, 1, 1), cancellation);
         await bench.Services.GetRequiredService<TapPartitions>().EnsureAsync([Day.AddDays(-1), Day], cancellation);
         var options = new AnalyticsOptions { TimeZone = TimeZoneInfo.FindSystemTimeZoneById(SyntheticCity.TimeZone) };
 

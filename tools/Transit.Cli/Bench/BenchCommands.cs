@@ -15,12 +15,13 @@ internal static class BenchCommands
     {
         var report = new Option<FileInfo?>("--report") { Description = "Markdown file to rewrite (default: docs/benchmarks.md of the repository)", Recursive = true };
         var size = new Option<int?>("--taps") { Description = "Taps per run for the ingest, clearing and analytics benchmarks (defaults 200000, 1000000, 1000000; full size: 1000000)", Recursive = true };
+        var credentials = new Option<int?>("--credentials") { Description = "Credentials per algorithm of the codes benchmark (default and full size: 2000)", Recursive = true };
         var riders = new Option<int?>("--riders") { Description = "Riders of the end-to-end benchmark's city (default and full size: 12500, the demo's day)", Recursive = true };
         var arch = new Option<string?>("--arch") { Description = "gate only: measure the shipped transit-gate package, arm64 (under qemu-aarch64-static, beside x64 in the same run) or x64", Recursive = true };
-        var bench = new Command("bench", "Run benchmarks beside their same-run references and record them in docs/benchmarks.md") { report, size, riders, arch };
+        var bench = new Command("bench", "Run benchmarks beside their same-run references and record them in docs/benchmarks.md") { report, size, riders, credentials, arch };
         Area[] areas =
         [
-            new("codes", "Ride-code verification (fresh and cached credentials, P-256 and SM2) against openssl speed ecdsap256", (path, _, c) => CodesBenchmark.RunAsync(path, c)),
+            new("codes", "Ride-code verification (fresh and cached credentials, P-256 and SM2) against openssl speed ecdsap256 sm2 (--credentials N, default 2000)", (path, p, c) => CodesBenchmark.RunAsync(path, p.GetValue(credentials) ?? CodesBenchmark.DefaultCredentials, c)),
             new("fares", "Two-leg journeys priced per second on the MBTA feed against dictionary look-up and construction references", (path, _, c) => FaresBenchmark.RunAsync(path, c)),
             new("ingest", "Tap ingest over HTTPS with re-verification and durable commit, against raw binary COPY (--taps N, default 200000)", (path, p, c) => IngestBenchmark.RunAsync(path, p.GetValue(size) ?? 200_000, c)),
             new("clearing", "End-of-day clearing of a service day end to end, against reading the taps and writing the journeys (--taps N, default 1000000)", (path, p, c) => ClearingBenchmark.RunAsync(path, p.GetValue(size) ?? 1_000_000, c)),

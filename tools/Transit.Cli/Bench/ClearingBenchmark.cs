@@ -25,9 +25,6 @@ internal static class ClearingBenchmark
     public static async Task<int> RunAsync(string reportPath, int size, CancellationToken cancellation)
     {
         await using var bench = await BenchEnvironment.StartAsync(runJobs: false, cancellation);
-        var feed = Path.Combine(bench.Folder, "feed");
-        SyntheticCity.Write(feed);
-        await bench.Services.GetRequiredService<GtfsImporter>().ImportAsync(feed, new DateOnly(2000, 1, 1), cancellation);
         var day = new DateOnly(2026, 11, 18);
         var riders = size / 4;
         Console.WriteLine($"loading {riders * 4:N0} taps of {riders:N0} riders for {day:yyyy-MM-dd} ...");

@@ -177,7 +177,7 @@ internal static class GateBenchmark
         var (issuerKey, issuer) = keys.OpenIssuingKey();
         string code;
         using (issuer)
-        using (var phone = PhoneCredential.Issue(issuer, issuerKey.KeyId, "prefill", "1", DateTimeOffset.UtcNow.AddDays(-8), TimeSpan.FromDays(30)))
+        using (var phone = PhoneCredential.Issue(issuer, issuerKey.KeyId, "prefill", "1", DateTimeOffset.UtcNow.AddDays(-8), TimeSpan.FromDays(7)))
         {
             code = phone.Show(DateTimeOffset.UtcNow.AddDays(-7), 0).ToText();
         }

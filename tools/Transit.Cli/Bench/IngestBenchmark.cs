@@ -7,9 +7,11 @@ using Npgsql;
 using NpgsqlTypes;
 using Transit.Clearing;
 using Transit.Clearing.Devices;
+using Transit.Clearing.Gtfs;
 using Transit.Clearing.Ingest;
 using Transit.RideCodes;
 using Transit.RideCodes.KeyStore;
+using Transit.Simulation;
 
 namespace Transit.Cli.Bench;
 
@@ -463,7 +465,13 @@ internal sealed class BenchEnvironment : IAsyncDisposable
             TimeZone = "UTC",
             Payments = { Latency = TimeSpan.Zero },
         };
-        return new BenchEnvironment(folder, await RunningClearing.StartAsync(options, ["http://127.0.0.1:0"], cancellation: cancellation), keys);
+        var bench = new BenchEnvironment(folder, await RunningClearing.StartAsync(options, ["http://127.0.0.1:0"], cancellation: cancellation), keys);
+
+        // Devices are registered only for operators and stops of an imported feed.
+        var feed = Path.Combine(folder, "feed");
+        SyntheticCity.Write(feed);
+        await bench.Services.GetRequiredService<GtfsImporter>().ImportAsync(feed, new DateOnly(2000, 1, 1), cancellation);
+        return bench;
     }
 
     public HttpClient DeviceClient(string certificatePath, string keyPath)

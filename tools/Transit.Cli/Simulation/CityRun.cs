@@ -45,6 +45,9 @@ internal sealed record SimulationSettings
 
     public int Seed { get; init; } = 1;
 
+    /// <summary>Which riders populate the city.</summary>
+    public PopulationModel Population { get; init; } = PopulationModel.Realistic;
+
     /// <summary>Where the ground truth goes; DATA/truth by default.</summary>
     public string? TruthFolder { get; init; }
 
@@ -116,7 +119,7 @@ internal sealed class CityRun : IAsyncDisposable
         CityModel city;
         try
         {
-            city = settings.FeedDirectory is null ? CityModel.Synthetic : CityModel.FromFeed(settings.FeedDirectory);
+            city = settings.FeedDirectory is null ? CityModel.SyntheticWith(settings.Population) : CityModel.FromFeed(settings.FeedDirectory, settings.Population);
         }
         catch (InvalidDataException ex)
         {
@@ -316,7 +319,7 @@ internal sealed class CityRun : IAsyncDisposable
             else if (lastProgress.Elapsed > TimeSpan.FromMinutes(2))
             {
                 var stuck = healths.Where(h => h.GetProperty("journalBacklog").GetInt64() > 0)
-                    .Select(h => $"{h.GetProperty("deviceId").GetString()} (backlog {h.GetProperty("journalBacklog").GetInt64()}, alarm {h.GetProperty("alarm")})");
+                    .Select(h => $"{h.GetProperty("deviceId").GetString()} (backlog {h.GetProperty("journalBacklog").GetInt64()}: {string.Join("; ", h.GetProperty("problems").EnumerateArray().Select(p => p.GetString()))})");
                 throw new CliException($"uploads made no progress for 2 minutes: {string.Join(", ", stuck)}; see the gates' agent.log", 1);
             }
 
@@ -444,6 +447,12 @@ internal sealed class CityRun : IAsyncDisposable
         File.WriteAllText(path, config.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
         return path;
     }
+
+    /// <summary>
+    /// Most service days one run plays: each rider gets one credential covering the day before the first and the day
+    /// after the last, and verifiers refuse credentials valid longer than <see cref="VerifierOptions.DefaultMaxCredentialValidity"/>.
+    /// </summary>
+    public static int MaxDays => (int)VerifierOptions.DefaultMaxCredentialValidity.TotalDays - 2;
 
     private void IssueCredentials(OperatorKeyDirectory keys, ProgressStep step)
     {

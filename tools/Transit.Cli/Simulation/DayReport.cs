@@ -6,6 +6,7 @@ using Npgsql;
 using Transit.Clearing.Database;
 using Transit.Clearing.Fleet;
 using Transit.RideCodes.KeyStore;
+using Transit.Simulation;
 
 namespace Transit.Cli.Simulation;
 
@@ -44,12 +45,18 @@ internal static class DayReport
 
         var journeys = await Sql.ListAsync(db, """
             SELECT count(*), count(*) FILTER (WHERE flags & 3 <> 0), count(*) FILTER (WHERE flags & 8 <> 0),
-              (SELECT count(*) FROM journey_legs WHERE service_day = $1), count(DISTINCT account)
+              (SELECT count(*) FROM journey_legs WHERE service_day = $1), count(DISTINCT account),
+              (SELECT count(*) FROM journey_legs WHERE service_day = $1 AND flags & 4 <> 0),
+              (SELECT COALESCE(sum(amount + transfer_amount), 0)::bigint FROM journey_legs WHERE service_day = $1 AND flags & 4 <> 0)
             FROM journeys WHERE service_day = $1
-            """, r => (All: r.GetInt64(0), Incomplete: r.GetInt64(1), Capped: r.GetInt64(2), Legs: r.GetInt64(3), Riders: r.GetInt64(4)), cancellation, date);
-        sb.AppendLine(Invariant($"  journeys    {journeys[0].All:N0} by {journeys[0].Riders:N0} riders ({journeys[0].Legs:N0} legs; {journeys[0].Incomplete:N0} incomplete, priced at the maximum fare; {journeys[0].Capped:N0} capped)"));
-
+            """, r => (All: r.GetInt64(0), Incomplete: r.GetInt64(1), Capped: r.GetInt64(2), Legs: r.GetInt64(3), Riders: r.GetInt64(4),
+                Unpriced: r.GetInt64(5), UnpricedAmount: r.GetInt64(6)), cancellation, date);
         var currency = await Sql.ScalarAsync<string>(db, "SELECT currency FROM charges WHERE service_day = $1 LIMIT 1", cancellation, date) ?? "";
+        sb.AppendLine(Invariant($"  journeys    {journeys[0].All:N0} by {journeys[0].Riders:N0} riders ({journeys[0].Legs:N0} legs; {journeys[0].Incomplete:N0} incomplete, priced at the maximum fare; {journeys[0].Capped:N0} capped; {journeys[0].Unpriced:N0} legs the fare rules could not price, charged {Money(journeys[0].UnpricedAmount)} {currency} by the unpriced-fare policy)"));
+
+        var segments = Demand.JourneysBySegment(day.Plan).Select(s => Invariant($"{s.Segment} {s.Journeys:N0} ({s.Rode:N0} of {s.Riders:N0} rode)"));
+        sb.AppendLine($"  segments    true journeys by rider segment: {string.Join(", ", segments)}");
+
         var operators = await Sql.ListAsync(db, """
             SELECT operator_id, sum(gross)::bigint, sum(fee)::bigint, sum(net)::bigint FROM settlement_lines WHERE service_day = $1 GROUP BY 1 ORDER BY 1
             """, r => (Operator: r.GetString(0), Gross: r.GetInt64(1), Fee: r.GetInt64(2), Net: r.GetInt64(3)), cancellation, date);
@@ -62,7 +69,7 @@ internal static class DayReport
             SELECT status, count(*), sum(amount)::bigint FROM charges WHERE service_day = $1 GROUP BY 1 ORDER BY 2 DESC
             """, r => (Status: r.GetString(0), Count: r.GetInt64(1), Amount: r.GetInt64(2)), cancellation, date);
         sb.AppendLine(charges.Count == 0
-            ? "  charges     none (every journey of the day was free)"
+            ? Invariant($"  charges     none ({(journeys[0].Unpriced > 0 ? $"{journeys[0].Unpriced:N0} legs unpriced and charged nothing: check the unpriced-fare policy" : "every journey of the day was free")})")
             : Invariant($"  charges     {charges.Sum(c => c.Count):N0} riders charged {Money(charges.Sum(c => c.Amount))} {currency}: {string.Join(", ", charges.Select(c => Invariant($"{c.Status} {c.Count:N0} ({Money(c.Amount)})")))}"));
         var blocked = await Sql.ScalarAsync<long>(db, "SELECT count(*) FROM accounts WHERE blocked", cancellation);
         var denyList = OperatorKeyDirectory.Open(run.KeyDirectory).DenyList;
