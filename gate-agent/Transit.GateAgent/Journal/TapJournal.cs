@@ -204,6 +204,15 @@ public sealed class TapJournal : IDisposable
             transaction.Rollback();
         }
 
+        // One durable commit of a row that is not a tap: the first rider's commit then finds the WAL already begun
+        // and its file extended, which otherwise costs that rider several fsyncs' worth.
+        using (var touch = _writer.CreateCommand())
+        {
+            touch.CommandText = "INSERT INTO meta (key, value) VALUES ('warmed_up_at', $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value";
+            touch.Parameters.AddWithValue("$v", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            touch.ExecuteNonQuery();
+        }
+
         ReadFrom(AckedThrough + 1, 1);
     }
 

@@ -28,8 +28,28 @@ public static class DecisionWarmup
             SelfTest(algorithm, at, state.Limits, time);
         }
 
+        PrimeIssuerKeys(state, at);
         journal.WarmUp(state.Context);
         return watch.Elapsed;
+    }
+
+    /// <summary>
+    /// Each usable issuer key of the gate's own key set is loaded into the signature library on its first use: a
+    /// credential that names the key but is signed by a throwaway one makes the real verifier load it now, and is
+    /// refused (refusals are neither cached nor remembered for replay, so nothing of it stays).
+    /// </summary>
+    private static void PrimeIssuerKeys(GateState state, DateTimeOffset at)
+    {
+        foreach (var key in state.Trust.KeySet.Keys.Where(k => k.Status != KeyStatus.Revoked))
+        {
+            using var stranger = SigningKey.Generate(key.PublicKey.Algorithm);
+            using var phone = PhoneCredential.Issue(stranger, key.KeyId, "self-test", "0", at.AddHours(-1), TimeSpan.FromHours(2));
+            var result = state.Verifier.Verify(phone.Show(at, 0).ToText(), at);
+            if (result.Accepted)
+            {
+                throw new InvalidOperationException($"issuer key {key.KeyId} accepted a credential signed by another key: the signature library does not work on this machine");
+            }
+        }
     }
 
     private static void SelfTest(SignatureAlgorithm algorithm, DateTimeOffset at, GateLimits limits, TimeProvider time)

@@ -192,11 +192,11 @@ internal static class GateArchBenchmark
                 }
             }
 
-            var peak = PeakRss(process.Id);
+            var (_, peak) = GateBenchmark.Memory(process.Id);
             var first = latencies[0];
             var rest = latencies.Skip(1).Order().ToList();
             return new Run(arch, how, startToReady, readyLine.TryGetProperty("warmupMillis", out var w) ? w.GetDouble() : double.NaN, first,
-                Percentile(rest, 0.5), Percentile(rest, 0.99), peak, taps);
+                GateBenchmark.Percentile(rest, 0.5), GateBenchmark.Percentile(rest, 0.99), peak, taps);
         }
         finally
         {
@@ -212,13 +212,6 @@ internal static class GateArchBenchmark
             }
         }
     }
-
-    private static long PeakRss(int pid) =>
-        File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
-            .Select(l => long.Parse(l.Split(':', 2)[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024).FirstOrDefault();
-
-    private static double Percentile(List<double> sorted, double p) =>
-        sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
 
     private static string? FindOnPath(string program) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, program)).FirstOrDefault(File.Exists);

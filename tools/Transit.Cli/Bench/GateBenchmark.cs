@@ -270,7 +270,7 @@ internal static class GateBenchmark
         return times;
     }
 
-    private static (long Rss, long Peak) Memory(int pid)
+    internal static (long Rss, long Peak) Memory(int pid)
     {
         long rss = 0, peak = 0;
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))
@@ -297,6 +297,6 @@ internal static class GateBenchmark
         return Percentile(values, 0.5);
     }
 
-    private static double Percentile(List<double> sorted, double p) =>
+    internal static double Percentile(List<double> sorted, double p) =>
         sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
 }
