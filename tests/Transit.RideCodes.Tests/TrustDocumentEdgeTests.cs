@@ -192,13 +192,15 @@ public sealed class TrustDocumentEdgeTests : IDisposable
     [InlineData("{\"version\":1,\"issuedAt\":\"2026-11-21T00:00:00Z\"}", "key set payload: version or keys missing")]
     [InlineData("{\"version\":0,\"issuedAt\":\"2026-11-21T00:00:00Z\",\"keys\":[]}", "key set payload: version or keys missing")]
     [InlineData("{\"version\":1,\"issuedAt\":\"2026-11-21T00:00:00Z\",\"keys\":[{\"kid\":3,\"alg\":\"rsa\",\"publicKey\":\"\",\"status\":\"active\",\"validFrom\":\"2026-11-21T00:00:00Z\",\"validUntil\":null}]}", "key 3: unknown algorithm 'rsa'")]
-    [InlineData("{\"version\":1,\"issuedAt\":\"2026-11-21T00:00:00Z\",\"keys\":[{\"kid\":3,\"alg\":\"p256\",\"publicKey\":\"\",\"status\":\"lost\",\"validFrom\":\"2026-11-21T00:00:00Z\",\"validUntil\":null}]}", "key 3: unknown status 'lost'")]
-    [InlineData("{\"version\":1,\"issuedAt\":\"2026-11-21T00:00:00Z\",\"keys\":[{\"kid\":3,\"alg\":\"p256\",\"publicKey\":\"\",\"status\":\"7\",\"validFrom\":\"2026-11-21T00:00:00Z\",\"validUntil\":null}]}", "key 3: unknown status '7'")]
+    [InlineData("{\"version\":1,\"issuedAt\":\"2026-11-21T00:00:00Z\",\"keys\":[{\"kid\":3,\"alg\":\"p256\",\"publicKey\":\"VALID-KEY\",\"status\":\"lost\",\"validFrom\":\"2026-11-21T00:00:00Z\",\"validUntil\":null}]}", "key 3: unknown status 'lost'")]
+    [InlineData("{\"version\":1,\"issuedAt\":\"2026-11-21T00:00:00Z\",\"keys\":[{\"kid\":3,\"alg\":\"p256\",\"publicKey\":\"VALID-KEY\",\"status\":\"7\",\"validFrom\":\"2026-11-21T00:00:00Z\",\"validUntil\":null}]}", "key 3: unknown status '7'")]
     [InlineData("{\"version\":1,\"issuedAt\":\"2026-11-21T00:00:00Z\",\"keys\":[{\"kid\":3,\"alg\":\"p256\",\"publicKey\":\"!!\",\"status\":\"active\",\"validFrom\":\"2026-11-21T00:00:00Z\",\"validUntil\":null}]}", "key 3: public key is not base64")]
     [InlineData("{\"version\":1,\"issuedAt\":\"2026-11-21T00:00:00Z\",\"keys\":[{\"kid\":3,\"alg\":\"p256\",\"publicKey\":\"AAAA\",\"status\":\"active\",\"validFrom\":\"2026-11-21T00:00:00Z\",\"validUntil\":null}]}", "key 3: not a compressed p256 public key")]
     [InlineData("{\"version\":1,\"issuedAt\":\"2026-11-21T00:00:00Z\",\"keys\":[{\"kid\":3,\"alg\":\"p256\",\"publicKey\":null,\"status\":\"active\",\"validFrom\":\"2026-11-21T00:00:00Z\",\"validUntil\":null}]}", "key 3: not a compressed p256 public key")]
     public void KeySetOpen_BadContent_MessageNamesTheKeyAndField(string payload, string message)
     {
+        // A well-formed key where a case is about another field, so that field's check is the one that answers.
+        payload = payload.Replace("VALID-KEY", Convert.ToBase64String(_issuer.Issuer.PublicKey.Compressed), StringComparison.Ordinal);
         var document = SignedDocument.Create(KeySet.DocumentType, Encoding.UTF8.GetBytes(payload), _issuer.Root);
         var ex = Assert.Throws<TrustDocumentException>(() => KeySet.Open(document, RootKey));
         Assert.Equal(message, ex.Message);
