@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Transit.RideCodes;
 using Transit.RideCodes.KeyStore;
 
@@ -124,17 +123,7 @@ internal static class GateArchBenchmark
     private static async Task<Run> MeasureAsync(string dir, string arch, string how, ProcessStartInfo start, int taps, CancellationToken cancellation)
     {
         var keys = OperatorKeyDirectory.Init(Path.Combine(dir, "keys"), SignatureAlgorithm.P256);
-        var config = new JsonObject
-        {
-            ["Device"] = new JsonObject { ["Id"] = "bench-gate", ["OperatorId"] = "metro", ["Mode"] = "metro-entry", ["StationId"] = "S01" },
-            ["Trust"] = new JsonObject { ["RootPublicKey"] = keys.RootPublicKeyPath, ["KeySet"] = keys.KeySetPath, ["DenyList"] = keys.DenyListPath },
-            ["Journal"] = new JsonObject { ["Path"] = "data/journal.db" },
-            ["Scanner"] = new JsonObject { ["Tcp"] = new JsonObject { ["Port"] = 0 } },
-            ["Status"] = new JsonObject { ["Port"] = 0 },
-            ["Logging"] = new JsonObject { ["LogLevel"] = new JsonObject { ["Default"] = "Warning" } },
-        };
-        var configPath = Path.Combine(dir, "gate.json");
-        await File.WriteAllTextAsync(configPath, config.ToJsonString(), cancellation);
+        var configPath = GateBenchmark.WriteConfig(dir, keys);
 
         var riders = new List<PhoneCredential>(taps);
         var (issuerKey, issuer) = keys.OpenIssuingKey();

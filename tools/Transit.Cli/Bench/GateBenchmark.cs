@@ -209,7 +209,7 @@ internal static class GateBenchmark
         journal.Checkpoint();
     }
 
-    private static string WriteConfig(string dir, OperatorKeyDirectory keys)
+    internal static string WriteConfig(string dir, OperatorKeyDirectory keys)
     {
         var config = new JsonObject
         {
