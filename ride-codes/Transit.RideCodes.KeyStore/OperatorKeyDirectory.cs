@@ -172,6 +172,39 @@ public sealed class OperatorKeyDirectory
     public DeviceCertificateAuthority OpenDeviceAuthority() => DeviceCertificateAuthority.Load(CaCertificatePath, CaKeyPath);
 
     /// <summary>
+    /// Replaces the clearing server's TLS certificate (<c>server.crt.pem</c>, <c>server.key.pem</c>) with one the device
+    /// CA issues for <paramref name="hostNames"/> (DNS names or IP addresses; the first is the subject's CN), plus
+    /// <c>localhost</c>, <c>127.0.0.1</c> and <c>::1</c> so that tools on the server itself keep connecting.
+    /// </summary>
+    /// <exception cref="KeyDirectoryException">No host name, or one that is neither a DNS name nor an IP address.</exception>
+    public IReadOnlyList<string> IssueServerCertificate(IEnumerable<string> hostNames)
+    {
+        ArgumentNullException.ThrowIfNull(hostNames);
+        var names = hostNames.Select(h => h.Trim()).ToList();
+        if (names.Count == 0)
+        {
+            throw new KeyDirectoryException("give at least one --host: the name the gates reach the clearing server by");
+        }
+
+        foreach (var name in names.Where(n => !IsHostName(n)))
+        {
+            throw new KeyDirectoryException($"--host '{string.Concat(name.Where(c => !char.IsControl(c)))}' is neither a DNS name (letters, digits, '-' between dots) nor an IP address");
+        }
+
+        var all = names.Concat(["localhost", "127.0.0.1", "::1"]).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        using var dirLock = DirectoryLock.Acquire(Path);
+        using var ca = OpenDeviceAuthority();
+        using var server = ca.IssueServerCertificate(all, _time.GetUtcNow());
+        DeviceCertificateAuthority.SaveWithKey(server, ServerCertificatePath, ServerKeyPath);
+        return all;
+    }
+
+    private static bool IsHostName(string name) =>
+        System.Net.IPAddress.TryParse(name, out _)
+        || (name.Length is > 0 and <= 253 && name.Split('.').All(label =>
+            label.Length is > 0 and <= 63 && label[0] != '-' && label[^1] != '-' && label.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')));
+
+    /// <summary>
     /// Adds a new active issuer key; keys that were active become retired and keep verifying for
     /// <paramref name="overlap"/> so that credentials already issued stay usable.
     /// </summary>

@@ -154,9 +154,9 @@ public sealed class AccessTests(PostgresFixture postgres)
 
         Assert.Equal(
             """
-            operator_id,service_day,currency,kind,charges,gross,fee,net
-            "'=HYPERLINK(""http://evil"")",2026-11-18,EUR,refunds,1,-150,-2,-148
-            "'=HYPERLINK(""http://evil"")",2026-11-18,EUR,total,1,-150,-2,-148
+            operator_id,service_day,currency,kind,charges,gross,fee,net,journeys,legs
+            "'=HYPERLINK(""http://evil"")",2026-11-18,EUR,refunds,1,-150,-2,-148,,
+            "'=HYPERLINK(""http://evil"")",2026-11-18,EUR,total,1,-150,-2,-148,1,1
 
             """.ReplaceLineEndings("\n"),
             statement.ToCsv());

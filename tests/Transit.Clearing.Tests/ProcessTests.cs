@@ -98,7 +98,7 @@ public sealed class ProcessTests(PostgresFixture postgres)
             Assert.True(export.ExitCode == 0, export.Error);
             Assert.False(File.Exists(Path.Combine(dir, "keys", "root.key.json")));
             Transit.Simulation.SyntheticCity.Write(Path.Combine(dir, "feed"));
-            var import = await CliAsync("clearing", "import-gtfs", "--data", dir, "--feed", Path.Combine(dir, "feed"));
+            var import = await CliAsync("clearing", "import-gtfs", "--data", dir, "--feed", Path.Combine(dir, "feed"), "--valid-from", "2026-11-01");
             Assert.True(import.ExitCode == 0, import.Error);
             Assert.Contains("2 operators", import.Output, StringComparison.Ordinal);
 
@@ -117,7 +117,7 @@ public sealed class ProcessTests(PostgresFixture postgres)
 
                 var add = await CliAsync("devices", "add", "--data", dir, "--id", "g1", "--operator", "metro", "--station", "CEN");
                 Assert.True(add.ExitCode == 0, add.Error);
-                Assert.True(File.Exists(Path.Combine(dir, "keys", "devices", "g1.crt.pem")));
+                Assert.True(File.Exists(Path.Combine(dir, "keys", "devices", "g1", "device.crt.pem")));
                 Assert.Equal(0, (await CliAsync("devices", "revoke", "--data", dir, "--id", "g1")).ExitCode);
                 Assert.Contains("revoked", (await CliAsync("devices", "list", "--data", dir)).Output, StringComparison.Ordinal);
                 Assert.StartsWith("trt_", (await CliAsync("tokens", "create", "--data", dir, "--role", "operator", "--operator", "bus")).Output, StringComparison.Ordinal);
@@ -144,7 +144,7 @@ public sealed class ProcessTests(PostgresFixture postgres)
             Assert.True(day.ExitCode == 0, day.Output + day.Error);
             Assert.Contains("balanced", day.Output, StringComparison.Ordinal);
             var statement = await CliAsync("clearing", "statement", "--data", dir, "--operator", "bus", "--date", DayText);
-            Assert.StartsWith("operator_id,service_day,currency,kind,charges,gross,fee,net", statement.Output, StringComparison.Ordinal);
+            Assert.StartsWith("operator_id,service_day,currency,kind,charges,gross,fee,net,journeys,legs", statement.Output, StringComparison.Ordinal);
         }
         finally
         {

@@ -1,9 +1,11 @@
+using System.Security.Cryptography.X509Certificates;
 using Transit.Simulation;
 
 namespace Transit.Cli.Tests;
 
 /// <summary>
-/// <c>transit tokens</c>, <c>transit devices add</c> and <c>transit clearing statement</c> against a real embedded
+/// What an operator's engineer runs, following docs/operations.md: <c>transit tokens</c>, <c>devices</c>,
+/// <c>operators</c>, <c>clearing import-gtfs|feeds|statement</c> and <c>keys server-cert</c>, against a real embedded
 /// PostgreSQL cluster with the synthetic city's feed imported, run as a user runs them.
 /// </summary>
 public sealed class AccessCommandTests : IDisposable
@@ -51,6 +53,81 @@ public sealed class AccessCommandTests : IDisposable
         Assert.Equal("revoked", (await RunOkAsync("tokens", "list")).Split('\n')[1].Split('\t')[6]);
     }
 
+    [Fact]
+    public async Task Pilot_FeedsOperatorsDeviceFilesServerCertificateAndStatement()
+    {
+        var feed = Path.Combine(_data, "feed");
+        SyntheticCity.Write(feed);
+        var keys = Path.Combine(_data, "keys");
+        await RunOkAsync("keys", "init", "--dir", keys);
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById(SyntheticCity.TimeZone)).DateTime);
+
+        // Without --valid-from a feed applies from today; the import names the operators it brought.
+        var imported = await RunOkAsync("clearing", "import-gtfs", "--feed", feed);
+        Assert.StartsWith($"feed 1 valid from {today:yyyy-MM-dd}: 2 operators (bus, metro),", imported, StringComparison.Ordinal);
+        await RunOkAsync("clearing", "import-gtfs", "--feed", feed, "--valid-from", "2026-01-01");
+        await RunOkAsync("clearing", "import-gtfs", "--feed", feed, "--valid-from", "2099-01-01");
+        var feeds = Rows(await RunOkAsync("clearing", "feeds"));
+        Assert.Equal(["feed", "valid_from", "state", "imported_at", "sha256", "source"], feeds[0]);
+        Assert.Equal(
+            [("2026-01-01", "superseded"), ($"{today:yyyy-MM-dd}", "in force"), ("2099-01-01", "future")],
+            feeds.Skip(1).Select(r => (r[1], r[2])));
+        Assert.All(feeds.Skip(1), r => Assert.Equal(Path.GetFullPath(feed), r[5]));
+
+        // A device's files come in its own folder, named as the gate's /etc/transit-gate/ expects them.
+        var added = await RunOkAsync("devices", "add", "--id", "g1", "--operator", "metro", "--station", "CEN");
+        var bundle = Path.Combine(keys, "devices", "g1");
+        Assert.Contains($"copy the files of {bundle} to the gate's /etc/transit-gate/", added, StringComparison.Ordinal);
+        Assert.Equal(["ca.crt.pem", "device.crt.pem", "device.key.pem"], Directory.GetFiles(bundle).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        using (var device = X509Certificate2.CreateFromPemFile(Path.Combine(bundle, "device.crt.pem"), Path.Combine(bundle, "device.key.pem")))
+        using (var ca = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(bundle, "ca.crt.pem"))))
+        {
+            Assert.Equal("g1", device.GetNameInfo(X509NameType.SimpleName, forIssuer: false));
+            Assert.Equal(ca.Subject, device.Issuer);
+            Assert.Equal(File.ReadAllText(Path.Combine(keys, "ca.crt.pem")), File.ReadAllText(Path.Combine(bundle, "ca.crt.pem")));
+        }
+
+        // An id that would name a path elsewhere is refused before anything is registered.
+        foreach (var hostile in new[] { "../escape", ".hidden", "a b", "x\ny" })
+        {
+            var (exit, _, error) = await CliProcess.RunAsync(["devices", "add", "--id", hostile, "--operator", "metro", "--station", "CEN", "--data", _data]);
+            Assert.True(exit == 2, $"--id {hostile}: exit {exit}");
+            Assert.Contains("--id may not", error, StringComparison.Ordinal);
+        }
+
+        Assert.False(Directory.Exists(Path.Combine(keys, "escape")));
+        var devices = Rows(await RunOkAsync("devices", "list"));
+        Assert.Equal(["device", "operator", "mode", "station_or_stop", "route", "state"], devices[0]);
+        Assert.Equal(["g1", "metro", "metro-entry", "CEN", "-", "active"], Assert.Single(devices.Skip(1)));
+
+        var operators = Rows(await RunOkAsync("operators"));
+        Assert.Equal(["operator", "name", "time_zone", "devices"], operators[0]);
+        Assert.Equal([("bus", SyntheticCity.TimeZone, "0"), ("metro", SyntheticCity.TimeZone, "1")], operators.Skip(1).Select(r => (r[0], r[2], r[3])));
+
+        // The server certificate for the names gates use, still issued by the device CA the gates trust.
+        var issued = await RunOkAsync("keys", "server-cert", "--dir", keys, "--host", "clearing.example.org", "--host", "10.0.0.5");
+        Assert.Contains("for clearing.example.org, 10.0.0.5, localhost, 127.0.0.1, ::1", issued, StringComparison.Ordinal);
+        using (var server = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(keys, "server.crt.pem"))))
+        {
+            Assert.Equal("clearing.example.org", server.GetNameInfo(X509NameType.SimpleName, forIssuer: false));
+            Assert.True(server.MatchesHostname("clearing.example.org"));
+            Assert.True(server.MatchesHostname("10.0.0.5"));
+            Assert.False(server.MatchesHostname("other.example.org"));
+        }
+
+        foreach (var hostile in new[] { "bad host", "-lead.example.org", "a..b", "" })
+        {
+            var (exit, _, error) = await CliProcess.RunAsync(["keys", "server-cert", "--dir", keys, "--host", hostile]);
+            Assert.True(exit == 2, $"--host '{hostile}': exit {exit}");
+            Assert.Contains("--host", error, StringComparison.Ordinal);
+        }
+
+        // A day with no charges yet still states the feed's currency; journeys and legs are on the total row.
+        var statement = Rows(await RunOkAsync("clearing", "statement", "--operator", "metro", "--date", $"{today:yyyy-MM-dd}"), ',');
+        Assert.Equal(["operator_id", "service_day", "currency", "kind", "charges", "gross", "fee", "net", "journeys", "legs"], statement[0]);
+        Assert.Equal(["metro", $"{today:yyyy-MM-dd}", "EUR", "total", "0", "0", "0", "0", "0", "0"], Assert.Single(statement.Skip(1)));
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_data))
@@ -58,6 +135,9 @@ public sealed class AccessCommandTests : IDisposable
             Directory.Delete(_data, recursive: true);
         }
     }
+
+    private static List<string[]> Rows(string output, char separator = '\t') =>
+        [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(separator))];
 
     private async Task<string> RunOkAsync(params string[] args)
     {

@@ -77,6 +77,24 @@ public sealed class CodesCommandTests : IDisposable
         Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }, header);
     }
 
+    [Fact]
+    public async Task CodesShow_AtOutsideTheCredential_SaysWhenItIsValidInItsOwnWords()
+    {
+        await Ok("keys", "init", "--dir", Keys);
+        var credential = Path.Combine(_dir, "c.json");
+        await Ok("codes", "credential", "--keys", Keys, "--account", "early", "--not-before", "2026-11-21T08:00:00Z", "--valid-hours", "2", "--out", credential);
+
+        var early = await CliProcess.RunAsync(["codes", "show", "--credential", credential, "--at", "2026-11-21T07:59:00Z"]);
+        Assert.Equal(2, early.ExitCode);
+        Assert.Equal(
+            "transit: --at 2026-11-21T07:59:00Z is before the credential's start (2026-11-21T08:00:00Z): it shows codes from then until 2026-11-21T10:00:00Z\n",
+            early.Error);
+
+        var late = await CliProcess.RunAsync(["codes", "show", "--credential", credential, "--at", "2026-11-21T10:00:00Z"]);
+        Assert.Equal(0, late.ExitCode);
+        Assert.StartsWith("transit: warning: the credential expired at 2026-11-21T10:00:00Z", late.Error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("codes", "verify")]
     [InlineData("codes", "verify", "--keyset")]

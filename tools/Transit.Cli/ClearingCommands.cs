@@ -51,6 +51,7 @@ internal static class ClearingCommands
         clearing.Subcommands.Add(RunDay(db));
         clearing.Subcommands.Add(Statement(db));
         clearing.Subcommands.Add(ImportGtfs(db));
+        clearing.Subcommands.Add(Feeds(db));
         return clearing;
     }
 
@@ -155,18 +156,43 @@ internal static class ClearingCommands
     private static Command ImportGtfs(DatabaseOptions db)
     {
         var feed = new Option<DirectoryInfo>("--feed") { Description = "GTFS folder (with Fares v2 files)", Required = true };
-        var validFrom = new Option<string>("--valid-from") { Description = "First service day the feed applies to (YYYY-MM-DD)", DefaultValueFactory = _ => "2000-01-01" };
+        var validFrom = new Option<string?>("--valid-from") { Description = "First service day the feed applies to (YYYY-MM-DD; default: today in the feed's time zone)" };
         var command = new Command("import-gtfs", "Import a GTFS feed: operators, routes, stops and fare rules, versioned by date") { feed, validFrom };
         command.SetAction(async (parsed, cancellation) =>
         {
-            var from = ParseDate(parsed.GetValue(validFrom)!, "--valid-from");
+            DateOnly? from = parsed.GetValue(validFrom) is { } text ? ParseDate(text, "--valid-from") : null;
             await using var services = await ClearingHost.BuildServicesAsync(db.Read(parsed));
             await using var database = services.GetRequiredService<ClearingDatabase>();
             var result = await services.GetRequiredService<GtfsImporter>().ImportAsync(parsed.GetValue(feed)!.FullName, from, cancellation);
-            Console.WriteLine($"feed {result.FeedId} valid from {result.ValidFrom:yyyy-MM-dd}: {result.Operators} operators, {result.Routes} routes, {result.Stops} stops");
+            Console.WriteLine($"feed {result.FeedId} valid from {result.ValidFrom:yyyy-MM-dd}: {result.OperatorIds.Count} operators ({string.Join(", ", result.OperatorIds)}), {result.Routes} routes, {result.Stops} stops");
             foreach (var warning in result.Warnings ?? [])
             {
                 await Console.Error.WriteLineAsync(warning);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Feeds(DatabaseOptions db)
+    {
+        var command = new Command("feeds", "List the imported GTFS feeds: which applies from when, and which is in force today");
+        command.SetAction(async (parsed, cancellation) =>
+        {
+            await using var services = await ClearingHost.BuildServicesAsync(db.Read(parsed));
+            await using var database = services.GetRequiredService<ClearingDatabase>();
+            var feeds = await services.GetRequiredService<GtfsImporter>().ListAsync(cancellation);
+            if (feeds.Count == 0)
+            {
+                throw new CliException("no GTFS feed is imported yet: run 'transit clearing import-gtfs --feed DIR'", CliApp.NotFound);
+            }
+
+            Console.WriteLine("feed\tvalid_from\tstate\timported_at\tsha256\tsource");
+            foreach (var f in feeds)
+            {
+                Console.WriteLine(string.Join('\t', f.FeedId.ToString(CultureInfo.InvariantCulture), f.ValidFrom.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), f.State,
+                    f.ImportedAt.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture), f.Sha256[..16], f.Source));
             }
 
             return 0;

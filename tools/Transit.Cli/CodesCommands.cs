@@ -78,6 +78,13 @@ internal static class CodesCommands
             using var phone = PhoneCredential.Parse(CliParsing.ReadInputFile(path, "credential file"));
             var time = parsed.GetValue(at) ?? DateTimeOffset.UtcNow;
             var count = parsed.GetValue(counter) ?? (byte)(time.Millisecond * 256 / 1000);
+            var credential = phone.Credential;
+            if (time < credential.NotBefore)
+            {
+                throw new CliException(
+                    $"--at {Utc(time)} is before the credential's start ({Utc(credential.NotBefore)}): it shows codes from then until {Utc(credential.NotAfter)}");
+            }
+
             RideCode code;
             try
             {
@@ -85,7 +92,13 @@ internal static class CodesCommands
             }
             catch (ArgumentException ex)
             {
-                throw new CliException(ex.Message);
+                // The library's message, without the parameter name and value .NET appends to it.
+                throw new CliException(ex.Message.Split(" (Parameter", 2)[0]);
+            }
+
+            if (time >= credential.NotAfter)
+            {
+                Console.Error.WriteLine($"transit: warning: the credential expired at {Utc(credential.NotAfter)}; gates refuse this code as expired");
             }
 
             var text = code.ToText();
@@ -196,4 +209,6 @@ internal static class CodesCommands
 
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
+
+    private static string Utc(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -45,8 +45,15 @@ internal static class DemoCommand
             Console.WriteLine();
             Console.Write(await DayReport.BuildAsync(run, played, clearing, cancellation));
 
-            var api = run.Clearing.ApiUrls[0];
             Console.WriteLine();
+            Console.WriteLine($"  ground truth {run.Truth.Folder}");
+            if (parsed.GetValue(exit))
+            {
+                // Links and tokens of a server that stops with this command would only mislead.
+                return clearing.Balanced ? 0 : 1;
+            }
+
+            var api = run.Clearing.ApiUrls[0];
             if (await DayReport.DashboardAsync(run, cancellation) is { } dashboard)
             {
                 var planner = await run.Clearing.Services.GetRequiredService<TokenStore>().CreateAsync(Roles.Planner, null, "transit demo", cancellation);
@@ -55,12 +62,6 @@ internal static class DemoCommand
 
             Console.WriteLine($"  API         {api}api/days/{day:yyyy-MM-dd}   (header 'Authorization: Bearer {run.AdminToken}')");
             Console.WriteLine($"  fleet       {api}api/fleet");
-            Console.WriteLine($"  ground truth {run.Truth.Folder}");
-            if (parsed.GetValue(exit))
-            {
-                return clearing.Balanced ? 0 : 1;
-            }
-
             Console.WriteLine("Running; Ctrl+C stops the clearing server (and dashboard), the gate agents and PostgreSQL.");
             try
             {

@@ -29,7 +29,7 @@ internal static class DevicesCommands
         var stop = new Option<string?>("--stop") { Description = "Stop (GTFS stop_id) of a bus validator" };
         var route = new Option<string?>("--route") { Description = "Route (GTFS route_id) of a bus validator" };
         var mode = new Option<string?>("--mode") { Description = "metro-entry, metro-exit, bus or bus-exit (a bus tap-off validator, for fares that need the alighting stop; default: metro-entry with --station, bus otherwise)" };
-        var output = new Option<DirectoryInfo?>("--out") { Description = "Folder for the certificate and key (default: KEYS/devices)" };
+        var output = new Option<DirectoryInfo?>("--out") { Description = "Folder under which the device's own folder (ID/device.crt.pem, device.key.pem, ca.crt.pem) is written (default: KEYS/devices)" };
         var command = new Command("add", "Register a device and issue its client certificate (PEM certificate and key)") { id, operatorId, station, stop, route, mode, output };
         command.SetAction(async (parsed, cancellation) =>
         {
@@ -48,6 +48,7 @@ internal static class DevicesCommands
             Console.WriteLine($"device {device.DeviceId} ({device.Mode}, operator {device.OperatorId}) registered");
             Console.WriteLine($"  certificate {certificate}");
             Console.WriteLine($"  key         {key}");
+            Console.WriteLine($"  copy the files of {Path.GetDirectoryName(certificate)} to the gate's /etc/transit-gate/ (docs/gate-install.md, section 2)");
             return 0;
         });
         return command;
@@ -79,9 +80,40 @@ internal static class DevicesCommands
         {
             await using var services = await ClearingHost.BuildServicesAsync(db.Read(parsed));
             await using var database = services.GetRequiredService<ClearingDatabase>();
+            Console.WriteLine("device\toperator\tmode\tstation_or_stop\troute\tstate");
             foreach (var d in await services.GetRequiredService<DeviceRegistry>().ListAsync(null, cancellation))
             {
                 Console.WriteLine($"{d.DeviceId}\t{d.OperatorId}\t{d.Mode}\t{d.StationId ?? d.StopId ?? "-"}\t{d.RouteId ?? "-"}\t{(d.RevokedAt is null ? "active" : "revoked")}");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+}
+
+/// <summary><c>transit operators</c>: the operators (GTFS agencies) devices, tokens and statements are named by.</summary>
+internal static class OperatorsCommand
+{
+    public static Command Create()
+    {
+        var db = new DatabaseOptions();
+        var command = new Command("operators", "List the operators of the imported GTFS feeds: id (agency_id), name, time zone, active devices");
+        db.AddTo(command);
+        command.SetAction(async (parsed, cancellation) =>
+        {
+            await using var services = await ClearingHost.BuildServicesAsync(db.Read(parsed));
+            await using var database = services.GetRequiredService<ClearingDatabase>();
+            var operators = await services.GetRequiredService<Transit.Clearing.Gtfs.GtfsImporter>().OperatorsAsync(cancellation);
+            if (operators.Count == 0)
+            {
+                throw new CliException("no operator is known yet: import a feed with 'transit clearing import-gtfs --feed DIR'", CliApp.NotFound);
+            }
+
+            Console.WriteLine("operator\tname\ttime_zone\tdevices");
+            foreach (var o in operators)
+            {
+                Console.WriteLine(string.Join('\t', o.OperatorId, TokensCommands.OneLine(o.Name), o.TimeZone, o.Devices.ToString(CultureInfo.InvariantCulture)));
             }
 
             return 0;
@@ -185,5 +217,5 @@ internal static class TokensCommands
     private static string Iso(DateTimeOffset time) => time.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
 
     // A description is free text from whoever made the token: one line, so that it cannot forge rows of the listing.
-    private static string OneLine(string? text) => text is null ? "-" : string.Concat(text.Select(c => char.IsControl(c) ? ' ' : c));
+    public static string OneLine(string? text) => text is null ? "-" : string.Concat(text.Select(c => char.IsControl(c) ? ' ' : c));
 }

@@ -16,6 +16,7 @@ internal static class KeysCommands
         keys.Subcommands.Add(List());
         keys.Subcommands.Add(Online());
         keys.Subcommands.Add(ExportServer());
+        keys.Subcommands.Add(ServerCertificate());
         return keys;
     }
 
@@ -136,6 +137,22 @@ internal static class KeysCommands
             var key = directory.RotateOnlineKey(parsed.GetValue(alg), revokePrevious: !first && parsed.GetValue(revoke));
             Console.WriteLine($"online key {key.KeyId} ({key.Algorithm.ToName()}) certified for {string.Join(", ", key.Documents)}; key set version {directory.KeySet.Version}");
             Console.WriteLine($"  private key {directory.OnlineKeyPath}: bring it to the server with 'transit keys export-server --dir {directory.Path} --out SERVER_DIR'");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command ServerCertificate()
+    {
+        var dir = CliParsing.DirectoryOption("--dir", "Key directory holding the device CA (the offline one, or the server's)");
+        var host = new Option<string[]>("--host") { Description = "A name (or IP address) gates reach the clearing server by; repeat for several", Required = true, AllowMultipleArgumentsPerToken = false };
+        var command = new Command("server-cert", "Issue the clearing server's TLS certificate for its real host names, from the device CA") { dir, host };
+        command.SetAction(parsed =>
+        {
+            var directory = OperatorKeyDirectory.Open(parsed.GetValue(dir)!.FullName);
+            var names = directory.IssueServerCertificate(parsed.GetValue(host)!);
+            Console.WriteLine($"clearing TLS certificate {directory.ServerCertificatePath} for {string.Join(", ", names)}");
+            Console.WriteLine($"  key {directory.ServerKeyPath}; restart 'transit clearing serve' to use it (run 'transit keys export-server' again if the server has its own copy)");
             return 0;
         });
         return command;

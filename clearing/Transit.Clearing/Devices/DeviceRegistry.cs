@@ -40,7 +40,11 @@ public sealed class DeviceRegistry(NpgsqlDataSource dataSource, OperatorKeys key
     /// <summary>The <c>type</c> of a signed device configuration.</summary>
     public const string ConfigType = Transit.RideCodes.OnlineKey.DeviceConfigType;
 
-    /// <summary>Registers a device, issues its client certificate and writes it (PEM) to <paramref name="outputFolder"/>.</summary>
+    /// <summary>
+    /// Registers a device, issues its client certificate and writes the device's TLS files under the names the gate
+    /// expects in <c>/etc/transit-gate/</c> (<c>device.crt.pem</c>, <c>device.key.pem</c>, <c>ca.crt.pem</c>) into
+    /// the folder <c><paramref name="outputFolder"/>/DEVICE-ID</c>.
+    /// </summary>
     public async Task<(RegisteredDevice Device, string CertificatePath, string KeyPath)> AddAsync(
         DeviceRegistration registration, string outputFolder, CancellationToken cancellation)
     {
@@ -59,6 +63,12 @@ public sealed class DeviceRegistry(NpgsqlDataSource dataSource, OperatorKeys key
         if (string.IsNullOrWhiteSpace(registration.DeviceId) || registration.DeviceId.Length > 64)
         {
             throw new DeviceRegistrationException("--id must be 1 to 64 characters");
+        }
+
+        // The id names the folder its certificate is written to: no path of its own, nothing hidden, nothing unprintable.
+        if (registration.DeviceId.StartsWith('.') || registration.DeviceId.Any(c => c is '/' or '\\' || char.IsControl(c) || char.IsWhiteSpace(c)))
+        {
+            throw new DeviceRegistrationException("--id may not start with '.' nor hold '/', '\\', spaces or control characters");
         }
 
         await Access.FeedReferences.CheckDeviceAsync(dataSource, registration.OperatorId, registration.StationId, registration.RouteId, registration.StopId, cancellation);
@@ -89,10 +99,12 @@ public sealed class DeviceRegistry(NpgsqlDataSource dataSource, OperatorKeys key
             }
         }
 
-        Directory.CreateDirectory(outputFolder);
-        var certificatePath = Path.Combine(outputFolder, $"{device.DeviceId}.crt.pem");
-        var keyPath = Path.Combine(outputFolder, $"{device.DeviceId}.key.pem");
+        var bundle = Path.Combine(outputFolder, device.DeviceId);
+        Directory.CreateDirectory(bundle);
+        var certificatePath = Path.Combine(bundle, "device.crt.pem");
+        var keyPath = Path.Combine(bundle, "device.key.pem");
         DeviceCertificateAuthority.SaveWithKey(certificate, certificatePath, keyPath);
+        File.WriteAllText(Path.Combine(bundle, "ca.crt.pem"), authority.Certificate.ExportCertificatePem());
         return (device, Path.GetFullPath(certificatePath), Path.GetFullPath(keyPath));
     }
 

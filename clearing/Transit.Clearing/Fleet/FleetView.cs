@@ -9,12 +9,18 @@ namespace Transit.Clearing.Fleet;
 /// <summary>One device as operators see it: is it uploading, syncing, on time, refusing too much?</summary>
 /// <param name="Alarms">Why an operator should look at the device now; empty when nothing is wrong.</param>
 /// <param name="Alarm">The alarm the device itself reports (<c>amber</c>), or null.</param>
+/// <param name="StopId">The stop a bus validator was registered at.</param>
+/// <param name="LastTap">Where the device's newest uploaded tap was taken (a bus's route and stop move with the driver console and GPS).</param>
 public sealed record FleetDevice(
-    string DeviceId, string OperatorId, string Mode, string? StationId, string? RouteId, bool Revoked,
+    string DeviceId, string OperatorId, string Mode, string? StationId, string? StopId, string? RouteId, bool Revoked,
     DateTimeOffset? LastReportAt, DateTimeOffset? LastUploadAt, DateTimeOffset? LastSyncAt, long? JournalBacklog, long? HighestSequence,
     long ContiguousSequence, long? KeySetVersion, long? DenyListVersion, long? ConfigVersion, long? ClockOffsetMillis,
     IReadOnlyDictionary<string, long> TapsByReason, long RefusedByClearing, long? P99LatencyMicros, string? SoftwareVersion,
-    IReadOnlyList<DeviceAlarm> Alarms, string? Alarm, DeviceErrorReport? UploadError, DeviceErrorReport? SyncError, long? DiskFreeBytes);
+    IReadOnlyList<DeviceAlarm> Alarms, string? Alarm, DeviceErrorReport? UploadError, DeviceErrorReport? SyncError, long? DiskFreeBytes,
+    LastTapPlace? LastTap);
+
+/// <summary>Where and when a device's newest uploaded tap was taken.</summary>
+public sealed record LastTapPlace(DateTimeOffset At, string? StationId, string? RouteId, string? StopId);
 
 /// <summary>
 /// A reason to look at a device: <c>device-mismatch-*</c>, <c>stop-not-on-route</c>, <c>malformed-*</c> and
@@ -49,8 +55,13 @@ public sealed class FleetView(NpgsqlDataSource dataSource, ClearingOptions optio
               COALESCE(p.contiguous_upto, 0), s.key_set_version, s.deny_list_version, s.config_version, s.clock_offset_ms,
               COALESCE(s.tap_counts, '{}')::text, COALESCE(p.refused_by_clearing, 0), s.p99_latency_micros, s.software_version,
               s.alarm, s.upload_error::text, s.sync_error::text, s.disk_free_bytes,
-              GREATEST(s.reported_at, p.last_upload_at), d.registered_at
+              GREATEST(s.reported_at, p.last_upload_at), d.registered_at,
+              d.stop_id, last.at, last.station_id, last.route_id, last.stop_id
             FROM devices d LEFT JOIN device_status s USING (device_id) LEFT JOIN device_progress p USING (device_id)
+            LEFT JOIN LATERAL (
+              SELECT t.at, t.station_id, t.route_id, t.stop_id FROM tap_ledger l
+              JOIN taps t ON t.service_day = l.service_day AND t.device_id = l.device_id AND t.seq = l.seq
+              WHERE l.device_id = d.device_id ORDER BY l.seq DESC LIMIT 1) last ON true
             WHERE $1::text IS NULL OR d.operator_id = $1 ORDER BY d.device_id
             """,
             r =>
@@ -75,11 +86,12 @@ public sealed class FleetView(NpgsqlDataSource dataSource, ClearingOptions optio
                 }
 
                 return new FleetDevice(
-                    deviceId, r.GetString(1), r.GetString(2), r.NullableString(3), r.NullableString(4), revoked,
+                    deviceId, r.GetString(1), r.GetString(2), r.NullableString(3), r.NullableString(26), r.NullableString(4), revoked,
                     r.NullableTime(6), r.NullableTime(7), r.NullableTime(8), r.NullableLong(9), r.NullableLong(10), r.GetInt64(11),
                     r.NullableLong(12), r.NullableLong(13), r.NullableLong(14), r.NullableLong(15),
                     JsonSerializer.Deserialize<Dictionary<string, long>>(r.GetString(16)) ?? [], r.GetInt64(17), r.NullableLong(18), r.NullableString(19),
-                    alarms, alarm, uploadError, syncError, r.NullableLong(23));
+                    alarms, alarm, uploadError, syncError, r.NullableLong(23),
+                    r.NullableTime(27) is { } lastAt ? new LastTapPlace(lastAt, r.NullableString(28), r.NullableString(29), r.NullableString(30)) : null);
             },
             cancellation, operatorParameter);
     }

@@ -21,16 +21,31 @@ public interface IFareEngineFactory
 public sealed class GtfsImportException(string message) : Exception(message);
 
 /// <summary>What an import stored.</summary>
+/// <param name="OperatorIds">The feed's agency ids: the names operators, devices and tokens are registered under.</param>
 /// <param name="Warnings">The feed's warnings that concern clearing (fares that need a destination the devices cannot know).</param>
-public sealed record GtfsImportResult(long FeedId, DateOnly ValidFrom, int Operators, int Routes, int Stops, IReadOnlyList<string>? Warnings = null);
+public sealed record GtfsImportResult(
+    long FeedId, DateOnly ValidFrom, IReadOnlyList<string> OperatorIds, int Routes, int Stops, IReadOnlyList<string>? Warnings = null);
+
+/// <summary>An imported feed as <c>transit clearing feeds</c> lists it.</summary>
+/// <param name="State"><c>in force</c> for the feed that prices today (the newest one valid on it), <c>future</c> for one
+/// that applies from a later day, <c>superseded</c> for the older ones (they still price the days they cover).</param>
+public sealed record ImportedFeed(long FeedId, DateOnly ValidFrom, DateTimeOffset ImportedAt, string Source, string Sha256, string State);
+
+/// <summary>An operator (GTFS agency) as <c>transit operators</c> lists it.</summary>
+public sealed record OperatorInfo(string OperatorId, string Name, string TimeZone, long Devices);
 
 /// <summary>
 /// Imports a GTFS feed, versioned by the date it applies from: operators (agencies), routes and stops as tables,
 /// and the feed's files themselves, from which every clearing process builds the fare engine of a day.
 /// </summary>
-public sealed class GtfsImporter(NpgsqlDataSource dataSource, IFareEngineFactory engines)
+public sealed class GtfsImporter(NpgsqlDataSource dataSource, IFareEngineFactory engines, TimeProvider time)
 {
-    public async Task<GtfsImportResult> ImportAsync(string directory, DateOnly validFrom, CancellationToken cancellation)
+    /// <summary>
+    /// Imports the feed in <paramref name="directory"/> to apply from <paramref name="validFrom"/>, or when null from
+    /// today in the time zone of the feed's first agency (a new feed is meant for the days ahead, never silently for
+    /// days already cleared).
+    /// </summary>
+    public async Task<GtfsImportResult> ImportAsync(string directory, DateOnly? validFrom, CancellationToken cancellation)
     {
         if (!Directory.Exists(directory))
         {
@@ -50,6 +65,7 @@ public sealed class GtfsImporter(NpgsqlDataSource dataSource, IFareEngineFactory
         var feed = FareRulesEngineFactory.Load(files);
         engines.Create(files);
         var agencies = feed.Agencies.Values.OrderBy(a => a.Id, StringComparer.Ordinal).ToList();
+        var from = validFrom ?? Today(agencies.Select(a => a.TimeZoneId).FirstOrDefault());
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(string.Concat(files.Select(f => f.Key + "\0" + f.Value + "\0"))));
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellation);
@@ -58,7 +74,7 @@ public sealed class GtfsImporter(NpgsqlDataSource dataSource, IFareEngineFactory
             INSERT INTO gtfs_feeds (valid_from, source, sha256, files) VALUES ($1, $2, $3, $4::jsonb)
             ON CONFLICT (valid_from) DO UPDATE SET source = EXCLUDED.source, sha256 = EXCLUDED.sha256, files = EXCLUDED.files, imported_at = now()
             RETURNING feed_id
-            """, cancellation, validFrom, Path.GetFullPath(directory), hash, JsonSerializer.Serialize(files));
+            """, cancellation, from, Path.GetFullPath(directory), hash, JsonSerializer.Serialize(files));
         await Sql.ExecAsync(connection, "DELETE FROM routes WHERE feed_id = $1", cancellation, feedId);
         await Sql.ExecAsync(connection, "DELETE FROM stops WHERE feed_id = $1", cancellation, feedId);
         foreach (var (id, name, zone) in agencies.Select(a => (a.Id, a.Name, a.TimeZoneId)))
@@ -105,8 +121,33 @@ public sealed class GtfsImporter(NpgsqlDataSource dataSource, IFareEngineFactory
 
         await transaction.CommitAsync(cancellation);
         return new GtfsImportResult(
-            feedId, validFrom, agencies.Count, feed.Routes.Count, feed.Stops.Count,
+            feedId, from, [.. agencies.Select(a => a.Id)], feed.Routes.Count, feed.Stops.Count,
             [.. feed.Report.Notices.Where(n => n.Code == NoticeCodes.FareNeedsDestinationWithoutTapOut).Select(n => n.ToString())]);
+    }
+
+    /// <summary>Every imported feed, oldest first, marking the one in force today (in the operators' time zone).</summary>
+    public async Task<List<ImportedFeed>> ListAsync(CancellationToken cancellation)
+    {
+        var zone = await Sql.ScalarAsync<string>(dataSource, "SELECT time_zone FROM operators ORDER BY operator_id LIMIT 1", cancellation);
+        var today = Today(zone);
+        var feeds = await Sql.ListAsync(dataSource, """
+            SELECT feed_id, valid_from, imported_at, source, encode(sha256, 'hex') FROM gtfs_feeds ORDER BY valid_from
+            """, r => new ImportedFeed(r.GetInt64(0), r.GetFieldValue<DateOnly>(1), r.GetFieldValue<DateTimeOffset>(2), r.GetString(3), r.GetString(4), "superseded"), cancellation);
+        var inForce = feeds.LastOrDefault(f => f.ValidFrom <= today);
+        return [.. feeds.Select(f => f == inForce ? f with { State = "in force" } : f.ValidFrom > today ? f with { State = "future" } : f)];
+    }
+
+    /// <summary>The operators of the imported feeds with the number of devices registered to each.</summary>
+    public Task<List<OperatorInfo>> OperatorsAsync(CancellationToken cancellation) =>
+        Sql.ListAsync(dataSource, """
+            SELECT o.operator_id, o.name, o.time_zone, (SELECT count(*) FROM devices d WHERE d.operator_id = o.operator_id AND d.revoked_at IS NULL)
+            FROM operators o ORDER BY o.operator_id
+            """, r => new OperatorInfo(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3)), cancellation);
+
+    private DateOnly Today(string? timeZoneId)
+    {
+        var zone = timeZoneId is not null && TimeZoneInfo.TryFindSystemTimeZoneById(timeZoneId, out var found) ? found : TimeZoneInfo.Utc;
+        return DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), zone).DateTime);
     }
 }
 

@@ -17,21 +17,25 @@ public sealed record OperatorStatement(
     string OperatorId, DateOnly Day, string? Currency, int FeeBasisPoints, long Gross, long Fee, long Net, long Journeys, long Legs,
     IReadOnlyList<StatementLine> Lines, long UnpricedLegs = 0, long UnpricedAmount = 0)
 {
-    /// <summary>The statement as CSV (one row per line and a total row), amounts in minor units (refunds negative).</summary>
+    /// <summary>
+    /// The statement as CSV (one row per line and a total row), amounts in minor units (refunds negative); the journeys
+    /// and legs the operator carried that day are on the total row (they are not split by kind of charge).
+    /// </summary>
     public string ToCsv()
     {
-        var csv = Csv.Append(new StringBuilder(), ["operator_id", "service_day", "currency", "kind", "charges", "gross", "fee", "net"]);
-        foreach (var l in Lines.Append(new StatementLine("total", Lines.Sum(l => l.Charges), Gross, Fee, Net)))
+        var csv = Csv.Append(new StringBuilder(), ["operator_id", "service_day", "currency", "kind", "charges", "gross", "fee", "net", "journeys", "legs"]);
+        foreach (var l in Lines)
         {
-            Csv.Append(csv, [OperatorId, Day, Currency, l.Kind, l.Charges, l.Gross, l.Fee, l.Net]);
+            Csv.Append(csv, [OperatorId, Day, Currency, l.Kind, l.Charges, l.Gross, l.Fee, l.Net, null, null]);
         }
 
+        Csv.Append(csv, [OperatorId, Day, Currency, "total", Lines.Sum(l => l.Charges), Gross, Fee, Net, Journeys, Legs]);
         return csv.ToString();
     }
 }
 
 /// <summary>Statements per operator and service day, from the settlement lines.</summary>
-public sealed class Statements(NpgsqlDataSource dataSource, ClearingOptions options)
+public sealed class Statements(NpgsqlDataSource dataSource, ClearingOptions options, Journeys.IPricerSource pricers)
 {
     /// <summary>The operator's statement for the day; null when the operator is not in the imported feed (not a day of zeros).</summary>
     public async Task<OperatorStatement?> ForAsync(string operatorId, DateOnly day, CancellationToken cancellation)
@@ -48,7 +52,8 @@ public sealed class Statements(NpgsqlDataSource dataSource, ClearingOptions opti
             FROM settlement_lines l JOIN charges c ON c.charge_id = l.charge_id
             WHERE l.service_day = $1 AND l.operator_id = $2 GROUP BY 1 ORDER BY 1
             """, r => new StatementLine(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4)), cancellation, day, operatorId);
-        var currency = await Sql.ScalarAsync<string>(connection, "SELECT currency FROM charges WHERE service_day = $1 LIMIT 1", cancellation, day);
+        var currency = await Sql.ScalarAsync<string>(connection, "SELECT currency FROM charges WHERE service_day = $1 LIMIT 1", cancellation, day)
+            ?? await FeedCurrencyAsync(day, cancellation);
         var counts = await Sql.ListAsync(connection, """
             SELECT count(DISTINCT (account, journey_no)), count(*), count(*) FILTER (WHERE flags & $3 <> 0),
               COALESCE(sum(amount + transfer_amount) FILTER (WHERE flags & $3 <> 0), 0)::bigint
@@ -58,5 +63,18 @@ public sealed class Statements(NpgsqlDataSource dataSource, ClearingOptions opti
         return new OperatorStatement(
             operatorId, day, currency, options.PlatformFeeBasisPoints, lines.Sum(l => l.Gross), lines.Sum(l => l.Fee), lines.Sum(l => l.Net),
             counts[0].Journeys, counts[0].Legs, lines, counts[0].Unpriced, counts[0].UnpricedAmount);
+    }
+
+    // A day without charges (no riders yet, or not cleared) still states the currency its feed prices in.
+    private async Task<string?> FeedCurrencyAsync(DateOnly day, CancellationToken cancellation)
+    {
+        try
+        {
+            return (await pricers.ForDayAsync(day, cancellation)).Currency;
+        }
+        catch (Gtfs.GtfsImportException)
+        {
+            return null;
+        }
     }
 }
