@@ -282,6 +282,12 @@ public sealed class ClearingTests(PostgresFixture postgres)
         Assert.Equal(HttpStatusCode.Forbidden, (await busOperator.GetAsync("/api/jobs")).StatusCode);
         var fleet = JsonDocument.Parse(await busOperator.GetStringAsync("/api/fleet")).RootElement;
         Assert.All(fleet.EnumerateArray(), d => Assert.Equal("bus", d.GetProperty("operatorId").GetString()));
+        var validator = fleet.EnumerateArray().Single(d => d.GetProperty("deviceId").GetString() == "bus-1");
+        Assert.Equal("BS1624", validator.GetProperty("stopId").GetString());
+        var lastTap = validator.GetProperty("lastTap");
+        Assert.Equal(("B1", "BS1624"), (lastTap.GetProperty("routeId").GetString(), lastTap.GetProperty("stopId").GetString()));
+        var statement = JsonDocument.Parse(await busOperator.GetStringAsync($"/api/statements/bus/{Day}")).RootElement;
+        Assert.Equal((1, 1, "EUR"), (statement.GetProperty("journeys").GetInt64(), statement.GetProperty("legs").GetInt64(), statement.GetProperty("currency").GetString()));
 
         var planner = await world.ApiAsync("planner");
         Assert.Equal(HttpStatusCode.OK, (await planner.GetAsync($"/api/days/{Day}")).StatusCode);
