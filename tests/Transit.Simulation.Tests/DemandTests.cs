@@ -132,7 +132,7 @@ public sealed class DemandTests : IDisposable
     [Fact]
     public void Zakroczym_Realistic_TripsAllDayWithChangesAndHeavyRidersEnoughForCaps()
     {
-        var city = CityModel.FromFeed(Path.Combine(Repository(), "tests", "data", "gtfs", "zakroczym"));
+        var city = CityModel.FromFeed(Path.Combine(Repository.Root(), "tests", "data", "gtfs", "zakroczym"));
         var riders = city.Riders(600, seed: 4);
         var days = Enumerable.Range(0, 5).Select(d => city.PlanDay(riders, Monday.AddDays(d), seed: 4, blocked: null)).ToList();
 
@@ -179,17 +179,4 @@ public sealed class DemandTests : IDisposable
 
     private static Dictionary<string, int> Journeys(DayPlan plan) =>
         plan.Legs.GroupBy(l => l.Account).ToDictionary(g => g.Key, g => g.Select(l => l.JourneyIndex).Distinct().Count());
-
-    private static string Repository()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Transit.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("no Transit.sln above the test folder");
-    }
 }

@@ -113,19 +113,23 @@ internal sealed class CityRun : IAsyncDisposable
         }
     }
 
-    /// <summary>Creates keys and feed, starts clearing and the gates, and issues every rider's credential.</summary>
-    public static async Task<CityRun> StartAsync(SimulationSettings settings, SimulationProgress progress, CancellationToken cancellation)
+    /// <summary>The synthetic city, or the city of <c>--feed</c>, populated as the settings say.</summary>
+    public static CityModel CityOf(SimulationSettings settings)
     {
-        CityModel city;
         try
         {
-            city = settings.FeedDirectory is null ? CityModel.SyntheticWith(settings.Population) : CityModel.FromFeed(settings.FeedDirectory, settings.Population);
+            return settings.FeedDirectory is null ? CityModel.SyntheticWith(settings.Population) : CityModel.FromFeed(settings.FeedDirectory, settings.Population);
         }
         catch (InvalidDataException ex)
         {
             throw new CliException($"--feed: {ex.Message}");
         }
+    }
 
+    /// <summary>Creates keys and feed, starts clearing and the gates, and issues every rider's credential.</summary>
+    public static async Task<CityRun> StartAsync(SimulationSettings settings, SimulationProgress progress, CancellationToken cancellation)
+    {
+        var city = CityOf(settings);
         var run = new CityRun(settings, city);
         try
         {
