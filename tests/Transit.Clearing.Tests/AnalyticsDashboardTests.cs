@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Playwright;
 using Transit.Simulation;
 
@@ -142,12 +143,23 @@ public sealed class AnalyticsDashboardTests(DashboardWorld host) : IClassFixture
     [Fact]
     public async Task Overview_RidersColumn_SaysWhatADashMeans()
     {
-        var (page, errors) = await OpenAsync("index", "planner", $"from={Day}");
-        var dashes = await page.EvaluateAsync<int>("() => [...document.querySelectorAll('#reasons-table td.riders')].filter(td => td.textContent === '—').length");
-        var explained = await page.EvaluateAsync<int>("() => [...document.querySelectorAll('#reasons-table td.riders')].filter(td => td.textContent === '—' && td.title.length > 0).length");
+        // A day of 600 riders keeps every cell's riders, so every count is exact; a city's day has cells of many riders
+        // whose rows cannot say how many distinct riders they hold. The API's answer is made so here.
+        var (page, errors) = await OpenAsync("index", "planner", $"from={Day}", page => page.RouteAsync("**/api/analytics/overview?*", async route =>
+        {
+            var response = await route.FetchAsync();
+            var answer = JsonNode.Parse(await response.TextAsync())!;
+            foreach (var row in answer["reasons"]!["rows"]!.AsArray().Where(r => !(bool)r!["suppressed"]!).Take(2))
+            {
+                row!["riders"] = null;
+            }
 
-        Assert.True(dashes > 0, "the day's result rows add up several cells, so some rider counts are not exact");
-        Assert.Equal(dashes, explained);
+            await route.FulfillAsync(new RouteFulfillOptions { Response = response, Body = answer.ToJsonString() });
+        }));
+        var riders = await page.EvaluateAsync<string[]>("() => [...document.querySelectorAll('#reasons-table td.riders')].map(td => td.textContent + '|' + td.title)");
+
+        Assert.Equal(2, riders.Count(r => r.StartsWith("—|not known exactly", StringComparison.Ordinal)));
+        Assert.All(riders.Where(r => !r.StartsWith('—')), r => Assert.True(r == "suppressed|" || long.TryParse(r.TrimEnd('|').Replace(",", "", StringComparison.Ordinal), out _), r));
         var note = await page.InnerTextAsync("#riders-note");
         Assert.Contains("distinct riders", note, StringComparison.Ordinal);
         Assert.Contains("not known exactly", note, StringComparison.Ordinal);
@@ -333,11 +345,16 @@ public sealed class AnalyticsDashboardTests(DashboardWorld host) : IClassFixture
         return (answer.GetProperty("status").GetInt32(), answer.GetProperty("body").GetString()!);
     }
 
-    private async Task<(IPage Page, List<string> Errors)> OpenAsync(string name, string role, string query)
+    private async Task<(IPage Page, List<string> Errors)> OpenAsync(string name, string role, string query, Func<IPage, Task>? prepare = null)
     {
         var context = await host.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
         await context.AddInitScriptAsync($"sessionStorage.setItem('transit-token', '{host.Tokens[role]}');");
         var page = await context.NewPageAsync();
+        if (prepare is not null)
+        {
+            await prepare(page);
+        }
+
         var errors = new List<string>();
         page.Console += (_, message) =>
         {

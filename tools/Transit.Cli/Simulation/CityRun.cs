@@ -99,6 +99,9 @@ internal sealed class CityRun : IAsyncDisposable
 
     public string KeyDirectory => Path.Combine(_settings.DataFolder, "keys");
 
+    /// <summary>The city's GTFS feed as clearing imported it.</summary>
+    public string FeedFolder => Path.Combine(_settings.DataFolder, "feed");
+
     public IReadOnlyList<GateAgentProcess> Gates => _gates;
 
     /// <summary>The service days to play: from the first day given, or ending tomorrow at the latest (clearing flags taps more than two days ahead).</summary>
@@ -155,7 +158,7 @@ internal sealed class CityRun : IAsyncDisposable
         var setup = progress.Begin("keys, feed, clearing and PostgreSQL", 3);
         Directory.CreateDirectory(_settings.DataFolder);
         var keys = OperatorKeyDirectory.Init(KeyDirectory, SignatureAlgorithm.P256, operatorName: "Transit simulation");
-        var feed = Path.Combine(_settings.DataFolder, "feed");
+        var feed = FeedFolder;
         City.WriteFeed(feed);
         setup.Add();
         Clearing = await RunningClearing.StartAsync(
