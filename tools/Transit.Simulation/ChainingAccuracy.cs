@@ -28,28 +28,19 @@ public sealed record AccuracyCell(Segment? Segment, string? Mode, int Legs, int 
 /// compared with the stop the rider really got off at, by segment and by mode. It needs no gates or database: the
 /// gates' decisions are the plan's expected ones (the simulation checks elsewhere that the gates answer exactly those).
 /// </summary>
-public sealed class ChainingAccuracy
+public sealed class ChainingAccuracy(string city, int riders, int seed, DateOnly firstDay, int days)
 {
     private readonly Dictionary<(Segment, string), Counts> _cells = [];
 
-    private ChainingAccuracy(string city, int riders, int seed, DateOnly first, int days)
-    {
-        City = city;
-        Riders = riders;
-        Seed = seed;
-        FirstDay = first;
-        Days = days;
-    }
+    public string City => city;
 
-    public string City { get; }
+    public int Riders => riders;
 
-    public int Riders { get; }
+    public int Seed => seed;
 
-    public int Seed { get; }
+    public DateOnly FirstDay => firstDay;
 
-    public DateOnly FirstDay { get; }
-
-    public int Days { get; }
+    public int Days => days;
 
     /// <summary>Rider-days whose chained legs could not be paired with the true legs (different counts or origins); zero when the harness is sound.</summary>
     public int UnmatchedRiderDays { get; private set; }
