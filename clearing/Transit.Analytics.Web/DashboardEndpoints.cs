@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -39,16 +40,15 @@ public static class DashboardEndpoints
 
     public static IEndpointRouteBuilder MapAnalyticsDashboard(this IEndpointRouteBuilder app)
     {
-        app.MapGet(Prefix, () => TypedResults.Redirect(Prefix + "/")).ExcludeFromDescription();
+        // Routing matches "/dashboard/" to the bare route as well, so neither may redirect to the other (a browser
+        // would loop): both serve the overview, whose <base> makes its relative links resolve under the folder.
+        app.MapGet(Prefix, (HttpContext context) => Page("index", context)).AllowAnonymous().ExcludeFromDescription();
         app.MapGet(Prefix + "/{**path}", (string? path, HttpContext context) =>
         {
             path = string.IsNullOrEmpty(path) ? "index.html" : path;
             if (path.EndsWith(".html", StringComparison.Ordinal))
             {
-                context.Response.Headers.CacheControl = "no-cache";
-                return Pages.TryGetValue(path[..^".html".Length], out var title)
-                    ? TypedResults.Content(Shell.Value.Replace("{{page}}", path[..^".html".Length], StringComparison.Ordinal).Replace("{{title}}", title, StringComparison.Ordinal), "text/html; charset=utf-8")
-                    : Results.NotFound();
+                return Page(path[..^".html".Length], context);
             }
 
             var name = "dashboard/" + path;
@@ -63,5 +63,19 @@ public static class DashboardEndpoints
             return TypedResults.Stream(stream, ContentTypes.GetValueOrDefault(Path.GetExtension(name), "application/octet-stream"));
         }).AllowAnonymous().ExcludeFromDescription();
         return app;
+    }
+
+    private static IResult Page(string page, HttpContext context)
+    {
+        if (!Pages.TryGetValue(page, out var title))
+        {
+            return Results.NotFound();
+        }
+
+        context.Response.Headers.CacheControl = "no-cache";
+        var folder = WebUtility.HtmlEncode(context.Request.PathBase.Add(Prefix + "/").ToUriComponent());
+        return TypedResults.Content(
+            Shell.Value.Replace("{{base}}", folder, StringComparison.Ordinal).Replace("{{page}}", page, StringComparison.Ordinal).Replace("{{title}}", title, StringComparison.Ordinal),
+            "text/html; charset=utf-8");
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Playwright;
 using Transit.Simulation;
 
@@ -72,6 +73,7 @@ public sealed class DashboardWorld : IAsyncLifetime
     }
 }
 
+[Trait("Category", "Browser")]
 public sealed class AnalyticsDashboardTests(DashboardWorld host) : IClassFixture<DashboardWorld>
 {
     private static readonly string Day = ClearingWorld.Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
@@ -115,6 +117,105 @@ public sealed class AnalyticsDashboardTests(DashboardWorld host) : IClassFixture
         await browserPage.Context.CloseAsync();
     }
 
+    [Theory]
+    [InlineData("/dashboard")]
+    [InlineData("/dashboard/")]
+    public async Task BareUrl_OpensTheOverview_WithoutARedirectLoop(string path)
+    {
+        var context = await host.Browser.NewContextAsync();
+        await context.AddInitScriptAsync($"sessionStorage.setItem('transit-token', '{host.Tokens["planner"]}');");
+        var page = await context.NewPageAsync();
+        var errors = new List<string>();
+        page.PageError += (_, error) => errors.Add(error);
+        page.RequestFailed += (_, request) => errors.Add($"request failed: {request.Url}");
+
+        // A redirect to itself makes the browser give up (net::ERR_TOO_MANY_REDIRECTS) and GotoAsync throw.
+        var response = await page.GotoAsync(new Uri(host.World.ApiUrl, $"{path}?from={Day}").ToString());
+        await page.WaitForSelectorAsync("body[data-ready=true]");
+
+        Assert.Equal(200, response!.Status);
+        Assert.Equal("index", await page.EvaluateAsync<string>("() => document.body.dataset.page"));
+        Assert.Equal(host.Plan.Taps.Count.ToString("N0", CultureInfo.InvariantCulture), await page.InnerTextAsync("#taps"));
+        Assert.Empty(errors);
+        await context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Overview_RidersColumn_SaysWhatADashMeans()
+    {
+        // A day of 600 riders keeps every cell's riders, so every count is exact; a city's day has cells of many riders
+        // whose rows cannot say how many distinct riders they hold. The API's answer is made so here.
+        var (page, errors) = await OpenAsync("index", "planner", $"from={Day}", page => page.RouteAsync("**/api/analytics/overview?*", async route =>
+        {
+            var response = await route.FetchAsync();
+            var answer = JsonNode.Parse(await response.TextAsync())!;
+            foreach (var row in answer["reasons"]!["rows"]!.AsArray().Where(r => !(bool)r!["suppressed"]!).Take(2))
+            {
+                row!["riders"] = null;
+            }
+
+            await route.FulfillAsync(new RouteFulfillOptions { Response = response, Body = answer.ToJsonString() });
+        }));
+        var riders = await page.EvaluateAsync<string[]>("() => [...document.querySelectorAll('#reasons-table td.riders')].map(td => td.textContent + '|' + td.title)");
+
+        Assert.Equal(2, riders.Count(r => r.StartsWith("—|not known exactly", StringComparison.Ordinal)));
+        Assert.All(riders.Where(r => !r.StartsWith('—')), r => Assert.True(r == "suppressed|" || long.TryParse(r.TrimEnd('|').Replace(",", "", StringComparison.Ordinal), out _), r));
+        var note = await page.InnerTextAsync("#riders-note");
+        Assert.Contains("distinct riders", note, StringComparison.Ordinal);
+        Assert.Contains("not known exactly", note, StringComparison.Ordinal);
+        Assert.Empty(errors);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Overview_TapsByResult_DrawsRefusalsOnTheirOwnScale()
+    {
+        var (page, errors) = await OpenAsync("index", "admin", $"from={Day}");
+        var ok = host.Plan.Taps.Count(t => t.ExpectedReason == "ok");
+        var refused = host.Plan.Taps.Where(t => t.ExpectedReason != "ok").GroupBy(t => t.ExpectedReason).ToDictionary(g => g.Key, g => (long)g.Count());
+        var labels = await page.EvaluateAsync<string[]>("() => Chart.getChart('reasons').data.labels");
+        var refusals = await page.EvaluateAsync<long?[]>("() => Chart.getChart('reasons').data.datasets.find(d => d.yAxisID === 'refused').data");
+        var refusedAxisMax = await page.EvaluateAsync<double>("() => Chart.getChart('reasons').scales.refused.max");
+        var okAxisMax = await page.EvaluateAsync<double>("() => Chart.getChart('reasons').scales.y.max");
+
+        Assert.Equal(refused, labels.Zip(refusals).Where(p => p.Second is not null).ToDictionary(p => p.First, p => p.Second!.Value));
+        Assert.InRange(refusedAxisMax, refused.Values.Max(), ok / 5.0);
+        Assert.True(okAxisMax >= ok, $"accepted axis up to {okAxisMax}, {ok} accepted");
+        Assert.Empty(errors);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Overview_Money_WithThousandsSeparatorsAndTheCurrency()
+    {
+        var (page, errors) = await OpenAsync("index", "admin", $"from={Day}");
+        var overview = JsonDocument.Parse((await FetchAsync(page, $"/api/analytics/overview?from={Day}")).Body).RootElement;
+        var revenue = overview.GetProperty("revenue").GetProperty("rows").EnumerateArray().Sum(r => r.GetProperty("amount").GetInt64());
+        Assert.True(revenue >= 100_000, $"the day's revenue {revenue} is under 1,000.00: nothing to separate");
+
+        Assert.Equal("€" + (revenue / 100m).ToString("N2", CultureInfo.InvariantCulture), await page.InnerTextAsync("#revenue"));
+        var amounts = await page.EvaluateAsync<string[]>("() => [...document.querySelectorAll('#revenue-table tbody td.money')].map(td => td.textContent)");
+        Assert.NotEmpty(amounts);
+        Assert.All(amounts, a => Assert.Matches(@"^€\d{1,3}(,\d{3})*\.\d{2}$", a));
+        Assert.Empty(errors);
+        await page.Context.CloseAsync();
+    }
+
+    [Theory]
+    [InlineData("planner", false)]
+    [InlineData("operator", true)]
+    [InlineData("admin", true)]
+    public async Task Menu_ShowsOnlyThePagesTheRoleMayOpen(string role, bool statements)
+    {
+        var (page, errors) = await OpenAsync("index", role, $"from={Day}");
+        var links = await page.EvaluateAsync<string[]>("() => [...document.querySelectorAll('nav a')].map(a => a.getAttribute('href').split('.html')[0])");
+
+        Assert.Equal(statements, links.Contains("statements"));
+        Assert.Superset(new HashSet<string> { "index", "hourly", "busiest", "od", "transfers" }, links.ToHashSet());
+        Assert.Empty(errors);
+        await page.Context.CloseAsync();
+    }
+
     [Fact]
     public async Task Hourly_ForAdmin_DrawsTheDaysBoardingsPerHour()
     {
@@ -136,8 +237,8 @@ public sealed class AnalyticsDashboardTests(DashboardWorld host) : IClassFixture
         Assert.Equal(host.Plan.Taps.Count.ToString("N0", CultureInfo.InvariantCulture), await page.InnerTextAsync("#taps"));
         var journeys = host.Plan.Legs.Select(l => (l.Account, l.JourneyIndex)).Distinct().Count();
         Assert.Equal(journeys.ToString("N0", CultureInfo.InvariantCulture), await page.InnerTextAsync("#journeys"));
-        var reasons = await page.EvaluateAsync<long[]>("() => Chart.getChart('reasons').data.datasets[0].data");
-        Assert.Contains((long)host.Plan.Taps.Count(t => t.ExpectedReason == "ok"), reasons);
+        var reasons = await page.EvaluateAsync<long?[]>("() => Chart.getChart('reasons').data.datasets[0].data");
+        Assert.Contains((long?)host.Plan.Taps.Count(t => t.ExpectedReason == "ok"), reasons);
         Assert.Empty(errors);
         await page.Context.CloseAsync();
     }
@@ -147,7 +248,7 @@ public sealed class AnalyticsDashboardTests(DashboardWorld host) : IClassFixture
     {
         var (page, errors) = await OpenAsync("statements", "operator", $"from={Day}");
         var gross = await host.World.ScalarAsync<long>("SELECT sum(gross)::bigint FROM settlement_lines WHERE operator_id = 'bus' AND service_day = $1", ClearingWorld.Day);
-        Assert.Equal((gross / 100m).ToString("F2", CultureInfo.InvariantCulture), await page.InnerTextAsync("#gross"));
+        Assert.Equal("€" + (gross / 100m).ToString("N2", CultureInfo.InvariantCulture), await page.InnerTextAsync("#gross"));
         Assert.Equal(new[] { gross / 100.0 }, (await page.EvaluateAsync<double[]>("() => Chart.getChart('statement-chart').data.datasets[0].data")).Take(1));
         Assert.Empty(errors);
         await page.Context.CloseAsync();
@@ -244,11 +345,16 @@ public sealed class AnalyticsDashboardTests(DashboardWorld host) : IClassFixture
         return (answer.GetProperty("status").GetInt32(), answer.GetProperty("body").GetString()!);
     }
 
-    private async Task<(IPage Page, List<string> Errors)> OpenAsync(string name, string role, string query)
+    private async Task<(IPage Page, List<string> Errors)> OpenAsync(string name, string role, string query, Func<IPage, Task>? prepare = null)
     {
         var context = await host.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
         await context.AddInitScriptAsync($"sessionStorage.setItem('transit-token', '{host.Tokens[role]}');");
         var page = await context.NewPageAsync();
+        if (prepare is not null)
+        {
+            await prepare(page);
+        }
+
         var errors = new List<string>();
         page.Console += (_, message) =>
         {

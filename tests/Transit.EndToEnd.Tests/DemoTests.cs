@@ -37,6 +37,9 @@ public sealed class DemoTests : IDisposable
         {
             Assert.Contains("every refusal for the planted reason", demo.Output, StringComparison.Ordinal);
             Assert.Matches(@"OD\s+inferred for \d+\.\d %", demo.Output);
+
+            // Heavy riders (and anyone with three metro journeys) reach the feed's daily cap on the demo's day.
+            Assert.Matches(@"caps\s+daily cap reached by [1-9][\d,]* riders", demo.Output);
             Assert.Contains("balanced", demo.Output, StringComparison.Ordinal);
         }
     }

@@ -110,29 +110,39 @@ public sealed class DemandTests : IDisposable
     [Fact]
     public void HeavyRiders_OverAWeek_ReachTheDailyAndWeeklyCaps()
     {
-        SyntheticCity.Write(_dir);
-        var feed = FareFeed.Load(_dir);
-        var engine = new FareEngine(feed, new PricingOptions { MaximumFares = new Dictionary<string, long> { ["metro"] = SyntheticCity.MetroMaximumFare } });
-        var caps = new FareCapCalculator(feed);
-        var heavy = Riders.Where(r => r.Segment == Segment.HeavyRider && r.Planted == Planted.None).ToDictionary(r => r.Account);
-        var week = Enumerable.Range(0, 7).SelectMany(d => City.PlanDay(Riders, Monday.AddDays(d), seed: 11, blocked: null).Legs).Where(l => heavy.ContainsKey(l.Account)).ToList();
-        var applied = new List<string>();
-        foreach (var rider in week.GroupBy(l => l.Account))
-        {
-            var fares = rider.GroupBy(l => (l.Start.Date, l.JourneyIndex))
-                .Select(j => engine.Price([.. j.Select(l => new FareLeg(l.RouteId, l.FromStop, l.TapsOut ? l.ToStop : null, feed.ToInstant(l.Start), feed.ToInstant(l.End), heavy[rider.Key].Category))]))
-                .OrderBy(f => f.Start).ToList();
-            applied.AddRange(caps.Apply(fares).SelectMany(c => c.AppliedCapIds));
-        }
+        var applied = HeavyRidersWeek().SelectMany(d => d.Journeys.SelectMany(c => c.AppliedCapIds)).ToList();
 
         Assert.Contains("adult-day", applied);
         Assert.Contains("adult-week", applied);
     }
 
     [Fact]
+    public void CapsReached_HeavyRidersWeek_DailyWhereTheDayCapAppliedAndWeeklyWhereTheWeekCapDid()
+    {
+        SyntheticCity.Write(_dir);
+        var caps = FareFeed.Load(_dir).FareCaps;
+        var days = HeavyRidersWeek();
+        var daily = days.Where(d => CapsReached.Of([Day(d)], caps).DailyRiders == 1).ToList();
+        var weekly = days.Where(d => CapsReached.Of([Day(d)], caps).LongerRiders == 1).ToList();
+        var all = CapsReached.Of(days.Select(Day), caps);
+
+        Assert.NotEmpty(daily);
+        Assert.NotEmpty(weekly);
+        Assert.All(daily, d => Assert.Contains("adult-day", d.Journeys.SelectMany(j => j.AppliedCapIds)));
+        Assert.All(weekly, d => Assert.Contains("adult-week", d.Journeys.SelectMany(j => j.AppliedCapIds)));
+        Assert.Equal(days.Count(d => d.Journeys.Any(j => j.CapAdjustment > 0)), daily.Count + weekly.Count);
+        Assert.Equal((daily.Count, weekly.Count), (all.DailyRiders, all.LongerRiders));
+        Assert.Equal(daily.Sum(d => d.Journeys.Sum(j => j.CapAdjustment)), all.DailySaved);
+        Assert.Equal(weekly.Sum(d => d.Journeys.Sum(j => j.CapAdjustment)), all.LongerSaved);
+
+        static (string?, long, long) Day((string Category, IReadOnlyList<CappedJourney> Journeys) d) =>
+            (d.Category, d.Journeys.Sum(j => j.Charged), d.Journeys.Sum(j => j.CapAdjustment));
+    }
+
+    [Fact]
     public void Zakroczym_Realistic_TripsAllDayWithChangesAndHeavyRidersEnoughForCaps()
     {
-        var city = CityModel.FromFeed(Path.Combine(Repository(), "tests", "data", "gtfs", "zakroczym"));
+        var city = CityModel.FromFeed(Path.Combine(Repository.Root(), "tests", "data", "gtfs", "zakroczym"));
         var riders = city.Riders(600, seed: 4);
         var days = Enumerable.Range(0, 5).Select(d => city.PlanDay(riders, Monday.AddDays(d), seed: 4, blocked: null)).ToList();
 
@@ -177,19 +187,28 @@ public sealed class DemandTests : IDisposable
         }
     }
 
-    private static Dictionary<string, int> Journeys(DayPlan plan) =>
-        plan.Legs.GroupBy(l => l.Account).ToDictionary(g => g.Key, g => g.Select(l => l.JourneyIndex).Distinct().Count());
-
-    private static string Repository()
+    /// <summary>The week of the heavy riders with nothing planted, priced and capped by the synthetic city's feed: one entry per rider-day.</summary>
+    private List<(string Category, IReadOnlyList<CappedJourney> Journeys)> HeavyRidersWeek()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        SyntheticCity.Write(_dir);
+        var feed = FareFeed.Load(_dir);
+        var engine = new FareEngine(feed, new PricingOptions { MaximumFares = new Dictionary<string, long> { ["metro"] = SyntheticCity.MetroMaximumFare } });
+        var caps = new FareCapCalculator(feed);
+        var heavy = Riders.Where(r => r.Segment == Segment.HeavyRider && r.Planted == Planted.None).ToDictionary(r => r.Account);
+        var week = Enumerable.Range(0, 7).SelectMany(d => City.PlanDay(Riders, Monday.AddDays(d), seed: 11, blocked: null).Legs).Where(l => heavy.ContainsKey(l.Account)).ToList();
+        var days = new List<(string, IReadOnlyList<CappedJourney>)>();
+        foreach (var rider in week.GroupBy(l => l.Account))
         {
-            if (File.Exists(Path.Combine(dir.FullName, "Transit.sln")))
-            {
-                return dir.FullName;
-            }
+            var fares = rider.GroupBy(l => (l.Start.Date, l.JourneyIndex))
+                .Select(j => (j.Key.Date, Fare: engine.Price([.. j.Select(l => new FareLeg(l.RouteId, l.FromStop, l.TapsOut ? l.ToStop : null, feed.ToInstant(l.Start), feed.ToInstant(l.End), heavy[rider.Key].Category))])))
+                .OrderBy(f => f.Fare.Start).ToList();
+            days.AddRange(fares.Zip(caps.Apply([.. fares.Select(f => f.Fare)])).GroupBy(p => p.First.Date)
+                .Select(g => (heavy[rider.Key].Category, (IReadOnlyList<CappedJourney>)[.. g.Select(p => p.Second)])));
         }
 
-        throw new InvalidOperationException("no Transit.sln above the test folder");
+        return days;
     }
+
+    private static Dictionary<string, int> Journeys(DayPlan plan) =>
+        plan.Legs.GroupBy(l => l.Account).ToDictionary(g => g.Key, g => g.Select(l => l.JourneyIndex).Distinct().Count());
 }

@@ -67,9 +67,13 @@ internal static class SimCommand
         var db = new Option<string?>("--db") { Description = "PostgreSQL connection string of an empty database (default: an embedded cluster in the run folder)" };
         var truth = new Option<DirectoryInfo?>("--truth") { Description = "Where the ground truth goes (default: DATA/truth)" };
         var urls = new Option<string>("--urls") { Description = "URLs of clearing's API, ';'-separated", DefaultValueFactory = _ => "http://127.0.0.1:0" };
+        var accuracy = new Option<bool>("--accuracy")
+        {
+            Description = "Only measure trip chaining against the ground truth, by segment and mode (no gates, no clearing; docs/analytics.md)",
+        };
         var command = new Command("sim", "Play service days of a rider population through real gate agents and a real clearing server; write the ground truth")
         {
-            feed, days, date, data, db, truth, urls,
+            feed, days, date, data, db, truth, urls, accuracy,
         };
         foreach (var option in sizes.All)
         {
@@ -93,15 +97,22 @@ internal static class SimCommand
                 throw new CliException("--days must be at least 1");
             }
 
+            if (settings.FeedDirectory is { } feedFolder && !Directory.Exists(feedFolder))
+            {
+                throw new CliException($"--feed: {feedFolder} is not a folder");
+            }
+
+            if (parsed.GetValue(accuracy))
+            {
+                var first = settings.FirstDay ?? DateOnly.FromDateTime(DateTime.Now);
+                Console.Write(ChainingAccuracy.Measure(CityRun.CityOf(settings), settings.Riders, settings.Seed, first, settings.Days).Format());
+                return 0;
+            }
+
             if (settings.Days > CityRun.MaxDays)
             {
                 throw new CliException(
                     $"--days may be at most {CityRun.MaxDays}: each rider's one credential would otherwise be valid longer than the 7 days verifiers accept");
-            }
-
-            if (settings.FeedDirectory is { } feedDirectory && !Directory.Exists(feedDirectory))
-            {
-                throw new CliException($"--feed: {feedDirectory} is not a folder");
             }
 
             await RunFolder.PrepareFreshAsync(folder, cancellation);

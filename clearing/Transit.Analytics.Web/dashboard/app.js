@@ -2,13 +2,14 @@
 // withholds (fewer than k distinct riders) are shown as suppressed and never charted.
 'use strict';
 
+// Pages and the roles that may open them (null: every role); the menu offers a caller only its own.
 const pages = [
-  ['index', 'Overview'],
-  ['hourly', 'Boardings by hour'],
-  ['busiest', 'Busiest'],
-  ['od', 'OD heat map'],
-  ['transfers', 'Transfers'],
-  ['statements', 'Statements'],
+  ['index', 'Overview', null],
+  ['hourly', 'Boardings by hour', null],
+  ['busiest', 'Busiest', null],
+  ['od', 'OD heat map', null],
+  ['transfers', 'Transfers', null],
+  ['statements', 'Statements', ['admin', 'operator']],
 ];
 const tokenKey = 'transit-token';
 const params = new URLSearchParams(location.search);
@@ -16,6 +17,8 @@ const page = document.body.dataset.page;
 const content = document.getElementById('content');
 const status = document.getElementById('status');
 const number = new Intl.NumberFormat('en');
+// Who is signed in (GET /api/analytics/me): role, operator and k.
+let caller = null;
 
 function el(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
@@ -86,11 +89,13 @@ function showLogin(message) {
   });
 }
 
-function renderNav() {
+function renderNav(role) {
   const nav = document.querySelector('nav');
   const q = query();
-  for (const [name, title] of pages) {
-    nav.append(el('a', { href: `${name}.html?${q}`, class: name === page ? 'current' : '' }, title));
+  for (const [name, title, roles] of pages) {
+    if (role && (!roles || roles.includes(role))) {
+      nav.append(el('a', { href: `${name}.html?${q}`, class: name === page ? 'current' : '' }, title));
+    }
   }
   const who = document.getElementById('who');
   if (sessionStorage.getItem(tokenKey)) {
@@ -131,8 +136,13 @@ function fmt(value) {
   return value === null || value === undefined ? '—' : typeof value === 'number' ? number.format(value) : value;
 }
 
-function money(minor) {
-  return minor === null || minor === undefined ? '—' : (minor / 100).toFixed(2);
+// Minor units as the currency's amount, grouped like the counts beside it (€12,345.67).
+function money(minor, currency) {
+  if (minor === null || minor === undefined) return '—';
+  const format = currency
+    ? new Intl.NumberFormat('en', { style: 'currency', currency, minimumFractionDigits: 2, maximumFractionDigits: 2 })
+    : new Intl.NumberFormat('en', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  return format.format(minor / 100);
 }
 
 function card(label, value, id) {
@@ -157,15 +167,28 @@ function chart(id, type, labels, datasets, options = {}) {
   return box;
 }
 
+const ridersUnknown = 'not known exactly: see the note below the table';
+
+// columns: [key, title, format, class]. A "riders" column says why a count is missing (ridersNote).
 function table(answer, columns, id) {
   const head = el('tr', {}, ...columns.map(([key, title]) => el('th', { class: isNumeric(answer, key) ? 'num' : '' }, title)));
   const body = answer.rows.map((row) => el('tr', { class: row.suppressed ? 'suppressed' : '' },
-    ...columns.map(([key, , format]) => {
+    ...columns.map(([key, , format, extra]) => {
       const value = row[key];
       const shown = row.suppressed && value === null ? 'suppressed' : format ? format(value, row) : fmt(value);
-      return el('td', { class: typeof value === 'number' || value === null ? 'num' : '' }, shown);
+      const classes = [typeof value === 'number' || value === null ? 'num' : '', key === 'riders' ? 'riders' : '', extra || ''].filter(Boolean).join(' ');
+      const title = key === 'riders' && value === null && !row.suppressed ? ridersUnknown : undefined;
+      return el('td', { class: classes, title }, shown);
     })));
   return el('table', { id }, el('thead', {}, head), el('tbody', {}, ...body));
+}
+
+// Distinct riders are exact for one cell (one day, hour, operator, category …) and for rows of small cells, whose
+// riders' pseudonyms are kept; a row adding up larger cells has no exact count, because a rider may be in several.
+function ridersNote(answer) {
+  return answer.rows.some((r) => !r.suppressed && r.riders === null)
+    ? el('p', { class: 'note', id: 'riders-note' }, 'Riders: distinct riders of the row. “—”: the row adds up several cells (days, hours, operators, categories or stops) and a rider may be in more than one, so the number of distinct riders is not known exactly; the rollups keep only a count for cells of many riders, not who they were.')
+    : el('span');
 }
 
 function isNumeric(answer, key) {
@@ -174,6 +197,22 @@ function isNumeric(answer, key) {
 
 function suppressionNote(answer) {
   return answer.k ? el('p', { class: 'note' }, `${answer.suppressed} of ${answer.rows.length} rows withheld: fewer than ${answer.k} distinct riders.`) : el('span');
+}
+
+// Refusals are a few per thousand taps: on the accepted taps' scale their bars would not show, so they get their own
+// axis on the right.
+function reasonsChart(reasons) {
+  const accepted = reasons.map((r) => (r.reason === 'ok' ? r.taps : null));
+  const refused = reasons.map((r) => (r.reason === 'ok' ? null : r.taps));
+  return chart('reasons', 'bar', reasons.map((r) => r.reason), [
+    { label: 'accepted (left scale)', data: accepted, yAxisID: 'y', backgroundColor: '#2e7d32', skipNull: true },
+    { label: 'refused (right scale)', data: refused, yAxisID: 'refused', backgroundColor: '#c62828', skipNull: true },
+  ], {
+    scales: {
+      y: { position: 'left', beginAtZero: true, title: { display: true, text: 'accepted taps' } },
+      refused: { position: 'right', beginAtZero: true, title: { display: true, text: 'refused taps' }, grid: { drawOnChartArea: false } },
+    },
+  });
 }
 
 const renderers = {
@@ -189,14 +228,14 @@ const renderers = {
       card('journeys', o.journeys, 'journeys'),
       card('legs', o.legs, 'legs'),
       card('transfers', o.transfers, 'transfers'),
-      card(`revenue (${o.currency})`, money(revenueTotal), 'revenue')));
+      card('revenue', money(revenueTotal, o.currency), 'revenue')));
     const reasons = o.reasons.rows.filter((r) => !r.suppressed);
     const revenue = o.revenue.rows.filter((r) => !r.suppressed);
     content.append(el('div', { class: 'grid2' },
-      panel('Taps by result', chart('reasons', 'bar', reasons.map((r) => r.reason), [{ label: 'taps', data: reasons.map((r) => r.taps), backgroundColor: reasons.map((r) => (r.reason === 'ok' ? '#2e7d32' : '#c62828')) }], { plugins: { legend: { display: false } } }),
-        table(o.reasons, [['reason', 'result'], ['taps', 'taps'], ['riders', 'riders']], 'reasons-table'), suppressionNote(o.reasons)),
+      panel('Taps by result', reasonsChart(reasons),
+        table(o.reasons, [['reason', 'result'], ['taps', 'taps'], ['riders', 'riders']], 'reasons-table'), suppressionNote(o.reasons), ridersNote(o.reasons)),
       panel('Revenue by operator', chart('revenue-chart', 'doughnut', revenue.map((r) => r.operator), [{ label: o.currency, data: revenue.map((r) => r.amount / 100) }]),
-        table(o.revenue, [['operator', 'operator'], ['amount', `amount (${o.currency})`, money], ['legs', 'legs']], 'revenue-table'))));
+        table(o.revenue, [['operator', 'operator'], ['amount', 'amount', (v) => money(v, o.currency), 'money'], ['legs', 'legs']], 'revenue-table'))));
     content.append(panel('Destinations known',
       table({ rows: o.destinations.map((d) => ({ ...d, share: `${(d.share * 100).toFixed(1)} %` })) }, [['mode', 'mode'], ['legs', 'legs'], ['withDestination', 'with destination'], ['share', 'share']], 'destinations'),
       el('p', { class: 'note' }, 'Metro: tapped out, or chained for journeys without an exit. Bus: alighting inferred by trip chaining (nearest stop of the route to the next boarding, within walking distance).')));
@@ -213,7 +252,7 @@ const renderers = {
         { label: 'alightings', data: shown.map((r) => r.alightings), backgroundColor: '#ffb81c' },
       ]),
       table({ rows }, [['hour', 'hour'], ['boardings', 'boardings'], ['alightings', 'alightings'], ['alightingsInferred', 'of which inferred'], ['riders', 'riders']], 'hourly-table'),
-      suppressionNote(a)));
+      suppressionNote(a), ridersNote({ rows })));
   },
 
   async busiest() {
@@ -266,11 +305,10 @@ const renderers = {
 
   async statements() {
     renderFilters(['from', 'operator']);
-    const me = await api('/api/analytics/me', { from: null, to: null });
-    if (me.role !== 'admin' && me.role !== 'operator') {
+    if (caller.role !== 'admin' && caller.role !== 'operator') {
       throw new ApiError(403, 'settlement statements are for operators (their own) and admins');
     }
-    const operator = me.operator || params.get('operator');
+    const operator = caller.operator || params.get('operator');
     if (!operator) {
       content.append(panel('Settlement statements', el('p', {}, 'Choose an operator (operators see only their own).')));
       return;
@@ -279,23 +317,24 @@ const renderers = {
     const lines = s.lines || [];
     const charges = lines.reduce((sum, l) => sum + (l.charges ?? 0), 0);
     content.append(el('div', { class: 'cards' },
-      card(`gross (${s.currency})`, money(s.gross), 'gross'), card('platform fee', money(s.fee), 'fee'), card(`net (${s.currency})`, money(s.net), 'net'),
+      card('gross', money(s.gross, s.currency), 'gross'), card('platform fee', money(s.fee, s.currency), 'fee'), card('net', money(s.net, s.currency), 'net'),
       card('charges', charges, 'charges'), card('journeys', s.journeys, 'statement-journeys'), card('legs', s.legs, 'statement-legs')));
     content.append(panel(`Statement of ${operator} for ${query().get('from')}`,
       chart('statement-chart', 'bar', ['gross', 'fee', 'net'], [{ label: s.currency, data: [s.gross / 100, s.fee / 100, s.net / 100], backgroundColor: ['#0079c1', '#c62828', '#2e7d32'] }], { plugins: { legend: { display: false } } }),
-      table({ rows: lines }, [['kind', 'line'], ['charges', 'charges'], ['gross', 'gross', money], ['fee', 'fee', money], ['net', 'net', money]], 'statement-lines'),
+      table({ rows: lines }, [['kind', 'line'], ['charges', 'charges'], ['gross', 'gross', (v) => money(v, s.currency), 'money'], ['fee', 'fee', (v) => money(v, s.currency), 'money'], ['net', 'net', (v) => money(v, s.currency), 'money']], 'statement-lines'),
       el('p', { class: 'note' }, `Platform fee ${(s.feeBasisPoints / 100).toFixed(2)} % of the gross share; CSV: /api/statements/${operator}/${query().get('from')}?format=csv`)));
   },
 };
 
 async function main() {
-  renderNav();
   if (!sessionStorage.getItem(tokenKey)) {
     showLogin();
     return;
   }
   try {
     status.textContent = 'Loading…';
+    caller = await api('/api/analytics/me', { from: null, to: null });
+    renderNav(caller.role);
     await renderers[page]();
     status.textContent = `${query().get('from')}${query().get('to') !== query().get('from') ? ` to ${query().get('to')}` : ''}`;
     document.body.dataset.ready = 'true';

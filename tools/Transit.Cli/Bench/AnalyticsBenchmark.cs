@@ -21,7 +21,8 @@ namespace Transit.Cli.Bench;
 /// </summary>
 internal static class AnalyticsBenchmark
 {
-    private const double TapsPerRider = 4.15;
+    /// <summary>Taps per rider on a weekday of the realistic population (docs/simulation.md: 58,552 taps of 12,500 riders).</summary>
+    private const double TapsPerRider = 4.68;
     private static readonly DateOnly Day = new(2026, 11, 24);
 
     /// <param name="targetTaps">About how many taps the simulated day has (full size: 1,000,000).</param>
@@ -33,13 +34,14 @@ internal static class AnalyticsBenchmark
         var options = new AnalyticsOptions { TimeZone = TimeZoneInfo.FindSystemTimeZoneById(SyntheticCity.TimeZone) };
 
         Console.WriteLine("planning the day ...");
-        var plan = Population.Plan(Day, (int)(targetTaps / TapsPerRider), seed: 2026);
+        var city = CityModel.Synthetic;
+        var plan = city.PlanDay(city.Riders((int)(targetTaps / TapsPerRider), seed: 2026), Day, seed: 2026, blocked: null);
         var taps = await LoadTapsAsync(dataSource, plan, options, cancellation);
         Console.WriteLine($"{taps:N0} taps of {plan.Riders.Count:N0} riders in the taps table");
 
         // The day before, small, refreshed first and not measured: a clearing node runs for days, so the refresh is
         // measured with its code already compiled by the JIT's optimizing tier, as it runs in service.
-        await LoadTapsAsync(dataSource, Population.Plan(Day.AddDays(-1), 10_000, seed: 7), options, cancellation);
+        await LoadTapsAsync(dataSource, city.PlanDay(city.Riders(10_000, seed: 7), Day.AddDays(-1), seed: 7, blocked: null), options, cancellation);
         var loadBefore = BenchmarkReport.Load();
         var readRate = await ReferenceReadAsync(dataSource, cancellation);
         var refresh = await RefreshAsync(bench.Services.GetRequiredService<AnalyticsJobs>(), dataSource, cancellation);
@@ -65,8 +67,8 @@ internal static class AnalyticsBenchmark
 
             Machine: {BenchmarkReport.Machine()}; {DateTime.UtcNow:yyyy-MM-dd}. PostgreSQL {await ServerVersionAsync(dataSource, cancellation)}.
             Load average before and after: {loadBefore} / {BenchmarkReport.Load()} (the machine is shared; 2 cores).
-            Command: `transit bench analytics`.
-            One simulated day of the synthetic city: {taps:N0} taps of {plan.Riders.Count:N0} riders loaded into clearing's `taps` on the embedded
+            Command: `transit bench analytics{(targetTaps == 1_000_000 ? "" : $" --taps {targetTaps}")}`.
+            One simulated weekday of the synthetic city with the realistic population (docs/simulation.md): {taps:N0} taps of {plan.Riders.Count:N0} riders loaded into clearing's `taps` on the embedded
             PostgreSQL (fsync on), the feed imported. The refresh is the close-of-day job (`analytics-close-day`, every rider-day): it reads
             the day's taps, pseudonymizes accounts (HMAC-SHA256), chains each rider-day into legs on both cores, and adds the
             rider-days' deltas to `analytics_cells` with their tap lists, one transaction per quarter of the accounts (by shard),

@@ -99,6 +99,9 @@ internal sealed class CityRun : IAsyncDisposable
 
     public string KeyDirectory => Path.Combine(_settings.DataFolder, "keys");
 
+    /// <summary>The city's GTFS feed as clearing imported it.</summary>
+    public string FeedFolder => Path.Combine(_settings.DataFolder, "feed");
+
     public IReadOnlyList<GateAgentProcess> Gates => _gates;
 
     /// <summary>The service days to play: from the first day given, or ending tomorrow at the latest (clearing flags taps more than two days ahead).</summary>
@@ -113,19 +116,23 @@ internal sealed class CityRun : IAsyncDisposable
         }
     }
 
-    /// <summary>Creates keys and feed, starts clearing and the gates, and issues every rider's credential.</summary>
-    public static async Task<CityRun> StartAsync(SimulationSettings settings, SimulationProgress progress, CancellationToken cancellation)
+    /// <summary>The synthetic city, or the city of <c>--feed</c>, populated as the settings say.</summary>
+    public static CityModel CityOf(SimulationSettings settings)
     {
-        CityModel city;
         try
         {
-            city = settings.FeedDirectory is null ? CityModel.SyntheticWith(settings.Population) : CityModel.FromFeed(settings.FeedDirectory, settings.Population);
+            return settings.FeedDirectory is null ? CityModel.SyntheticWith(settings.Population) : CityModel.FromFeed(settings.FeedDirectory, settings.Population);
         }
         catch (InvalidDataException ex)
         {
             throw new CliException($"--feed: {ex.Message}");
         }
+    }
 
+    /// <summary>Creates keys and feed, starts clearing and the gates, and issues every rider's credential.</summary>
+    public static async Task<CityRun> StartAsync(SimulationSettings settings, SimulationProgress progress, CancellationToken cancellation)
+    {
+        var city = CityOf(settings);
         var run = new CityRun(settings, city);
         try
         {
@@ -151,7 +158,7 @@ internal sealed class CityRun : IAsyncDisposable
         var setup = progress.Begin("keys, feed, clearing and PostgreSQL", 3);
         Directory.CreateDirectory(_settings.DataFolder);
         var keys = OperatorKeyDirectory.Init(KeyDirectory, SignatureAlgorithm.P256, operatorName: "Transit simulation");
-        var feed = Path.Combine(_settings.DataFolder, "feed");
+        var feed = FeedFolder;
         City.WriteFeed(feed);
         setup.Add();
         Clearing = await RunningClearing.StartAsync(

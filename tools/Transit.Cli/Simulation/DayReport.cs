@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Transit.Clearing.Database;
 using Transit.Clearing.Fleet;
+using Transit.FareRules;
 using Transit.RideCodes.KeyStore;
 using Transit.Simulation;
 
@@ -53,6 +54,16 @@ internal static class DayReport
                 Unpriced: r.GetInt64(5), UnpricedAmount: r.GetInt64(6)), cancellation, date);
         var currency = await Sql.ScalarAsync<string>(db, "SELECT currency FROM charges WHERE service_day = $1 LIMIT 1", cancellation, date) ?? "";
         sb.AppendLine(Invariant($"  journeys    {journeys[0].All:N0} by {journeys[0].Riders:N0} riders ({journeys[0].Legs:N0} legs; {journeys[0].Incomplete:N0} incomplete, priced at the maximum fare; {journeys[0].Capped:N0} capped; {journeys[0].Unpriced:N0} legs the fare rules could not price, charged {Money(journeys[0].UnpricedAmount)} {currency} by the unpriced-fare policy)"));
+
+        var riderDays = await Sql.ListAsync(db, """
+            SELECT category, sum(charged_amount)::bigint, sum(cap_adjustment)::bigint FROM journeys
+            WHERE service_day = $1 GROUP BY account, category HAVING sum(cap_adjustment) > 0
+            """, r => (Category: r.IsDBNull(0) ? null : r.GetString(0), Charged: r.GetInt64(1), Saved: r.GetInt64(2)), cancellation, date);
+        var caps = FareFeed.Load(run.FeedFolder).FareCaps;
+        var reached = CapsReached.Of(riderDays, caps);
+        sb.AppendLine(caps.Count == 0
+            ? "  caps        none: the feed has no fare_caps.txt"
+            : Invariant($"  caps        daily cap reached by {reached.DailyRiders:N0} riders (saved them {Money(reached.DailySaved)} {currency}); weekly or longer cap by {reached.LongerRiders:N0} riders (saved {Money(reached.LongerSaved)} {currency}); {journeys[0].Capped:N0} journeys capped"));
 
         var segments = Demand.JourneysBySegment(day.Plan).Select(s => Invariant($"{s.Segment} {s.Journeys:N0} ({s.Rode:N0} of {s.Riders:N0} rode)"));
         sb.AppendLine($"  segments    true journeys by rider segment: {string.Join(", ", segments)}");
@@ -136,9 +147,8 @@ internal static class DayReport
     public static async Task<Uri?> DashboardAsync(CityRun run, CancellationToken cancellation)
     {
         using var http = ApiClient(run);
-        // The page itself: the bare folder URL answers with a redirect.
-        using var response = await http.GetAsync("dashboard/index.html", cancellation);
-        return response.IsSuccessStatusCode ? new Uri(http.BaseAddress!, "dashboard/index.html") : null;
+        using var response = await http.GetAsync("dashboard/", cancellation);
+        return response.IsSuccessStatusCode ? new Uri(http.BaseAddress!, "dashboard/") : null;
     }
 
     private static HttpClient ApiClient(CityRun run)
