@@ -170,6 +170,8 @@ public static class ClearingHost
     /// <summary>Maps every endpoint group and prepares what the endpoints need.</summary>
     public static async Task<WebApplication> MapClearingAsync(this WebApplication app)
     {
+        // Listening starts with the exporter: what happens before it is not measured, so it is made before any request.
+        app.Services.GetRequiredService<PrometheusExport>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseListenerSeparation();
