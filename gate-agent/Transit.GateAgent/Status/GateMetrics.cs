@@ -60,16 +60,8 @@ public sealed class GateMetrics : IDisposable
 
         // Its own registry, not prometheus-net's static one: tests run several gates in one process.
         DotNetStats.Register(_registry);
-        _adapter = MeterAdapter.StartListening(new MeterAdapterOptions
-        {
-            Registry = _registry,
-            MetricFactory = Metrics.WithCustomRegistry(_registry),
-            InstrumentFilterPredicate = i => ReferenceEquals(i.Meter, _meter),
-            ResolveHistogramBuckets = _ => LatencyBuckets,
-            // The latency histogram is the one series written only by taps: a day (prometheus-net's maximum) keeps it
-            // through a quiet night.
-            MetricsExpireAfter = TimeSpan.FromDays(1),
-        });
+        _adapter = MeterAdapter.StartListening(AdapterOptions(_registry, _meter));
+        WarmUpRecording();
     }
 
     /// <summary>Unix time (ms) of the last successful upload, 0 when none.</summary>
@@ -183,6 +175,29 @@ public sealed class GateMetrics : IDisposable
     {
         _adapter.Dispose();
         _meter.Dispose();
+    }
+
+    private static MeterAdapterOptions AdapterOptions(CollectorRegistry registry, Meter meter) => new()
+    {
+        Registry = registry,
+        MetricFactory = Metrics.WithCustomRegistry(registry),
+        InstrumentFilterPredicate = i => ReferenceEquals(i.Meter, meter),
+        ResolveHistogramBuckets = _ => LatencyBuckets,
+        // The latency histogram is the one series written only by taps: a day (prometheus-net's maximum) keeps it
+        // through a quiet night.
+        MetricsExpireAfter = TimeSpan.FromDays(1),
+    };
+
+    /// <summary>
+    /// The first measurement through the adapter compiles prometheus-net's recording path, and taps are recorded before
+    /// the rider gets the answer: a throwaway meter and registry take that cost before the agent reports ready.
+    /// </summary>
+    private static void WarmUpRecording()
+    {
+        using var meter = new Meter(MeterName + ".WarmUp");
+        var registry = Metrics.NewCustomRegistry();
+        using var adapter = MeterAdapter.StartListening(AdapterOptions(registry, meter));
+        meter.CreateHistogram<double>("warm_up").Record(0.001);
     }
 
     private static DateTime? ToUtc(long unixMs) => unixMs == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(unixMs).UtcDateTime;
