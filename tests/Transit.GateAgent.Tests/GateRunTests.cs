@@ -132,6 +132,17 @@ public sealed class GateRunTests : IDisposable
     }
 
     [Fact]
+    public async Task Logs_FormatterNameSimple_PlainTextLinesInsteadOfJson()
+    {
+        await using var gate = await GateProcess.StartAsync(_env.WriteConfig(), new Dictionary<string, string> { ["TRANSIT_GATE_Logging__Console__FormatterName"] = "simple" });
+        Assert.Equal(0, await gate.TerminateAsync());
+
+        var logs = gate.Errors.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(logs, line => line.Contains("info: Transit.GateAgent", StringComparison.Ordinal) && line.Contains("ready in", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs, line => line.StartsWith('{'));
+    }
+
+    [Fact]
     public async Task Run_RestartAfterSigkill_ReplayAndPassbackRememberedFromJournal()
     {
         var now = GateEnvironment.Now();
