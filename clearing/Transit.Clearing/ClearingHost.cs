@@ -20,6 +20,7 @@ using Transit.Clearing.Gtfs;
 using Transit.Clearing.Ingest;
 using Transit.Clearing.Jobs;
 using Transit.Clearing.Journeys;
+using Transit.Clearing.Observability;
 using Transit.Clearing.Settlement;
 using Transit.Clearing.Trust;
 
@@ -90,6 +91,7 @@ public static class ClearingHost
         services.AddSingleton<ServiceCalendar>();
         services.AddSingleton<TapPartitions>();
         services.AddSingleton<IngestMetrics>();
+        services.AddSingleton<ClearingMetrics>();
         services.AddSingleton<IngestService>();
         services.AddSingleton<RouteStops>();
         services.AddSingleton<DeviceRegistry>();
@@ -127,16 +129,22 @@ public static class ClearingHost
         var authority = directory.OpenDeviceAuthority();
         var serverCertificate = X509Certificate2.CreateFromPemFile(directory.ServerCertificatePath, directory.ServerKeyPath);
         var database = await ClearingDatabase.OpenAsync(options);
+        builder.AddClearingLoggingDefaults();
         builder.Services.AddClearingCore(options, database);
+        builder.Services.AddSingleton<FleetMetrics>();
+        builder.Services.AddSingleton<PrometheusExport>();
+        builder.Services.AddClearingHealthChecks();
         builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = ApiProblems.Customize);
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddRequestDecompression();
         builder.Services.AddAuthentication(BearerTokenHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
-        builder.Services.AddAuthorization();
+        builder.Services.AddAuthorization(o => o.AddMonitoringPolicy());
         builder.Services.AddOpenApi();
         if (options.RunJobs)
         {
-            builder.Services.AddHostedService<JobWorker>();
+            builder.Services.AddSingleton<JobWorker>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<JobWorker>());
+            builder.Services.AddSingleton<IJobServerProbe>(sp => sp.GetRequiredService<JobWorker>());
         }
 
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -162,6 +170,8 @@ public static class ClearingHost
     /// <summary>Maps every endpoint group and prepares what the endpoints need.</summary>
     public static async Task<WebApplication> MapClearingAsync(this WebApplication app)
     {
+        // Listening starts with the exporter: what happens before it is not measured, so it is made before any request.
+        app.Services.GetRequiredService<PrometheusExport>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseListenerSeparation();
@@ -173,6 +183,8 @@ public static class ClearingHost
         app.MapDayEndpoints();
         app.MapFleetEndpoints();
         app.MapAccountEndpoints();
+        app.MapClearingHealth();
+        app.MapClearingMetrics();
         var keys = app.Services.GetRequiredService<OperatorKeys>().Open();
         if (keys.HasRootKey)
         {

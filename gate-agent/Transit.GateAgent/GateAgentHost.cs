@@ -238,12 +238,26 @@ public static class GateAgentHost
             logging.SetMinimumLevel(LogLevel.Information);
         }
 
-        // Structured (JSON) logs on standard error; standard output carries only the ready line.
-        logging.AddJsonConsole(o =>
+        // Structured (JSON) logs on standard error, one object a line; standard output carries only the ready line.
+        // Logging:Console:FormatterName=simple switches to plain text for a developer at a terminal.
+        if (string.Equals(configuration["Logging:Console:FormatterName"], ConsoleFormatterNames.Simple, StringComparison.OrdinalIgnoreCase))
         {
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-            o.UseUtcTimestamp = true;
-        });
+            logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss.fff ";
+                o.UseUtcTimestamp = true;
+            });
+        }
+        else
+        {
+            logging.AddJsonConsole(o =>
+            {
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                o.UseUtcTimestamp = true;
+            });
+        }
+
         logging.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
     }
 

@@ -11,6 +11,9 @@ public sealed class ListenerTests(PostgresFixture postgres)
     [InlineData("/api/jobs")]
     [InlineData("/dashboard/")]
     [InlineData("/openapi/v1.json")]
+    [InlineData("/metrics")]
+    [InlineData("/health/ready")]
+    [InlineData("/health/live")]
     public async Task DeviceListener_WithARegisteredDeviceCertificate_DoesNotServeTheOperatorsApiOrDashboard(string path)
     {
         await using var world = await ClearingWorld.StartAsync(postgres, apiUrl: "https://127.0.0.1:0");

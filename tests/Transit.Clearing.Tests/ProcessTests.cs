@@ -152,6 +152,80 @@ public sealed class ProcessTests(PostgresFixture postgres)
         }
     }
 
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("simple", false)]
+    public async Task Serve_Logs_OneJsonObjectALineByDefaultPlainTextOnRequest_AndNoLinePerRequest(string? formatter, bool json)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "transit-logs-" + Guid.NewGuid().ToString("N")[..10]);
+        try
+        {
+            var keys = RideCodes.KeyStore.OperatorKeyDirectory.Init(Path.Combine(dir, "keys"), RideCodes.SignatureAlgorithm.P256);
+            var start = Start(["clearing", "serve", "--db", await postgres.CreateDatabaseAsync(), "--keys", keys.Path, "--data", dir,
+                "--urls", "http://127.0.0.1:0", "--device-port", "0", "--no-jobs"]);
+            start.Environment.Remove("ASPNETCORE_ENVIRONMENT");
+            start.Environment.Remove("DOTNET_ENVIRONMENT");
+            if (formatter is not null)
+            {
+                start.Environment["Logging__Console__FormatterName"] = formatter;
+            }
+
+            using var serve = Process.Start(start)!;
+            var errors = serve.StandardError.ReadToEndAsync();
+            var lines = new List<string>();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            string? api = null;
+            while (api is null && await serve.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+            {
+                lines.Add(line);
+                api = line.StartsWith("  API ", StringComparison.Ordinal) ? line["  API ".Length..].Trim()[..^"api".Length] : null;
+            }
+
+            Assert.True(api is not null, "clearing serve did not start: " + string.Join('\n', lines) + (serve.HasExited ? await errors : ""));
+            using (var client = new HttpClient { BaseAddress = new Uri(api) })
+            {
+                for (var i = 0; i < 3; i++)
+                {
+                    Assert.Equal(System.Net.HttpStatusCode.OK, (await client.GetAsync("/health/ready")).StatusCode);
+                }
+            }
+
+            using (var interrupt = Process.Start("kill", ["-INT", serve.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await interrupt.WaitForExitAsync();
+            }
+
+            lines.AddRange((await serve.StandardOutput.ReadToEndAsync(timeout.Token)).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            await serve.WaitForExitAsync(timeout.Token);
+
+            // The command's own banner is plain text; everything else is the log.
+            var log = lines.Where(l => !l.StartsWith("clearing is running", StringComparison.Ordinal) && !l.StartsWith("  ", StringComparison.Ordinal)).ToList();
+            Assert.Contains(log, l => l.Contains("Now listening on", StringComparison.Ordinal));
+            Assert.Contains(log, l => l.Contains("Application is shutting down", StringComparison.Ordinal));
+            Assert.DoesNotContain(log, l => l.Contains("Request starting", StringComparison.Ordinal) || l.Contains("/health/ready", StringComparison.Ordinal));
+            if (json)
+            {
+                Assert.All(log, l =>
+                {
+                    var entry = System.Text.Json.JsonDocument.Parse(l).RootElement;
+                    Assert.EndsWith("Z", entry.GetProperty("Timestamp").GetString(), StringComparison.Ordinal);
+                    Assert.NotEmpty(entry.GetProperty("LogLevel").GetString()!);
+                    Assert.NotEmpty(entry.GetProperty("Category").GetString()!);
+                    Assert.NotEmpty(entry.GetProperty("Message").GetString()!);
+                });
+            }
+            else
+            {
+                Assert.DoesNotContain(log, l => l.StartsWith('{'));
+                Assert.Contains(log, l => l.Contains("info: Microsoft.Hosting.Lifetime", StringComparison.Ordinal));
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static ProcessStartInfo Start(string[] args)
     {
         var start = new ProcessStartInfo("dotnet")

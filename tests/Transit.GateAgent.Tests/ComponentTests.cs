@@ -245,18 +245,22 @@ public sealed class ComponentTests : IDisposable
     }
 
     [Fact]
-    public void Metrics_Prometheus_CountersHistogramAndGauges()
+    public async Task Metrics_Prometheus_CountersHistogramAndGauges()
     {
-        var metrics = new GateMetrics();
+        using var metrics = new GateMetrics();
         metrics.RecordTap(true, "ok", 0.0015);
         metrics.RecordTap(false, "stale", 0.2);
         metrics.RecordSyncRefusal("keyset");
-        var text = metrics.ToPrometheus([("transit_gate_journal_backlog", "Backlog.", 2)]);
+        metrics.AddGauge("journal_backlog", "Backlog.", () => 2);
+        using var stream = new MemoryStream();
+        await metrics.WritePrometheusAsync(stream, CancellationToken.None);
+        var text = System.Text.Encoding.UTF8.GetString(stream.ToArray());
         Assert.Contains("transit_gate_taps_total{decision=\"accepted\",reason=\"ok\"} 1\n", text, StringComparison.Ordinal);
         Assert.Contains("transit_gate_decision_latency_seconds_bucket{le=\"0.002\"} 1\n", text, StringComparison.Ordinal);
         Assert.Contains("transit_gate_decision_latency_seconds_bucket{le=\"0.3\"} 2\n", text, StringComparison.Ordinal);
         Assert.Contains("transit_gate_decision_latency_seconds_count 2\n", text, StringComparison.Ordinal);
         Assert.Contains("transit_gate_sync_refused_total{document=\"keyset\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("transit_gate_barrier_opens_total 0\n", text, StringComparison.Ordinal);
         Assert.Contains("# TYPE transit_gate_journal_backlog gauge\ntransit_gate_journal_backlog 2\n", text, StringComparison.Ordinal);
         Assert.Equal(200_000, metrics.RecentP99Micros());
         Assert.Equal(new Dictionary<string, long> { ["ok"] = 1, ["stale"] = 1 }, metrics.TapsByReason());
@@ -266,7 +270,7 @@ public sealed class ComponentTests : IDisposable
     public void GateController_AcceptThenRefuse_GreenOpenBeepThenRedWithReason()
     {
         var log = new SimulatedHardwareLog();
-        var metrics = new GateMetrics();
+        using var metrics = new GateMetrics();
         using var hardware = GateHardware.Create(new HardwareSettings(), log, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         using var controller = new GateController(hardware, new HardwareSettings { BarrierOpenMillis = 60_000 }, metrics, new GateHealth(), TimeProvider.System);
         controller.Show(true, "ok");

@@ -4,6 +4,7 @@ using Transit.GateAgent.Scanners;
 using Transit.GateAgent.Simulation;
 using Transit.GateAgent.Tests.Infrastructure;
 using Transit.RideCodes;
+using Transit.Tests.Monitoring;
 
 namespace Transit.GateAgent.Tests;
 
@@ -89,6 +90,56 @@ public sealed class GateRunTests : IDisposable
         Assert.Equal(2, hardware.Count(a => a == "barrier:open"));
         Assert.Contains("display:Already entered", hardware);
         Assert.Equal(0, await gate.TerminateAsync());
+    }
+
+    [Fact]
+    public async Task Metrics_RealGate_ParsedSamplesChangeAfterTaps_AndCoverTheOperationsGuidesAlertRules()
+    {
+        var alice = _env.Rider("alice");
+        var now = GateEnvironment.Now();
+        await using var gate = await GateProcess.StartAsync(_env.WriteConfig());
+        var before = PrometheusText.Parse(await gate.GetAsync("/metrics"));
+        using var client = gate.Connect();
+
+        Assert.True((await client.TapAsync(alice.Show(now, 0).ToText())).Accepted);
+        Assert.False((await client.TapAsync("hello gate")).Accepted);
+        var text = await gate.GetAsync("/metrics");
+        var after = PrometheusText.Parse(text);
+
+        Assert.Equal(0, before["transit_gate_barrier_opens_total"]);
+        Assert.Equal(0, before["transit_gate_journal_backlog"]);
+        Assert.DoesNotContain("""transit_gate_taps_total{decision="accepted",reason="ok"}""", before.Keys);
+        Assert.Equal(1, after["""transit_gate_taps_total{decision="accepted",reason="ok"}"""]);
+        Assert.Equal(1, after["""transit_gate_taps_total{decision="refused",reason="malformed"}"""]);
+        Assert.Equal(1, after["transit_gate_barrier_opens_total"]);
+        Assert.Equal(2, after["transit_gate_scanner_lines_total"]);
+        Assert.Equal(2, after["transit_gate_journal_backlog"]);
+        Assert.Equal(2, after["transit_gate_journal_highest_sequence"]);
+        Assert.Equal(2, after["transit_gate_decision_latency_seconds_count"]);
+        Assert.Equal(2, after["""transit_gate_decision_latency_seconds_bucket{le="+Inf"}"""]);
+        Assert.True(after["transit_gate_decision_latency_seconds_sum"] > 0);
+        Assert.True(after["process_working_set_bytes"] > 0);
+
+        var named = AlertRules.MetricNames(AlertRules.Read()).Where(n => n.StartsWith("transit_gate_", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(named);
+        Assert.All(named, name => Assert.True(PrometheusText.Exports(text, name), $"the alert rules name {name}, which the gate does not export"));
+        Assert.Equal(0, await gate.TerminateAsync());
+
+        // Logs on standard error are JSON, one object a line.
+        var logs = gate.Errors.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(logs);
+        Assert.All(logs, line => Assert.True(JsonDocument.Parse(line).RootElement.TryGetProperty("Timestamp", out _), line));
+    }
+
+    [Fact]
+    public async Task Logs_FormatterNameSimple_PlainTextLinesInsteadOfJson()
+    {
+        await using var gate = await GateProcess.StartAsync(_env.WriteConfig(), new Dictionary<string, string> { ["TRANSIT_GATE_Logging__Console__FormatterName"] = "simple" });
+        Assert.Equal(0, await gate.TerminateAsync());
+
+        var logs = gate.Errors.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(logs, line => line.Contains("info: Transit.GateAgent", StringComparison.Ordinal) && line.Contains("ready in", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs, line => line.StartsWith('{'));
     }
 
     [Fact]

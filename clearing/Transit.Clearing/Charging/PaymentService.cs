@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Transit.Clearing.Database;
+using Transit.Clearing.Observability;
 
 namespace Transit.Clearing.Charging;
 
@@ -22,7 +23,8 @@ public sealed record DebtSettlement(long PaidByHand, long CollectedByProvider, i
 /// work, and every provider request carries an idempotency key (charge key and attempt number), so a crash between
 /// the provider's answer and the commit repeats the request harmlessly.
 /// </summary>
-public sealed class PaymentService(NpgsqlDataSource dataSource, IPaymentProvider provider, ClearingOptions options, ILogger<PaymentService> logger)
+public sealed class PaymentService(
+    NpgsqlDataSource dataSource, IPaymentProvider provider, ClearingOptions options, ClearingMetrics metrics, ILogger<PaymentService> logger)
 {
     private const int BatchSize = 2_000;
 
@@ -39,6 +41,7 @@ public sealed class PaymentService(NpgsqlDataSource dataSource, IPaymentProvider
             submitted += batch.Submitted;
             succeeded += batch.Succeeded;
             declined += batch.Declined;
+            metrics.PaymentsDeclined(batch.Declined);
             if (batch.Claimed == 0)
             {
                 break;

@@ -16,12 +16,7 @@ public static class Migrator
     public static async Task<IReadOnlyList<string>> ApplyAsync(NpgsqlDataSource dataSource, CancellationToken cancellation = default)
     {
         var assembly = typeof(Migrator).Assembly;
-        var migrations = assembly.GetManifestResourceNames()
-            .Where(n => n.StartsWith("Transit.Clearing.Migrations.", StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
-            .Select(n => (Resource: n, Name: n["Transit.Clearing.Migrations.".Length..^4]))
-            .OrderBy(m => m.Name, StringComparer.Ordinal)
-            .ToList();
-
+        var migrations = Embedded();
         await using var connection = await dataSource.OpenConnectionAsync(cancellation);
         await using var transaction = await connection.BeginTransactionAsync(cancellation);
         await Execute(connection, $"SELECT pg_advisory_xact_lock({LockKey})", cancellation);
@@ -58,6 +53,23 @@ public static class Migrator
 
         return done;
     }
+
+    /// <summary>
+    /// The embedded migrations the database has not recorded, in order: empty when the schema is current. Readiness
+    /// asks this, since a node whose database another (older or newer) deployment migrated must not take traffic.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> PendingAsync(NpgsqlDataSource dataSource, CancellationToken cancellation = default)
+    {
+        var applied = await Sql.ListAsync(dataSource, "SELECT name FROM schema_migrations", r => r.GetString(0), cancellation);
+        return [.. Embedded().Select(m => m.Name).Except(applied, StringComparer.Ordinal)];
+    }
+
+    private static List<(string Resource, string Name)> Embedded() =>
+        typeof(Migrator).Assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith("Transit.Clearing.Migrations.", StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
+            .Select(n => (Resource: n, Name: n["Transit.Clearing.Migrations.".Length..^4]))
+            .OrderBy(m => m.Name, StringComparer.Ordinal)
+            .ToList();
 
     private static async Task Execute(NpgsqlConnection connection, string sql, CancellationToken cancellation)
     {

@@ -7,6 +7,7 @@ using Transit.Clearing.Charging;
 using Transit.Clearing.Database;
 using Transit.Clearing.Fleet;
 using Transit.Clearing.Journeys;
+using Transit.Clearing.Observability;
 using Transit.Clearing.Settlement;
 
 namespace Transit.Clearing.Jobs;
@@ -36,7 +37,7 @@ public static class JobKinds
 public sealed class JobRunner(
     JobQueue queue, DayClearing clearing, PaymentService payments, DenyListPublisher denyList, BalanceCheck balance,
     Reconciliation reconciliation, ServiceCalendar calendar, NpgsqlDataSource dataSource, ClearingOptions options, TimeProvider time,
-    AnalyticsJobs analytics, ILogger<JobRunner> logger)
+    AnalyticsJobs analytics, ClearingMetrics metrics, ILogger<JobRunner> logger)
 {
     private readonly string _worker = $"{Environment.MachineName}:{Environment.ProcessId}";
 
@@ -66,6 +67,7 @@ public sealed class JobRunner(
                 logger.LogError(ex, "job {Kind} {Key} failed (attempt {Attempt})", job.Kind, job.Key, job.Attempts);
             }
 
+            metrics.JobFailed(job.Kind);
             await queue.FailAsync(job, ex.Message, CancellationToken.None);
         }
 
@@ -170,8 +172,11 @@ public sealed class JobRunner(
 }
 
 /// <summary>The job workers of a clearing process.</summary>
-public sealed class JobWorker(JobRunner runner, ClearingOptions options, TimeProvider time, ILogger<JobWorker> logger) : BackgroundService
+public sealed class JobWorker(JobRunner runner, ClearingOptions options, TimeProvider time, ILogger<JobWorker> logger) : BackgroundService, IJobServerProbe
 {
+    /// <summary>True from start until the workers stop (a stop, or a fault that escaped them).</summary>
+    public bool IsRunning => ExecuteTask is { IsCompleted: false };
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var workers = Enumerable.Range(0, Math.Max(1, options.Workers)).Select(i => WorkAsync(i == 0, stoppingToken));

@@ -1,6 +1,7 @@
 using Npgsql;
 using Transit.Clearing.Database;
 using Transit.Clearing.Journeys;
+using Transit.Clearing.Observability;
 
 namespace Transit.Clearing.Settlement;
 
@@ -28,7 +29,8 @@ public sealed class BalanceException(DayBalance balance) : Exception($"balance c
 }
 
 /// <summary>Checks the balance invariant of a day and records the check.</summary>
-public sealed class BalanceCheck(NpgsqlDataSource dataSource)
+/// <param name="metrics">Counts failed checks for alerting; null where nothing watches (a one-off check).</param>
+public sealed class BalanceCheck(NpgsqlDataSource dataSource, ClearingMetrics? metrics = null)
 {
     /// <summary>Computes the day's balance without recording it.</summary>
     public async Task<DayBalance> ComputeAsync(DateOnly day, CancellationToken cancellation)
@@ -63,6 +65,12 @@ public sealed class BalanceCheck(NpgsqlDataSource dataSource)
         await Sql.ExecAsync(dataSource, """
             UPDATE service_days SET balance_checked_at = now(), balance_ok = $2 WHERE service_day = $1
             """, cancellation, day, balance.Balanced);
-        return balance.Balanced ? balance : throw new BalanceException(balance);
+        if (!balance.Balanced)
+        {
+            metrics?.BalanceCheckFailed();
+            throw new BalanceException(balance);
+        }
+
+        return balance;
     }
 }

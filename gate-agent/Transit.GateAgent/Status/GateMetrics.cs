@@ -1,15 +1,20 @@
 using System.Collections.Concurrent;
-using System.Globalization;
-using System.Text;
+using System.Diagnostics.Metrics;
+using Prometheus;
 
 namespace Transit.GateAgent.Status;
 
 /// <summary>
-/// Counters and gauges of the gate, written lock-free by the pipeline and read by /metrics, /health and the
-/// status heartbeat.
+/// Counters and gauges of the gate, written lock-free by the pipeline and read by /health and the status heartbeat;
+/// /metrics gets them as <see cref="System.Diagnostics.Metrics"/> instruments of the meter <c>Transit.Gate</c>,
+/// written out in the Prometheus text format by prometheus-net. The counters are observed from the fields the
+/// heartbeat reads, so both always agree and every series is there from the start.
 /// </summary>
-public sealed class GateMetrics
+public sealed class GateMetrics : IDisposable
 {
+    /// <summary>The meter's name; prometheus-net puts it before each instrument's name (<c>transit_gate_…</c>).</summary>
+    public const string MeterName = "Transit.Gate";
+
     /// <summary>Upper bounds (seconds) of the decision latency histogram: fine below 10 ms, where a gate should be.</summary>
     public static readonly double[] LatencyBuckets = [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.3, 1];
 
@@ -18,11 +23,13 @@ public sealed class GateMetrics
     private readonly ConcurrentDictionary<(bool Accepted, string Reason), long> _taps = new();
     private readonly ConcurrentDictionary<string, long> _syncRefusals = new();
     private readonly ConcurrentDictionary<string, long> _uploadFailures = new();
-    private readonly long[] _bucketCounts = new long[LatencyBuckets.Length];
     private readonly long[] _recentMicros = new long[RecentSize];
     private readonly Lock _latencyLock = new();
+    private readonly Meter _meter = new(MeterName);
+    private readonly Histogram<double> _latency;
+    private readonly CollectorRegistry _registry = Metrics.NewCustomRegistry();
+    private readonly IDisposable _adapter;
     private long _latencyCount;
-    private double _latencySum;
     private long _barrierOpens;
     private long _batchesUploaded;
     private long _tapsUploaded;
@@ -33,6 +40,29 @@ public sealed class GateMetrics
     private long _scannerLines;
     private long _notJournaled;
     private long _commitFailures;
+
+    /// <summary>Creates the instruments and the registry /metrics writes out.</summary>
+    public GateMetrics()
+    {
+        _latency = _meter.CreateHistogram<double>("decision_latency_seconds", description: "Scan read to durable commit.");
+        _meter.CreateObservableCounter(
+            "taps_total",
+            () => _taps.Select(e => new Measurement<long>(e.Value, new("decision", e.Key.Accepted ? "accepted" : "refused"), new("reason", e.Key.Reason))),
+            description: "Taps committed to the journal, by decision and reason.");
+        Counter("scanner_lines_total", "Lines read from all scanner inputs.", () => Interlocked.Read(ref _scannerLines));
+        Counter("scans_not_journaled_total", "Refused garbage scans left out of the journal (repeats within a minute, or over the rate cap).", () => Interlocked.Read(ref _notJournaled));
+        Counter("journal_full_refusals_total", "Scans refused because the journal could not commit them (disk full).", () => Interlocked.Read(ref _commitFailures));
+        Counter("barrier_opens_total", "Times the barrier opened.", () => Interlocked.Read(ref _barrierOpens));
+        Counter("upload_batches_total", "Tap batches acknowledged by clearing.", () => Interlocked.Read(ref _batchesUploaded));
+        Counter("uploaded_taps_total", "Taps sent in acknowledged batches.", () => Interlocked.Read(ref _tapsUploaded));
+        Labelled("upload_failures_total", "Failed uploads by cause.", "cause", _uploadFailures);
+        Labelled("sync_refused_total", "Trust documents refused (bad signature, older, out of order).", "document", _syncRefusals);
+
+        // Its own registry, not prometheus-net's static one: tests run several gates in one process.
+        DotNetStats.Register(_registry);
+        _adapter = MeterAdapter.StartListening(AdapterOptions(_registry, _meter));
+        WarmUpRecording();
+    }
 
     /// <summary>Unix time (ms) of the last successful upload, 0 when none.</summary>
     public long LastUploadUnixMs => Interlocked.Read(ref _lastUploadUnixMs);
@@ -56,20 +86,11 @@ public sealed class GateMetrics
     public void RecordTap(bool accepted, string reason, double latencySeconds)
     {
         _taps.AddOrUpdate((accepted, reason), 1, static (_, n) => n + 1);
+        _latency.Record(latencySeconds);
         lock (_latencyLock)
         {
-            for (var i = 0; i < LatencyBuckets.Length; i++)
-            {
-                if (latencySeconds <= LatencyBuckets[i])
-                {
-                    _bucketCounts[i]++;
-                    break;
-                }
-            }
-
             _recentMicros[_latencyCount % RecentSize] = (long)(latencySeconds * 1e6);
             _latencyCount++;
-            _latencySum += latencySeconds;
         }
     }
 
@@ -143,60 +164,47 @@ public sealed class GateMetrics
         return sample[Math.Min(sample.Length - 1, (int)Math.Ceiling(0.99 * sample.Length) - 1)];
     }
 
-    /// <summary>The Prometheus text exposition (version 0.0.4) of everything, plus <paramref name="gauges"/>.</summary>
-    public string ToPrometheus(IEnumerable<(string Name, string Help, double Value)> gauges)
+    /// <summary>Adds a gauge read at each scrape (its name gets the <c>transit_gate_</c> prefix).</summary>
+    public void AddGauge(string name, string help, Func<double> read) => _meter.CreateObservableGauge(name, read, description: help);
+
+    /// <summary>Writes the Prometheus text exposition (version 0.0.4) of every instrument and the process metrics.</summary>
+    public Task WritePrometheusAsync(Stream to, CancellationToken cancellation) => _registry.CollectAndExportAsTextAsync(to, cancellation);
+
+    /// <summary>Stops listening to the meter and disposes it.</summary>
+    public void Dispose()
     {
-        var sb = new StringBuilder(4096);
-        sb.Append("# HELP transit_gate_taps_total Taps committed to the journal, by decision and reason.\n");
-        sb.Append("# TYPE transit_gate_taps_total counter\n");
-        foreach (var ((accepted, reason), count) in _taps.OrderBy(e => e.Key.Reason, StringComparer.Ordinal))
-        {
-            sb.Append(CultureInfo.InvariantCulture, $"transit_gate_taps_total{{decision=\"{(accepted ? "accepted" : "refused")}\",reason=\"{reason}\"}} {count}\n");
-        }
+        _adapter.Dispose();
+        _meter.Dispose();
+    }
 
-        sb.Append("# HELP transit_gate_decision_latency_seconds Scan read to durable commit.\n");
-        sb.Append("# TYPE transit_gate_decision_latency_seconds histogram\n");
-        lock (_latencyLock)
-        {
-            long cumulative = 0;
-            for (var i = 0; i < LatencyBuckets.Length; i++)
-            {
-                cumulative += _bucketCounts[i];
-                sb.Append(CultureInfo.InvariantCulture, $"transit_gate_decision_latency_seconds_bucket{{le=\"{LatencyBuckets[i]}\"}} {cumulative}\n");
-            }
+    private static MeterAdapterOptions AdapterOptions(CollectorRegistry registry, Meter meter) => new()
+    {
+        Registry = registry,
+        MetricFactory = Metrics.WithCustomRegistry(registry),
+        InstrumentFilterPredicate = i => ReferenceEquals(i.Meter, meter),
+        ResolveHistogramBuckets = _ => LatencyBuckets,
+        // The latency histogram is the one series written only by taps: a day (prometheus-net's maximum) keeps it
+        // through a quiet night.
+        MetricsExpireAfter = TimeSpan.FromDays(1),
+    };
 
-            sb.Append(CultureInfo.InvariantCulture, $"transit_gate_decision_latency_seconds_bucket{{le=\"+Inf\"}} {_latencyCount}\n");
-            sb.Append(CultureInfo.InvariantCulture, $"transit_gate_decision_latency_seconds_sum {_latencySum}\n");
-            sb.Append(CultureInfo.InvariantCulture, $"transit_gate_decision_latency_seconds_count {_latencyCount}\n");
-        }
-
-        Counter(sb, "transit_gate_scanner_lines_total", "Lines read from all scanner inputs.", Interlocked.Read(ref _scannerLines));
-        Counter(sb, "transit_gate_scans_not_journaled_total", "Refused garbage scans left out of the journal (repeats within a minute, or over the rate cap).", Interlocked.Read(ref _notJournaled));
-        Counter(sb, "transit_gate_journal_full_refusals_total", "Scans refused because the journal could not commit them (disk full).", Interlocked.Read(ref _commitFailures));
-        Counter(sb, "transit_gate_barrier_opens_total", "Times the barrier opened.", BarrierOpens);
-        Counter(sb, "transit_gate_upload_batches_total", "Tap batches acknowledged by clearing.", Interlocked.Read(ref _batchesUploaded));
-        Counter(sb, "transit_gate_uploaded_taps_total", "Taps sent in acknowledged batches.", Interlocked.Read(ref _tapsUploaded));
-        Labelled(sb, "transit_gate_upload_failures_total", "Failed uploads by cause.", "cause", _uploadFailures);
-        Labelled(sb, "transit_gate_sync_refused_total", "Trust documents refused (bad signature, older, out of order).", "document", _syncRefusals);
-        foreach (var (name, help, value) in gauges)
-        {
-            sb.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n");
-        }
-
-        return sb.ToString();
+    /// <summary>
+    /// The first measurement through the adapter compiles prometheus-net's recording path, and taps are recorded before
+    /// the rider gets the answer: a throwaway meter and registry take that cost before the agent reports ready.
+    /// </summary>
+    private static void WarmUpRecording()
+    {
+        using var meter = new Meter(MeterName + ".WarmUp");
+        var registry = Metrics.NewCustomRegistry();
+        using var adapter = MeterAdapter.StartListening(AdapterOptions(registry, meter));
+        meter.CreateHistogram<double>("warm_up").Record(0.001);
     }
 
     private static DateTime? ToUtc(long unixMs) => unixMs == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(unixMs).UtcDateTime;
 
-    private static void Counter(StringBuilder sb, string name, string help, long value) =>
-        sb.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n");
+    private void Counter(string name, string help, Func<long> read) =>
+        _meter.CreateObservableCounter(name, read, description: help);
 
-    private static void Labelled(StringBuilder sb, string name, string help, string label, ConcurrentDictionary<string, long> values)
-    {
-        sb.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} counter\n");
-        foreach (var (key, value) in values.OrderBy(e => e.Key, StringComparer.Ordinal))
-        {
-            sb.Append(CultureInfo.InvariantCulture, $"{name}{{{label}=\"{key}\"}} {value}\n");
-        }
-    }
+    private void Labelled(string name, string help, string label, ConcurrentDictionary<string, long> values) =>
+        _meter.CreateObservableCounter(name, () => values.Select(e => new Measurement<long>(e.Value, new KeyValuePair<string, object?>(label, e.Key))), description: help);
 }

@@ -80,7 +80,14 @@ internal sealed class StatusServer(
 {
     private const int MaxRequest = 64 * 1024;
 
-    protected override void OnBound(int boundPort) => endpoints.StatusPort = boundPort;
+    protected override void OnBound(int boundPort)
+    {
+        endpoints.StatusPort = boundPort;
+        foreach (var (name, help, read) in Gauges())
+        {
+            metrics.AddGauge(name, help, read);
+        }
+    }
 
     protected override async Task ServeAsync(TcpClient client, CancellationToken stopping)
     {
@@ -113,7 +120,12 @@ internal sealed class StatusServer(
             case ("GET", "/health"):
                 return (200, Json, JsonSerializer.Serialize(Health(null), GateJson.Default.HealthReport));
             case ("GET", "/metrics"):
-                return (200, "text/plain; version=0.0.4; charset=utf-8", metrics.ToPrometheus(Gauges()));
+                using (var text = new MemoryStream())
+                {
+                    await metrics.WritePrometheusAsync(text, cancellation).ConfigureAwait(false);
+                    return (200, "text/plain; version=0.0.4; charset=utf-8", Encoding.UTF8.GetString(text.GetBuffer(), 0, (int)text.Length));
+                }
+
             case ("GET", "/hardware"):
                 return (200, "text/plain; charset=utf-8", string.Join('\n', hardwareLog.Actions) + "\n");
             case ("POST", "/control/route"):
@@ -180,20 +192,21 @@ internal sealed class StatusServer(
             gps);
     }
 
-    private IEnumerable<(string, string, double)> Gauges()
+    // Named without the meter's prefix: they come out as transit_gate_<name>.
+    private IEnumerable<(string, string, Func<double>)> Gauges()
     {
-        yield return ("transit_gate_journal_backlog", "Taps committed but not yet acknowledged by clearing.", journal.Backlog);
-        yield return ("transit_gate_journal_highest_sequence", "Highest committed sequence number.", journal.LastSeq);
-        yield return ("transit_gate_last_upload_timestamp_seconds", "Unix time of the last acknowledged upload (0: none).", metrics.LastUploadUnixMs / 1000.0);
-        yield return ("transit_gate_last_sync_timestamp_seconds", "Unix time of the last complete sync (0: none).", metrics.LastSyncUnixMs / 1000.0);
-        yield return ("transit_gate_keyset_version", "Key set version in force.", state.Trust.KeySet.Version);
-        yield return ("transit_gate_denylist_version", "Deny-list version in force.", state.Trust.DenyList.Version);
-        yield return ("transit_gate_config_version", "Device configuration version from clearing (0: local settings).", state.ConfigVersion);
-        yield return ("transit_gate_clock_offset_seconds", "Clearing's clock minus the gate's, from the last heartbeat.", (metrics.ClockOffsetMillis ?? 0) / 1000.0);
-        yield return ("transit_gate_upload_alarm", "1 while clearing refuses the device or reports a conflict.", health.Refusal is null ? 0 : 1);
-        yield return ("transit_gate_alarm", "1 while the amber light shows a problem (/health lists them).", health.Amber ? 1 : 0);
-        yield return ("transit_gate_disk_free_bytes", "Free bytes in the journal's file system (-1 before the first check).", health.DiskFreeBytes);
-        yield return ("transit_gate_verifier_unexpected_errors", "Exceptions caught inside verification (should stay 0).", state.Verifier.UnexpectedErrors);
+        yield return ("journal_backlog", "Taps committed but not yet acknowledged by clearing.", () => journal.Backlog);
+        yield return ("journal_highest_sequence", "Highest committed sequence number.", () => journal.LastSeq);
+        yield return ("last_upload_timestamp_seconds", "Unix time of the last acknowledged upload (0: none).", () => metrics.LastUploadUnixMs / 1000.0);
+        yield return ("last_sync_timestamp_seconds", "Unix time of the last complete sync (0: none).", () => metrics.LastSyncUnixMs / 1000.0);
+        yield return ("keyset_version", "Key set version in force.", () => state.Trust.KeySet.Version);
+        yield return ("denylist_version", "Deny-list version in force.", () => state.Trust.DenyList.Version);
+        yield return ("config_version", "Device configuration version from clearing (0: local settings).", () => state.ConfigVersion);
+        yield return ("clock_offset_seconds", "Clearing's clock minus the gate's, from the last heartbeat.", () => (metrics.ClockOffsetMillis ?? 0) / 1000.0);
+        yield return ("upload_alarm", "1 while clearing refuses the device or reports a conflict.", () => health.Refusal is null ? 0 : 1);
+        yield return ("alarm", "1 while the amber light shows a problem (/health lists them).", () => health.Amber ? 1 : 0);
+        yield return ("disk_free_bytes", "Free bytes in the journal's file system (-1 before the first check).", () => health.DiskFreeBytes);
+        yield return ("verifier_unexpected_errors", "Exceptions caught inside verification (should stay 0).", () => state.Verifier.UnexpectedErrors);
     }
 
     private static async Task<(string Method, string Path, string Body)> ReadRequestAsync(NetworkStream stream, CancellationToken cancellation)
