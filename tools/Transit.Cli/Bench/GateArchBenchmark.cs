@@ -26,7 +26,7 @@ internal static class GateArchBenchmark
             "x64" => ["x64"],
             _ => throw new CliException($"--arch must be arm64 (measured beside x64 in the same run) or x64, not '{arch}'", 2),
         };
-        var emulator = arches.Contains("arm64") ? FindOnPath("qemu-aarch64-static")
+        var emulator = arches.Contains("arm64") ? GatePackageBuild.Which("qemu-aarch64-static")
             ?? throw new CliException("qemu-aarch64-static is missing: apt-get install qemu-user-static, plus the :arm64 libraries (docs/gate-install.md)", 1) : null;
         var root = Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(BenchmarkReport.DefaultPath())))!;
         var dir = Path.Combine(Path.GetTempPath(), "transit-bench-gate-arch-" + Guid.NewGuid().ToString("N")[..12]);
@@ -103,15 +103,18 @@ internal static class GateArchBenchmark
 
     private static async Task<string> UnpackAsync(string root, string dir, string arch, CancellationToken cancellation)
     {
-        Console.WriteLine($"building the {arch} package (gate-agent/deploy/build-package --arch {arch}) ...");
-        var (code, output, error) = await RunAsync(Path.Combine(root, "gate-agent/deploy/build-package"), ["--arch", arch, "--out", Path.Combine(dir, "packages")], cancellation);
-        if (code != 0)
+        Console.WriteLine($"the {arch} package (gate-agent/deploy/build-package --arch {arch}, or the one in ${GatePackageBuild.PrebuiltVariable}) ...");
+        string deb;
+        try
         {
-            throw new CliException($"build-package --arch {arch} failed:\n{error}", 1);
+            deb = await GatePackageBuild.FindOrBuildAsync(root, arch, Path.Combine(dir, "packages"), cancellation);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new CliException(ex.Message, 1);
         }
 
         var unpacked = Path.Combine(dir, "root-" + arch);
-        var deb = output.Trim().Split('\n')[^1];
         if ((await RunAsync("dpkg-deb", ["-x", deb, unpacked], cancellation)).Code != 0)
         {
             throw new CliException($"dpkg-deb -x {deb} failed", 1);
@@ -201,9 +204,6 @@ internal static class GateArchBenchmark
             }
         }
     }
-
-    private static string? FindOnPath(string program) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, program)).FirstOrDefault(File.Exists);
 
     private static async Task<(int Code, string Output, string Error)> RunAsync(string file, string[] args, CancellationToken cancellation)
     {
