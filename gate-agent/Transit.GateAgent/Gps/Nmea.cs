@@ -26,8 +26,8 @@ public readonly record struct NmeaSentence(string Type, NmeaFix Fix, double Lati
 /// Iot.Device.Nmea0183 (Iot.Device.Bindings). The receiver is a device on a serial line, so a sentence passes
 /// stricter checks than the library's before it counts: a checksum is required (the library takes a sentence
 /// without one), only printable ASCII, and a coordinate field must be ddmm.mmmm with minutes below 60 and within
-/// ±90°/±180° (the library converts 5260.0000 into 53° and 9130 into 91.5°, a position in the sea or off the
-/// globe).
+/// ±90°/±180° (the library turns latitude 5260.0000 into 53° and longitude 18130.0000 into 181.5°, a position in the
+/// wrong place or off the globe; it refuses only latitudes beyond 90.1°).
 /// </summary>
 public static class Nmea
 {
