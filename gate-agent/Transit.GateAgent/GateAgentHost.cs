@@ -60,7 +60,7 @@ public static class GateAgentHost
         TimeSpan warmup;
         try
         {
-            warmup = DecisionWarmup.Run(host.Services.GetRequiredService<GateState>(), host.Services.GetRequiredService<TapJournal>(), host.Services.GetRequiredService<TimeProvider>());
+            warmup = DecisionWarmup.Run(host.Services.GetRequiredService<GateState>(), host.Services.GetRequiredService<TimeProvider>());
         }
         catch (InvalidOperationException ex)
         {
@@ -72,6 +72,16 @@ public static class GateAgentHost
             await host.StartAsync(cancellation).ConfigureAwait(false);
         }
         catch (IOException ex)
+        {
+            throw new GateStartupException(ex.Message, ex);
+        }
+
+        try
+        {
+            warmup += await DecisionWarmup.RehearseAsync(
+                host.Services.GetRequiredService<GatePipeline>(), host.Services.GetRequiredService<GateState>(), host.Services.GetRequiredService<TimeProvider>(), cancellation).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or TimeoutException)
         {
             throw new GateStartupException(ex.Message, ex);
         }

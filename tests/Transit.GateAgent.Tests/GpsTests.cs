@@ -41,13 +41,15 @@ public sealed class GpsTests : IDisposable
         Assert.True(Nmea.TryParse("$GPGSV,2,1,08,01,40,083,46,02,17,308,41,12,07,344,39,14,22,228,45*75", out var satellites, out _));
         Assert.Equal(NmeaFix.None, satellites.Fix);
 
-        // A corrupted byte, a wrong or missing checksum, minutes past 59 and a latitude beyond 90° are refused.
+        // A corrupted byte, a wrong or missing checksum, minutes past 59, a latitude beyond 90° and a longitude beyond 180° are
+        // refused (Iot.Device.Nmea0183 alone takes the missing checksum, the minutes and the longitude).
         Assert.False(Nmea.TryParse("$GPRMC,071500.00,A,5230.9782,N,02036.4833,E,0.0,0.0,021226,,,A*52", out _, out var corrupted));
         Assert.Contains("checksum", corrupted, StringComparison.Ordinal);
         Assert.False(Nmea.TryParse("$GPRMC,071631.00,A,5230.5597,N,02036.4831,E,0.0,0.0,021226,,,A*00", out _, out _));
         Assert.False(Nmea.TryParse("$GPRMC,071500.00,A,5230.9782,N,02036.4832,E,0.0,0.0,021226,,,A", out _, out _));
         Assert.False(Nmea.TryParse(Sentence("GPRMC,071500.00,A,5260.0000,N,02036.4832,E,0.0,0.0,021226,,,A"), out _, out _));
         Assert.False(Nmea.TryParse(Sentence("GPRMC,071500.00,A,9130.0000,N,02036.4832,E,0.0,0.0,021226,,,A"), out _, out _));
+        Assert.False(Nmea.TryParse(Sentence("GPRMC,071500.00,A,5230.9782,N,18130.0000,E,0.0,0.0,021226,,,A"), out _, out _));
         Assert.False(Nmea.TryParse(Sentence("GPRMC,071500.00,A"), out _, out _));
         Assert.False(Nmea.TryParse("TR1:not a sentence", out _, out _));
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Transit.Cli.Bench;
 using Transit.GateAgent.Tests.Infrastructure;
 using Transit.RideCodes;
 
@@ -66,7 +67,7 @@ public sealed class PackagedGateTests(GatePackages packages) : IClassFixture<Gat
     [Fact]
     public async Task Package_Arm64_UnderEmulationPassesTheConformanceChecks()
     {
-        var emulator = GatePackages.Which("qemu-aarch64-static")
+        var emulator = GatePackageBuild.Which("qemu-aarch64-static")
             ?? throw new InvalidOperationException("qemu-aarch64-static is missing: run tools/setup/prerequisites (Debian: qemu-user-static and the :arm64 libraries)");
         var executable = Path.Combine(packages.Root("arm64"), "opt/transit-gate/transit-gate");
         Assert.Contains("ARM aarch64", Run("file", "-L", executable));
@@ -183,28 +184,7 @@ public sealed class GatePackages : IDisposable
             }
 
             // Packages built beforehand (gate-agent/deploy/build-package) may be named instead of built again.
-            if (Environment.GetEnvironmentVariable("TRANSIT_GATE_PACKAGES") is { Length: > 0 } prebuilt
-                && Directory.GetFiles(prebuilt, $"transit-gate_*_{(arch == "x64" ? "amd64" : arch)}.deb").OrderDescending().FirstOrDefault() is { } existing)
-            {
-                return Unpack(arch, existing);
-            }
-
-            var start = new ProcessStartInfo(Path.Combine(RepositoryRoot, "gate-agent/deploy/build-package"))
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                ArgumentList = { "--arch", arch, "--out", Path.Combine(_work, "packages") },
-            };
-            using var process = Process.Start(start)!;
-            var error = process.StandardError.ReadToEndAsync();
-            var output = process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            if (process.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"build-package --arch {arch} failed:\n{error.Result}");
-            }
-
-            var deb = output.Trim().Split('\n')[^1];
+            var deb = GatePackageBuild.FindOrBuildAsync(RepositoryRoot, arch, Path.Combine(_work, "packages"), CancellationToken.None).GetAwaiter().GetResult();
             return Unpack(arch, deb);
         }
     }
@@ -227,9 +207,6 @@ public sealed class GatePackages : IDisposable
         Build(arch);
         return Path.Combine(_work, "control-" + arch);
     }
-
-    public static string? Which(string program) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, program)).FirstOrDefault(File.Exists);
 
     public void Dispose()
     {

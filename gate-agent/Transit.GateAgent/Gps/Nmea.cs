@@ -1,4 +1,7 @@
 using System.Globalization;
+using Iot.Device.Common;
+using Iot.Device.Nmea0183;
+using Iot.Device.Nmea0183.Sentences;
 
 namespace Transit.GateAgent.Gps;
 
@@ -19,9 +22,12 @@ public enum NmeaFix
 public readonly record struct NmeaSentence(string Type, NmeaFix Fix, double Latitude, double Longitude);
 
 /// <summary>
-/// Parses the two NMEA 0183 position sentences a bus needs, RMC and GGA, from any talker (GP, GN, GL, GA, BD).
-/// The receiver is a device on a serial line: every sentence must carry a correct checksum, and a field that is
-/// out of range makes the sentence invalid rather than a position in the sea.
+/// Reads the two NMEA 0183 position sentences a bus needs, RMC and GGA, from any talker (GP, GN, GL, GA, BD), with
+/// Iot.Device.Nmea0183 (Iot.Device.Bindings). The receiver is a device on a serial line, so a sentence passes
+/// stricter checks than the library's before it counts: a checksum is required (the library takes a sentence
+/// without one), only printable ASCII, and a coordinate field must be ddmm.mmmm with minutes below 60 and within
+/// ±90°/±180° (the library turns latitude 5260.0000 into 53° and longitude 18130.0000 into 181.5°, a position in the
+/// wrong place or off the globe; it refuses only latitudes beyond 90.1°).
 /// </summary>
 public static class Nmea
 {
@@ -40,100 +46,71 @@ public static class Nmea
         }
 
         var star = line.LastIndexOf('*');
-        if (star < 6 || star != line.Length - 3
-            || !byte.TryParse(line.AsSpan(star + 1), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var expected))
+        if (star < 6 || star != line.Length - 3 || !byte.TryParse(line.AsSpan(star + 1), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out _))
         {
             error = "no *hh checksum";
             return false;
         }
 
-        byte sum = 0;
-        foreach (var c in line.AsSpan(1, star - 1))
+        if (line.AsSpan().ContainsAnyExceptInRange(' ', '~'))
         {
-            if (c is < ' ' or > '~')
-            {
-                error = "control or non-ASCII character";
-                return false;
-            }
-
-            sum ^= (byte)c;
-        }
-
-        if (sum != expected)
-        {
-            error = string.Create(CultureInfo.InvariantCulture, $"checksum {expected:X2} does not match {sum:X2}");
+            error = "control or non-ASCII character";
             return false;
         }
 
-        var fields = line[1..star].Split(',');
-        if (fields[0].Length != 5)
+        var talker = TalkerSentence.FromSentenceString(line, out var nmeaError);
+        if (talker is null || nmeaError != NmeaError.None)
         {
-            error = "address field is not talker + sentence type";
+            error = nmeaError == NmeaError.InvalidChecksum ? "checksum does not match" : $"not a sentence ({nmeaError})";
             return false;
         }
 
-        var type = fields[0][2..];
-        var fix = type switch
+        var type = talker.Id.ToString();
+        if (type is not ("RMC" or "GGA"))
         {
-            "RMC" when fields.Length >= 7 => Rmc(fields),
-            "GGA" when fields.Length >= 7 => Gga(fields),
-            "RMC" or "GGA" => (NmeaFix?)null,
-            _ => NmeaFix.None,
-        };
-        if (fix is null)
-        {
-            error = $"{type} with missing fields";
-            return false;
-        }
-
-        if (fix == NmeaFix.Valid)
-        {
-            var (latField, lonField) = type == "RMC" ? (3, 5) : (2, 4);
-            if (!TryCoordinate(fields[latField], fields[latField + 1], 2, 'N', 'S', 90, out var lat)
-                || !TryCoordinate(fields[lonField], fields[lonField + 1], 3, 'E', 'W', 180, out var lon))
-            {
-                error = $"{type} position is not ddmm.mmmm,N|S,dddmm.mmmm,E|W";
-                return false;
-            }
-
-            sentence = new NmeaSentence(type, NmeaFix.Valid, lat, lon);
+            sentence = new NmeaSentence(type, NmeaFix.None, double.NaN, double.NaN);
             return true;
         }
 
-        sentence = new NmeaSentence(type, fix.Value, double.NaN, double.NaN);
-        return true;
-    }
-
-    // $--RMC,time,status,lat,N,lon,E,speed,course,date,variation,E,mode: status A valid, V warning; mode N no fix.
-    private static NmeaFix Rmc(string[] f) =>
-        f[2] == "A" && !(f.Length >= 13 && f[12] == "N") ? NmeaFix.Valid : NmeaFix.Lost;
-
-    // $--GGA,time,lat,N,lon,E,quality,…: 0 invalid, 7 manual input and 8 simulator are no position of the bus.
-    private static NmeaFix Gga(string[] f) =>
-        f[6] is "1" or "2" or "3" or "4" or "5" or "6" ? NmeaFix.Valid : NmeaFix.Lost;
-
-    private static bool TryCoordinate(string value, string hemisphere, int degreeDigits, char positive, char negative, int limit, out double degrees)
-    {
-        degrees = double.NaN;
-        if (value.Length < degreeDigits + 2 || value.IndexOf('.', StringComparison.Ordinal) != degreeDigits + 2 && value.Contains('.', StringComparison.Ordinal)
-            || !int.TryParse(value.AsSpan(0, degreeDigits), NumberStyles.None, CultureInfo.InvariantCulture, out var whole)
-            || !double.TryParse(value.AsSpan(degreeDigits), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var minutes)
-            || minutes >= 60 || hemisphere.Length != 1 || (hemisphere[0] != positive && hemisphere[0] != negative))
+        // The library dates a sentence that carries only a time of day with the last one's day; only the position matters here.
+        var lastTime = DateTimeOffset.UnixEpoch;
+        var fields = talker.Fields.ToArray();
+        var (fix, position, latField) = talker.TryGetTypedValue(ref lastTime) switch
         {
+            RecommendedMinimumNavigationInformation rmc when fields.Length >= 6 =>
+                (rmc.Status == NavigationStatus.Valid && rmc.Status2 != (NavigationStatus)'N' ? NmeaFix.Valid : NmeaFix.Lost, rmc.Position, 2),
+            GlobalPositioningSystemFixData gga when fields.Length >= 6 =>
+                (gga.Status is >= GpsQuality.Fix and <= GpsQuality.Estimated ? NmeaFix.Valid : NmeaFix.Lost, gga.Position, 1),
+            _ => ((NmeaFix?)null, (GeographicPosition?)null, 0),
+        };
+        if (fix is null)
+        {
+            error = $"{type} with missing or unreadable fields";
             return false;
         }
 
-        degrees = whole + (minutes / 60);
-        if (degrees > limit)
+        if (fix == NmeaFix.Lost)
         {
+            sentence = new NmeaSentence(type, NmeaFix.Lost, double.NaN, double.NaN);
+            return true;
+        }
+
+        if (position is null || !WellFormed(fields[latField], fields[latField + 1], 2, 'N', 'S', 90)
+            || !WellFormed(fields[latField + 2], fields[latField + 3], 3, 'E', 'W', 180))
+        {
+            error = $"{type} position is not ddmm.mmmm,N|S,dddmm.mmmm,E|W";
             return false;
         }
 
-        if (hemisphere[0] == negative)
-        {
-            degrees = -degrees;
-        }
-
+        sentence = new NmeaSentence(type, NmeaFix.Valid, position.Latitude, position.Longitude);
         return true;
     }
+
+    private static bool WellFormed(string value, string hemisphere, int degreeDigits, char positive, char negative, int limit) =>
+        value.Length >= degreeDigits + 2
+        && (value.IndexOf('.', StringComparison.Ordinal) == degreeDigits + 2 || !value.Contains('.', StringComparison.Ordinal))
+        && int.TryParse(value.AsSpan(0, degreeDigits), NumberStyles.None, CultureInfo.InvariantCulture, out var whole)
+        && double.TryParse(value.AsSpan(degreeDigits), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var minutes)
+        && minutes < 60 && whole + (minutes / 60) <= limit
+        && hemisphere.Length == 1 && (hemisphere[0] == positive || hemisphere[0] == negative);
 }

@@ -67,13 +67,16 @@ public sealed record GateHardware(IBarrier Barrier, IIndicatorLights Lights, IBu
 {
     /// <summary>Creates the devices configured in <paramref name="settings"/>.</summary>
     /// <exception cref="HardwareException">GPIO chip, line or library missing; the message says which and what to do.</exception>
-    public static GateHardware Create(HardwareSettings settings, SimulatedHardwareLog log, ILogger logger)
+    public static GateHardware Create(HardwareSettings settings, SimulatedHardwareLog log, ILogger logger) => Create(settings, log, logger, gpioDriver: null);
+
+    /// <summary>As <see cref="Create(HardwareSettings, SimulatedHardwareLog, ILogger)"/>, with the GPIO lines on <paramref name="gpioDriver"/> when given.</summary>
+    internal static GateHardware Create(HardwareSettings settings, SimulatedHardwareLog log, ILogger logger, System.Device.Gpio.GpioDriver? gpioDriver)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ITextDisplay display = settings.DisplayDevice is { Length: > 0 } device ? new DeviceTextDisplay(device) : new LogTextDisplay(logger);
         if (settings.Kind == "gpio")
         {
-            var gpio = GpioOutputs.Open(settings.Gpio);
+            var gpio = gpioDriver is null ? GpioOutputs.Open(settings.Gpio) : GpioOutputs.Open(settings.Gpio, gpioDriver);
             return new GateHardware(gpio.Barrier, gpio.Lights, gpio.Buzzer, display, gpio);
         }
 

@@ -1,88 +1,30 @@
-using System.Runtime.InteropServices;
+using System.Device.Gpio;
+using System.Device.Gpio.Drivers;
+using System.Globalization;
 using Transit.GateAgent.Configuration;
 
 namespace Transit.GateAgent.Hardware;
 
-/// <summary>libgpiod v1 (Debian package libgpiod2), the Linux GPIO character device's user-space library.</summary>
-internal static partial class Libgpiod
+/// <summary>
+/// Barrier relay, lights and buzzer on GPIO lines of one chip, through System.Device.Gpio's
+/// <see cref="GpioController"/> over the libgpiod driver (Debian package libgpiod2).
+/// </summary>
+internal sealed class GpioOutputs : IDisposable
 {
-    private const string Library = "libgpiod.so.2";
-
-    [LibraryImport(Library, EntryPoint = "gpiod_chip_open_by_name", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    public static partial nint ChipOpenByName(string name);
-
-    [LibraryImport(Library, EntryPoint = "gpiod_chip_close")]
-    public static partial void ChipClose(nint chip);
-
-    [LibraryImport(Library, EntryPoint = "gpiod_chip_num_lines")]
-    public static partial uint ChipNumLines(nint chip);
-
-    [LibraryImport(Library, EntryPoint = "gpiod_chip_get_line", SetLastError = true)]
-    public static partial nint ChipGetLine(nint chip, uint offset);
-
-    [LibraryImport(Library, EntryPoint = "gpiod_line_request_output", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    public static partial int LineRequestOutput(nint line, string consumer, int defaultValue);
-
-    [LibraryImport(Library, EntryPoint = "gpiod_line_set_value", SetLastError = true)]
-    public static partial int LineSetValue(nint line, int value);
-
-    [LibraryImport(Library, EntryPoint = "gpiod_line_release")]
-    public static partial void LineRelease(nint line);
-}
-
-/// <summary>One requested output line.</summary>
-internal sealed class GpioLine : IDisposable
-{
-    private readonly nint _line;
+    private readonly GpioController _controller;
     private readonly bool _activeLow;
-    private readonly string _name;
+    private readonly string _chip;
+
+    // One lock for every line: a write never races the release of the chip on shutdown.
     private readonly Lock _lock = new();
     private bool _released;
 
-    public GpioLine(nint line, bool activeLow, string name)
+    private GpioOutputs(GpioController controller, GpioSettings settings)
     {
-        _line = line;
-        _activeLow = activeLow;
-        _name = name;
+        _controller = controller;
+        _activeLow = settings.ActiveLow;
+        _chip = settings.Chip;
     }
-
-    public void Set(bool on)
-    {
-        lock (_lock)
-        {
-            if (_released)
-            {
-                return;
-            }
-
-            if (Libgpiod.LineSetValue(_line, on ^ _activeLow ? 1 : 0) < 0)
-            {
-                throw new IOException($"GPIO line {_name}: set value failed ({Marshal.GetLastPInvokeErrorMessage()})");
-            }
-        }
-    }
-
-    public void Dispose()
-    {
-        lock (_lock)
-        {
-            if (!_released)
-            {
-                _released = true;
-                Libgpiod.LineRelease(_line);
-            }
-        }
-    }
-}
-
-/// <summary>Barrier relay, lights and buzzer on GPIO lines of one chip.</summary>
-internal sealed class GpioOutputs : IDisposable
-{
-    private const string Consumer = "transit-gate";
-    private readonly nint _chip;
-    private readonly List<GpioLine> _lines = [];
-
-    private GpioOutputs(nint chip) => _chip = chip;
 
     public IBarrier Barrier { get; private set; } = null!;
 
@@ -92,35 +34,20 @@ internal sealed class GpioOutputs : IDisposable
 
     /// <summary>Opens the chip and requests every configured line as an output, all off.</summary>
     /// <exception cref="HardwareException">The library, chip or a line is not available.</exception>
-    public static GpioOutputs Open(GpioSettings settings)
+    public static GpioOutputs Open(GpioSettings settings) => Open(settings, OpenDriver(settings.Chip));
+
+    /// <summary>Requests the lines on <paramref name="driver"/>, which the outputs own from then on.</summary>
+    /// <exception cref="HardwareException">A line does not exist or cannot be requested.</exception>
+    internal static GpioOutputs Open(GpioSettings settings, GpioDriver driver)
     {
-        nint chip;
+        var outputs = new GpioOutputs(new GpioController(driver), settings);
         try
         {
-            chip = Libgpiod.ChipOpenByName(settings.Chip);
-        }
-        catch (DllNotFoundException ex)
-        {
-            throw new HardwareException(
-                "Hardware:Kind is gpio but libgpiod is not installed (install the Debian package libgpiod2, or set Hardware:Kind to simulated)", ex);
-        }
-
-        if (chip == 0)
-        {
-            throw new HardwareException(
-                $"Hardware:Gpio:Chip '{settings.Chip}' cannot be opened: /dev/{settings.Chip}: {Marshal.GetLastPInvokeErrorMessage()} " +
-                "(list the chips with 'gpiodetect'; the service user needs access to /dev/gpiochip*)");
-        }
-
-        var outputs = new GpioOutputs(chip);
-        try
-        {
-            var lineCount = Libgpiod.ChipNumLines(chip);
-            var barrier = outputs.Request(settings.Barrier!.Value, "Barrier", settings, lineCount);
-            var green = outputs.Request(settings.Green!.Value, "Green", settings, lineCount);
-            var red = outputs.Request(settings.Red!.Value, "Red", settings, lineCount);
-            var amber = settings.Amber is { } a ? outputs.Request(a, "Amber", settings, lineCount) : null;
-            var buzzer = settings.Buzzer is { } b ? outputs.Request(b, "Buzzer", settings, lineCount) : null;
+            var barrier = outputs.Request(settings.Barrier!.Value, "Barrier");
+            var green = outputs.Request(settings.Green!.Value, "Green");
+            var red = outputs.Request(settings.Red!.Value, "Red");
+            var amber = settings.Amber is { } a ? outputs.Request(a, "Amber") : null;
+            var buzzer = settings.Buzzer is { } b ? outputs.Request(b, "Buzzer") : null;
             outputs.Barrier = new GpioBarrier(barrier);
             outputs.Lights = new GpioLights(green, red, amber);
             outputs.Buzzer = new GpioBuzzer(buzzer);
@@ -133,34 +60,110 @@ internal sealed class GpioOutputs : IDisposable
         }
     }
 
-    public void Dispose()
+    /// <summary>
+    /// The libgpiod driver for <paramref name="chip"/>: a kernel name (<c>gpiochip0</c>) or a chip label as
+    /// <c>gpiodetect</c> prints it (e.g. <c>pinctrl-bcm2711</c>), which stays the same when chips are numbered anew.
+    /// </summary>
+    /// <exception cref="HardwareException">libgpiod is missing or the chip cannot be opened.</exception>
+    internal static LibGpiodDriver OpenDriver(string chip)
     {
-        foreach (var line in _lines)
+        try
         {
-            line.Dispose();
+            return new LibGpiodDriver(ChipNumber(chip));
         }
-
-        _lines.Clear();
-        Libgpiod.ChipClose(_chip);
-    }
-
-    private GpioLine Request(int offset, string name, GpioSettings settings, uint lineCount)
-    {
-        if ((uint)offset >= lineCount)
+        catch (Exception ex) when (ex is DllNotFoundException or PlatformNotSupportedException or TypeInitializationException)
         {
-            throw new HardwareException($"Hardware:Gpio:{name} line {offset} does not exist on {settings.Chip} ({lineCount} lines)");
+            // The driver's type initializer asks libgpiod for its version, so a missing library can also surface here.
+            throw new HardwareException(
+                "Hardware:Kind is gpio but libgpiod is not installed (install the Debian package libgpiod2, or set Hardware:Kind to simulated)", ex);
         }
-
-        var line = Libgpiod.ChipGetLine(_chip, (uint)offset);
-        if (line == 0 || Libgpiod.LineRequestOutput(line, Consumer, settings.ActiveLow ? 1 : 0) < 0)
+        catch (IOException ex)
         {
             throw new HardwareException(
-                $"Hardware:Gpio:{name} line {offset} on {settings.Chip} cannot be requested as an output: {Marshal.GetLastPInvokeErrorMessage()} (is another program using it? see 'gpioinfo')");
+                $"Hardware:Gpio:Chip '{chip}' cannot be opened: /dev/{chip}: {ex.Message} " +
+                "(list the chips with 'gpiodetect'; the service user needs access to /dev/gpiochip*)", ex);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_released)
+            {
+                return;
+            }
+
+            _released = true;
         }
 
-        var gpio = new GpioLine(line, settings.ActiveLow, $"{settings.Chip}:{offset} ({name})");
-        _lines.Add(gpio);
-        return gpio;
+        // Releasing the lines leaves them as last set: the controller has shown idle (barrier shut, lights off).
+        _controller.Dispose();
+    }
+
+    private static int ChipNumber(string chip)
+    {
+        const string KernelPrefix = "gpiochip";
+        if (chip.StartsWith(KernelPrefix, StringComparison.Ordinal)
+            && int.TryParse(chip.AsSpan(KernelPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+        {
+            return number;
+        }
+
+        var chips = LibGpiodDriver.GetAvailableChips();
+        return chips.FirstOrDefault(c => c.Label == chip)?.Id
+            ?? throw new IOException($"no chip is named or labelled so (chips: {string.Join(", ", chips.Select(c => $"{c.Name} [{c.Label}]"))})");
+    }
+
+    private GpioLine Request(int offset, string name)
+    {
+        if (offset >= _controller.PinCount)
+        {
+            throw new HardwareException(string.Create(
+                CultureInfo.InvariantCulture, $"Hardware:Gpio:{name} line {offset} does not exist on {_chip} ({_controller.PinCount} lines)"));
+        }
+
+        try
+        {
+            // Requested with its "off" level at once, so the relay never clicks on while the agent starts.
+            _controller.OpenPin(offset, PinMode.Output, Level(false));
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException)
+        {
+            throw new HardwareException(string.Create(
+                CultureInfo.InvariantCulture,
+                $"Hardware:Gpio:{name} line {offset} on {_chip} cannot be requested as an output: {ex.Message} (is another program using it? see 'gpioinfo')"), ex);
+        }
+
+        return new GpioLine(this, offset, string.Create(CultureInfo.InvariantCulture, $"{_chip}:{offset} ({name})"));
+    }
+
+    private PinValue Level(bool on) => on ^ _activeLow ? PinValue.High : PinValue.Low;
+
+    private void Write(int offset, bool on, string name)
+    {
+        lock (_lock)
+        {
+            if (_released)
+            {
+                return;
+            }
+
+            try
+            {
+                _controller.Write(offset, Level(on));
+            }
+            catch (Exception ex) when (ex is IOException or InvalidOperationException)
+            {
+                throw new IOException($"GPIO line {name}: set value failed ({ex.Message})", ex);
+            }
+        }
+    }
+
+    /// <summary>One requested output line; "on" is the line's active level.</summary>
+    private sealed class GpioLine(GpioOutputs outputs, int offset, string name)
+    {
+        public void Set(bool on) => outputs.Write(offset, on, name);
     }
 
     private sealed class GpioBarrier(GpioLine relay) : IBarrier
@@ -171,7 +174,7 @@ internal sealed class GpioOutputs : IDisposable
 
         public void Dispose()
         {
-            // Lines are released by the owning GpioOutputs, which releases the relay last-known-off.
+            // Lines are released by the owning GpioOutputs.
         }
     }
 
@@ -189,6 +192,7 @@ internal sealed class GpioOutputs : IDisposable
         }
     }
 
+    /// <summary>An active buzzer (its own oscillator) switched on and off by one line.</summary>
     private sealed class GpioBuzzer(GpioLine? line) : IBuzzer
     {
         private static readonly TimeSpan Pulse = TimeSpan.FromMilliseconds(80);

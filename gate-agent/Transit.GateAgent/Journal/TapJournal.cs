@@ -139,35 +139,13 @@ public sealed class TapJournal : IDisposable
     private void Insert(IReadOnlyList<Tap> taps, long seq)
     {
         using var transaction = _writer.BeginTransaction();
-        _insert.Transaction = transaction;
-        var p = _insert.Parameters;
         foreach (var tap in taps)
         {
-            if (!tap.Journaled)
+            if (tap.Journaled && !tap.SelfTest)
             {
-                continue;
+                seq++;
+                Bind(transaction, tap, seq).ExecuteNonQuery();
             }
-
-            var context = tap.Context!;
-            seq++;
-            tap.Seq = seq;
-            tap.DecisionMicros = tap.MicrosSinceRead();
-            p[0].Value = seq;
-            p[1].Value = tap.At.ToUnixTimeMilliseconds();
-            p[2].Value = tap.StoredText;
-            p[3].Value = tap.Accepted ? 1 : 0;
-            p[4].Value = tap.Reason;
-            p[5].Value = context.Mode.ToName();
-            p[6].Value = context.OperatorId;
-            p[7].Value = (object?)context.StationId ?? DBNull.Value;
-            p[8].Value = (object?)context.StopId ?? DBNull.Value;
-            p[9].Value = (object?)context.RouteId ?? DBNull.Value;
-            p[10].Value = (object?)tap.Verification?.Account ?? DBNull.Value;
-            p[11].Value = (object?)tap.Verification?.Code?.Credential.CredentialIdText ?? DBNull.Value;
-            p[12].Value = tap.DecisionMicros;
-            p[13].Value = tap.KeySetVersion;
-            p[14].Value = tap.DenyListVersion;
-            _insert.ExecuteNonQuery();
         }
 
         transaction.Commit();
@@ -175,45 +153,60 @@ public sealed class TapJournal : IDisposable
     }
 
     /// <summary>
-    /// Runs the tap insert and the upload read once and rolls the insert back: the first rider then finds the
-    /// statements compiled and SQLite's pages in memory. No tap and no sequence number is used.
+    /// The warm-up's self-test <paramref name="taps"/> (<see cref="Tap.SelfTest"/>) take the insert of a real tap and
+    /// are rolled back, then one durable commit of a row that is not a tap: the first rider then finds the statement
+    /// compiled, SQLite's pages in memory, and the WAL begun and its file extended, which otherwise costs that rider
+    /// several fsyncs' worth. No tap and no sequence number is used.
     /// </summary>
-    public void WarmUp(DeviceContext context)
+    public void Rehearse(IReadOnlyList<Tap> taps)
     {
-        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(taps);
         using (var transaction = _writer.BeginTransaction())
         {
-            _insert.Transaction = transaction;
-            var p = _insert.Parameters;
-            p[0].Value = _lastSeq + 1;
-            p[1].Value = 0L;
-            p[2].Value = "warm-up";
-            p[3].Value = 0;
-            p[4].Value = "malformed";
-            p[5].Value = context.Mode.ToName();
-            p[6].Value = context.OperatorId;
-            for (var i = 7; i <= 11; i++)
+            var seq = _lastSeq;
+            foreach (var tap in taps)
             {
-                p[i].Value = DBNull.Value;
+                Bind(transaction, tap, ++seq).ExecuteNonQuery();
+                tap.Seq = 0;
             }
 
-            p[12].Value = 0L;
-            p[13].Value = 0L;
-            p[14].Value = 0L;
-            _insert.ExecuteNonQuery();
             transaction.Rollback();
         }
 
-        // One durable commit of a row that is not a tap: the first rider's commit then finds the WAL already begun
-        // and its file extended, which otherwise costs that rider several fsyncs' worth.
         using (var touch = _writer.CreateCommand())
         {
             touch.CommandText = "INSERT INTO meta (key, value) VALUES ('warmed_up_at', $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value";
-            touch.Parameters.AddWithValue("$v", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            touch.Parameters.AddWithValue("$v", taps.Count > 0 ? taps[^1].At.ToUnixTimeMilliseconds() : 0);
             touch.ExecuteNonQuery();
         }
 
         ReadFrom(AckedThrough + 1, 1);
+    }
+
+    /// <summary>The insert statement with <paramref name="tap"/>'s row as <paramref name="seq"/>; sets its sequence number and decision time.</summary>
+    private SqliteCommand Bind(SqliteTransaction transaction, Tap tap, long seq)
+    {
+        var context = tap.Context!;
+        tap.Seq = seq;
+        tap.DecisionMicros = tap.MicrosSinceRead();
+        _insert.Transaction = transaction;
+        var p = _insert.Parameters;
+        p[0].Value = seq;
+        p[1].Value = tap.At.ToUnixTimeMilliseconds();
+        p[2].Value = tap.StoredText;
+        p[3].Value = tap.Accepted ? 1 : 0;
+        p[4].Value = tap.Reason;
+        p[5].Value = context.Mode.ToName();
+        p[6].Value = context.OperatorId;
+        p[7].Value = (object?)context.StationId ?? DBNull.Value;
+        p[8].Value = (object?)context.StopId ?? DBNull.Value;
+        p[9].Value = (object?)context.RouteId ?? DBNull.Value;
+        p[10].Value = (object?)tap.Verification?.Account ?? DBNull.Value;
+        p[11].Value = (object?)tap.Verification?.Code?.Credential.CredentialIdText ?? DBNull.Value;
+        p[12].Value = tap.DecisionMicros;
+        p[13].Value = tap.KeySetVersion;
+        p[14].Value = tap.DenyListVersion;
+        return _insert;
     }
 
     /// <summary>Up to <paramref name="max"/> taps from <paramref name="fromSeq"/> on, in order.</summary>

@@ -7,30 +7,83 @@ using Transit.RideCodes;
 namespace Transit.GateAgent.Pipeline;
 
 /// <summary>
-/// Takes the decision path once before the agent reports ready, so that the first rider of the day does not pay for
-/// loading libcrypto, compiling the verifier, the rules and the journal statements (on an ARM board that first tap
-/// was 10–30 times the median). The self-test code is signed by a throwaway key in a trust store of its own: it
-/// proves the crypto works and leaves the gate's own trust, replay memory and journal untouched.
+/// Takes the decision path before the agent reports ready, so that the first rider of the day does not pay for
+/// loading libcrypto, compiling the verifier, the rules, the stages and the journal statement (on an ARM board that
+/// first tap was 10–30 times the median). Self-test codes are signed by a throwaway key in a trust store of its own:
+/// they prove the crypto works and leave the gate's own trust, replay memory and journal untouched.
 /// </summary>
 public static class DecisionWarmup
 {
-    /// <summary>Runs the warm-up; returns how long it took.</summary>
+    /// <summary>
+    /// Self-test taps pushed through the running pipeline before ready. The first compiles the stages; the later ones
+    /// run the code the first one compiled a few more times, which on x64 and under emulation took the first rider
+    /// from 4.8 and 8.4 times the median towards it (docs/benchmarks.md, section gate-arch).
+    /// </summary>
+    internal const int PipelineTaps = 3;
+
+    /// <summary>Checks each signature algorithm of the key set and loads the issuer keys; returns how long it took.</summary>
     /// <exception cref="InvalidOperationException">The self-test code was refused: the signature library is broken.</exception>
-    public static TimeSpan Run(GateState state, TapJournal journal, TimeProvider time)
+    public static TimeSpan Run(GateState state, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(state);
-        ArgumentNullException.ThrowIfNull(journal);
         ArgumentNullException.ThrowIfNull(time);
         var watch = Stopwatch.StartNew();
         var at = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
-        foreach (var algorithm in state.Trust.KeySet.Keys.Select(k => k.PublicKey.Algorithm).Distinct().DefaultIfEmpty(SignatureAlgorithm.P256))
+        foreach (var algorithm in Algorithms(state))
         {
             SelfTest(algorithm, at, state.Limits, time);
         }
 
         PrimeIssuerKeys(state, at);
-        journal.WarmUp(state.Context);
         return watch.Elapsed;
+    }
+
+    /// <summary>
+    /// Pushes <see cref="PipelineTaps"/> self-test taps through the started stages (channels, thread hand-overs,
+    /// verification, rules, the journal's insert rolled back plus one durable commit, the answer) and waits for each
+    /// answer; returns how long it took.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A self-test tap was refused.</exception>
+    public static async Task<TimeSpan> RehearseAsync(GatePipeline pipeline, GateState state, TimeProvider time, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(time);
+        var watch = Stopwatch.StartNew();
+        var at = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
+        var algorithm = Algorithms(state).First();
+        using var root = SigningKey.Generate(algorithm);
+        using var issuer = SigningKey.Generate(algorithm);
+        var verifier = ThrowawayVerifier(root, issuer, at, state.Limits, time);
+        for (var i = 0; i < PipelineTaps; i++)
+        {
+            // A fresh credential and account each time, as riders come: the uncached verification, and no pass-back.
+            using var phone = PhoneCredential.Issue(issuer, ThrowawayKeyId, $"self-test-{i}", "0", at.AddHours(-1), TimeSpan.FromHours(2));
+            var reply = new TaskCompletionSource<TapOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var tap = new Tap(phone.Show(time.GetUtcNow(), 0).ToText(), "self-test", Stopwatch.GetTimestamp(), reply) { SelfTestVerifier = verifier };
+            await pipeline.SubmitAsync(tap, cancellation).ConfigureAwait(false);
+            var outcome = await reply.Task.WaitAsync(TimeSpan.FromMinutes(1), cancellation).ConfigureAwait(false);
+
+            // A full disk refuses every scan until space returns; the gate still starts and says so on /health.
+            if (!outcome.Accepted && outcome.Reason != Hardware.GateController.JournalFull)
+            {
+                throw new InvalidOperationException($"the self-test tap through the pipeline was refused ({outcome.Reason}): the gate cannot decide");
+            }
+        }
+
+        return watch.Elapsed;
+    }
+
+    private const ushort ThrowawayKeyId = 1;
+
+    private static IEnumerable<SignatureAlgorithm> Algorithms(GateState state) =>
+        state.Trust.KeySet.Keys.Select(k => k.PublicKey.Algorithm).Distinct().DefaultIfEmpty(SignatureAlgorithm.P256);
+
+    private static RideCodeVerifier ThrowawayVerifier(SigningKey root, SigningKey issuer, DateTimeOffset at, GateLimits limits, TimeProvider time)
+    {
+        var keySet = new KeySet(1, at.AddDays(-1), [new IssuerKey(ThrowawayKeyId, issuer.PublicKey, KeyStatus.Active, at.AddDays(-1), null)]);
+        var trust = new TrustStore(root.PublicKey, keySet, new DenyList(1, at.AddDays(-1), [], []));
+        return new RideCodeVerifier(trust, new VerifierOptions { MaxAge = limits.MaxAge, MaxClockAhead = limits.MaxAhead }, time, new ReplayCache());
     }
 
     /// <summary>
@@ -56,11 +109,8 @@ public static class DecisionWarmup
     {
         using var root = SigningKey.Generate(algorithm);
         using var issuer = SigningKey.Generate(algorithm);
-        const ushort keyId = 1;
-        var keySet = new KeySet(1, at.AddDays(-1), [new IssuerKey(keyId, issuer.PublicKey, KeyStatus.Active, at.AddDays(-1), null)]);
-        var trust = new TrustStore(root.PublicKey, keySet, new DenyList(1, at.AddDays(-1), [], []));
-        var verifier = new RideCodeVerifier(trust, new VerifierOptions { MaxAge = limits.MaxAge, MaxClockAhead = limits.MaxAhead }, time, new ReplayCache());
-        using var phone = PhoneCredential.Issue(issuer, keyId, "self-test", "0", at.AddHours(-1), TimeSpan.FromHours(2));
+        var verifier = ThrowawayVerifier(root, issuer, at, limits, time);
+        using var phone = PhoneCredential.Issue(issuer, ThrowawayKeyId, "self-test", "0", at.AddHours(-1), TimeSpan.FromHours(2));
 
         // A fresh credential, the same credential again (the cached path), and a forged code (the refusal path).
         var fresh = verifier.Verify(phone.Show(at, 0).ToText(), at);

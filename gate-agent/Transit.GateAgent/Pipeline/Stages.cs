@@ -92,7 +92,7 @@ internal sealed class VerifyStage(GatePipeline pipeline, GateState state, TimePr
             tap.Context = state.Context;
             tap.KeySetVersion = trust.KeySet.Version;
             tap.DenyListVersion = trust.DenyList.Version;
-            tap.Verification = ScanText.InCodeAlphabet(tap.Text) ? state.Verifier.Verify(tap.Text, tap.At) : NotACode;
+            tap.Verification = ScanText.InCodeAlphabet(tap.Text) ? (tap.SelfTestVerifier ?? state.Verifier).Verify(tap.Text, tap.At) : NotACode;
             writer.TryWrite(tap);
         }
     }
@@ -103,6 +103,9 @@ internal sealed class RulesStage(GatePipeline pipeline, GateState state, TapJour
 {
     private static readonly TimeSpan ReportEvery = TimeSpan.FromMinutes(1);
     private readonly GateRules _rules = new();
+
+    // Self-test taps are decided here, so that the rider memory of replay and pass-back never holds them.
+    private readonly GateRules _selfTestRules = new();
     private readonly GarbageFilter _garbage = new();
     private long _notJournaledSinceReport;
     private long _lastReport = Stopwatch.GetTimestamp();
@@ -126,7 +129,7 @@ internal sealed class RulesStage(GatePipeline pipeline, GateState state, TapJour
         var writer = pipeline.Decided.Writer;
         await foreach (var tap in pipeline.Verified.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
         {
-            (tap.Accepted, tap.Reason) = _rules.Decide(tap.Verification!, tap.At, state.Limits);
+            (tap.Accepted, tap.Reason) = (tap.SelfTest ? _selfTestRules : _rules).Decide(tap.Verification!, tap.At, state.Limits);
             if (tap.Verification!.Code is null && !_garbage.Admit(tap.StoredText, tap.ReadTimestamp))
             {
                 tap.Journaled = false;
@@ -178,7 +181,15 @@ internal sealed class JournalStage(
 
             try
             {
-                journal.Append(group);
+                if (group.TrueForAll(t => t.SelfTest))
+                {
+                    journal.Rehearse(group);
+                }
+                else
+                {
+                    journal.Append(group);
+                }
+
                 if (health.SetJournalFull(null))
                 {
                     logger.LogWarning("journal commits again after {Count} scans were refused for lack of disk space", _refusedWhileFull);
@@ -208,7 +219,7 @@ internal sealed class JournalStage(
             foreach (var tap in group)
             {
                 var latency = Stopwatch.GetElapsedTime(tap.ReadTimestamp);
-                if (tap.Journaled)
+                if (tap.Journaled && !tap.SelfTest)
                 {
                     metrics.RecordTap(tap.Accepted, tap.Reason, latency.TotalSeconds);
                 }
@@ -245,7 +256,11 @@ internal sealed class JournalStage(
     private static void Answer(ChannelWriter<Tap> output, Tap tap, TimeSpan latency)
     {
         tap.CommittedMillis = latency.TotalMilliseconds;
-        output.TryWrite(tap);
+        if (!tap.SelfTest)
+        {
+            output.TryWrite(tap);
+        }
+
         tap.Reply?.TrySetResult(new TapOutcome(
             tap.Seq, tap.Accepted, tap.Reason, Math.Round(tap.CommittedMillis, 3), tap.Verification?.Account, tap.At.UtcDateTime));
     }

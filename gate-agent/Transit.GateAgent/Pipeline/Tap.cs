@@ -77,6 +77,16 @@ public sealed class Tap
     /// </summary>
     public string StoredText => Scanners.ScanText.Escape(Text, MaxStoredLength);
 
+    /// <summary>
+    /// For the warm-up's self-test taps only: the throwaway verifier that checks them instead of the gate's own. A
+    /// self-test tap takes every stage's path but is decided on scratch rules, rolled back in the journal, counted
+    /// nowhere and never shown on the hardware.
+    /// </summary>
+    internal RideCodeVerifier? SelfTestVerifier { get; init; }
+
+    /// <summary>Whether this is a warm-up self-test tap (<see cref="SelfTestVerifier"/>).</summary>
+    internal bool SelfTest => SelfTestVerifier is not null;
+
     /// <summary>Microseconds elapsed since the read.</summary>
     public long MicrosSinceRead() => (long)Stopwatch.GetElapsedTime(ReadTimestamp).TotalMicroseconds;
 }
