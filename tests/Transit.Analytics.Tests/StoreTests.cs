@@ -13,6 +13,7 @@ public sealed class PostgresCollection : ICollectionFixture<TemporaryPostgres>, 
 }
 
 [Collection(PostgresCollection.Name)]
+[Trait("Category", "Database")]
 public sealed class StoreTests(TemporaryPostgres postgres, SimulatedCity city)
 {
     private static readonly DateOnly Date = new(2026, 11, 24);

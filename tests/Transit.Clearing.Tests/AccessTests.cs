@@ -9,6 +9,7 @@ namespace Transit.Clearing.Tests;
 
 /// <summary>Who may read what through the operators' API, tokens' lifetime, and requests that name things that do not exist.</summary>
 [Collection(ClearingCollection.Name)]
+[Trait("Category", "Database")]
 public sealed class AccessTests(PostgresFixture postgres)
 {
     private static readonly string Day = ClearingWorld.Day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);

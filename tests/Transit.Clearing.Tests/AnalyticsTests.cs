@@ -16,6 +16,7 @@ namespace Transit.Clearing.Tests;
 /// cleared, rolled up by the analytics jobs on PostgreSQL, and read through the API by each role.
 /// </summary>
 [Collection(ClearingCollection.Name)]
+[Trait("Category", "Database")]
 public sealed class AnalyticsTests(PostgresFixture postgres)
 {
     private static readonly string Day = ClearingWorld.Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);

@@ -5,6 +5,7 @@ using Transit.Clearing.Jobs;
 namespace Transit.Clearing.Tests;
 
 [Collection(ClearingCollection.Name)]
+[Trait("Category", "Database")]
 public sealed class ClearingTests(PostgresFixture postgres)
 {
     private static readonly string Day = ClearingWorld.Day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);

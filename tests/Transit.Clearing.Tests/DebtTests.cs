@@ -7,6 +7,7 @@ using Transit.RideCodes;
 namespace Transit.Clearing.Tests;
 
 [Collection(IngestCollection.Name)]
+[Trait("Category", "Database")]
 public sealed class DebtTests(PostgresFixture postgres)
 {
     [Fact]

@@ -9,6 +9,7 @@ namespace Transit.Clearing.Tests;
 
 /// <summary>Clearing trusts no device's word about itself (docs/security/ingest.md).</summary>
 [Collection(IngestCollection.Name)]
+[Trait("Category", "Database")]
 public sealed class DeviceTrustTests(PostgresFixture postgres)
 {
     private static readonly string Day = ClearingWorld.Day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);

@@ -6,6 +6,7 @@ namespace Transit.Clearing.Tests;
 
 /// <summary>The embedded cluster lets in only who holds its generated password, kept in a file no other user reads.</summary>
 [Collection(IngestCollection.Name)]
+[Trait("Category", "Database")]
 public sealed class EmbeddedPostgresTests(PostgresFixture postgres)
 {
     [Fact]

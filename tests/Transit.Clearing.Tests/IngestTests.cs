@@ -12,6 +12,7 @@ using Transit.RideCodes.KeyStore;
 namespace Transit.Clearing.Tests;
 
 [Collection(IngestCollection.Name)]
+[Trait("Category", "Database")]
 public sealed class IngestTests(PostgresFixture postgres)
 {
     [Fact]

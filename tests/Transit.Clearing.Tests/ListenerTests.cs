@@ -4,6 +4,7 @@ namespace Transit.Clearing.Tests;
 
 /// <summary>The device listener serves the device API only, and the operators' listener never serves it (real HTTPS both ways).</summary>
 [Collection(IngestCollection.Name)]
+[Trait("Category", "Database")]
 public sealed class ListenerTests(PostgresFixture postgres)
 {
     [Theory]

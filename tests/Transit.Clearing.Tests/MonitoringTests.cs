@@ -10,6 +10,7 @@ namespace Transit.Clearing.Tests;
 
 /// <summary>/health/live, /health/ready and /metrics on the operators' listener of a real clearing server.</summary>
 [Collection(IngestCollection.Name)]
+[Trait("Category", "Process")]
 public sealed partial class MonitoringTests(PostgresFixture postgres)
 {
     [Fact]

@@ -5,6 +5,7 @@ namespace Transit.Clearing.Tests;
 
 /// <summary>Real <c>transit clearing run-day</c> child processes against the test cluster.</summary>
 [Collection(ProcessCollection.Name)]
+[Trait("Category", "Process")]
 public sealed class ProcessTests(PostgresFixture postgres)
 {
     private static readonly string Dll = Path.Combine(AppContext.BaseDirectory, "transit.dll");

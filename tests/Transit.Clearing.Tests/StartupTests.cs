@@ -8,6 +8,7 @@ using Transit.RideCodes.KeyStore;
 namespace Transit.Clearing.Tests;
 
 /// <summary>A refused start of clearing on the embedded cluster stops the PostgreSQL it started.</summary>
+[Trait("Category", "Database")]
 public sealed class StartupTests : IDisposable
 {
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "transit-startup-" + Guid.NewGuid().ToString("N")[..10]);

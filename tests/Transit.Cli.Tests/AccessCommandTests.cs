@@ -8,6 +8,7 @@ namespace Transit.Cli.Tests;
 /// <c>operators</c>, <c>clearing import-gtfs|feeds|statement</c> and <c>keys server-cert</c>, against a real embedded
 /// PostgreSQL cluster with the synthetic city's feed imported, run as a user runs them.
 /// </summary>
+[Trait("Category", "Process")]
 public sealed class AccessCommandTests : IDisposable
 {
     private readonly string _data = Path.Combine(Path.GetTempPath(), "transit-cli-access-" + Guid.NewGuid().ToString("N")[..10]);

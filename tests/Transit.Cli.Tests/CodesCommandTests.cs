@@ -3,6 +3,7 @@ using System.Text.Json;
 namespace Transit.Cli.Tests;
 
 /// <summary>The command-line contract of issue 2: keys, deny, codes — outputs and exit statuses.</summary>
+[Trait("Category", "Process")]
 public sealed class CodesCommandTests : IDisposable
 {
     private const string At = "2026-11-21T08:30:00Z";

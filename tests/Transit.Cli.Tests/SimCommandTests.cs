@@ -1,6 +1,7 @@
 namespace Transit.Cli.Tests;
 
 /// <summary>What <c>transit sim</c> and <c>transit demo</c> refuse before starting anything (the runs themselves are in Transit.EndToEnd.Tests).</summary>
+[Trait("Category", "Process")]
 public sealed class SimCommandTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "transit-sim-" + Guid.NewGuid().ToString("N"));

@@ -2,6 +2,7 @@ namespace Transit.EndToEnd.Tests;
 
 /// <summary>The demo's processes: whatever the moment it is interrupted, nothing it started keeps running.</summary>
 [Collection(CityCollection.Name)]
+[Trait("Category", "Process")]
 public sealed class DemoTests : IDisposable
 {
     private const int Sigterm = 15;

@@ -7,6 +7,7 @@ namespace Transit.EndToEnd.Tests;
 
 /// <summary>The whole system over two simulated days, checked against the simulation's ground truth.</summary>
 [Collection(CityCollection.Name)]
+[Trait("Category", "Process")]
 public sealed class SimulationTests(SimulatedDays run) : IClassFixture<SimulatedDays>
 {
     [Fact]

@@ -9,6 +9,7 @@ namespace Transit.GateAgent.Tests;
 /// Power cuts and outages. Sizes follow TRANSIT_TEST_SIZE: <c>full</c> kills the gate 20 times and buffers 100,000
 /// taps offline; the CI size kills it 3 times and buffers 5,000 (same code paths, minutes less).
 /// </summary>
+[Trait("Category", "Process")]
 public sealed class GateDurabilityTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly bool Full = Environment.GetEnvironmentVariable("TRANSIT_TEST_SIZE") == "full";

@@ -12,6 +12,7 @@ namespace Transit.GateAgent.Tests;
 /// Hostile scans, a clearing server the gate cannot use, and a full disk, against the real gate process: each must
 /// be refused or reported, never silently stop uploads or open the barrier for a tap that was not journaled.
 /// </summary>
+[Trait("Category", "Process")]
 public sealed class GateHardeningTests(ITestOutputHelper output) : IDisposable
 {
     private readonly GateEnvironment _env = new();

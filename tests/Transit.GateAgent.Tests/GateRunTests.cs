@@ -9,6 +9,7 @@ using Transit.Tests.Monitoring;
 namespace Transit.GateAgent.Tests;
 
 /// <summary>The real gate process, fed over its TCP simulation input, a pseudo-terminal and an event device.</summary>
+[Trait("Category", "Process")]
 public sealed class GateRunTests : IDisposable
 {
     private readonly GateEnvironment _env = new();

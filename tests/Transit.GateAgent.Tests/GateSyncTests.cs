@@ -7,6 +7,7 @@ using Transit.RideCodes;
 namespace Transit.GateAgent.Tests;
 
 /// <summary>Key set, deny list and device configuration reaching a running gate through the device API.</summary>
+[Trait("Category", "Process")]
 public sealed class GateSyncTests : IAsyncLifetime
 {
     private readonly GateEnvironment _env = new();

@@ -10,6 +10,7 @@ using Transit.GateAgent.Trust;
 namespace Transit.GateAgent.Tests;
 
 /// <summary>Bus validators follow their stop by GPS: NMEA parsing, snapping with hysteresis, lost fixes, the agent.</summary>
+[Trait("Category", "Process")]
 public sealed class GpsTests : IDisposable
 {
     private static readonly string DataDirectory = Path.Combine(AppContext.BaseDirectory, "data", "nmea");
