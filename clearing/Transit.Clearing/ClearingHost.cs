@@ -20,6 +20,7 @@ using Transit.Clearing.Gtfs;
 using Transit.Clearing.Ingest;
 using Transit.Clearing.Jobs;
 using Transit.Clearing.Journeys;
+using Transit.Clearing.Riders;
 using Transit.Clearing.Settlement;
 using Transit.Clearing.Trust;
 
@@ -107,6 +108,8 @@ public static class ClearingHost
         services.AddSingleton<JobQueue>();
         services.AddSingleton<JobRunner>();
         services.AddSingleton<TokenStore>();
+        services.AddSingleton<RiderTokenStore>();
+        services.AddSingleton<RiderIssuer>();
         services.AddAnalytics(provider => ClearingAnalytics.Options(options, provider.GetRequiredService<ServiceCalendar>()), ClearingAnalytics.Secret(options));
         return services;
     }
@@ -131,9 +134,10 @@ public static class ClearingHost
         builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = ApiProblems.Customize);
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddRequestDecompression();
-        builder.Services.AddAuthentication(BearerTokenHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
+        var authentication = builder.Services.AddAuthentication(BearerTokenHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
         builder.Services.AddAuthorization();
         builder.Services.AddOpenApi();
+        builder.Services.AddRiderApi(authentication, options);
         if (options.RunJobs)
         {
             builder.Services.AddHostedService<JobWorker>();
@@ -168,11 +172,13 @@ public static class ClearingHost
         app.UseRequestDecompression();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         app.MapDeviceEndpoints();
         app.MapStatementEndpoints();
         app.MapDayEndpoints();
         app.MapFleetEndpoints();
         app.MapAccountEndpoints();
+        app.MapRiderEndpoints();
         var keys = app.Services.GetRequiredService<OperatorKeys>().Open();
         if (keys.HasRootKey)
         {
