@@ -23,6 +23,7 @@ using Transit.Clearing.Journeys;
 using Transit.Clearing.Riders;
 using Transit.Clearing.Settlement;
 using Transit.Clearing.Trust;
+using Transit.Wallet;
 
 namespace Transit.Clearing;
 
@@ -179,6 +180,7 @@ public static class ClearingHost
         app.MapFleetEndpoints();
         app.MapAccountEndpoints();
         app.MapRiderEndpoints();
+        app.MapWallet();
         var keys = app.Services.GetRequiredService<OperatorKeys>().Open();
         if (keys.HasRootKey)
         {
