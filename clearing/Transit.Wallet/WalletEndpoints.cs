@@ -27,9 +27,14 @@ public static class WalletEndpoints
 
     public static IEndpointRouteBuilder MapWallet(this IEndpointRouteBuilder app)
     {
-        app.MapGet(Prefix, () => TypedResults.Redirect(Prefix + "/")).ExcludeFromDescription();
         app.MapGet(Prefix + "/{**path}", (string? path, HttpContext context) =>
         {
+            // The catch-all also takes "/wallet" itself, where the page's relative links would miss the folder.
+            if (!context.Request.Path.Value!.StartsWith(Prefix + "/", StringComparison.Ordinal))
+            {
+                return Results.Redirect(Prefix + "/");
+            }
+
             path = string.IsNullOrEmpty(path) ? "index.html" : path;
             if (!Files.Contains(path, StringComparer.Ordinal))
             {

@@ -74,7 +74,9 @@ public sealed class WalletBrowserTests(PostgresFixture postgres) : IAsyncLifetim
             var again = await gate.TapAsync(DecodeQr(screenshot));
             Assert.False(again.GetProperty("accepted").GetBoolean());
             Assert.Equal("replayed", again.GetProperty("reason").GetString());
-            await WaitUntilAsync(async () => await world.ScalarAsync<long>("SELECT count(*) FROM taps WHERE account = $1", account) == 2, "the gate's upload");
+            // Both taps, the refused one too, reach clearing over mutual TLS.
+            await WaitUntilAsync(async () => await world.ScalarAsync<long>("SELECT count(*) FROM taps WHERE device_id = $1", device.Id) == 2, () => "the gate's upload:\n" + gate.Errors);
+            Assert.Equal(1, await world.ScalarAsync<long>("SELECT count(*) FROM taps WHERE account = $1 AND accepted", account));
         }
 
         // Back online: clearing prices the day, and the wallet shows the (incomplete: no exit) journey and its charge.
@@ -181,14 +183,14 @@ public sealed class WalletBrowserTests(PostgresFixture postgres) : IAsyncLifetim
         return errors;
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, Func<string> what)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (!await condition())
         {
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"timed out waiting for {what}");
+                throw new TimeoutException($"timed out waiting for {what()}");
             }
 
             await Task.Delay(100);
@@ -202,12 +204,12 @@ public sealed class WalletBrowserTests(PostgresFixture postgres) : IAsyncLifetim
         private readonly TcpClient _tcp;
         private readonly StreamReader _reader;
         private readonly StreamWriter _writer;
-        private readonly string _folder;
+        private readonly StringBuilder _log;
 
-        private RealGate(Process process, int port, string folder)
+        private RealGate(Process process, int port, StringBuilder log)
         {
             _process = process;
-            _folder = folder;
+            _log = log;
             _tcp = new TcpClient("127.0.0.1", port) { NoDelay = true };
             _reader = new StreamReader(_tcp.GetStream(), Encoding.ASCII);
             _writer = new StreamWriter(_tcp.GetStream(), Encoding.ASCII) { NewLine = "\n", AutoFlush = true };
@@ -232,7 +234,7 @@ public sealed class WalletBrowserTests(PostgresFixture postgres) : IAsyncLifetim
                 ["Hardware"] = new JsonObject { ["Kind"] = "simulated", ["BarrierOpenMillis"] = 100, ["RefusalShowMillis"] = 100 },
                 ["Clearing"] = new JsonObject
                 {
-                    ["Url"] = world.DeviceUrl.ToString(),
+                    ["Url"] = new Uri(world.DeviceUrl, "device/v1/").ToString(),
                     ["ClientCertificate"] = device.CertificatePath,
                     ["ClientKey"] = device.KeyPath,
                     ["ServerCaCertificate"] = world.Keys.CaCertificatePath,
@@ -250,7 +252,15 @@ public sealed class WalletBrowserTests(PostgresFixture postgres) : IAsyncLifetim
             }
 
             var process = Process.Start(start)!;
-            var errors = process.StandardError.ReadToEndAsync();
+            var log = new StringBuilder();
+            process.ErrorDataReceived += (_, e) =>
+            {
+                lock (log)
+                {
+                    log.AppendLine(e.Data);
+                }
+            };
+            process.BeginErrorReadLine();
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
             while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
             {
@@ -258,11 +268,24 @@ public sealed class WalletBrowserTests(PostgresFixture postgres) : IAsyncLifetim
                 {
                     _ = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
                     var port = JsonDocument.Parse(line["ready ".Length..]).RootElement.GetProperty("scannerPort").GetInt32();
-                    return new RealGate(process, port, folder);
+                    return new RealGate(process, port, log);
                 }
             }
 
-            throw new InvalidOperationException("the gate exited before it was ready: " + await errors);
+            await process.WaitForExitAsync(CancellationToken.None);
+            throw new InvalidOperationException("the gate exited before it was ready: " + log);
+        }
+
+        /// <summary>What the gate wrote to standard error (its log).</summary>
+        public string Errors
+        {
+            get
+            {
+                lock (_log)
+                {
+                    return _log.ToString();
+                }
+            }
         }
 
         public async Task<JsonElement> TapAsync(string code)
