@@ -21,8 +21,10 @@ using Transit.Clearing.Ingest;
 using Transit.Clearing.Jobs;
 using Transit.Clearing.Journeys;
 using Transit.Clearing.Observability;
+using Transit.Clearing.Riders;
 using Transit.Clearing.Settlement;
 using Transit.Clearing.Trust;
+using Transit.Wallet;
 
 namespace Transit.Clearing;
 
@@ -109,6 +111,8 @@ public static class ClearingHost
         services.AddSingleton<JobQueue>();
         services.AddSingleton<JobRunner>();
         services.AddSingleton<TokenStore>();
+        services.AddSingleton<RiderTokenStore>();
+        services.AddSingleton<RiderIssuer>();
         services.AddAnalytics(provider => ClearingAnalytics.Options(options, provider.GetRequiredService<ServiceCalendar>()), ClearingAnalytics.Secret(options));
         return services;
     }
@@ -137,9 +141,10 @@ public static class ClearingHost
         builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = ApiProblems.Customize);
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddRequestDecompression();
-        builder.Services.AddAuthentication(BearerTokenHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
+        var authentication = builder.Services.AddAuthentication(BearerTokenHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
         builder.Services.AddAuthorization(o => o.AddMonitoringPolicy());
         builder.Services.AddOpenApi();
+        builder.Services.AddRiderApi(authentication, options);
         if (options.RunJobs)
         {
             builder.Services.AddSingleton<JobWorker>();
@@ -178,6 +183,7 @@ public static class ClearingHost
         app.UseRequestDecompression();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         app.MapDeviceEndpoints();
         app.MapStatementEndpoints();
         app.MapDayEndpoints();
@@ -185,6 +191,8 @@ public static class ClearingHost
         app.MapAccountEndpoints();
         app.MapClearingHealth();
         app.MapClearingMetrics();
+        app.MapRiderEndpoints();
+        app.MapWallet();
         var keys = app.Services.GetRequiredService<OperatorKeys>().Open();
         if (keys.HasRootKey)
         {

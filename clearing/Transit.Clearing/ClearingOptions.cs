@@ -95,6 +95,9 @@ public sealed class ClearingOptions
 
     /// <summary>Ridership analytics (docs/analytics.md).</summary>
     public AnalyticsSettings Analytics { get; set; } = new();
+
+    /// <summary>The riders' issuance API and wallet (docs/rider.md).</summary>
+    public Riders.RiderSettings Riders { get; set; } = new();
 }
 
 /// <summary>Settings of ridership analytics (configuration section <c>Clearing:Analytics</c>).</summary>

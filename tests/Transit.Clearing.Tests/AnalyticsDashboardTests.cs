@@ -32,13 +32,17 @@ public sealed class DashboardWorld : IAsyncLifetime
         Tokens["operator"] = await tokens.CreateAsync("operator", SyntheticCity.BusOperator, "dashboard test", CancellationToken.None);
         Tokens["admin"] = await tokens.CreateAsync("admin", null, "dashboard test", CancellationToken.None);
         _playwright = await Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        Browser = await LaunchChromiumAsync(_playwright);
+    }
+
+    /// <summary>Debian's Chromium, headless: the one browser the tests use (never one Playwright would download).</summary>
+    public static Task<IBrowser> LaunchChromiumAsync(IPlaywright playwright) =>
+        playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = "/usr/bin/chromium",
             Headless = true,
             Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
         });
-    }
 
     public async Task DisposeAsync()
     {

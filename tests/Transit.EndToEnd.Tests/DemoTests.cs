@@ -27,6 +27,10 @@ public sealed class DemoTests : IDisposable
             using var http = new HttpClient();
             var page = await http.GetStringAsync(new Uri(url));
             Assert.Contains("<html", page, StringComparison.OrdinalIgnoreCase);
+
+            // So is the riders' wallet (docs/rider.md).
+            var wallet = System.Text.RegularExpressions.Regex.Match(demo.Output, @"wallet\s+(http\S+/wallet/)").Groups[1].Value;
+            Assert.Contains("manifest.webmanifest", await http.GetStringAsync(new Uri(wallet)), StringComparison.Ordinal);
         }
 
         demo.Signal(signal);

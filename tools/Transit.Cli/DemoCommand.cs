@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Transit.Cli.Simulation;
 using Transit.Clearing.Access;
@@ -19,9 +20,10 @@ internal static class DemoCommand
         var dir = new Option<DirectoryInfo?>("--dir") { Description = "Run folder, emptied first (default: .transit/demo of the repository)" };
         var exit = new Option<bool>("--exit") { Description = "Stop everything after the summary instead of leaving the dashboard running" };
         var port = new Option<int>("--port") { Description = "Port of the API and dashboard (another free port when it is taken)", DefaultValueFactory = _ => 8080 };
+        var lan = new Option<int?>("--lan") { Description = "Also serve the API and the riders' wallet over HTTPS on every interface at this port, for phones on the same network" };
         var command = new Command("demo", "Run a city's service day on real processes: PostgreSQL, clearing, gate agents; clear it, print a summary, keep the dashboard up")
         {
-            dir, exit, port,
+            dir, exit, port, lan,
         };
         foreach (var option in sizes.All)
         {
@@ -31,7 +33,14 @@ internal static class DemoCommand
         command.SetAction(async (parsed, cancellation) =>
         {
             var folder = parsed.GetValue(dir)?.FullName ?? Path.Combine(ProjectPaths.DataFolder(), "demo");
-            var settings = sizes.Read(parsed, folder) with { ApiUrls = [SimCommand.LoopbackUrl(parsed.GetValue(port))] };
+            var lanPort = parsed.GetValue(lan);
+            // A phone's browser gives WebCrypto only to secure pages: the wallet on the network is served over HTTPS.
+            var settings = sizes.Read(parsed, folder) with
+            {
+                ApiUrls = lanPort is { } p
+                    ? [SimCommand.LoopbackUrl(parsed.GetValue(port)), string.Create(CultureInfo.InvariantCulture, $"https://0.0.0.0:{p}")]
+                    : [SimCommand.LoopbackUrl(parsed.GetValue(port))],
+            };
             Console.WriteLine($"Transit demo: {settings.Riders:N0} riders of the synthetic city, one service day through real gate agents and clearing; run folder {folder}");
             await RunFolder.PrepareFreshAsync(folder, cancellation);
             var progress = new SimulationProgress();
@@ -62,6 +71,15 @@ internal static class DemoCommand
 
             Console.WriteLine($"  API         {api}api/days/{day:yyyy-MM-dd}   (header 'Authorization: Bearer {run.AdminToken}')");
             Console.WriteLine($"  fleet       {api}api/fleet");
+            Console.WriteLine($"  wallet      {api}wallet/   (a rider's phone: sign up, show the code to a gate: docs/rider.md)");
+            if (lanPort is { } onNetwork)
+            {
+                foreach (var address in LanAddresses())
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  wallet      https://{address}:{onNetwork}/wallet/   (on the same network; the certificate is the operator's own CA's: accept it on the phone)"));
+                }
+            }
+
             Console.WriteLine("Running; Ctrl+C stops the clearing server (and dashboard), the gate agents and PostgreSQL.");
             try
             {
@@ -76,4 +94,12 @@ internal static class DemoCommand
         });
         return command;
     }
+
+    /// <summary>This machine's IPv4 addresses that a phone on the same network can reach.</summary>
+    private static IEnumerable<System.Net.IPAddress> LanAddresses() =>
+        System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .Where(n => n.OperationalStatus == System.Net.NetworkInformation.OperationalStatus.Up && n.NetworkInterfaceType != System.Net.NetworkInformation.NetworkInterfaceType.Loopback)
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
+            .Select(a => a.Address)
+            .Where(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && !System.Net.IPAddress.IsLoopback(a));
 }
