@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Hangfire;
 using Npgsql;
 using Transit.Analytics.Web;
 using Transit.Clearing.Access;
@@ -56,6 +57,7 @@ public sealed class ClearingDatabase : IAsyncDisposable
         try
         {
             await Migrator.ApplyAsync(database.DataSource, cancellation);
+            await ClearingJobStorage.InstallAsync(database.DataSource, cancellation);
             return database;
         }
         catch
@@ -104,8 +106,15 @@ public static class ClearingHost
         services.AddSingleton<DenyListPublisher>();
         services.AddSingleton<BalanceCheck>();
         services.AddSingleton<Statements>();
-        services.AddSingleton<JobQueue>();
-        services.AddSingleton<JobRunner>();
+        services.AddSingleton(provider => ClearingJobStorage.Create(database.DataSource, options));
+        // Clients, dashboard and server all get the storage above from here, never from Hangfire's static JobStorage.Current.
+        services.AddHangfire(_ => { });
+        services.AddSingleton<JobLocks>();
+        services.AddSingleton<JobScheduler>();
+        services.AddSingleton<JobBoard>();
+        services.AddSingleton<JobServer>();
+        services.AddTransient<ClearingJobs>();
+        services.AddSingleton<DayRunner>();
         services.AddSingleton<TokenStore>();
         services.AddAnalytics(provider => ClearingAnalytics.Options(options, provider.GetRequiredService<ServiceCalendar>()), ClearingAnalytics.Secret(options));
         return services;
@@ -136,7 +145,7 @@ public static class ClearingHost
         builder.Services.AddOpenApi();
         if (options.RunJobs)
         {
-            builder.Services.AddHostedService<JobWorker>();
+            builder.Services.AddHostedService(provider => provider.GetRequiredService<JobServer>());
         }
 
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -173,6 +182,7 @@ public static class ClearingHost
         app.MapDayEndpoints();
         app.MapFleetEndpoints();
         app.MapAccountEndpoints();
+        app.MapJobDashboard();
         var keys = app.Services.GetRequiredService<OperatorKeys>().Open();
         if (keys.HasRootKey)
         {

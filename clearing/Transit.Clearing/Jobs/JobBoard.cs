@@ -1,0 +1,81 @@
+using System.Text.Json;
+using Npgsql;
+using Transit.Clearing.Database;
+
+namespace Transit.Clearing.Jobs;
+
+/// <summary>A job as <c>/api/jobs</c> shows it: Hangfire's job and its current state, in clearing's terms.</summary>
+/// <param name="Status"><c>queued</c> (Hangfire: enqueued, scheduled, awaiting its parent), <c>running</c>, <c>done</c> or <c>failed</c> (also deleted).</param>
+/// <param name="Attempts">Runs started so far (Hangfire's retry count + 1 once it has run).</param>
+public sealed record JobInfo(
+    long JobId, string Kind, string Key, string Status, string State, int Attempts, int MaxAttempts, DateTimeOffset CreatedAt, DateTimeOffset? RunAfter,
+    string? LockedBy, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? LastError, string? Result);
+
+/// <summary>Reads the jobs from Hangfire's tables in one query (the dashboard at <c>/jobs</c> shows the same in full).</summary>
+public sealed class JobBoard(NpgsqlDataSource dataSource)
+{
+    /// <summary>Attempts of a job with the default retry policy of <see cref="ClearingJobs"/>: the first run and 5 retries.</summary>
+    private const int MaxAttempts = 6;
+
+    /// <summary>The job kind of each job method.</summary>
+    private static readonly Dictionary<string, string> Kinds = new(StringComparer.Ordinal)
+    {
+        [nameof(ClearingJobs.ClearDayAsync)] = JobKinds.ClearDay,
+        [nameof(ClearingJobs.PaymentsAsync)] = JobKinds.Payments,
+        [nameof(ClearingJobs.DenyListAsync)] = JobKinds.DenyList,
+        [nameof(ClearingJobs.BalanceCheckAsync)] = JobKinds.BalanceCheck,
+        [nameof(ClearingJobs.ReconcileAsync)] = JobKinds.Reconcile,
+        [nameof(ClearingJobs.AnalyticsRefreshAsync)] = Transit.Analytics.Web.Store.AnalyticsJobs.Refresh,
+        [nameof(ClearingJobs.AnalyticsCloseDayAsync)] = Transit.Analytics.Web.Store.AnalyticsJobs.CloseDay,
+        [nameof(ClearingJobs.SweepAsync)] = JobKinds.Sweep,
+        [nameof(ClearingJobs.CloseOfDayAsync)] = JobKinds.CloseOfDay,
+    };
+
+    /// <summary>The most recent jobs, newest first.</summary>
+    public Task<List<JobInfo>> ListAsync(int limit, CancellationToken cancellation) =>
+        Sql.ListAsync(dataSource, Select + " ORDER BY j.id DESC LIMIT $1", Read, cancellation, limit);
+
+    public async Task<JobInfo?> GetAsync(long jobId, CancellationToken cancellation) =>
+        (await Sql.ListAsync(dataSource, Select + " WHERE j.id = $1", Read, cancellation, jobId)).FirstOrDefault();
+
+    private const string Select = $"""
+            SELECT j.id, j.invocationdata->>'Method', j.arguments->>0, j.statename, j.createdat,
+              (SELECT p.value FROM {ClearingJobStorage.Schema}.jobparameter p WHERE p.jobid = j.id AND p.name = 'RetryCount'),
+              s.data, s.createdat,
+              (SELECT f.data->>'ExceptionMessage' FROM {ClearingJobStorage.Schema}.state f WHERE f.jobid = j.id AND f.name = 'Failed' ORDER BY f.id DESC LIMIT 1),
+              (SELECT max(p.createdat) FROM {ClearingJobStorage.Schema}.state p WHERE p.jobid = j.id AND p.name = 'Processing')
+            FROM {ClearingJobStorage.Schema}.job j LEFT JOIN {ClearingJobStorage.Schema}.state s ON s.id = j.stateid
+            """;
+
+    private static JobInfo Read(NpgsqlDataReader r)
+    {
+        var method = r.NullableString(1) ?? "";
+        var argument = r.NullableString(2) is { } json && json.StartsWith('"') ? JsonSerializer.Deserialize<string>(json) : null;
+        var state = r.NullableString(3) ?? "";
+        var data = r.IsDBNull(6) ? [] : JsonSerializer.Deserialize<Dictionary<string, string?>>(r.GetString(6)) ?? [];
+        var retries = int.TryParse(r.NullableString(5)?.Trim('"'), out var count) ? count : 0;
+        var started = r.IsDBNull(9) ? (DateTimeOffset?)null : r.GetFieldValue<DateTimeOffset>(9);
+        var status = state switch
+        {
+            "Processing" => "running",
+            "Succeeded" => "done",
+            "Failed" or "Deleted" => "failed",
+            _ => "queued",
+        };
+        return new JobInfo(
+            r.GetInt64(0),
+            Kinds.GetValueOrDefault(method, method),
+            argument ?? JobKinds.AllKey,
+            status,
+            state,
+            started is null ? 0 : retries + 1,
+            MaxAttempts,
+            r.GetFieldValue<DateTimeOffset>(4),
+            state == "Scheduled" && data.GetValueOrDefault("EnqueueAt") is { } at ? new DateTimeOffset(DateTime.SpecifyKind(Hangfire.Common.JobHelper.DeserializeDateTime(at), DateTimeKind.Utc)) : null,
+            state == "Processing" ? data.GetValueOrDefault("ServerId") : null,
+            started,
+            status is "done" or "failed" && !r.IsDBNull(7) ? r.GetFieldValue<DateTimeOffset>(7) : null,
+            status == "done" ? null : r.NullableString(8),
+            data.GetValueOrDefault("Result") is { } result ? JsonSerializer.Deserialize<string>(result) : null);
+    }
+}
