@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Transit.Analytics.Web.Store;
 using Transit.Clearing.Jobs;
 
 namespace Transit.Clearing.Tests;
@@ -297,28 +298,99 @@ public sealed class ClearingTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task Jobs_ClearDayJob_RunsOnceQueuesFollowUpsAndIsVisible()
+    public async Task JobDashboard_AnonymousOperatorAndPlannerRefused_AdminSeesIt()
+    {
+        await using var world = await ClearingWorld.StartAsync(postgres);
+        await using var server = world.Services.GetRequiredService<JobServer>();
+        await server.StartAsync(CancellationToken.None);
+        using var anonymous = new HttpClient { BaseAddress = world.ApiUrl };
+        var busOperator = await world.ApiAsync("operator", "bus");
+        var planner = await world.ApiAsync("planner");
+        var admin = await world.ApiAsync("admin");
+
+        foreach (var path in (string[])["/jobs", "/jobs/recurring", "/jobs/jobs/succeeded"])
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync(path)).StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, (await busOperator.GetAsync(path)).StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, (await planner.GetAsync(path)).StatusCode);
+        }
+
+        // The dashboard's actions (here: trigger a recurring job) are refused the same way.
+        using (var trigger = new FormUrlEncodedContent([new("jobs[]", JobKinds.Sweep)]))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsync("/jobs/recurring/trigger", trigger)).StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, (await busOperator.PostAsync("/jobs/recurring/trigger", trigger)).StatusCode);
+        }
+
+        using var page = await admin.GetAsync("/jobs/recurring");
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("Transit clearing jobs", html, StringComparison.Ordinal);
+        Assert.Contains(JobKinds.Sweep, html, StringComparison.Ordinal);
+        Assert.Contains(JobKinds.CloseOfDay, html, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/jobs")).StatusCode);
+        Assert.True(server.IsRunning(TimeSpan.FromMinutes(1)));
+    }
+
+    [Fact]
+    public async Task Jobs_DayPipeline_QueuedOnceRunsEachStepInOrderAndIsVisible()
     {
         await using var world = await ClearingWorld.StartAsync(postgres);
         var bus = await world.AddDeviceAsync("bus-1", "bus", "bus", stop: "BS1624", route: "B1");
         await world.UploadOkAsync(bus, world.Tap(bus, "bob", ClearingWorld.At(9, 0)));
-        var queue = world.Services.GetRequiredService<JobQueue>();
-        var runner = world.Services.GetRequiredService<JobRunner>();
+        var scheduler = world.Services.GetRequiredService<JobScheduler>();
 
-        var id = await queue.EnqueueAsync(JobKinds.ClearDay, Day);
-        Assert.Equal(id, await queue.EnqueueAsync(JobKinds.ClearDay, Day));
-        while (await runner.RunOneAsync(CancellationToken.None))
-        {
-        }
+        var pipeline = scheduler.QueueDay(ClearingWorld.Day);
+        Assert.Equal(pipeline, scheduler.QueueDay(ClearingWorld.Day));
+        Assert.Equal(["Enqueued", "Awaiting", "Awaiting", "Awaiting", "Awaiting"], scheduler.States(pipeline));
+        var (succeeded, _) = await world.Services.GetRequiredService<DayRunner>().RunAsync(ClearingWorld.Day, CancellationToken.None);
 
-        var jobs = JsonDocument.Parse(await (await world.ApiAsync("admin")).GetStringAsync("/api/jobs")).RootElement;
-        var kinds = jobs.EnumerateArray().Select(j => (j.GetProperty("kind").GetString(), j.GetProperty("status").GetString())).ToList();
-        Assert.Contains((JobKinds.ClearDay, "done"), kinds);
-        Assert.Contains((JobKinds.Payments, "done"), kinds);
-        Assert.Contains((JobKinds.BalanceCheck, "done"), kinds);
-        Assert.Contains((JobKinds.Reconcile, "done"), kinds);
+        Assert.True(succeeded);
+        Assert.All(scheduler.States(pipeline), s => Assert.Equal("Succeeded", s));
+        var jobs = JsonDocument.Parse(await (await world.ApiAsync("admin")).GetStringAsync("/api/jobs")).RootElement.EnumerateArray().ToList();
+        var steps = pipeline.Select(id => jobs.Single(j => j.GetProperty("jobId").GetInt64() == long.Parse(id, System.Globalization.CultureInfo.InvariantCulture))).ToList();
+        Assert.Equal(
+            [(JobKinds.ClearDay, Day), (JobKinds.Payments, "all"), (JobKinds.BalanceCheck, Day), (JobKinds.Reconcile, Day), (AnalyticsJobs.CloseDay, Day)],
+            steps.Select(j => (j.GetProperty("kind").GetString(), j.GetProperty("key").GetString())));
+        Assert.All(steps, j => Assert.Equal("done", j.GetProperty("status").GetString()));
+        Assert.All(steps, j => Assert.Equal(1, j.GetProperty("attempts").GetInt32()));
+        var started = steps.Select(j => j.GetProperty("startedAt").GetDateTimeOffset()).ToList();
+        var finished = steps.Select(j => j.GetProperty("finishedAt").GetDateTimeOffset()).ToList();
+        Assert.All(Enumerable.Range(1, steps.Count - 1), i => Assert.True(started[i] >= finished[i - 1], $"step {i} started before step {i - 1} finished"));
+        Assert.Contains("1 charges", steps[0].GetProperty("result").GetString(), StringComparison.Ordinal);
         Assert.Equal(1, await world.ScalarAsync<long>("SELECT count(*) FROM charges"));
         Assert.True(await world.ScalarAsync<bool>("SELECT balance_ok FROM service_days WHERE service_day = $1", ClearingWorld.Day));
+    }
+
+    [Fact]
+    public async Task Jobs_ClearDayWhileAnotherWorkerHoldsTheDay_WaitsForItThenClearsOnce()
+    {
+        await using var world = await ClearingWorld.StartAsync(postgres);
+        var bus = await world.AddDeviceAsync("bus-1", "bus", "bus", stop: "BS1624", route: "B1");
+        await world.UploadOkAsync(bus, world.Tap(bus, "bob", ClearingWorld.At(9, 0)));
+        var scheduler = world.Services.GetRequiredService<JobScheduler>();
+        var server = world.Services.GetRequiredService<JobServer>();
+
+        // Another worker (here: the test) is clearing the day.
+        var other = await world.Services.GetRequiredService<JobLocks>().HoldAsync(JobKinds.ClearDay, Day, CancellationToken.None);
+        var pipeline = scheduler.QueueDay(ClearingWorld.Day);
+        await server.StartAsync(CancellationToken.None);
+        try
+        {
+            await WaitForAsync(() => scheduler.States(pipeline)[0] == "Processing");
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            Assert.Equal("Processing", scheduler.States(pipeline)[0]);
+            Assert.Equal(0, await world.ScalarAsync<long>("SELECT count(*) FROM charges"));
+
+            await other.DisposeAsync();
+            await WaitForAsync(() => !scheduler.IsPending(pipeline));
+            Assert.All(scheduler.States(pipeline), s => Assert.Equal("Succeeded", s));
+            Assert.Equal(1, await world.ScalarAsync<long>("SELECT count(*) FROM charges"));
+        }
+        finally
+        {
+            await server.StopAsync(CancellationToken.None);
+        }
     }
 
     [Fact]
@@ -327,24 +399,34 @@ public sealed class ClearingTests(PostgresFixture postgres)
         await using var world = await ClearingWorld.StartAsync(postgres);
         var west = await Gate(world, "in-w1", "metro-entry", "W1");
         var central = await Gate(world, "out-cen", "metro-exit", "CEN");
-        var runner = world.Services.GetRequiredService<JobRunner>();
+        var scheduler = world.Services.GetRequiredService<JobScheduler>();
         await world.UploadOkAsync(west, world.Tap(west, "gina", ClearingWorld.At(8, 0)));
 
-        await RunScheduledJobsAsync(runner);
+        await RunScheduledJobsAsync();
         Assert.Equal([(1, 400L)], await world.ListAsync("SELECT revision, amount FROM charges", r => (r.GetInt32(0), r.GetInt64(1))));
 
         await world.UploadOkAsync(central, world.Tap(central, "gina", ClearingWorld.At(8, 9)));
-        await RunScheduledJobsAsync(runner);
+        await RunScheduledJobsAsync();
         Assert.Equal([(1, 400L), (2, -200L)], await world.ListAsync("SELECT revision, amount FROM charges ORDER BY revision", r => (r.GetInt32(0), r.GetInt64(1))));
         Assert.Equal(2, await world.ScalarAsync<int>("SELECT clearing_runs FROM service_days WHERE service_day = $1", ClearingWorld.Day));
         Assert.True(await world.ScalarAsync<bool>("SELECT balance_ok FROM service_days WHERE service_day = $1", ClearingWorld.Day));
 
-        static async Task RunScheduledJobsAsync(JobRunner runner)
+        // The sweep queues the day past its cut-off; the runner joins that pipeline rather than queueing another.
+        async Task RunScheduledJobsAsync()
         {
-            await runner.ScheduleAsync(CancellationToken.None);
-            while (await runner.RunOneAsync(CancellationToken.None))
-            {
-            }
+            await scheduler.SweepAsync(CancellationToken.None);
+            Assert.True(scheduler.IsPending("day:" + Day));
+            Assert.True((await world.Services.GetRequiredService<DayRunner>().RunAsync(ClearingWorld.Day, CancellationToken.None)).Succeeded);
+        }
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out");
+            await Task.Delay(100);
         }
     }
 

@@ -9,6 +9,7 @@ public sealed class ListenerTests(PostgresFixture postgres)
     [Theory]
     [InlineData("/api/fleet")]
     [InlineData("/api/jobs")]
+    [InlineData("/jobs")]
     [InlineData("/dashboard/")]
     [InlineData("/openapi/v1.json")]
     public async Task DeviceListener_WithARegisteredDeviceCertificate_DoesNotServeTheOperatorsApiOrDashboard(string path)
