@@ -108,7 +108,7 @@ public static class ClearingHost
         services.AddSingleton<Statements>();
         services.AddSingleton(provider => ClearingJobStorage.Create(database.DataSource, options));
         // Clients, dashboard and server all get the storage above from here, never from Hangfire's static JobStorage.Current.
-        services.AddHangfire(_ => { });
+        services.AddHangfire((provider, configuration) => HangfireLogs.Use(configuration, provider.GetService<ILoggerFactory>()));
         services.AddSingleton<JobLocks>();
         services.AddSingleton<JobScheduler>();
         services.AddSingleton<JobBoard>();

@@ -298,6 +298,46 @@ public sealed class ClearingTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task JobStorage_EightProcessesOpeningAFreshDatabaseAtOnce_InstallHangfiresSchemaOnce()
+    {
+        var connectionString = await postgres.CreateDatabaseAsync();
+        var sources = Enumerable.Range(0, 8).Select(_ => Npgsql.NpgsqlDataSource.Create(connectionString)).ToList();
+        try
+        {
+            await Task.WhenAll(sources.Select(s => Task.Run(() => ClearingJobStorage.InstallAsync(s, CancellationToken.None))));
+
+            await using var check = sources[0].CreateCommand("SELECT count(*), max(version) FROM hangfire.schema");
+            await using var reader = await check.ExecuteReaderAsync();
+            Assert.True(await reader.ReadAsync());
+            Assert.Equal(1, reader.GetInt64(0));
+            Assert.True(reader.GetInt32(1) >= 23, $"schema version {reader.GetInt32(1)}");
+        }
+        finally
+        {
+            foreach (var source in sources)
+            {
+                await source.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task RecurringJobs_SweepEveryMinute_CloseOfDayAtTheCutoffInTheServiceDaysTimeZone()
+    {
+        await using var world = await ClearingWorld.StartAsync(postgres, o => o.ClearingCutoff = TimeSpan.FromMinutes(150));
+        await using var server = world.Services.GetRequiredService<JobServer>();
+        await server.StartAsync(CancellationToken.None);
+
+        using var connection = world.Services.GetRequiredService<Hangfire.JobStorage>().GetConnection();
+        var recurring = Hangfire.Storage.StorageConnectionExtensions.GetRecurringJobs(connection).ToDictionary(j => j.Id);
+        Assert.Equal("* * * * *", recurring[JobKinds.Sweep].Cron);
+        // The service day starts at 04:00 local time; the cut-off is 2.5 h after the next one starts.
+        Assert.Equal("30 6 * * *", recurring[JobKinds.CloseOfDay].Cron);
+        Assert.Equal(Transit.Simulation.SyntheticCity.TimeZone, recurring[JobKinds.CloseOfDay].TimeZoneId);
+        Assert.Equal(Transit.Simulation.SyntheticCity.TimeZone, recurring[JobKinds.Sweep].TimeZoneId);
+    }
+
+    [Fact]
     public async Task JobDashboard_AnonymousOperatorAndPlannerRefused_AdminSeesIt()
     {
         await using var world = await ClearingWorld.StartAsync(postgres);
@@ -335,15 +375,13 @@ public sealed class ClearingTests(PostgresFixture postgres)
     [Fact]
     public async Task Jobs_DayPipeline_QueuedOnceRunsEachStepInOrderAndIsVisible()
     {
-        await using var world = await ClearingWorld.StartAsync(postgres);
-        var bus = await world.AddDeviceAsync("bus-1", "bus", "bus", stop: "BS1624", route: "B1");
-        await world.UploadOkAsync(bus, world.Tap(bus, "bob", ClearingWorld.At(9, 0)));
+        await using var world = await WorldWithABusTapAsync();
         var scheduler = world.Services.GetRequiredService<JobScheduler>();
 
         var pipeline = scheduler.QueueDay(ClearingWorld.Day);
         Assert.Equal(pipeline, scheduler.QueueDay(ClearingWorld.Day));
         Assert.Equal(["Enqueued", "Awaiting", "Awaiting", "Awaiting", "Awaiting"], scheduler.States(pipeline));
-        var (succeeded, _) = await world.Services.GetRequiredService<DayRunner>().RunAsync(ClearingWorld.Day, CancellationToken.None);
+        var (succeeded, _, _) = await world.Services.GetRequiredService<DayRunner>().RunAsync(ClearingWorld.Day, CancellationToken.None);
 
         Assert.True(succeeded);
         Assert.All(scheduler.States(pipeline), s => Assert.Equal("Succeeded", s));
@@ -363,11 +401,31 @@ public sealed class ClearingTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task Jobs_BalanceCheckFails_TheRunStopsAtOnceNamingItAndTheNextRunRetriesItNow()
+    {
+        await using var world = await WorldWithABusTapAsync();
+        await world.ClearAsync();
+        await world.ScalarAsync<int>("UPDATE settlement_lines SET net = net + 1, gross = gross + 1 RETURNING 1");
+        var runner = world.Services.GetRequiredService<DayRunner>();
+
+        var failed = await runner.RunAsync(ClearingWorld.Day, CancellationToken.None);
+        Assert.False(failed.Succeeded);
+        Assert.Equal(["done", "done", "queued", "queued", "queued"], failed.Steps.Select(j => j.Status));
+        Assert.Equal("Scheduled", failed.Steps[2].State);
+        Assert.Contains("Retry attempt 1 of 5", failed.Steps[2].LastError, StringComparison.Ordinal);
+        Assert.StartsWith("balance-check queued (Scheduled): Retry attempt 1 of 5: balance check failed", failed.Outcome, StringComparison.Ordinal);
+
+        await world.ScalarAsync<int>("UPDATE settlement_lines SET net = net - 1, gross = gross - 1 RETURNING 1");
+        var retried = await runner.RunAsync(ClearingWorld.Day, CancellationToken.None);
+        Assert.True(retried.Succeeded, retried.Outcome);
+        Assert.Equal(failed.Steps.Select(j => j.JobId), retried.Steps.Select(j => j.JobId));
+        Assert.Equal(2, retried.Steps[2].Attempts);
+    }
+
+    [Fact]
     public async Task Jobs_ClearDayWhileAnotherWorkerHoldsTheDay_WaitsForItThenClearsOnce()
     {
-        await using var world = await ClearingWorld.StartAsync(postgres);
-        var bus = await world.AddDeviceAsync("bus-1", "bus", "bus", stop: "BS1624", route: "B1");
-        await world.UploadOkAsync(bus, world.Tap(bus, "bob", ClearingWorld.At(9, 0)));
+        await using var world = await WorldWithABusTapAsync();
         var scheduler = world.Services.GetRequiredService<JobScheduler>();
         var server = world.Services.GetRequiredService<JobServer>();
 
@@ -418,6 +476,15 @@ public sealed class ClearingTests(PostgresFixture postgres)
             Assert.True(scheduler.IsPending("day:" + Day));
             Assert.True((await world.Services.GetRequiredService<DayRunner>().RunAsync(ClearingWorld.Day, CancellationToken.None)).Succeeded);
         }
+    }
+
+    /// <summary>A world where rider bob tapped once on a bus: a day with one charge to clear.</summary>
+    private async Task<ClearingWorld> WorldWithABusTapAsync()
+    {
+        var world = await ClearingWorld.StartAsync(postgres);
+        var bus = await world.AddDeviceAsync("bus-1", "bus", "bus", stop: "BS1624", route: "B1");
+        await world.UploadOkAsync(bus, world.Tap(bus, "bob", ClearingWorld.At(9, 0)));
+        return world;
     }
 
     private static async Task WaitForAsync(Func<bool> condition)

@@ -39,6 +39,10 @@ public sealed class ProcessTests(PostgresFixture postgres)
         Assert.Equal("running", Assert.Single(await board.ListAsync(50, CancellationToken.None), j => j.Kind == Jobs.JobKinds.ClearDay).Status);
 
         await RestartAndCompareAsync(killed, reference, world.Keys.Path);
+
+        // The restarted process ran the killed job itself again (Hangfire fetched it once its invisibility lapsed), not a copy.
+        var clear = Assert.Single(await board.ListAsync(50, CancellationToken.None), j => j.Kind == Jobs.JobKinds.ClearDay);
+        Assert.Equal(("done", 2), (clear.Status, clear.Attempts));
     }
 
     [Fact]

@@ -183,7 +183,7 @@ internal static class DayRun
 {
     public static async Task<(string Text, bool Balanced)> RunAsync(IServiceProvider services, DateOnly day, CancellationToken cancellation)
     {
-        var (succeeded, outcome) = await services.GetRequiredService<DayRunner>().RunAsync(day, cancellation);
+        var (succeeded, outcome, _) = await services.GetRequiredService<DayRunner>().RunAsync(day, cancellation);
         var dataSource = services.GetRequiredService<Npgsql.NpgsqlDataSource>();
         var balance = await services.GetRequiredService<BalanceCheck>().ComputeAsync(day, cancellation);
         var payments = await Sql.ListAsync(dataSource, "SELECT status, count(*), sum(amount)::bigint FROM charges WHERE service_day = $1 GROUP BY 1 ORDER BY 1",

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Hangfire;
+using Microsoft.Extensions.Logging;
 using Transit.Analytics.Web.Store;
 using Transit.Clearing.Charging;
 using Transit.Clearing.Fleet;
@@ -52,7 +53,7 @@ public static class JobKinds
 [AutomaticRetry(Attempts = 5, DelaysInSeconds = new[] { 10, 60, 300, 900, 1800 }, OnAttemptsExceeded = AttemptsExceededAction.Fail)]
 public sealed class ClearingJobs(
     DayClearing clearing, PaymentService payments, DenyListPublisher denyList, BalanceCheck balance, Reconciliation reconciliation,
-    ServiceCalendar calendar, AnalyticsJobs analytics, JobLocks locks, JobScheduler scheduler)
+    ServiceCalendar calendar, AnalyticsJobs analytics, JobLocks locks, JobScheduler scheduler, ILogger<ClearingJobs> logger)
 {
     [JobDisplayName("clear-day {0}")]
     public async Task<string> ClearDayAsync(string day, CancellationToken cancellation)
@@ -87,7 +88,16 @@ public sealed class ClearingJobs(
     public async Task<string> BalanceCheckAsync(string day, CancellationToken cancellation)
     {
         await using var hold = await locks.HoldAsync(JobKinds.BalanceCheck, day, cancellation);
-        return (await balance.CheckAsync(JobKinds.ParseDay(day), cancellation)).ToString();
+        try
+        {
+            return (await balance.CheckAsync(JobKinds.ParseDay(day), cancellation)).ToString();
+        }
+        catch (BalanceException ex)
+        {
+            // Hangfire logs the failure and retries; books that do not balance are worth more than a retry line.
+            logger.LogCritical(ex, "balance-check {Day}: {Message}", day, ex.Message);
+            throw;
+        }
     }
 
     [JobDisplayName("reconcile {0}")]

@@ -10,8 +10,12 @@ namespace Transit.Clearing.Jobs;
 /// </summary>
 public sealed class DayRunner(JobServer server, JobScheduler scheduler, JobBoard board, NpgsqlDataSource dataSource)
 {
-    /// <summary>Returns the clearing job's outcome: its Hangfire state and its result (or last error).</summary>
-    public async Task<(bool Succeeded, string Outcome)> RunAsync(DateOnly day, CancellationToken cancellation)
+    /// <summary>
+    /// Returns whether every step succeeded, the outcome (the clearing's result, or the step that stopped with its
+    /// error) and the pipeline's jobs in order. A step that failed stops the wait at once; its retry stays
+    /// scheduled on Hangfire (the next run-day runs it at once).
+    /// </summary>
+    public async Task<(bool Succeeded, string Outcome, IReadOnlyList<JobInfo> Steps)> RunAsync(DateOnly day, CancellationToken cancellation)
     {
         var startedHere = !server.Started;
         if (startedHere)
@@ -22,27 +26,42 @@ public sealed class DayRunner(JobServer server, JobScheduler scheduler, JobBoard
         try
         {
             var pipeline = scheduler.QueueDay(day);
+
+            // A step of a joined pipeline waiting for its retry runs again now: whoever runs the day wants it done.
+            scheduler.RetryNow(pipeline);
             while (true)
             {
-                var states = scheduler.States(pipeline);
-                if (states.Any(s => s is "Failed" or "Deleted"))
+                // A pipeline has no delayed steps: a scheduled one failed and waits for its retry, which a server runs later.
+                if (scheduler.States(pipeline).Any(s => s is "Failed" or "Deleted" or "Scheduled"))
                 {
                     break;
                 }
 
-                if (!scheduler.IsPending(pipeline) && !await OpenAsync(day, cancellation))
+                if (!scheduler.IsPending(pipeline))
                 {
-                    break;
+                    if (!await OpenAsync(day, cancellation))
+                    {
+                        break;
+                    }
+
+                    // Payments a decline left due, and the deny list they change, are the sweep's to queue.
+                    await scheduler.SweepAsync(cancellation);
                 }
 
-                // Payments a decline left due, and the deny list they change, are the sweep's to queue.
-                await scheduler.SweepAsync(cancellation);
                 await Task.Delay(TimeSpan.FromMilliseconds(200), cancellation);
             }
 
-            var clear = long.Parse(pipeline[0], System.Globalization.CultureInfo.InvariantCulture);
-            var job = await board.GetAsync(clear, cancellation);
-            return (job?.Status == "done", $"{job?.Status}: {job?.Result ?? job?.LastError}");
+            var steps = new List<JobInfo>();
+            foreach (var id in pipeline)
+            {
+                steps.Add(await board.GetAsync(long.Parse(id, System.Globalization.CultureInfo.InvariantCulture), cancellation)
+                    ?? throw new InvalidOperationException($"job {id} of the day's pipeline is gone from Hangfire's storage"));
+            }
+
+            var stopped = steps.FirstOrDefault(j => j.Status != "done");
+            return stopped is null
+                ? (true, $"done: {steps[0].Result}", steps)
+                : (false, $"{stopped.Kind} {stopped.Status} ({stopped.State}): {stopped.LastError}; {steps[0].Kind}: {steps[0].Result ?? steps[0].LastError}", steps);
         }
         finally
         {

@@ -6,7 +6,8 @@ namespace Transit.Clearing.Jobs;
 
 /// <summary>A job as <c>/api/jobs</c> shows it: Hangfire's job and its current state, in clearing's terms.</summary>
 /// <param name="Status"><c>queued</c> (Hangfire: enqueued, scheduled, awaiting its parent), <c>running</c>, <c>done</c> or <c>failed</c> (also deleted).</param>
-/// <param name="Attempts">Runs started so far (Hangfire's retry count + 1 once it has run).</param>
+/// <param name="LastError">The last failure: the final one, or the one a retry waits after (Hangfire's "Retry attempt n of 5: …").</param>
+/// <param name="Attempts">Runs started so far: retries after a failure and runs resumed after a killed worker both count.</param>
 public sealed record JobInfo(
     long JobId, string Kind, string Key, string Status, string State, int Attempts, int MaxAttempts, DateTimeOffset CreatedAt, DateTimeOffset? RunAfter,
     string? LockedBy, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? LastError, string? Result);
@@ -40,9 +41,10 @@ public sealed class JobBoard(NpgsqlDataSource dataSource)
 
     private const string Select = $"""
             SELECT j.id, j.invocationdata->>'Method', j.arguments->>0, j.statename, j.createdat,
-              (SELECT p.value FROM {ClearingJobStorage.Schema}.jobparameter p WHERE p.jobid = j.id AND p.name = 'RetryCount'),
+              (SELECT count(*) FROM {ClearingJobStorage.Schema}.state p WHERE p.jobid = j.id AND p.name = 'Processing'),
               s.data, s.createdat,
-              (SELECT f.data->>'ExceptionMessage' FROM {ClearingJobStorage.Schema}.state f WHERE f.jobid = j.id AND f.name = 'Failed' ORDER BY f.id DESC LIMIT 1),
+              (SELECT COALESCE(f.data->>'ExceptionMessage', f.reason) FROM {ClearingJobStorage.Schema}.state f
+               WHERE f.jobid = j.id AND (f.name = 'Failed' OR (f.name = 'Scheduled' AND f.reason LIKE 'Retry attempt%')) ORDER BY f.id DESC LIMIT 1),
               (SELECT max(p.createdat) FROM {ClearingJobStorage.Schema}.state p WHERE p.jobid = j.id AND p.name = 'Processing')
             FROM {ClearingJobStorage.Schema}.job j LEFT JOIN {ClearingJobStorage.Schema}.state s ON s.id = j.stateid
             """;
@@ -53,7 +55,6 @@ public sealed class JobBoard(NpgsqlDataSource dataSource)
         var argument = r.NullableString(2) is { } json && json.StartsWith('"') ? JsonSerializer.Deserialize<string>(json) : null;
         var state = r.NullableString(3) ?? "";
         var data = r.IsDBNull(6) ? [] : JsonSerializer.Deserialize<Dictionary<string, string?>>(r.GetString(6)) ?? [];
-        var retries = int.TryParse(r.NullableString(5)?.Trim('"'), out var count) ? count : 0;
         var started = r.IsDBNull(9) ? (DateTimeOffset?)null : r.GetFieldValue<DateTimeOffset>(9);
         var status = state switch
         {
@@ -68,7 +69,7 @@ public sealed class JobBoard(NpgsqlDataSource dataSource)
             argument ?? JobKinds.AllKey,
             status,
             state,
-            started is null ? 0 : retries + 1,
+            (int)r.GetInt64(5),
             MaxAttempts,
             r.GetFieldValue<DateTimeOffset>(4),
             state == "Scheduled" && data.GetValueOrDefault("EnqueueAt") is { } at ? new DateTimeOffset(DateTime.SpecifyKind(Hangfire.Common.JobHelper.DeserializeDateTime(at), DateTimeKind.Utc)) : null,

@@ -64,11 +64,37 @@ public sealed class JobScheduler(
         return connection.GetAllEntriesFromHash(HashOf(name)) is { } entries && entries.TryGetValue("jobs", out var last) && IsPending(connection, last.Split(','));
     }
 
+    /// <summary>Queues at once each of <paramref name="ids"/> that waits for a retry.</summary>
+    public void RetryNow(IReadOnlyList<string> ids)
+    {
+        foreach (var (id, state) in ids.Zip(States(ids)))
+        {
+            if (state == "Scheduled")
+            {
+                client.Requeue(id);
+            }
+        }
+    }
+
     /// <summary>The state of each job (Hangfire's state names), in order.</summary>
     public IReadOnlyList<string?> States(IReadOnlyList<string> ids)
     {
         using var connection = storage.GetConnection();
         return [.. ids.Select(id => connection.GetStateData(id)?.Name)];
+    }
+
+    /// <summary>
+    /// Declares the recurring jobs (again): <c>sweep</c> every minute, <c>close-of-day</c> daily at the cut-off in the
+    /// service day's time zone. The sweep declares them again, so that a zone first known when a feed is imported
+    /// takes effect without a restart (Hangfire changes nothing when the definition is the same).
+    /// </summary>
+    public void DeclareRecurring()
+    {
+        var recurring = new RecurringJobManager(storage);
+        var zone = new RecurringJobOptions { TimeZone = calendar.Zone };
+        recurring.AddOrUpdate<ClearingJobs>(JobKinds.Sweep, j => j.SweepAsync(CancellationToken.None), Cron.Minutely(), zone);
+        var cutoff = options.ServiceDayStart + options.ClearingCutoff;
+        recurring.AddOrUpdate<ClearingJobs>(JobKinds.CloseOfDay, j => j.CloseOfDayAsync(CancellationToken.None), Cron.Daily(cutoff.Hours, cutoff.Minutes), zone);
     }
 
     /// <summary>
@@ -78,6 +104,7 @@ public sealed class JobScheduler(
     public async Task<string> SweepAsync(CancellationToken cancellation)
     {
         await calendar.LoadAsync(cancellation);
+        DeclareRecurring();
         var days = await Sql.ListAsync(dataSource, """
             SELECT service_day FROM service_days s WHERE EXISTS (SELECT 1 FROM dirty_account_days d WHERE d.service_day = s.service_day)
             """, r => r.GetFieldValue<DateOnly>(0), cancellation);

@@ -79,11 +79,7 @@ public sealed class JobServer(IServiceProvider services, JobStorage storage, Cle
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await calendar.LoadAsync(cancellationToken);
-        var recurring = new RecurringJobManager(storage);
-        var zone = new RecurringJobOptions { TimeZone = calendar.Zone };
-        recurring.AddOrUpdate<ClearingJobs>(JobKinds.Sweep, j => j.SweepAsync(CancellationToken.None), Cron.Minutely(), zone);
-        var cutoff = options.ServiceDayStart + options.ClearingCutoff;
-        recurring.AddOrUpdate<ClearingJobs>(JobKinds.CloseOfDay, j => j.CloseOfDayAsync(CancellationToken.None), Cron.Daily(cutoff.Hours % 24, cutoff.Minutes), zone);
+        services.GetRequiredService<JobScheduler>().DeclareRecurring();
         _server = new BackgroundJobServer(
             new BackgroundJobServerOptions
             {
