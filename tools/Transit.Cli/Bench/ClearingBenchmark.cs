@@ -49,7 +49,7 @@ internal static class ClearingBenchmark
         var charges = await Sql.ScalarAsync<long>(bench.Database.DataSource, "SELECT count(*) FROM charges WHERE service_day = $1", cancellation, day);
         var books = await bench.Services.GetRequiredService<BalanceCheck>().ComputeAsync(day, cancellation);
         var rate = taps / total.TotalSeconds;
-        Console.WriteLine($"cleared {outcome} through balance check in {total.TotalSeconds:F1} s ({rate:N0} taps/s), whole pipeline {whole.TotalSeconds:F1} s; payments: {steps[1].Result}; {books}");
+        Console.WriteLine($"cleared {outcome} through balance check in {total.TotalSeconds:F1} s ({rate:N0} taps/s), whole pipeline {whole.TotalSeconds:F1} s; the pipeline's payments step: {steps[1].Result}; {books}");
 
         var reference = await ReferenceRateAsync(bench.Database.DataSource, day, cancellation);
         Console.WriteLine($"reference: {reference:N0} taps/s");
