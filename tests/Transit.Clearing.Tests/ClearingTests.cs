@@ -338,6 +338,22 @@ public sealed class ClearingTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task CloseOfDay_JustAfterTheCutoff_QueuesTheDayThatClosed_NotADayWithoutTaps()
+    {
+        await using var world = await WorldWithABusTapAsync();
+        var calendar = world.Services.GetRequiredService<ServiceCalendar>();
+        JobScheduler At(DateTimeOffset now) => new(
+            world.Services.GetRequiredService<Hangfire.JobStorage>(), world.Services.GetRequiredService<Hangfire.IBackgroundJobClient>(),
+            world.Database.DataSource, calendar, world.Options, new FixedTime(now));
+
+        Assert.Equal($"queued {Day}", await At(calendar.Cutoff(ClearingWorld.Day).AddMinutes(1)).CloseOfDayAsync(CancellationToken.None));
+        Assert.True(world.Services.GetRequiredService<JobScheduler>().IsPending("day:" + Day));
+        var next = ClearingWorld.Day.AddDays(1);
+        Assert.Equal($"{JobKinds.DayKey(next)} had no taps", await At(calendar.Cutoff(next).AddMinutes(1)).CloseOfDayAsync(CancellationToken.None));
+        Assert.False(world.Services.GetRequiredService<JobScheduler>().IsPending("day:" + JobKinds.DayKey(next)));
+    }
+
+    [Fact]
     public async Task JobDashboard_AnonymousOperatorAndPlannerRefused_AdminSeesIt()
     {
         await using var world = await ClearingWorld.StartAsync(postgres);
@@ -476,6 +492,11 @@ public sealed class ClearingTests(PostgresFixture postgres)
             Assert.True(scheduler.IsPending("day:" + Day));
             Assert.True((await world.Services.GetRequiredService<DayRunner>().RunAsync(ClearingWorld.Day, CancellationToken.None)).Succeeded);
         }
+    }
+
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
     }
 
     /// <summary>A world where rider bob tapped once on a bus: a day with one charge to clear.</summary>

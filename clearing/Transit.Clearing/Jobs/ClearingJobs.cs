@@ -115,9 +115,9 @@ public sealed class ClearingJobs(
     [JobDisplayName("analytics-close-day {0}")]
     public Task<string> AnalyticsCloseDayAsync(string day, CancellationToken cancellation) => AnalyticsAsync(AnalyticsJobs.CloseDay, day, cancellation);
 
-    /// <summary>The every-minute recurring job.</summary>
+    /// <summary>The every-minute recurring job; a failed sweep is not kept (the next one runs in a minute).</summary>
     [JobDisplayName("sweep")]
-    [AutomaticRetry(Attempts = 0)]
+    [AutomaticRetry(Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Delete)]
     public async Task<string> SweepAsync(CancellationToken cancellation)
     {
         await using var hold = await locks.HoldAsync(JobKinds.Sweep, JobKinds.AllKey, cancellation);

@@ -137,11 +137,16 @@ public sealed class JobScheduler(
         return $"{due.Count} days to clear, {days.Count} taking taps{(payments ? ", payments due" : "")}{(denyList ? ", deny list behind" : "")}";
     }
 
-    /// <summary>Queues the pipeline of the service day whose cut-off passed last.</summary>
+    /// <summary>Queues the pipeline of the service day whose cut-off passed last, if it had taps.</summary>
     public async Task<string> CloseOfDayAsync(CancellationToken cancellation)
     {
         await calendar.LoadAsync(cancellation);
         var day = calendar.DayOf(time.GetUtcNow() - options.ClearingCutoff).AddDays(-1);
+        if (!await Sql.ScalarAsync<bool>(dataSource, "SELECT EXISTS (SELECT 1 FROM service_days WHERE service_day = $1)", cancellation, day))
+        {
+            return $"{JobKinds.DayKey(day)} had no taps";
+        }
+
         QueueDay(day);
         return $"queued {JobKinds.DayKey(day)}";
     }
