@@ -105,9 +105,9 @@ public static class ApiEndpoints
             });
         }).RequireAuthorization();
 
-        app.MapPost("/api/days/{day}/clear", async (string day, JobQueue queue, CancellationToken cancellation) =>
-            TryDay(day, out _)
-                ? TypedResults.Accepted($"/api/jobs", new { jobId = await queue.EnqueueAsync(JobKinds.ClearDay, day, cancellation: cancellation) })
+        app.MapPost("/api/days/{day}/clear", (string day, JobScheduler scheduler) =>
+            TryDay(day, out var date)
+                ? TypedResults.Accepted($"/api/jobs", new { jobId = long.Parse(scheduler.QueueDay(date)[0], CultureInfo.InvariantCulture) })
                 : BadDay(day)).RequireAuthorization(p => p.RequireRole(Roles.Admin));
 
         app.MapGet("/api/days/{day}/reconciliation", async (string day, string? deviceId, ClaimsPrincipal user, Reconciliation reconciliation, CancellationToken cancellation) =>
@@ -130,7 +130,7 @@ public static class ApiEndpoints
             return TypedResults.Ok(await reconciliation.ForDayAsync(date, cancellation, deviceId, user.IsAdmin() ? null : user.OperatorOf()));
         }).RequireAuthorization();
 
-        app.MapGet("/api/jobs", async (JobQueue queue, CancellationToken cancellation) => TypedResults.Ok(await queue.ListAsync(200, cancellation)))
+        app.MapGet("/api/jobs", async (JobBoard board, CancellationToken cancellation) => TypedResults.Ok(await board.ListAsync(200, cancellation)))
             .RequireAuthorization(p => p.RequireRole(Roles.Admin));
         return app;
     }
@@ -176,23 +176,23 @@ public static class ApiEndpoints
                 }, cancellation, account);
             return TypedResults.Ok(new { account, state = state.FirstOrDefault(), days, charges });
         });
-        accounts.MapPost("/settle", async (string account, PaymentService payments, JobQueue queue, CancellationToken cancellation) =>
+        accounts.MapPost("/settle", async (string account, PaymentService payments, JobScheduler scheduler, CancellationToken cancellation) =>
         {
             var settled = await payments.SettleDebtAsync(account, cancellation);
-            await queue.EnqueueAsync(JobKinds.DenyList, "all", cancellation: cancellation);
+            scheduler.QueueDenyList();
             return TypedResults.Ok(new { account, paid = settled.PaidByHand, settled.CollectedByProvider, settled.InFlight, settled.DebtLeft });
         });
-        accounts.MapPost("/deny", (string account, DenyListPublisher publisher, JobQueue queue, CancellationToken cancellation) =>
-            SetManualDenyAsync(account, true, publisher, queue, cancellation));
-        accounts.MapDelete("/deny", (string account, DenyListPublisher publisher, JobQueue queue, CancellationToken cancellation) =>
-            SetManualDenyAsync(account, false, publisher, queue, cancellation));
+        accounts.MapPost("/deny", (string account, DenyListPublisher publisher, JobScheduler scheduler, CancellationToken cancellation) =>
+            SetManualDenyAsync(account, true, publisher, scheduler, cancellation));
+        accounts.MapDelete("/deny", (string account, DenyListPublisher publisher, JobScheduler scheduler, CancellationToken cancellation) =>
+            SetManualDenyAsync(account, false, publisher, scheduler, cancellation));
         return app;
     }
 
-    private static async Task<IResult> SetManualDenyAsync(string account, bool denied, DenyListPublisher publisher, JobQueue queue, CancellationToken cancellation)
+    private static async Task<IResult> SetManualDenyAsync(string account, bool denied, DenyListPublisher publisher, JobScheduler scheduler, CancellationToken cancellation)
     {
         var reasons = await publisher.SetManualAsync(account, denied, cancellation);
-        await queue.EnqueueAsync(JobKinds.DenyList, "all", cancellation: cancellation);
+        scheduler.QueueDenyList();
         return TypedResults.Ok(new { account, denyReasons = reasons });
     }
 

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Hangfire;
 using Npgsql;
 using Transit.Analytics.Web;
 using Transit.Clearing.Access;
@@ -59,6 +60,7 @@ public sealed class ClearingDatabase : IAsyncDisposable
         try
         {
             await Migrator.ApplyAsync(database.DataSource, cancellation);
+            await ClearingJobStorage.InstallAsync(database.DataSource, cancellation);
             return database;
         }
         catch
@@ -108,8 +110,15 @@ public static class ClearingHost
         services.AddSingleton<DenyListPublisher>();
         services.AddSingleton<BalanceCheck>();
         services.AddSingleton<Statements>();
-        services.AddSingleton<JobQueue>();
-        services.AddSingleton<JobRunner>();
+        services.AddSingleton(provider => ClearingJobStorage.Create(database.DataSource, options));
+        // Clients, dashboard and server all get the storage above from here, never from Hangfire's static JobStorage.Current.
+        services.AddHangfire((provider, configuration) => HangfireLogs.Use(configuration, provider.GetService<ILoggerFactory>()));
+        services.AddSingleton<JobLocks>();
+        services.AddSingleton<JobScheduler>();
+        services.AddSingleton<JobBoard>();
+        services.AddSingleton<JobServer>();
+        services.AddTransient<ClearingJobs>();
+        services.AddSingleton<DayRunner>();
         services.AddSingleton<TokenStore>();
         services.AddSingleton<RiderTokenStore>();
         services.AddSingleton<RiderIssuer>();
@@ -147,9 +156,8 @@ public static class ClearingHost
         builder.Services.AddRiderApi(authentication, options);
         if (options.RunJobs)
         {
-            builder.Services.AddSingleton<JobWorker>();
-            builder.Services.AddHostedService(sp => sp.GetRequiredService<JobWorker>());
-            builder.Services.AddSingleton<IJobServerProbe>(sp => sp.GetRequiredService<JobWorker>());
+            builder.Services.AddHostedService(provider => provider.GetRequiredService<JobServer>());
+            builder.Services.AddSingleton<IJobServerProbe>(provider => provider.GetRequiredService<JobServer>());
         }
 
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -193,6 +201,7 @@ public static class ClearingHost
         app.MapClearingMetrics();
         app.MapRiderEndpoints();
         app.MapWallet();
+        app.MapJobDashboard();
         var keys = app.Services.GetRequiredService<OperatorKeys>().Open();
         if (keys.HasRootKey)
         {

@@ -69,8 +69,14 @@ public sealed class ClearingOptions
     /// <summary>Job workers in this process.</summary>
     public int Workers { get; set; } = 2;
 
-    /// <summary>How often idle workers look for due jobs.</summary>
+    /// <summary>How often idle workers look for due jobs (Hangfire's queue and schedule polling; queued jobs also wake them at once).</summary>
     public TimeSpan JobPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long a running job may go without its server's keep-alive before another worker fetches it again: the
+    /// delay before a killed process's job resumes elsewhere (a live server renews it every fifth of this).
+    /// </summary>
+    public TimeSpan JobInvisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Parts a day's clearing is split into; each part is one transaction, so a crash loses at most one.</summary>
     public int ClearingParts { get; set; } = 16;

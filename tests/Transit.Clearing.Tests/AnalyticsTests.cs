@@ -201,18 +201,13 @@ public sealed class AnalyticsTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task JobRunner_ClearDay_QueuesTheAnalyticsCloseOfTheDay()
+    public async Task DayPipeline_ClearDay_EndsWithTheAnalyticsCloseOfTheDay()
     {
         await using var world = await ClearingWorld.StartAsync(postgres);
         await UploadAsync(world, Population.Plan(ClearingWorld.Day, riders: 50, seed: 31));
-        var queue = world.Services.GetRequiredService<JobQueue>();
-        await queue.EnqueueAsync(JobKinds.ClearDay, Day);
-        var runner = world.Services.GetRequiredService<JobRunner>();
-        while (await runner.RunOneAsync(CancellationToken.None))
-        {
-        }
+        Assert.True((await world.Services.GetRequiredService<DayRunner>().RunAsync(ClearingWorld.Day, CancellationToken.None)).Succeeded);
 
-        var jobs = await queue.ListAsync(50, CancellationToken.None);
+        var jobs = await world.Services.GetRequiredService<JobBoard>().ListAsync(50, CancellationToken.None);
         var close = Assert.Single(jobs, j => j.Kind == AnalyticsJobs.CloseDay);
         Assert.Equal("done", close.Status);
         Assert.True(await world.ScalarAsync<long>("SELECT count(*) FROM analytics_cells WHERE service_day = $1", ClearingWorld.Day) > 0);

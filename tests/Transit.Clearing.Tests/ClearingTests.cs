@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Transit.Analytics.Web.Store;
 using Transit.Clearing.Jobs;
 
 namespace Transit.Clearing.Tests;
@@ -304,28 +305,173 @@ public sealed class ClearingTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task Jobs_ClearDayJob_RunsOnceQueuesFollowUpsAndIsVisible()
+    public async Task JobStorage_EightProcessesOpeningAFreshDatabaseAtOnce_InstallHangfiresSchemaOnce()
+    {
+        var connectionString = await postgres.CreateDatabaseAsync();
+        var sources = Enumerable.Range(0, 8).Select(_ => Npgsql.NpgsqlDataSource.Create(connectionString)).ToList();
+        try
+        {
+            await Task.WhenAll(sources.Select(s => Task.Run(() => ClearingJobStorage.InstallAsync(s, CancellationToken.None))));
+
+            await using var check = sources[0].CreateCommand("SELECT count(*), max(version) FROM hangfire.schema");
+            await using var reader = await check.ExecuteReaderAsync();
+            Assert.True(await reader.ReadAsync());
+            Assert.Equal(1, reader.GetInt64(0));
+            Assert.True(reader.GetInt32(1) >= 23, $"schema version {reader.GetInt32(1)}");
+        }
+        finally
+        {
+            foreach (var source in sources)
+            {
+                await source.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task RecurringJobs_SweepEveryMinute_CloseOfDayAtTheCutoffInTheServiceDaysTimeZone()
+    {
+        await using var world = await ClearingWorld.StartAsync(postgres, o => o.ClearingCutoff = TimeSpan.FromMinutes(150));
+        await using var server = world.Services.GetRequiredService<JobServer>();
+        await server.StartAsync(CancellationToken.None);
+
+        using var connection = world.Services.GetRequiredService<Hangfire.JobStorage>().GetConnection();
+        var recurring = Hangfire.Storage.StorageConnectionExtensions.GetRecurringJobs(connection).ToDictionary(j => j.Id);
+        Assert.Equal("* * * * *", recurring[JobKinds.Sweep].Cron);
+        // The service day starts at 04:00 local time; the cut-off is 2.5 h after the next one starts.
+        Assert.Equal("30 6 * * *", recurring[JobKinds.CloseOfDay].Cron);
+        Assert.Equal(Transit.Simulation.SyntheticCity.TimeZone, recurring[JobKinds.CloseOfDay].TimeZoneId);
+        Assert.Equal(Transit.Simulation.SyntheticCity.TimeZone, recurring[JobKinds.Sweep].TimeZoneId);
+    }
+
+    [Fact]
+    public async Task CloseOfDay_JustAfterTheCutoff_QueuesTheDayThatClosed_NotADayWithoutTaps()
+    {
+        await using var world = await WorldWithABusTapAsync();
+        var calendar = world.Services.GetRequiredService<ServiceCalendar>();
+        JobScheduler At(DateTimeOffset now) => new(
+            world.Services.GetRequiredService<Hangfire.JobStorage>(), world.Services.GetRequiredService<Hangfire.IBackgroundJobClient>(),
+            world.Database.DataSource, calendar, world.Options, new FixedTime(now));
+
+        Assert.Equal($"queued {Day}", await At(calendar.Cutoff(ClearingWorld.Day).AddMinutes(1)).CloseOfDayAsync(CancellationToken.None));
+        Assert.True(world.Services.GetRequiredService<JobScheduler>().IsPending("day:" + Day));
+        var next = ClearingWorld.Day.AddDays(1);
+        Assert.Equal($"{JobKinds.DayKey(next)} had no taps", await At(calendar.Cutoff(next).AddMinutes(1)).CloseOfDayAsync(CancellationToken.None));
+        Assert.False(world.Services.GetRequiredService<JobScheduler>().IsPending("day:" + JobKinds.DayKey(next)));
+    }
+
+    [Fact]
+    public async Task JobDashboard_AnonymousOperatorAndPlannerRefused_AdminSeesIt()
     {
         await using var world = await ClearingWorld.StartAsync(postgres);
-        var bus = await world.AddDeviceAsync("bus-1", "bus", "bus", stop: "BS1624", route: "B1");
-        await world.UploadOkAsync(bus, world.Tap(bus, "bob", ClearingWorld.At(9, 0)));
-        var queue = world.Services.GetRequiredService<JobQueue>();
-        var runner = world.Services.GetRequiredService<JobRunner>();
+        await using var server = world.Services.GetRequiredService<JobServer>();
+        await server.StartAsync(CancellationToken.None);
+        using var anonymous = new HttpClient { BaseAddress = world.ApiUrl };
+        var busOperator = await world.ApiAsync("operator", "bus");
+        var planner = await world.ApiAsync("planner");
+        var admin = await world.ApiAsync("admin");
 
-        var id = await queue.EnqueueAsync(JobKinds.ClearDay, Day);
-        Assert.Equal(id, await queue.EnqueueAsync(JobKinds.ClearDay, Day));
-        while (await runner.RunOneAsync(CancellationToken.None))
+        foreach (var path in (string[])["/jobs", "/jobs/recurring", "/jobs/jobs/succeeded"])
         {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync(path)).StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, (await busOperator.GetAsync(path)).StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, (await planner.GetAsync(path)).StatusCode);
         }
 
-        var jobs = JsonDocument.Parse(await (await world.ApiAsync("admin")).GetStringAsync("/api/jobs")).RootElement;
-        var kinds = jobs.EnumerateArray().Select(j => (j.GetProperty("kind").GetString(), j.GetProperty("status").GetString())).ToList();
-        Assert.Contains((JobKinds.ClearDay, "done"), kinds);
-        Assert.Contains((JobKinds.Payments, "done"), kinds);
-        Assert.Contains((JobKinds.BalanceCheck, "done"), kinds);
-        Assert.Contains((JobKinds.Reconcile, "done"), kinds);
+        // The dashboard's actions (here: trigger a recurring job) are refused the same way.
+        using (var trigger = new FormUrlEncodedContent([new("jobs[]", JobKinds.Sweep)]))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsync("/jobs/recurring/trigger", trigger)).StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, (await busOperator.PostAsync("/jobs/recurring/trigger", trigger)).StatusCode);
+        }
+
+        using var page = await admin.GetAsync("/jobs/recurring");
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("Transit clearing jobs", html, StringComparison.Ordinal);
+        Assert.Contains(JobKinds.Sweep, html, StringComparison.Ordinal);
+        Assert.Contains(JobKinds.CloseOfDay, html, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/jobs")).StatusCode);
+        Assert.True(server.IsRunning(TimeSpan.FromMinutes(1)));
+    }
+
+    [Fact]
+    public async Task Jobs_DayPipeline_QueuedOnceRunsEachStepInOrderAndIsVisible()
+    {
+        await using var world = await WorldWithABusTapAsync();
+        var scheduler = world.Services.GetRequiredService<JobScheduler>();
+
+        var pipeline = scheduler.QueueDay(ClearingWorld.Day);
+        Assert.Equal(pipeline, scheduler.QueueDay(ClearingWorld.Day));
+        Assert.Equal(["Enqueued", "Awaiting", "Awaiting", "Awaiting", "Awaiting"], scheduler.States(pipeline));
+        var (succeeded, _, _) = await world.Services.GetRequiredService<DayRunner>().RunAsync(ClearingWorld.Day, CancellationToken.None);
+
+        Assert.True(succeeded);
+        Assert.All(scheduler.States(pipeline), s => Assert.Equal("Succeeded", s));
+        var jobs = JsonDocument.Parse(await (await world.ApiAsync("admin")).GetStringAsync("/api/jobs")).RootElement.EnumerateArray().ToList();
+        var steps = pipeline.Select(id => jobs.Single(j => j.GetProperty("jobId").GetInt64() == long.Parse(id, System.Globalization.CultureInfo.InvariantCulture))).ToList();
+        Assert.Equal(
+            [(JobKinds.ClearDay, Day), (JobKinds.Payments, "all"), (JobKinds.BalanceCheck, Day), (JobKinds.Reconcile, Day), (AnalyticsJobs.CloseDay, Day)],
+            steps.Select(j => (j.GetProperty("kind").GetString(), j.GetProperty("key").GetString())));
+        Assert.All(steps, j => Assert.Equal("done", j.GetProperty("status").GetString()));
+        Assert.All(steps, j => Assert.Equal(1, j.GetProperty("attempts").GetInt32()));
+        var started = steps.Select(j => j.GetProperty("startedAt").GetDateTimeOffset()).ToList();
+        var finished = steps.Select(j => j.GetProperty("finishedAt").GetDateTimeOffset()).ToList();
+        Assert.All(Enumerable.Range(1, steps.Count - 1), i => Assert.True(started[i] >= finished[i - 1], $"step {i} started before step {i - 1} finished"));
+        Assert.Contains("1 charges", steps[0].GetProperty("result").GetString(), StringComparison.Ordinal);
         Assert.Equal(1, await world.ScalarAsync<long>("SELECT count(*) FROM charges"));
         Assert.True(await world.ScalarAsync<bool>("SELECT balance_ok FROM service_days WHERE service_day = $1", ClearingWorld.Day));
+    }
+
+    [Fact]
+    public async Task Jobs_BalanceCheckFails_TheRunStopsAtOnceNamingItAndTheNextRunRetriesItNow()
+    {
+        await using var world = await WorldWithABusTapAsync();
+        await world.ClearAsync();
+        await world.ScalarAsync<int>("UPDATE settlement_lines SET net = net + 1, gross = gross + 1 RETURNING 1");
+        var runner = world.Services.GetRequiredService<DayRunner>();
+
+        var failed = await runner.RunAsync(ClearingWorld.Day, CancellationToken.None);
+        Assert.False(failed.Succeeded);
+        Assert.Equal(["done", "done", "queued", "queued", "queued"], failed.Steps.Select(j => j.Status));
+        Assert.Equal("Scheduled", failed.Steps[2].State);
+        Assert.Contains("Retry attempt 1 of 5", failed.Steps[2].LastError, StringComparison.Ordinal);
+        Assert.StartsWith("balance-check queued (Scheduled): Retry attempt 1 of 5: balance check failed", failed.Outcome, StringComparison.Ordinal);
+
+        await world.ScalarAsync<int>("UPDATE settlement_lines SET net = net - 1, gross = gross - 1 RETURNING 1");
+        var retried = await runner.RunAsync(ClearingWorld.Day, CancellationToken.None);
+        Assert.True(retried.Succeeded, retried.Outcome);
+        Assert.Equal(failed.Steps.Select(j => j.JobId), retried.Steps.Select(j => j.JobId));
+        Assert.Equal(2, retried.Steps[2].Attempts);
+    }
+
+    [Fact]
+    public async Task Jobs_ClearDayWhileAnotherWorkerHoldsTheDay_WaitsForItThenClearsOnce()
+    {
+        await using var world = await WorldWithABusTapAsync();
+        var scheduler = world.Services.GetRequiredService<JobScheduler>();
+        var server = world.Services.GetRequiredService<JobServer>();
+
+        // Another worker (here: the test) is clearing the day.
+        var other = await world.Services.GetRequiredService<JobLocks>().HoldAsync(JobKinds.ClearDay, Day, CancellationToken.None);
+        var pipeline = scheduler.QueueDay(ClearingWorld.Day);
+        await server.StartAsync(CancellationToken.None);
+        try
+        {
+            await WaitForAsync(() => scheduler.States(pipeline)[0] == "Processing");
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            Assert.Equal("Processing", scheduler.States(pipeline)[0]);
+            Assert.Equal(0, await world.ScalarAsync<long>("SELECT count(*) FROM charges"));
+
+            await other.DisposeAsync();
+            await WaitForAsync(() => !scheduler.IsPending(pipeline));
+            Assert.All(scheduler.States(pipeline), s => Assert.Equal("Succeeded", s));
+            Assert.Equal(1, await world.ScalarAsync<long>("SELECT count(*) FROM charges"));
+        }
+        finally
+        {
+            await server.StopAsync(CancellationToken.None);
+        }
     }
 
     [Fact]
@@ -334,24 +480,48 @@ public sealed class ClearingTests(PostgresFixture postgres)
         await using var world = await ClearingWorld.StartAsync(postgres);
         var west = await Gate(world, "in-w1", "metro-entry", "W1");
         var central = await Gate(world, "out-cen", "metro-exit", "CEN");
-        var runner = world.Services.GetRequiredService<JobRunner>();
+        var scheduler = world.Services.GetRequiredService<JobScheduler>();
         await world.UploadOkAsync(west, world.Tap(west, "gina", ClearingWorld.At(8, 0)));
 
-        await RunScheduledJobsAsync(runner);
+        await RunScheduledJobsAsync();
         Assert.Equal([(1, 400L)], await world.ListAsync("SELECT revision, amount FROM charges", r => (r.GetInt32(0), r.GetInt64(1))));
 
         await world.UploadOkAsync(central, world.Tap(central, "gina", ClearingWorld.At(8, 9)));
-        await RunScheduledJobsAsync(runner);
+        await RunScheduledJobsAsync();
         Assert.Equal([(1, 400L), (2, -200L)], await world.ListAsync("SELECT revision, amount FROM charges ORDER BY revision", r => (r.GetInt32(0), r.GetInt64(1))));
         Assert.Equal(2, await world.ScalarAsync<int>("SELECT clearing_runs FROM service_days WHERE service_day = $1", ClearingWorld.Day));
         Assert.True(await world.ScalarAsync<bool>("SELECT balance_ok FROM service_days WHERE service_day = $1", ClearingWorld.Day));
 
-        static async Task RunScheduledJobsAsync(JobRunner runner)
+        // The sweep queues the day past its cut-off; the runner joins that pipeline rather than queueing another.
+        async Task RunScheduledJobsAsync()
         {
-            await runner.ScheduleAsync(CancellationToken.None);
-            while (await runner.RunOneAsync(CancellationToken.None))
-            {
-            }
+            await scheduler.SweepAsync(CancellationToken.None);
+            Assert.True(scheduler.IsPending("day:" + Day));
+            Assert.True((await world.Services.GetRequiredService<DayRunner>().RunAsync(ClearingWorld.Day, CancellationToken.None)).Succeeded);
+        }
+    }
+
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+
+    /// <summary>A world where rider bob tapped once on a bus: a day with one charge to clear.</summary>
+    private async Task<ClearingWorld> WorldWithABusTapAsync()
+    {
+        var world = await ClearingWorld.StartAsync(postgres);
+        var bus = await world.AddDeviceAsync("bus-1", "bus", "bus", stop: "BS1624", route: "B1");
+        await world.UploadOkAsync(bus, world.Tap(bus, "bob", ClearingWorld.At(9, 0)));
+        return world;
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out");
+            await Task.Delay(100);
         }
     }
 

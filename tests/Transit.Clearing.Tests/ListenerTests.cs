@@ -10,6 +10,7 @@ public sealed class ListenerTests(PostgresFixture postgres)
     [Theory]
     [InlineData("/api/fleet")]
     [InlineData("/api/jobs")]
+    [InlineData("/jobs")]
     [InlineData("/dashboard/")]
     [InlineData("/openapi/v1.json")]
     [InlineData("/metrics")]

@@ -82,7 +82,7 @@ public sealed partial class MonitoringTests(PostgresFixture postgres)
         Assert.Equal(HttpStatusCode.OK, running);
         Assert.Equal("running", report.GetProperty("checks").GetProperty("jobs").GetProperty("description").GetString());
 
-        await world.Services.GetRequiredService<JobWorker>().StopAsync(CancellationToken.None);
+        await world.Services.GetRequiredService<JobServer>().StopAsync(CancellationToken.None);
         var (stopped, after) = await ReadyAsync(client);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, stopped);
@@ -122,10 +122,14 @@ public sealed partial class MonitoringTests(PostgresFixture postgres)
     public async Task Metrics_AJobFails_CountsItByKind()
     {
         await using var world = await ClearingWorld.StartAsync(postgres);
-        var queue = world.Services.GetRequiredService<JobQueue>();
-        await queue.EnqueueAsync(JobKinds.BalanceCheck, "not-a-day", cancellation: CancellationToken.None);
+        var bus = await world.AddDeviceAsync("bus-1", "bus", "bus", stop: "BS1624", route: "B1");
+        await world.UploadOkAsync(bus, world.Tap(bus, "bob", ClearingWorld.At(9, 0)));
+        await world.ClearAsync();
 
-        Assert.True(await world.Services.GetRequiredService<JobRunner>().RunOneAsync(CancellationToken.None));
+        // Books that do not balance: the balance-check job of the day's pipeline fails its first run.
+        await world.ScalarAsync<int>("UPDATE settlement_lines SET net = net + 1, gross = gross + 1 RETURNING 1");
+        var run = await world.Services.GetRequiredService<DayRunner>().RunAsync(ClearingWorld.Day, CancellationToken.None);
+        Assert.False(run.Succeeded);
 
         using var client = new HttpClient { BaseAddress = world.ApiUrl };
         var samples = PrometheusText.Parse(await client.GetStringAsync("/metrics"));

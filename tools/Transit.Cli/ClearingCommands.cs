@@ -204,47 +204,21 @@ internal static class ClearingCommands
         new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { Password = null }.ConnectionString;
 }
 
-/// <summary>Runs one day's clearing to the end with the job queue: clearing, payments, deny list, balance check.</summary>
+/// <summary>Runs one day's clearing to the end on Hangfire (the day's pipeline: clear, pay, balance check, reconcile, close analytics).</summary>
 internal static class DayRun
 {
     public static async Task<(string Text, bool Balanced)> RunAsync(IServiceProvider services, DateOnly day, CancellationToken cancellation)
     {
-        var queue = services.GetRequiredService<JobQueue>();
-        var runner = services.GetRequiredService<JobRunner>();
+        var (succeeded, outcome, _) = await services.GetRequiredService<DayRunner>().RunAsync(day, cancellation);
         var dataSource = services.GetRequiredService<Npgsql.NpgsqlDataSource>();
-        var key = JobKinds.DayKey(day);
-        var clearJob = await queue.EnqueueAsync(JobKinds.ClearDay, key, cancellation: cancellation);
-        while (true)
-        {
-            if (await runner.RunOneAsync(cancellation))
-            {
-                continue;
-            }
-
-            var open = await Sql.ScalarAsync<long>(dataSource, """
-                SELECT (SELECT count(*) FROM jobs WHERE status IN ('queued', 'running') AND kind IN ('clear-day', 'balance-check', 'reconcile') AND job_key = $1)
-                     + (SELECT count(*) FROM jobs WHERE status IN ('queued', 'running') AND kind IN ('payments', 'deny-list'))
-                     + (SELECT count(*) FROM charges WHERE service_day = $2 AND status IN ('pending', 'submitted'))
-                     + (SELECT count(*) FROM accounts WHERE blocked <> on_deny_list)
-                """, cancellation, key, day);
-            if (open == 0)
-            {
-                break;
-            }
-
-            await runner.ScheduleAsync(cancellation);
-            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellation);
-        }
-
-        var job = await queue.GetAsync(clearJob, cancellation);
         var balance = await services.GetRequiredService<BalanceCheck>().ComputeAsync(day, cancellation);
         var payments = await Sql.ListAsync(dataSource, "SELECT status, count(*), sum(amount)::bigint FROM charges WHERE service_day = $1 GROUP BY 1 ORDER BY 1",
             r => $"{r.GetString(0)} {r.GetInt64(1)} ({r.GetInt64(2)})", cancellation, day);
         var text = $"""
-            clearing {job?.Status}: {job?.Result ?? job?.LastError}
+            clearing {outcome}
             charges: {(payments.Count == 0 ? "none" : string.Join(", ", payments))}
             books: {balance}
             """;
-        return (text, job?.Status == "done" && balance.Balanced);
+        return (text, succeeded && balance.Balanced);
     }
 }

@@ -107,12 +107,11 @@ internal static class DayReport
     /// </summary>
     private static async Task<string> OriginDestinationAsync(CityRun run, DateOnly date, CancellationToken cancellation)
     {
-        var db = run.Clearing.Services.GetRequiredService<NpgsqlDataSource>();
+        var scheduler = run.Clearing.Services.GetRequiredService<Transit.Clearing.Jobs.JobScheduler>();
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
-        // Clearing the day queues the analytics' close of the day (a full refresh of its rollups); later periodic
+        // The day's pipeline ends with the analytics' close of the day (a full refresh of its rollups); later periodic
         // refreshes are queued ahead of time and do not count.
-        while (await Sql.ScalarAsync<long>(db, "SELECT count(*) FROM jobs WHERE kind = 'analytics-close-day' AND job_key = $1 AND status IN ('queued', 'running')", cancellation, Transit.Clearing.Jobs.JobKinds.DayKey(date)) > 0
-            && DateTime.UtcNow < deadline)
+        while (scheduler.IsPending("day:" + Transit.Clearing.Jobs.JobKinds.DayKey(date)) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(250, cancellation);
         }
