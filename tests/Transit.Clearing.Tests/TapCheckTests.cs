@@ -42,6 +42,7 @@ public sealed class TapCheckTests
     [InlineData("A{DC80}", 16, @"A\x80")]
     [InlineData("A{DC7F}", 16, @"A\udc7f")]
     [InlineData("A{D83D}{DE00}", 16, "A{D83D}{DE00}")]
+    [InlineData("A{D83D}", 16, @"A\ud83d")]
     [InlineData("ABCD", 4, "ABCD")]
     [InlineData("ABCDE", 4, "ABCD…")]
     [InlineData("AB\0", 4, "AB…")]
@@ -85,7 +86,21 @@ public sealed class TapCheckTests
 
     [Fact]
     public void Converter_NotAString_IsTheBatchsError() =>
-        Assert.Throws<JsonException>(() => JsonSerializer.Deserialize("""{"code":42}""", ClearingJson.Default.TapRecord));
+        Assert.Contains("expected a string", Assert.Throws<JsonException>(() => JsonSerializer.Deserialize("""{"code":42}""", ClearingJson.Default.TapRecord)).Message, StringComparison.Ordinal);
+
+    [Theory]
+    [InlineData("""{"code":"TR1:ABCDEFGH"}""", "TR1:ABCDEFGH")]
+    [InlineData("""{"code":"TR1:AB\u0000CD"}""", "TR1:AB\0CD")]
+    public void Converter_ValueSplitAcrossBufferSegments_IsReadWhole(string json, string code)
+    {
+        // A request body arrives in pieces; a string that straddles two of them reaches the converter as a sequence.
+        var bytes = System.Text.Encoding.UTF8.GetBytes(json);
+        var split = json.IndexOf("AB", StringComparison.Ordinal) + 1;
+        var first = new Segment(bytes.AsMemory(0, split));
+        var last = first.Append(bytes.AsMemory(split));
+        var reader = new Utf8JsonReader(new System.Buffers.ReadOnlySequence<byte>(first, 0, last, last.Memory.Length));
+        Assert.Equal(code, JsonSerializer.Deserialize(ref reader, ClearingJson.Default.TapRecord)!.Code);
+    }
 
     [Fact]
     public void Converter_InvalidUtf8_IsKept()
@@ -229,12 +244,24 @@ public sealed class TapCheckTests
             case "syncError.reason": report.SyncError!.Reason = "Timeout"; break;
         }
 
-        Assert.Equal([field], DeviceStatusBounds.Check(report).Keys);
+        var errors = DeviceStatusBounds.Check(report);
+        Assert.Equal([field], errors.Keys);
+        Assert.Matches("^[a-z0-9]", Assert.Single(errors[field]));
     }
+
+    [Theory]
+    [InlineData(-1L, 0L)]
+    [InlineData(0L, DeviceStatusBounds.MaxClockOffsetMillis)]
+    [InlineData(long.MaxValue, -DeviceStatusBounds.MaxClockOffsetMillis)]
+    public void StatusBounds_EdgesOfEachRange_AreInBounds(long diskFree, long clockOffset) =>
+        Assert.Empty(DeviceStatusBounds.Check(new DeviceStatusReport { DiskFreeBytes = diskFree, ClockOffsetMillis = clockOffset, SoftwareVersion = "1.0~rc.1!" }));
 
     [Theory]
     [InlineData("a", true)]
     [InlineData("0-x", true)]
+    [InlineData("z", true)]
+    [InlineData("9", true)]
+    [InlineData("az-09", true)]
     [InlineData("-x", false)]
     [InlineData("", false)]
     [InlineData("ok ok", false)]
@@ -262,6 +289,18 @@ public sealed class TapCheckTests
     }
 
     private static bool? NoFeed(string route, string stop) => null;
+
+    private sealed class Segment : System.Buffers.ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory) => Memory = memory;
+
+        public Segment Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Segment(memory) { RunningIndex = RunningIndex + Memory.Length };
+            Next = next;
+            return next;
+        }
+    }
 
     /// <summary>Attribute arguments are stored as UTF-8, which cannot hold a lone surrogate: test data writes one as {D800}.</summary>
     private static string? Surrogates(string? text) =>

@@ -26,6 +26,14 @@ public sealed class ApportionmentTests
         Assert.Equal(long.MaxValue, parts.Aggregate(0L, (a, b) => checked(a + b)));
     }
 
+    [Fact]
+    public void LargestRemainder_NoPartsOrNoWeights_NothingToSplitOrRefused()
+    {
+        Assert.Empty(Apportionment.LargestRemainder(0, []));
+        Assert.Contains("non-zero amount over nothing", Assert.Throws<ArgumentException>(() => Apportionment.LargestRemainder(1, [])).Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentNullException>(() => Apportionment.LargestRemainder(1, null!));
+    }
+
     [Theory]
     [InlineData(560L, 150, 8L)]
     [InlineData(100L, 150, 2L)]
