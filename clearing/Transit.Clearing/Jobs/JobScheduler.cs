@@ -154,9 +154,14 @@ public sealed class JobScheduler(
     private IReadOnlyList<string> QueueOnce(string name, Func<IReadOnlyList<string>> queue)
     {
         var hash = HashOf(name);
-        using var connection = storage.GetConnection();
-        using (connection.AcquireDistributedLock(hash, TimeSpan.FromSeconds(30)))
+
+        // A session advisory lock rather than Hangfire's lock row: a process killed while holding it (SIGKILL) frees
+        // it with its connection, where a lock row would stay for Hangfire's lock timeout and fail every run-day after.
+        using var guard = dataSource.OpenConnection();
+        Lock(guard, "pg_advisory_lock", hash);
+        try
         {
+            using var connection = storage.GetConnection();
             if (connection.GetAllEntriesFromHash(hash) is { } entries && entries.TryGetValue("jobs", out var last))
             {
                 var ids = last.Split(',');
@@ -170,6 +175,21 @@ public sealed class JobScheduler(
             connection.SetRangeInHash(hash, [new("jobs", string.Join(',', queued))]);
             return queued;
         }
+        finally
+        {
+            Lock(guard, "pg_advisory_unlock", hash);
+        }
+    }
+
+    // Lock class of the queueing locks, apart from the job locks' classes (JobLocks); the object is the name's hash.
+    private const int QueueLockClass = 0x4A0C_0000;
+
+    private static void Lock(NpgsqlConnection connection, string function, string hash)
+    {
+        using var command = new NpgsqlCommand($"SELECT {function}($1, hashtext($2))", connection);
+        command.Parameters.Add(new() { Value = QueueLockClass });
+        command.Parameters.Add(new() { Value = hash });
+        command.ExecuteNonQuery();
     }
 
     private static string HashOf(string name) => "transit:queued:" + name;

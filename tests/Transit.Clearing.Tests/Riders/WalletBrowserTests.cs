@@ -98,7 +98,8 @@ public sealed class WalletBrowserTests(PostgresFixture postgres) : IAsyncLifetim
         Assert.Contains("operator has stopped this account", await page.InnerTextAsync("#refusal-detail"), StringComparison.Ordinal);
         Assert.True(await page.Locator("#qr").IsHiddenAsync());
         await page.ClickAsync("#language");
-        Assert.Contains("运营方已停用此账户", await page.InnerTextAsync("#refusal-detail"), StringComparison.Ordinal);
+        // The page redraws in the other language after the click: wait for it (Playwright retries until its timeout).
+        await Assertions.Expect(page.Locator("#refusal-detail")).ToContainTextAsync("运营方已停用此账户");
         Assert.Equal("无法生成乘车码", await page.InnerTextAsync("#refusal h2"));
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(DashboardWorld.ScreenshotFolder, "wallet-denied-zh.png"), FullPage = true });
         Assert.True(errors.Count == 0, string.Join("\n", errors));
