@@ -122,20 +122,12 @@ public sealed class BearerTokenHandler(IOptionsMonitor<AuthenticationSchemeOptio
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var header = Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        if (BearerToken(Request) is not { } token)
         {
             return AuthenticateResult.NoResult();
         }
 
-        var token = header["Bearer ".Length..].Trim();
-        if (token.Length > MaximumTokenLength)
-        {
-            return AuthenticateResult.Fail("unknown, revoked or expired token");
-        }
-
-        var found = await tokens.FindAsync(token, Context.RequestAborted);
-        if (found is not { } caller)
+        if (token.Length > MaximumTokenLength || await tokens.FindAsync(token, Context.RequestAborted) is not { } caller)
         {
             return AuthenticateResult.Fail("unknown, revoked or expired token");
         }
@@ -147,6 +139,13 @@ public sealed class BearerTokenHandler(IOptionsMonitor<AuthenticationSchemeOptio
         }
 
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));
+    }
+
+    /// <summary>The token of an <c>Authorization: Bearer</c> header (operators' and riders' alike); null without one.</summary>
+    public static string? BearerToken(Microsoft.AspNetCore.Http.HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
     }
 }
 

@@ -80,13 +80,11 @@ public sealed class RiderTokenHandler(IOptionsMonitor<AuthenticationSchemeOption
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var header = Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        if (Access.BearerTokenHandler.BearerToken(Request) is not { } token)
         {
             return AuthenticateResult.NoResult();
         }
 
-        var token = header["Bearer ".Length..].Trim();
         if (token.Length > MaximumTokenLength || await tokens.FindAsync(token, Context.RequestAborted) is not { } account)
         {
             return AuthenticateResult.Fail("unknown, revoked or expired rider token");
