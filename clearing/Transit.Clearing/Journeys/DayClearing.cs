@@ -51,12 +51,21 @@ public sealed class DayClearing(NpgsqlDataSource dataSource, IPricerSource price
         var parts = Math.Clamp(options.ClearingParts, 1, Shards);
         var total = DayClearingResult.Empty(day);
         var totalLock = new Lock();
+        var paused = false;
+        // A crash test's pause must leave parts undone however many processors the machine has: two workers at most,
+        // and no part starts once the pause is reached.
+        var parallelism = options.PauseAfterPart is null ? options.ClearingParallelism : Math.Min(2, options.ClearingParallelism);
         // Parts touch disjoint account shards in their own transactions, so they run side by side.
         await Parallel.ForEachAsync(
             Enumerable.Range(0, parts),
-            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.ClearingParallelism), CancellationToken = cancellation },
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism), CancellationToken = cancellation },
             async (part, token) =>
             {
+                if (Volatile.Read(ref paused))
+                {
+                    await Task.Delay(Timeout.Infinite, token);
+                }
+
                 var result = await ClearPartAsync(day, part, (short)(part * Shards / parts), (short)((part + 1) * Shards / parts), pricer, token);
                 lock (totalLock)
                 {
@@ -65,6 +74,7 @@ public sealed class DayClearing(NpgsqlDataSource dataSource, IPricerSource price
 
                 if (options.PauseAfterPart == part)
                 {
+                    Volatile.Write(ref paused, true);
                     // Crash tests kill the process here, after this part committed.
                     Console.WriteLine($"clearing: part {part} committed; pausing");
                     await Task.Delay(Timeout.Infinite, token);
