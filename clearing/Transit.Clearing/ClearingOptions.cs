@@ -93,6 +93,9 @@ public sealed class ClearingOptions
     /// <summary>For crash tests: a payment batch, once its first request is at the provider, prints a line and waits to be killed before it commits.</summary>
     public bool PauseInsidePayments { get; set; }
 
+    /// <summary>Payment batches run side by side, each worker taking its own share of the charges (default: one per processor).</summary>
+    public int PaymentParallelism { get; set; } = Environment.ProcessorCount;
+
     /// <summary>Wait before retrying a declined payment.</summary>
     public TimeSpan PaymentRetryDelay { get; set; } = TimeSpan.FromHours(24);
 

@@ -39,6 +39,33 @@ public sealed class DebtTests(PostgresFixture postgres)
         Assert.Equal((0L, false), (await world.ListAsync("SELECT debt, blocked FROM accounts WHERE account = 'eve'", r => (r.GetInt64(0), r.GetBoolean(1)))).Single());
     }
 
+    [Fact]
+    public async Task Payments_OnSeveralWorkers_SubmitEveryChargeOnceAndBookEveryDeclineAsDebtOnce()
+    {
+        var provider = new RecordingPaymentProvider { Declining = { "r7", "r8" } };
+        await using var world = await ClearingWorld.StartAsync(postgres, o => o.PaymentParallelism = 3, provider: provider);
+
+        // More charges than one batch per worker, and accounts with charges on several days, so that the workers
+        // share accounts and each takes several batches.
+        await world.ScalarAsync<int>("""
+            INSERT INTO charges (account, service_day, revision, amount, currency, idempotency_key, status)
+            SELECT 'r' || (i % 2500), DATE '2026-11-01' + i / 2500, 1, 100 + i % 7, 'PLN', 'k' || i, 'pending' FROM generate_series(0, 9999) AS i
+            RETURNING 1
+            """);
+        var result = await world.Services.GetRequiredService<PaymentService>().RunAsync(CancellationToken.None);
+
+        Assert.Equal(10_000, provider.Submitted.Count);
+        Assert.Equal(10_000, provider.Submitted.Distinct().Count());
+        Assert.Equal((10_000, 9_992, 8, 0), (result.Submitted, result.Succeeded, result.Declined, result.StillOpen));
+        Assert.Equal(0, await world.ScalarAsync<long>("SELECT count(*) FROM charges WHERE status NOT IN ('succeeded', 'declined')"));
+        Assert.Equal(20_000, await world.ScalarAsync<long>("SELECT count(*) FROM payment_events"));
+        var debts = await world.ListAsync("SELECT account, debt FROM accounts WHERE debt <> 0 ORDER BY account", r => (r.GetString(0), r.GetInt64(1)));
+        var declined = await world.ListAsync(
+            "SELECT account, sum(amount)::bigint FROM charges WHERE status = 'declined' GROUP BY account ORDER BY account", r => (r.GetString(0), r.GetInt64(1)));
+        Assert.Equal([("r7", 100L + 101 + 102 + 103), ("r8", 101L + 102 + 103 + 104)], debts);
+        Assert.Equal(declined, debts);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -20,6 +20,9 @@ public sealed class RecordingPaymentProvider : IPaymentProvider
 
     public HashSet<string> Declining { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Every request key submitted, in order, repeats included.</summary>
+    public ConcurrentQueue<string> Submitted { get; } = new();
+
     /// <summary>Requests answer at once (succeeded or declined) instead of staying pending.</summary>
     public bool Immediate { get; set; } = true;
 
@@ -83,6 +86,7 @@ public sealed class RecordingPaymentProvider : IPaymentProvider
             await hold.WaitAsync(cancellation);
         }
 
+        Submitted.Enqueue(request.RequestKey);
         var reference = "rec_" + request.RequestKey;
         _byReference.GetOrAdd(reference, _ => new Request(request) { State = Immediate ? Outcome(request) : PaymentState.Pending });
         return reference;

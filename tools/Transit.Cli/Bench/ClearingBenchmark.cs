@@ -24,6 +24,9 @@ internal static class ClearingBenchmark
 {
     private static readonly string[] Stations = ["W1", "CEN", "E1", "E2", "N1", "S1"];
 
+    private static string Seconds(DateTimeOffset? from, DateTimeOffset? to) =>
+        from is { } f && to is { } t ? (t - f).TotalSeconds.ToString("F2", System.Globalization.CultureInfo.InvariantCulture) : "?";
+
     public static async Task<int> RunAsync(string reportPath, int size, CancellationToken cancellation)
     {
         await using var bench = await BenchEnvironment.StartAsync(runJobs: false, cancellation);
@@ -50,6 +53,12 @@ internal static class ClearingBenchmark
         var books = await bench.Services.GetRequiredService<BalanceCheck>().ComputeAsync(day, cancellation);
         var rate = taps / total.TotalSeconds;
         Console.WriteLine($"cleared {outcome} through balance check in {total.TotalSeconds:F1} s ({rate:N0} taps/s), whole pipeline {whole.TotalSeconds:F1} s; the pipeline's payments step: {steps[1].Result}; {books}");
+
+        // Each step's queue wait (created → started) beside its run time, to tell the hand-over from the work.
+        foreach (var step in steps)
+        {
+            Console.WriteLine($"  {step.Kind,-24} waited {Seconds(step.CreatedAt, step.StartedAt),6} s, ran {Seconds(step.StartedAt, step.FinishedAt),6} s, done at {Seconds(steps[0].CreatedAt, step.FinishedAt),6} s");
+        }
 
         var reference = await ReferenceRateAsync(bench.Database.DataSource, day, cancellation);
         Console.WriteLine($"reference: {reference:N0} taps/s");
