@@ -4,10 +4,10 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Npgsql;
 using Transit.RideCodes;
+using Transit.Wallet;
 
 namespace Transit.Cli.Simulation;
 
@@ -32,28 +32,22 @@ internal static class GateScanner
 
     private static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(20);
 
-    private static readonly Dictionary<string, string> ContentTypes = new(StringComparer.Ordinal)
-    {
-        [".html"] = "text/html; charset=utf-8",
-        [".js"] = "text/javascript; charset=utf-8",
-        [".css"] = "text/css; charset=utf-8",
-    };
+    private static readonly EmbeddedFolder Page = new(typeof(GateScanner).Assembly, "scanner");
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
-    /// <summary>The page's files (embedded resources under <c>scanner/</c>).</summary>
-    public static IReadOnlyList<string> Files { get; } =
-        [.. typeof(GateScanner).Assembly.GetManifestResourceNames().Where(n => n.StartsWith("scanner/", StringComparison.Ordinal)).Select(n => n["scanner/".Length..])];
 
     /// <summary>Maps the page and its API; <paramref name="gates"/> gives the gates running at the time of each request.</summary>
     public static IEndpointRouteBuilder MapGateScanner(this IEndpointRouteBuilder app, Func<IReadOnlyList<GateAgentProcess>> gates)
     {
         var group = app.MapGroup(Prefix).AllowAnonymous().ExcludeFromDescription().AddEndpointFilter(async (context, next) =>
             RefusedHost(context.HttpContext) is { } refused ? refused : await next(context));
-        group.MapGet("/scan/{**path}", Page);
+        Page.Map(
+            group, "/scan",
+            "default-src 'self'; img-src 'self' data:; media-src 'self' blob: mediastream:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+            new Dictionary<string, string> { ["Permissions-Policy"] = "camera=(self)" });
         group.MapGet("/gates", () => TypedResults.Ok(gates().Select(g => new
         {
-            id = g.DeviceId, mode = g.Slot.Mode, station = g.Slot.StationId, route = g.Slot.RouteId, stop = g.Slot.FirstStopId,
+            id = g.DeviceId, mode = g.Slot.Mode, station = g.Slot.StationId, route = g.Slot.RouteId,
         })));
         group.MapPost("/gates/{device}/scan", async (string device, HttpContext http, CancellationToken cancellation) =>
         {
@@ -158,30 +152,6 @@ internal static class GateScanner
         }
 
         return true;
-    }
-
-    private static IResult Page(string? path, HttpContext context)
-    {
-        if (!context.Request.Path.Value!.StartsWith(Prefix + "/scan/", StringComparison.Ordinal))
-        {
-            // Without the slash the page's relative links would miss the folder.
-            return Results.Redirect(Prefix + "/scan/");
-        }
-
-        path = string.IsNullOrEmpty(path) ? "index.html" : path;
-        if (!Files.Contains(path, StringComparer.Ordinal))
-        {
-            return Results.NotFound();
-        }
-
-        context.Response.Headers.CacheControl = "no-cache";
-        context.Response.Headers.XContentTypeOptions = "nosniff";
-        context.Response.Headers["Content-Security-Policy"] =
-            "default-src 'self'; img-src 'self' data:; media-src 'self' blob: mediastream:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
-        context.Response.Headers["Permissions-Policy"] = "camera=(self)";
-        context.Response.Headers["Referrer-Policy"] = "no-referrer";
-        var stream = typeof(GateScanner).Assembly.GetManifestResourceStream("scanner/" + path)!;
-        return TypedResults.Stream(stream, ContentTypes.GetValueOrDefault(Path.GetExtension(path), "application/octet-stream"));
     }
 
     /// <summary>

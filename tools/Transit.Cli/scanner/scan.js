@@ -28,7 +28,7 @@
   function gateLabel(gate) {
     if (gate.mode === 'metro-entry') return `${gate.station} · entry (${gate.id})`;
     if (gate.mode === 'metro-exit') return `${gate.station} · exit (${gate.id})`;
-    return `bus ${gate.route} at ${gate.stop} (${gate.id})`;
+    return `bus ${gate.route} (${gate.id})`;
   }
 
   async function loadGates() {
