@@ -127,8 +127,20 @@ public sealed class GateScannerBrowserTests(PostgresFixture postgres)
         Assert.Equal(HttpStatusCode.NotFound, own.Status);
         Assert.Contains("no gate 'W1-in-1'", own.Body, StringComparison.Ordinal);
         Assert.Equal("[]", await http.GetStringAsync("/demo/gates"));
-        Assert.Contains("lib/jsQR.js", await http.GetStringAsync("/demo/scan/"), StringComparison.Ordinal);
         Assert.Contains("jsQR", await http.GetStringAsync("/demo/scan/lib/jsQR.js"), StringComparison.Ordinal);
+        using var page = await http.GetAsync("/demo/scan/");
+        Assert.Contains("lib/jsQR.js", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal("camera=(self)", page.Headers.GetValues("Permissions-Policy").Single());
+        Assert.Contains("script-src 'self';", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+
+        // Both embedded folders send their bare name to the folder, where the pages' relative links resolve.
+        using var noRedirect = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = world.ApiUrl };
+        foreach (var folder in new[] { "/demo/scan", "/wallet" })
+        {
+            using var response = await noRedirect.GetAsync(folder);
+            Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+            Assert.Equal(folder + "/", response.Headers.Location?.OriginalString);
+        }
     }
 
     /// <summary>

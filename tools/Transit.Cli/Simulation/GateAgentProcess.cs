@@ -9,7 +9,7 @@ using Transit.Simulation;
 
 namespace Transit.Cli.Simulation;
 
-/// <summary>What a gate answered to one planned tap.</summary>
+/// <summary>What a gate answered to one tap, planned or shown live.</summary>
 internal sealed record GateAnswer(string DeviceId, long Seq, bool Accepted, string Reason, double LatencyMs, DateTimeOffset GateAt)
 {
     /// <summary>The account the code named, when the gate could read it.</summary>
