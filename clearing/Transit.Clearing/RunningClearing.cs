@@ -33,9 +33,10 @@ public sealed class RunningClearing : IAsyncDisposable
     public Uri DeviceUrl { get; }
 
     /// <summary>Starts clearing with <paramref name="options"/>, the API on <paramref name="apiUrls"/> (port 0: any free port).</summary>
+    /// <param name="map">Maps endpoints of the host's own (the demo's gate scanner) beside clearing's, before it listens.</param>
     public static async Task<RunningClearing> StartAsync(
         ClearingOptions options, IReadOnlyList<string> apiUrls, bool logToConsole = false, Action<WebApplicationBuilder>? configure = null,
-        CancellationToken cancellation = default)
+        Action<WebApplication>? map = null, CancellationToken cancellation = default)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
         if (!logToConsole)
@@ -50,6 +51,7 @@ public sealed class RunningClearing : IAsyncDisposable
             configure?.Invoke(builder);
             app = builder.Build();
             await app.MapClearingAsync();
+            map?.Invoke(app);
             await app.StartAsync(cancellation);
             return new RunningClearing(app, database);
         }

@@ -89,7 +89,7 @@ public sealed class ClearingWorld : IAsyncDisposable
 
     public static async Task<ClearingWorld> StartAsync(
         PostgresFixture postgres, Action<ClearingOptions>? configure = null, string? connectionString = null, string apiUrl = "http://127.0.0.1:0",
-        IPaymentProvider? provider = null)
+        IPaymentProvider? provider = null, Action<Microsoft.AspNetCore.Builder.WebApplication>? map = null)
     {
         var folder = Path.Combine(Path.GetTempPath(), "transit-clearing-" + Guid.NewGuid().ToString("N")[..12]);
         var keys = OperatorKeyDirectory.Init(Path.Combine(folder, "keys"), SignatureAlgorithm.P256);
@@ -108,7 +108,7 @@ public sealed class ClearingWorld : IAsyncDisposable
         };
         configure?.Invoke(options);
         var world = new ClearingWorld(folder, await RunningClearing.StartAsync(
-            options, [apiUrl], configure: provider is null ? null : b => b.Services.AddSingleton(provider)), options, keys);
+            options, [apiUrl], configure: provider is null ? null : b => b.Services.AddSingleton(provider), map: map), options, keys);
         SyntheticCity.Write(world.FeedFolder);
         await world.Services.GetRequiredService<GtfsImporter>().ImportAsync(world.FeedFolder, new DateOnly(2026, 1, 1), CancellationToken.None);
         return world;

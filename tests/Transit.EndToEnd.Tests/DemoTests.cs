@@ -31,6 +31,13 @@ public sealed class DemoTests : IDisposable
             // So is the riders' wallet (docs/rider.md).
             var wallet = System.Text.RegularExpressions.Regex.Match(demo.Output, @"wallet\s+(http\S+/wallet/)").Groups[1].Value;
             Assert.Contains("manifest.webmanifest", await http.GetStringAsync(new Uri(wallet)), StringComparison.Ordinal);
+
+            // And the gate scanner, which lists every gate the demo started (docs/rider.md).
+            var scanner = System.Text.RegularExpressions.Regex.Match(demo.Output, @"gate\s+(http\S+/demo/scan/)").Groups[1].Value;
+            Assert.Contains("lib/jsQR.js", await http.GetStringAsync(new Uri(scanner)), StringComparison.Ordinal);
+            var gates = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(new Uri(new Uri(scanner), "../gates"))).RootElement;
+            Assert.Equal(started.Count(p => p.Contains(" gate run ", StringComparison.Ordinal)), gates.GetArrayLength());
+            Assert.Contains(gates.EnumerateArray(), g => g.GetProperty("mode").GetString() == "metro-exit");
         }
 
         demo.Signal(signal);

@@ -10,7 +10,8 @@ namespace Transit.Cli;
 /// <summary>
 /// <c>transit demo</c>: the whole system on one machine with nothing configured. The embedded PostgreSQL, the
 /// clearing server and a gate agent for every gate and bus of the synthetic city; one service day of about 50,000
-/// taps played through them in a couple of minutes; the day cleared; a summary; then the dashboard stays up.
+/// taps played through them in a couple of minutes; the day cleared; a summary; then the dashboard, the wallet and the
+/// gate scanner stay up, so that a person can ride through the same gates.
 /// </summary>
 internal static class DemoCommand
 {
@@ -40,6 +41,7 @@ internal static class DemoCommand
                 ApiUrls = lanPort is { } p
                     ? [SimCommand.LoopbackUrl(parsed.GetValue(port)), string.Create(CultureInfo.InvariantCulture, $"https://0.0.0.0:{p}")]
                     : [SimCommand.LoopbackUrl(parsed.GetValue(port))],
+                ServeGateScanner = true,
             };
             Console.WriteLine($"Transit demo: {settings.Riders:N0} riders of the synthetic city, one service day through real gate agents and clearing; run folder {folder}");
             await RunFolder.PrepareFreshAsync(folder, cancellation);
@@ -72,11 +74,13 @@ internal static class DemoCommand
             Console.WriteLine($"  API         {api}api/days/{day:yyyy-MM-dd}   (header 'Authorization: Bearer {run.AdminToken}')");
             Console.WriteLine($"  fleet       {api}api/fleet");
             Console.WriteLine($"  wallet      {api}wallet/   (a rider's phone: sign up, show the code to a gate: docs/rider.md)");
+            Console.WriteLine($"  gate        {api}demo/scan/   (a gate reading codes with this computer's camera: pick the station, show the wallet's code)");
             if (lanPort is { } onNetwork)
             {
                 foreach (var address in LanAddresses())
                 {
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  wallet      https://{address}:{onNetwork}/wallet/   (on the same network; the certificate is the operator's own CA's: accept it on the phone)"));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  gate        https://{address}:{onNetwork}/demo/scan/   (on the same network: another phone's camera as the gate)"));
                 }
             }
 

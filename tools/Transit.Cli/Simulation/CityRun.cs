@@ -53,6 +53,9 @@ internal sealed record SimulationSettings
 
     /// <summary>URLs of clearing's API (and dashboard).</summary>
     public IReadOnlyList<string> ApiUrls { get; init; } = ["http://127.0.0.1:0"];
+
+    /// <summary>Serve the gate scanner page (<see cref="GateScanner"/>), through which a person shows a code to the run's gates.</summary>
+    public bool ServeGateScanner { get; init; }
 }
 
 /// <summary>What happened on one played day.</summary>
@@ -77,6 +80,7 @@ internal sealed class CityRun : IAsyncDisposable
     private readonly Dictionary<string, List<GateAgentProcess>> _bySlot = new(StringComparer.Ordinal);
     private readonly Dictionary<string, RiderPhone> _phones = new(StringComparer.Ordinal);
     private IReadOnlyList<Rider> _riders = [];
+    private GateAgentProcess[] _started = [];
 
     private CityRun(SimulationSettings settings, CityModel city)
     {
@@ -174,6 +178,8 @@ internal sealed class CityRun : IAsyncDisposable
                 Payments = { Latency = TimeSpan.FromMilliseconds(50) },
             },
             _settings.ApiUrls,
+            // The scanner lists the gates once all have started; until then it lists none.
+            map: _settings.ServeGateScanner ? app => app.MapGateScanner(() => Volatile.Read(ref _started)) : null,
             cancellation: cancellation);
         setup.Add();
         await Clearing.Services.GetRequiredService<GtfsImporter>().ImportAsync(feed, new DateOnly(2000, 1, 1), cancellation);
@@ -191,7 +197,7 @@ internal sealed class CityRun : IAsyncDisposable
             var folder = Path.Combine(_settings.DataFolder, "gates", id);
             var (_, certificate, key) = await registry.AddAsync(
                 new DeviceRegistration(id, slot.OperatorId, slot.Mode, slot.StationId, slot.FirstStopId, slot.RouteId), folder, cancellation);
-            configs.Add((slot, id, WriteGateConfig(folder, keys, slot, id, certificate, key), Path.Combine(folder, "agent.log")));
+            configs.Add((slot, id, WriteGateConfig(folder, keys, Clearing.DeviceUrl, slot, id, certificate, key), Path.Combine(folder, "agent.log")));
         }
 
         // A few at a time: every agent compiles its code at start, and the machine may have two cores.
@@ -220,6 +226,7 @@ internal sealed class CityRun : IAsyncDisposable
             (_bySlot.TryGetValue(gate.Slot.Key, out var list) ? list : _bySlot[gate.Slot.Key] = []).Add(gate);
         }
 
+        Volatile.Write(ref _started, [.. _gates]);
         gates.Finish($"{_gates.Count} on {City.Slots.Count} slots");
 
         var riders = progress.Begin("rider credentials issued", _settings.Riders);
@@ -414,7 +421,11 @@ internal sealed class CityRun : IAsyncDisposable
         _ => $"bus-{slot.RouteId}-{n}",
     };
 
-    private string WriteGateConfig(string folder, OperatorKeyDirectory keys, DeviceSlot slot, string id, string certificate, string key)
+    /// <summary>
+    /// Writes <c>gate.json</c> of a simulated gate in <paramref name="folder"/>: its trust files copied beside it, the
+    /// TCP simulation input, simulated hardware and the manual clock; uploads to <paramref name="deviceUrl"/>.
+    /// </summary>
+    public static string WriteGateConfig(string folder, OperatorKeyDirectory keys, Uri deviceUrl, DeviceSlot slot, string id, string certificate, string key)
     {
         var trust = Path.Combine(folder, "trust");
         Directory.CreateDirectory(trust);
@@ -433,7 +444,7 @@ internal sealed class CityRun : IAsyncDisposable
             ["Trust"] = new JsonObject { ["RootPublicKey"] = "trust/root.pub.json", ["KeySet"] = "trust/keyset.json", ["DenyList"] = "trust/denylist.json" },
             ["Clearing"] = new JsonObject
             {
-                ["Url"] = new Uri(Clearing.DeviceUrl, "device/v1/").ToString(),
+                ["Url"] = new Uri(deviceUrl, "device/v1/").ToString(),
                 ["ClientCertificate"] = certificate,
                 ["ClientKey"] = key,
                 ["ServerCaCertificate"] = "trust/ca.crt.pem",

@@ -9,11 +9,19 @@ using Transit.Simulation;
 
 namespace Transit.Cli.Simulation;
 
-/// <summary>What a gate answered to one planned tap.</summary>
-internal sealed record GateAnswer(string DeviceId, long Seq, bool Accepted, string Reason, double LatencyMs, DateTimeOffset GateAt);
+/// <summary>What a gate answered to one tap, planned or shown live.</summary>
+internal sealed record GateAnswer(string DeviceId, long Seq, bool Accepted, string Reason, double LatencyMs, DateTimeOffset GateAt)
+{
+    /// <summary>The account the code named, when the gate could read it.</summary>
+    public string? Account { get; init; }
+}
 
 /// <summary>One planned tap on its way to a gate: the plan's index, the UTC instant and the code text.</summary>
-internal sealed record GateWork(int Index, PlannedTap Tap, DateTimeOffset At, Func<string> Code);
+internal sealed record GateWork(int Index, PlannedTap? Tap, DateTimeOffset At, Func<string> Code)
+{
+    /// <summary>Completed with the answer instead of <see cref="GateAgentProcess.Answered"/> (a code shown live, not planned).</summary>
+    public TaskCompletionSource<GateAnswer>? Reply { get; init; }
+}
 
 /// <summary>
 /// A real gate agent (<c>transit gate run</c>) as a child process, fed over its TCP simulation input: for each tap a
@@ -129,6 +137,17 @@ internal sealed class GateAgentProcess : IAsyncDisposable
         _work.Writer.TryWrite(work);
     }
 
+    /// <summary>
+    /// Shows <paramref name="code"/> to the gate now, in line behind any planned taps: the gate's clock is set to the
+    /// real time first, since a code a person shows was signed by a real clock, not the simulated day's.
+    /// </summary>
+    public Task<GateAnswer> ScanAsync(string code, CancellationToken cancellation)
+    {
+        var reply = new TaskCompletionSource<GateAnswer>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Enqueue(new GateWork(-1, null, DateTimeOffset.UtcNow, () => code) { Reply = reply });
+        return reply.Task.WaitAsync(cancellation);
+    }
+
     /// <summary>Waits until every queued tap is answered.</summary>
     public Task DrainedAsync(CancellationToken cancellation) =>
         WaitUntilAsync(() => Interlocked.Read(ref _answered) == Interlocked.Read(ref _enqueued), cancellation);
@@ -237,22 +256,33 @@ internal sealed class GateAgentProcess : IAsyncDisposable
             using var reader = new StreamReader(stream, Encoding.ASCII);
             await foreach (var work in _work.Reader.ReadAllAsync())
             {
-                if (Slot.Mode == "bus" && work.Tap.StopId != _stop)
+                if (Slot.Mode == "bus" && work.Tap is { } tap && tap.StopId != _stop)
                 {
-                    await SetStopAsync(work.Tap.StopId);
+                    await SetStopAsync(tap.StopId);
                 }
 
                 var lines = $"{SimulationClock.LinePrefix}{work.At.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture)}\n{work.Code()}\n";
                 await stream.WriteAsync(Encoding.ASCII.GetBytes(lines));
                 var line = await reader.ReadLineAsync() ?? throw new CliException($"gate {DeviceId} closed its simulation input; see its log", 1);
                 var json = JsonDocument.Parse(line).RootElement;
-                Answered?.Invoke(work, new GateAnswer(
+                var answer = new GateAnswer(
                     DeviceId,
                     json.GetProperty("seq").GetInt64(),
                     json.GetProperty("accepted").GetBoolean(),
                     json.GetProperty("reason").GetString()!,
                     json.GetProperty("latencyMs").GetDouble(),
-                    new DateTimeOffset(json.GetProperty("at").GetDateTime(), TimeSpan.Zero)));
+                    new DateTimeOffset(json.GetProperty("at").GetDateTime(), TimeSpan.Zero))
+                {
+                    Account = json.TryGetProperty("account", out var account) ? account.GetString() : null,
+                };
+                if (work.Reply is { } reply)
+                {
+                    reply.TrySetResult(answer);
+                }
+                else
+                {
+                    Answered?.Invoke(work, answer);
+                }
                 Interlocked.Increment(ref _answered);
                 Signal();
             }
