@@ -250,8 +250,10 @@ public sealed class RideCodeVerifier
     /// </summary>
     private bool TryGetPhoneKey(Chain chain, KeySet keySet, IssuerKey issuerKey, Credential credential, out PublicKey phoneKey)
     {
-        Span<byte> bytes = stackalloc byte[credential.EncodedLength];
-        credential.WriteTo(bytes);
+        // The format version leads the key: the same bytes signed under the other version's domain tag are another credential.
+        Span<byte> bytes = stackalloc byte[1 + credential.EncodedLength];
+        bytes[0] = (byte)credential.FormatVersion;
+        credential.WriteTo(bytes[1..]);
         CredentialCache cache;
         lock (chain.Lock)
         {

@@ -102,6 +102,27 @@ public class IssuerTests
     }
 
     [Fact]
+    public void Verify_CachedVersion1CredentialWhoseBytesAlsoReadAsVersion2_Version2NotTakenFromTheCache()
+    {
+        // A version-1 credential built so that its exact bytes also parse as a version-2 credential of the same issuer
+        // ("city") for another account ("rider1"): key id 0x0463 = 04 'c', then "ity", and fields that line up. The
+        // issuer signed them under "TR1C" only; the cache must not let the version-2 reading skip "TR2C".
+        using var city = new TestIssuer(keyId: 0x0463, issuerId: "city");
+        using var phoneKey = SigningKey.Generate(SignatureAlgorithm.P256);
+        var v1 = Credential.Issue(
+            city.Issuer, 0x0463, "!!!!Prider", "1", Now.AddHours(-1), TimeSpan.FromMinutes(0x69), phoneKey.PublicKey, 0x6974_7904_6300_0001UL);
+        Assert.True(Credential.TryParse(v1.ToBytes(), 2, out var v2));
+        Assert.Equal(("city", "rider1"), (v2.Issuer, v2.Account));
+        var verifier = city.Verifier();
+        Assert.Equal(VerificationReason.Ok, verifier.Verify(RideCode.Sign(v1, phoneKey, Now, 0).ToText(), Now).Reason);
+
+        var at = v2.NotBefore.AddMinutes(1);
+        var result = verifier.Verify(RideCode.Sign(v2, phoneKey, at, 0).ToText(), at);
+
+        Assert.Equal(VerificationReason.BadIssuerSignature, result.Reason);
+    }
+
+    [Fact]
     public void Verify_SameAccountAtTwoIssuers_DenyListOfOneDeniesOnlyItsOwnRider()
     {
         using var home = new TestIssuer();
