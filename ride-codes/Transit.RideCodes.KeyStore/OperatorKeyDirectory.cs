@@ -75,12 +75,21 @@ public sealed class OperatorKeyDirectory
 
     /// <summary>
     /// Creates a new key directory: root key, first issuer key (id 1), online key (id 1), key set version 1, empty
-    /// deny list version 1, device CA and a clearing server certificate for localhost.
+    /// deny list version 1, device CA and a clearing server certificate for localhost. With <paramref name="issuerId"/>
+    /// the key set declares that issuer id and its credentials name it (<c>TR2</c> codes); without, the directory is the
+    /// operator's own (home) issuer of <c>TR1</c> codes.
     /// </summary>
-    /// <exception cref="KeyDirectoryException">The directory already holds keys.</exception>
-    public static OperatorKeyDirectory Init(string path, SignatureAlgorithm algorithm, TimeProvider? time = null, string operatorName = "Transit")
+    /// <exception cref="KeyDirectoryException">The directory already holds keys, or the issuer id is not one.</exception>
+    public static OperatorKeyDirectory Init(
+        string path, SignatureAlgorithm algorithm, TimeProvider? time = null, string operatorName = "Transit", string? issuerId = null)
     {
         time ??= TimeProvider.System;
+        if (issuerId is not null && !IssuerIds.IsValid(issuerId))
+        {
+            throw new KeyDirectoryException(
+                $"issuer id '{issuerId}' must have 1 to {IssuerIds.MaxLength} characters of a-z, 0-9 and '-', not starting with '-'");
+        }
+
         path = System.IO.Path.GetFullPath(path);
         if (Exists(path) || File.Exists(Combine(path, "root.key.json")))
         {
@@ -100,7 +109,8 @@ public sealed class OperatorKeyDirectory
 
         var keySet = new KeySet(
             1, now, [new IssuerKey(1, issuer.PublicKey, KeyStatus.Active, now, null)],
-            [new OnlineKey(1, online.PublicKey, KeyStatus.Active, OnlineKey.DelegableDocuments)]);
+            [new OnlineKey(1, online.PublicKey, KeyStatus.Active, OnlineKey.DelegableDocuments)],
+            issuerId);
         AtomicFile.WriteAllText(Combine(path, "keyset.json"), keySet.Sign(root).ToJson());
         var denyList = new DenyList(1, now, [], []);
         AtomicFile.WriteAllText(Combine(path, "denylist.json"), denyList.Sign(root).ToJson());

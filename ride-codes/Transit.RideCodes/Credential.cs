@@ -23,12 +23,19 @@ public sealed record Credential
     /// </summary>
     public const int MaxAccountAndCategoryLength = 15;
 
+    /// <summary>
+    /// Longest account token, category and issuer id together in a credential that names its issuer (<c>TR2</c>), for
+    /// which its codes stay within 300 characters.
+    /// </summary>
+    public const int MaxAccountCategoryAndIssuerLength = 14;
+
     /// <summary>Longest validity window (65,535 minutes, about 45 days).</summary>
     public static readonly TimeSpan MaxValidity = TimeSpan.FromMinutes(ushort.MaxValue);
 
     internal const int FixedBodyLength = 17 + PublicKey.CompressedLength;
 
     private Credential(
+        string? issuer,
         ushort keyId,
         ulong credentialId,
         string account,
@@ -39,6 +46,7 @@ public sealed record Credential
         byte[] body,
         byte[] issuerSignature)
     {
+        Issuer = issuer;
         KeyId = keyId;
         CredentialId = credentialId;
         Account = account;
@@ -49,6 +57,15 @@ public sealed record Credential
         Body = body;
         IssuerSignature = issuerSignature;
     }
+
+    /// <summary>
+    /// The issuer id the credential names (format version 2, <c>TR2</c>); null for a version-1 credential, which
+    /// belongs to the operator's own (home) issuer.
+    /// </summary>
+    public string? Issuer { get; }
+
+    /// <summary>The format version of the credential and its codes: 1 without an issuer id, 2 with one.</summary>
+    public int FormatVersion => Issuer is null ? 1 : 2;
 
     /// <summary>Id of the issuer key that signed the credential.</summary>
     public ushort KeyId { get; }
@@ -80,8 +97,11 @@ public sealed record Credential
     /// <summary>The issuer's 64-byte signature over <see cref="IssuerSignedMessage"/>.</summary>
     public byte[] IssuerSignature { get; }
 
-    /// <summary>Exactly what the issuer signs: the ASCII domain tag <c>TR1C</c> followed by <see cref="Body"/>.</summary>
-    public byte[] IssuerSignedMessage => [.. RideCodeFormat.CredentialDomain, .. Body];
+    /// <summary>
+    /// Exactly what the issuer signs: the ASCII domain tag (<c>TR1C</c>, or <c>TR2C</c> for a credential naming its
+    /// issuer) followed by <see cref="Body"/>, which holds the issuer id, so that no credential changes issuer.
+    /// </summary>
+    public byte[] IssuerSignedMessage => [.. RideCodeFormat.CredentialDomain(FormatVersion), .. Body];
 
     /// <summary>Length of the credential part of a code: body and issuer signature.</summary>
     public int EncodedLength => Body.Length + PublicKey.SignatureLength;
@@ -94,7 +114,9 @@ public sealed record Credential
         ulong.TryParse(text, System.Globalization.NumberStyles.AllowHexSpecifier, null, out credentialId) && text!.Length == 16;
 
     /// <summary>
-    /// Issues a credential: builds the body and signs it with <paramref name="issuerKey"/>.
+    /// Issues a credential: builds the body and signs it with <paramref name="issuerKey"/>. With
+    /// <paramref name="issuer"/> the credential names its issuer (format version 2, <c>TR2</c> codes); without, it is a
+    /// version-1 credential of the operator's own issuer.
     /// </summary>
     /// <exception cref="ArgumentException">A field is out of range; the message names it.</exception>
     public static Credential Issue(
@@ -105,17 +127,27 @@ public sealed record Credential
         DateTimeOffset notBefore,
         TimeSpan validity,
         PublicKey phoneKey,
-        ulong? credentialId = null)
+        ulong? credentialId = null,
+        string? issuer = null)
     {
         ArgumentNullException.ThrowIfNull(issuerKey);
         ArgumentNullException.ThrowIfNull(phoneKey);
         ValidateToken(account, nameof(account), 1, MaxAccountLength);
         ValidateToken(category, nameof(category), 0, MaxCategoryLength);
-        if (account.Length + category.Length > MaxAccountAndCategoryLength)
+        if (issuer is not null)
+        {
+            IssuerIds.Validate(issuer, nameof(issuer));
+        }
+
+        var issuerLength = issuer?.Length ?? 0;
+        var limit = issuer is null ? MaxAccountAndCategoryLength : MaxAccountCategoryAndIssuerLength;
+        if (account.Length + category.Length + issuerLength > limit)
         {
             throw new ArgumentException(
-                $"account token and rider category together may have at most {MaxAccountAndCategoryLength} characters " +
-                $"(got {account.Length} + {category.Length}) so that a code fits a 300-character QR code",
+                (issuer is null
+                    ? $"account token and rider category together may have at most {limit} characters (got {account.Length} + {category.Length})"
+                    : $"account token, rider category and issuer id together may have at most {limit} characters (got {account.Length} + {category.Length} + {issuerLength})")
+                + " so that a code fits a 300-character QR code",
                 nameof(account));
         }
 
@@ -139,19 +171,28 @@ public sealed record Credential
         }
 
         var id = credentialId ?? BinaryPrimitives.ReadUInt64BigEndian(RandomNumberGenerator.GetBytes(8));
-        var body = new byte[FixedBodyLength + account.Length + category.Length];
-        BinaryPrimitives.WriteUInt16BigEndian(body, keyId);
-        BinaryPrimitives.WriteUInt64BigEndian(body.AsSpan(2), id);
-        BinaryPrimitives.WriteUInt32BigEndian(body.AsSpan(10), (uint)nbSeconds);
-        BinaryPrimitives.WriteUInt16BigEndian(body.AsSpan(14), (ushort)minutes);
-        body[16] = (byte)(((account.Length - 1) << 4) | category.Length);
-        var o = 17;
-        o += Encoding.ASCII.GetBytes(account, body.AsSpan(o));
-        o += Encoding.ASCII.GetBytes(category, body.AsSpan(o));
-        phoneKey.Compressed.CopyTo(body, o);
+        var prefix = issuer is null ? 0 : 1 + issuerLength;
+        var body = new byte[prefix + FixedBodyLength + account.Length + category.Length];
+        if (issuer is not null)
+        {
+            body[0] = (byte)issuerLength;
+            Encoding.ASCII.GetBytes(issuer, body.AsSpan(1));
+        }
 
-        var signature = issuerKey.Sign([.. RideCodeFormat.CredentialDomain, .. body]);
-        return TryRead(body.AsSpan(), signature, out var credential)
+        var fields = body.AsSpan(prefix);
+        BinaryPrimitives.WriteUInt16BigEndian(fields, keyId);
+        BinaryPrimitives.WriteUInt64BigEndian(fields[2..], id);
+        BinaryPrimitives.WriteUInt32BigEndian(fields[10..], (uint)nbSeconds);
+        BinaryPrimitives.WriteUInt16BigEndian(fields[14..], (ushort)minutes);
+        fields[16] = (byte)(((account.Length - 1) << 4) | category.Length);
+        var o = 17;
+        o += Encoding.ASCII.GetBytes(account, fields[o..]);
+        o += Encoding.ASCII.GetBytes(category, fields[o..]);
+        phoneKey.Compressed.CopyTo(fields[o..]);
+
+        var version = issuer is null ? 1 : 2;
+        var signature = issuerKey.Sign([.. RideCodeFormat.CredentialDomain(version), .. body]);
+        return TryRead(body.AsSpan(), version, signature, out var credential)
             ? credential
             : throw new InvalidOperationException("a freshly built credential did not parse");
     }
@@ -171,65 +212,99 @@ public sealed record Credential
         return bytes;
     }
 
-    /// <summary>Parses a stored credential (body followed by issuer signature, nothing after).</summary>
-    public static bool TryParse(ReadOnlySpan<byte> data, out Credential credential)
+    /// <summary>Parses a stored version-1 credential (body followed by issuer signature, nothing after).</summary>
+    public static bool TryParse(ReadOnlySpan<byte> data, out Credential credential) => TryParse(data, 1, out credential);
+
+    /// <summary>
+    /// Parses a stored credential of format <paramref name="version"/> (1, or 2 for one naming its issuer): body
+    /// followed by issuer signature, nothing after.
+    /// </summary>
+    public static bool TryParse(ReadOnlySpan<byte> data, int version, out Credential credential)
     {
         credential = null!;
-        if (!TryMeasureBody(data, out var bodyLength) || data.Length != bodyLength + PublicKey.SignatureLength)
+        if (!TryMeasureBody(data, version, out var bodyLength) || data.Length != bodyLength + PublicKey.SignatureLength)
         {
             return false;
         }
 
-        return TryRead(data[..bodyLength], data[bodyLength..].ToArray(), out credential);
+        return TryRead(data[..bodyLength], version, data[bodyLength..].ToArray(), out credential);
     }
 
-    internal static bool TryMeasureBody(ReadOnlySpan<byte> data, out int bodyLength)
+    /// <summary>
+    /// The length of the body at the start of <paramref name="data"/>: in version 2 an issuer id (length byte, then
+    /// the id) comes before the version-1 fields.
+    /// </summary>
+    internal static bool TryMeasureBody(ReadOnlySpan<byte> data, int version, out int bodyLength)
     {
         bodyLength = 0;
-        if (data.Length < FixedBodyLength)
+        var prefix = 0;
+        if (version == 2)
+        {
+            if (data.Length == 0 || data[0] is 0 or > IssuerIds.MaxLength)
+            {
+                return false;
+            }
+
+            prefix = 1 + data[0];
+        }
+
+        if (data.Length < prefix + FixedBodyLength)
         {
             return false;
         }
 
-        var accountLength = (data[16] >> 4) + 1;
-        var categoryLength = data[16] & 0x0F;
-        bodyLength = FixedBodyLength + accountLength + categoryLength;
+        var lengths = data[prefix + 16];
+        bodyLength = prefix + FixedBodyLength + (lengths >> 4) + 1 + (lengths & 0x0F);
         return data.Length >= bodyLength;
     }
 
-    internal static bool TryRead(ReadOnlySpan<byte> body, byte[] issuerSignature, out Credential credential)
+    internal static bool TryRead(ReadOnlySpan<byte> body, int version, byte[] issuerSignature, out Credential credential)
     {
         credential = null!;
-        if (!TryMeasureBody(body, out var bodyLength) || bodyLength != body.Length || issuerSignature.Length != PublicKey.SignatureLength)
+        if (!TryMeasureBody(body, version, out var bodyLength) || bodyLength != body.Length || issuerSignature.Length != PublicKey.SignatureLength)
         {
             return false;
         }
 
-        var accountLength = (body[16] >> 4) + 1;
-        var categoryLength = body[16] & 0x0F;
-        var accountBytes = body.Slice(17, accountLength);
-        var categoryBytes = body.Slice(17 + accountLength, categoryLength);
+        string? issuer = null;
+        var fields = body;
+        if (version == 2)
+        {
+            issuer = Encoding.Latin1.GetString(body.Slice(1, body[0]));
+            if (!IssuerIds.IsValid(issuer))
+            {
+                return false;
+            }
+
+            fields = body[(1 + body[0])..];
+        }
+
+        var accountLength = (fields[16] >> 4) + 1;
+        var categoryLength = fields[16] & 0x0F;
+        var accountBytes = fields.Slice(17, accountLength);
+        var categoryBytes = fields.Slice(17 + accountLength, categoryLength);
         if (!IsToken(accountBytes) || !IsToken(categoryBytes))
         {
             return false;
         }
 
-        var key = body.Slice(17 + accountLength + categoryLength, PublicKey.CompressedLength);
+        var key = fields.Slice(17 + accountLength + categoryLength, PublicKey.CompressedLength);
         if (key[0] != 2 && key[0] != 3)
         {
             return false;
         }
 
-        var minutes = BinaryPrimitives.ReadUInt16BigEndian(body[14..]);
+        var minutes = BinaryPrimitives.ReadUInt16BigEndian(fields[14..]);
         if (minutes == 0)
         {
             return false;
         }
 
-        var notBefore = DateTimeOffset.FromUnixTimeSeconds(BinaryPrimitives.ReadUInt32BigEndian(body[10..]));
+        var notBefore = DateTimeOffset.FromUnixTimeSeconds(BinaryPrimitives.ReadUInt32BigEndian(fields[10..]));
         credential = new Credential(
-            BinaryPrimitives.ReadUInt16BigEndian(body),
-            BinaryPrimitives.ReadUInt64BigEndian(body[2..]),
+            issuer,
+            BinaryPrimitives.ReadUInt16BigEndian(fields),
+            BinaryPrimitives.ReadUInt64BigEndian(fields[2..]),
             Encoding.ASCII.GetString(accountBytes),
             Encoding.ASCII.GetString(categoryBytes),
             notBefore,

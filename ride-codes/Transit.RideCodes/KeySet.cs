@@ -70,10 +70,21 @@ public sealed class KeySet
     private readonly Dictionary<ushort, IssuerKey> _byId;
 
     /// <summary>Creates a key set; key ids must be unique, and online keys certified for delegable document types only.</summary>
-    public KeySet(long version, DateTimeOffset issuedAt, IEnumerable<IssuerKey> keys, IEnumerable<OnlineKey>? onlineKeys = null)
+    /// <param name="version">Monotonic version.</param>
+    /// <param name="issuedAt">When the root signed it.</param>
+    /// <param name="keys">The issuer keys.</param>
+    /// <param name="onlineKeys">The online keys certified by the root.</param>
+    /// <param name="issuer">The issuer id the key set belongs to; null for the operator's own issuer of before issuers existed.</param>
+    public KeySet(long version, DateTimeOffset issuedAt, IEnumerable<IssuerKey> keys, IEnumerable<OnlineKey>? onlineKeys = null, string? issuer = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(version);
         ArgumentNullException.ThrowIfNull(keys);
+        if (issuer is not null && !IssuerIds.IsValid(issuer))
+        {
+            throw new TrustDocumentException($"key set issuer '{issuer}' is not an issuer id (1 to {IssuerIds.MaxLength} characters of a-z, 0-9 and '-')");
+        }
+
+        Issuer = issuer;
         Version = version;
         IssuedAt = issuedAt;
         Keys = [.. keys.OrderBy(k => k.KeyId)];
@@ -102,6 +113,15 @@ public sealed class KeySet
             }
         }
     }
+
+    /// <summary>
+    /// The issuer this key set's keys sign for, as its root declares it; null in key sets from before issuers, which
+    /// belong to the operator's own issuer (<see cref="IssuerIds.Home"/>).
+    /// </summary>
+    public string? Issuer { get; }
+
+    /// <summary>The issuer id codes under this key set verify as: <see cref="Issuer"/>, or <see cref="IssuerIds.Home"/>.</summary>
+    public string IssuerId => Issuer ?? IssuerIds.Home;
 
     /// <summary>Monotonic version; a verifier never goes back to a lower one.</summary>
     public long Version { get; }
@@ -144,7 +164,7 @@ public sealed class KeySet
 
     /// <summary>The next version, with different keys (and online keys, when given) and time.</summary>
     public KeySet With(IEnumerable<IssuerKey> keys, DateTimeOffset issuedAt, IEnumerable<OnlineKey>? onlineKeys = null) =>
-        new(checked(Version + 1), issuedAt, keys, onlineKeys ?? OnlineKeys);
+        new(checked(Version + 1), issuedAt, keys, onlineKeys ?? OnlineKeys, Issuer);
 
     /// <summary>Signs the key set with the root key.</summary>
     public SignedDocument Sign(SigningKey rootKey) => SignedDocument.Create(DocumentType, ToPayload(), rootKey);
@@ -164,7 +184,7 @@ public sealed class KeySet
             k.Kid, ReadPublicKey($"key {k.Kid}", k.Alg, k.PublicKey), ReadStatus($"key {k.Kid}", k.Status), k.ValidFrom, k.ValidUntil));
         var onlineKeys = (dto.OnlineKeys ?? []).Select(k => new OnlineKey(
             k.Kid, ReadPublicKey($"online key {k.Kid}", k.Alg, k.PublicKey), ReadStatus($"online key {k.Kid}", k.Status), k.Documents ?? []));
-        return new KeySet(dto.Version, dto.IssuedAt, keys.ToList(), onlineKeys.ToList());
+        return new KeySet(dto.Version, dto.IssuedAt, keys.ToList(), onlineKeys.ToList(), dto.Issuer);
     }
 
     /// <summary>The payload JSON that the root key signs.</summary>
@@ -185,7 +205,8 @@ public sealed class KeySet
                 k.Algorithm.ToName(),
                 Convert.ToBase64String(k.PublicKey.Compressed),
                 k.Status.ToString().ToLowerInvariant(),
-                [.. k.Documents]))]),
+                [.. k.Documents]))],
+            Issuer),
         TrustJsonContext.Default.KeySetPayload);
 
     private static PublicKey ReadPublicKey(string what, string? alg, string? base64)
@@ -219,7 +240,8 @@ public sealed class KeySet
         [property: JsonPropertyName("version")] long Version,
         [property: JsonPropertyName("issuedAt")] DateTimeOffset IssuedAt,
         [property: JsonPropertyName("keys")] List<KeySetPayload.Key>? Keys,
-        [property: JsonPropertyName("onlineKeys"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] List<KeySetPayload.Online>? OnlineKeys = null)
+        [property: JsonPropertyName("onlineKeys"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] List<KeySetPayload.Online>? OnlineKeys = null,
+        [property: JsonPropertyName("issuer"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Issuer = null)
     {
         internal sealed record Online(
             [property: JsonPropertyName("kid")] ushort Kid,

@@ -35,17 +35,17 @@ public sealed class PhoneCredential : IDisposable
 
     /// <summary>
     /// Issues a credential for a new phone key in one step, as the ride-code platform does when a phone
-    /// registers or refreshes.
+    /// registers or refreshes. With <paramref name="issuer"/> the credential names its issuer (<c>TR2</c> codes).
     /// </summary>
     public static PhoneCredential Issue(
-        SigningKey issuerKey, ushort keyId, string account, string category, DateTimeOffset notBefore, TimeSpan validity)
+        SigningKey issuerKey, ushort keyId, string account, string category, DateTimeOffset notBefore, TimeSpan validity, string? issuer = null)
     {
         ArgumentNullException.ThrowIfNull(issuerKey);
         var phoneKey = SigningKey.Generate(issuerKey.Algorithm);
         try
         {
             return new PhoneCredential(
-                Credential.Issue(issuerKey, keyId, account, category, notBefore, validity, phoneKey.PublicKey), phoneKey);
+                Credential.Issue(issuerKey, keyId, account, category, notBefore, validity, phoneKey.PublicKey, issuer: issuer), phoneKey);
         }
         catch
         {
@@ -66,7 +66,8 @@ public sealed class PhoneCredential : IDisposable
                 FileType,
                 algorithm.ToName(),
                 Convert.ToBase64String(Credential.ToBytes()),
-                Convert.ToBase64String(PhoneKey.ExportPrivateScalar())),
+                Convert.ToBase64String(PhoneKey.ExportPrivateScalar()),
+                Credential.Issuer),
             PhoneJsonContext.Default.CredentialFile);
     }
 
@@ -96,7 +97,14 @@ public sealed class PhoneCredential : IDisposable
 
         try
         {
-            if (!Credential.TryParse(Convert.FromBase64String(file.Credential), out var credential))
+            // The file names the issuer of a version-2 credential; the bytes alone do not say which version they are.
+            if (file.Issuer is not null && !IssuerIds.IsValid(file.Issuer))
+            {
+                throw new TrustDocumentException($"credential file: issuer '{file.Issuer}' is not an issuer id");
+            }
+
+            if (!Credential.TryParse(Convert.FromBase64String(file.Credential), file.Issuer is null ? 1 : 2, out var credential)
+                || !string.Equals(credential.Issuer, file.Issuer, StringComparison.Ordinal))
             {
                 throw new TrustDocumentException("credential file: the credential bytes do not parse");
             }
@@ -125,7 +133,8 @@ public sealed class PhoneCredential : IDisposable
         [property: JsonPropertyName("type")] string? Type,
         [property: JsonPropertyName("alg")] string? Alg,
         [property: JsonPropertyName("credential")] string? Credential,
-        [property: JsonPropertyName("phoneKey")] string? PhoneKey);
+        [property: JsonPropertyName("phoneKey")] string? PhoneKey,
+        [property: JsonPropertyName("issuer"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Issuer = null);
 }
 
 [JsonSerializable(typeof(PhoneCredential.CredentialFile))]

@@ -39,10 +39,11 @@ public sealed record RideCode
     /// <summary>
     /// The identity of this code for replay detection: same credential, same timestamp and counter means the
     /// same code, whatever bytes carried it.
+    /// The issuer is part of it: credential ids are drawn by each issuer, and one issuer's ids must not shadow another's.
     /// </summary>
-    public ReplayKey ReplayKey => new(Credential.CredentialId, (TimestampOffset << 8) | Counter);
+    public ReplayKey ReplayKey => new(Credential.Issuer, Credential.CredentialId, (TimestampOffset << 8) | Counter);
 
-    /// <summary>Exactly what the phone signs: <c>TR1D</c>, the credential body and issuer signature, timestamp offset and counter.</summary>
+    /// <summary>Exactly what the phone signs: <c>TR1D</c> (<c>TR2D</c> when the credential names its issuer), the credential body and issuer signature, timestamp offset and counter.</summary>
     public byte[] PhoneSignedMessage => BuildPhoneSignedMessage(Credential, TimestampOffset, Counter);
 
     /// <summary>
@@ -80,15 +81,15 @@ public sealed record RideCode
         return bytes;
     }
 
-    /// <summary>The code as QR text: <c>TR1:</c> and the Base45 of <see cref="ToBytes"/>.</summary>
-    public string ToText() => RideCodeFormat.Prefix + Base45.Encode(ToBytes());
+    /// <summary>The code as QR text: <c>TR1:</c> (<c>TR2:</c> when the credential names its issuer) and the Base45 of <see cref="ToBytes"/>.</summary>
+    public string ToText() => (Credential.Issuer is null ? RideCodeFormat.Prefix : RideCodeFormat.IssuerPrefix) + Base45.Encode(ToBytes());
 
     /// <inheritdoc />
     public override string ToString() => ToText();
 
     internal static byte[] BuildPhoneSignedMessage(Credential credential, uint offset, byte counter)
     {
-        var domain = RideCodeFormat.CodeDomain;
+        var domain = RideCodeFormat.CodeDomain(credential.FormatVersion);
         var message = new byte[domain.Length + credential.EncodedLength + 4];
         domain.CopyTo(message);
         credential.WriteTo(message.AsSpan(domain.Length));
@@ -101,9 +102,17 @@ public sealed record RideCode
 }
 
 /// <summary>What identifies a code for replay detection.</summary>
+/// <param name="Issuer">The issuer id the credential names; null for a version-1 (home issuer) credential.</param>
 /// <param name="CredentialId">The credential's id.</param>
 /// <param name="TimeAndCounter">Timestamp offset in the high 24 bits, counter in the low 8.</param>
-public readonly record struct ReplayKey(ulong CredentialId, uint TimeAndCounter);
+public readonly record struct ReplayKey(string? Issuer, ulong CredentialId, uint TimeAndCounter)
+{
+    /// <summary>A version-1 (home issuer) code's key.</summary>
+    public ReplayKey(ulong credentialId, uint timeAndCounter)
+        : this(null, credentialId, timeAndCounter)
+    {
+    }
+}
 
 /// <summary>Outcome of parsing code text.</summary>
 public enum ParseStatus
@@ -118,18 +127,21 @@ public enum ParseStatus
     UnsupportedVersion,
 }
 
-/// <summary>The text and byte form of ride codes, version 1.</summary>
+/// <summary>The text and byte form of ride codes: version 1, and version 2, which names the code's issuer.</summary>
 public static class RideCodeFormat
 {
     /// <summary>The prefix of version-1 code text.</summary>
     public const string Prefix = "TR1:";
 
+    /// <summary>The prefix of version-2 code text: a code whose credential names its issuer.</summary>
+    public const string IssuerPrefix = "TR2:";
+
     /// <summary>Longest code text accepted for parsing; anything longer is malformed without decoding.</summary>
     public const int MaxTextLength = 512;
 
-    internal static ReadOnlySpan<byte> CredentialDomain => "TR1C"u8;
+    internal static ReadOnlySpan<byte> CredentialDomain(int version) => version == 2 ? "TR2C"u8 : "TR1C"u8;
 
-    internal static ReadOnlySpan<byte> CodeDomain => "TR1D"u8;
+    internal static ReadOnlySpan<byte> CodeDomain(int version) => version == 2 ? "TR2D"u8 : "TR1D"u8;
 
     /// <summary>Parses code text without checking any signature. Never throws.</summary>
     public static ParseStatus TryParse(string? text, out RideCode code)
@@ -140,7 +152,7 @@ public static class RideCodeFormat
             return ParseStatus.Malformed;
         }
 
-        var versionStatus = CheckPrefix(text, out var payloadStart);
+        var versionStatus = CheckPrefix(text, out var payloadStart, out var version);
         if (versionStatus != ParseStatus.Ok)
         {
             return versionStatus;
@@ -151,21 +163,24 @@ public static class RideCodeFormat
             return ParseStatus.Malformed;
         }
 
-        return TryParse(bytes, out code) ? ParseStatus.Ok : ParseStatus.Malformed;
+        return TryParse(bytes, version, out code) ? ParseStatus.Ok : ParseStatus.Malformed;
     }
 
     /// <summary>Parses the byte form of a version-1 code. Never throws.</summary>
-    public static bool TryParse(ReadOnlySpan<byte> bytes, out RideCode code)
+    public static bool TryParse(ReadOnlySpan<byte> bytes, out RideCode code) => TryParse(bytes, 1, out code);
+
+    /// <summary>Parses the byte form of a code of format <paramref name="version"/> (1 or 2). Never throws.</summary>
+    public static bool TryParse(ReadOnlySpan<byte> bytes, int version, out RideCode code)
     {
         code = null!;
-        if (!Credential.TryMeasureBody(bytes, out var bodyLength)
+        if (!Credential.TryMeasureBody(bytes, version, out var bodyLength)
             || bytes.Length != bodyLength + PublicKey.SignatureLength + RideCode.DynamicLength)
         {
             return false;
         }
 
         var issuerSignature = bytes.Slice(bodyLength, PublicKey.SignatureLength).ToArray();
-        if (!Credential.TryRead(bytes[..bodyLength], issuerSignature, out var credential))
+        if (!Credential.TryRead(bytes[..bodyLength], version, issuerSignature, out var credential))
         {
             return false;
         }
@@ -178,11 +193,12 @@ public static class RideCodeFormat
 
     /// <summary>
     /// Reads the version prefix <c>TR&lt;digits&gt;:</c>. Text with another shape is malformed; a version other
-    /// than 1 is unsupported.
+    /// than 1 or 2 is unsupported.
     /// </summary>
-    private static ParseStatus CheckPrefix(string text, out int payloadStart)
+    private static ParseStatus CheckPrefix(string text, out int payloadStart, out int version)
     {
         payloadStart = 0;
+        version = 0;
         if (text.Length < 4 || text[0] != 'T' || text[1] != 'R')
         {
             return ParseStatus.Malformed;
@@ -200,6 +216,12 @@ public static class RideCodeFormat
         }
 
         payloadStart = i + 1;
-        return text.AsSpan(2, i - 2) is "1" ? ParseStatus.Ok : ParseStatus.UnsupportedVersion;
+        version = text.AsSpan(2, i - 2) switch
+        {
+            "1" => 1,
+            "2" => 2,
+            _ => 0,
+        };
+        return version == 0 ? ParseStatus.UnsupportedVersion : ParseStatus.Ok;
     }
 }

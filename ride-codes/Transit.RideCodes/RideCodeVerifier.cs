@@ -1,3 +1,5 @@
+using System.Collections.Frozen;
+
 namespace Transit.RideCodes;
 
 /// <summary>Limits applied by <see cref="RideCodeVerifier"/>.</summary>
@@ -50,7 +52,11 @@ public sealed record VerifierOptions
 /// <summary>The outcome of verifying one code.</summary>
 /// <param name="Reason">Why it was accepted or refused.</param>
 /// <param name="Code">The parsed code, when it parsed.</param>
-public sealed record VerificationResult(VerificationReason Reason, RideCode? Code)
+/// <param name="Issuer">
+/// The issuer id the code is of: the one it names, or for a version-1 code the home issuer's; null when it did not
+/// parse (or, for a version-1 code, when the verifier has no home issuer).
+/// </param>
+public sealed record VerificationResult(VerificationReason Reason, RideCode? Code, string? Issuer = null)
 {
     /// <summary>True only for <see cref="VerificationReason.Ok"/>.</summary>
     public bool Accepted => Reason == VerificationReason.Ok;
@@ -70,20 +76,30 @@ public sealed record VerificationResult(VerificationReason Reason, RideCode? Cod
 /// </summary>
 public sealed class RideCodeVerifier
 {
-    private readonly TrustStore _trust;
+    private readonly IssuerTrust _trust;
     private readonly VerifierOptions _options;
     private readonly TimeProvider _time;
     private readonly ReplayCache? _replays;
-    private readonly Lock _cacheLock = new();
-    private CredentialCache _cache;
+    private readonly FrozenDictionary<string, Chain> _chains;
+    private readonly Chain? _home;
     private long _unexpectedErrors;
 
-    /// <summary>Creates a verifier.</summary>
+    /// <summary>Creates a verifier of one issuer's codes (the home issuer's, and its own named ones).</summary>
     /// <param name="trust">Root key, key set and deny list.</param>
     /// <param name="options">Limits; defaults when null.</param>
     /// <param name="time">The clock; the system clock when null.</param>
     /// <param name="replays">Where accepted codes are remembered; no replay check when null.</param>
     public RideCodeVerifier(TrustStore trust, VerifierOptions? options = null, TimeProvider? time = null, ReplayCache? replays = null)
+        : this(new IssuerTrust([trust ?? throw new ArgumentNullException(nameof(trust))], trust.IssuerId), options, time, replays)
+    {
+    }
+
+    /// <summary>Creates a verifier of several issuers' codes, each checked under its own issuer's chain only.</summary>
+    /// <param name="trust">Every accepted issuer's root key, key set and deny list.</param>
+    /// <param name="options">Limits; defaults when null.</param>
+    /// <param name="time">The clock; the system clock when null.</param>
+    /// <param name="replays">Where accepted codes are remembered; no replay check when null.</param>
+    public RideCodeVerifier(IssuerTrust trust, VerifierOptions? options = null, TimeProvider? time = null, ReplayCache? replays = null)
     {
         ArgumentNullException.ThrowIfNull(trust);
         _options = options ?? new VerifierOptions();
@@ -91,7 +107,8 @@ public sealed class RideCodeVerifier
         _trust = trust;
         _time = time ?? TimeProvider.System;
         _replays = replays;
-        _cache = new CredentialCache(trust.KeySet);
+        _chains = trust.Issuers.ToFrozenDictionary(store => store.IssuerId, store => new Chain(store), StringComparer.Ordinal);
+        _home = trust.Home is null ? null : _chains[trust.Home.IssuerId];
     }
 
     /// <summary>The limits in force.</summary>
@@ -146,13 +163,26 @@ public sealed class RideCodeVerifier
             reason = VerificationReason.Replayed;
         }
 
-        return new VerificationResult(reason, code);
+        return new VerificationResult(reason, code, IssuerOf(code));
+    }
+
+    /// <summary>The issuer id <paramref name="code"/> is of: the one it names, or the home issuer's for a version-1 code.</summary>
+    public string? IssuerOf(RideCode code)
+    {
+        ArgumentNullException.ThrowIfNull(code);
+        return code.Credential.Issuer ?? _trust.Home?.IssuerId;
     }
 
     private VerificationReason Check(RideCode code, DateTimeOffset now)
     {
         var credential = code.Credential;
-        var keySet = _trust.KeySet;
+        if (!TryGetChain(credential.Issuer, out var chain))
+        {
+            return VerificationReason.UnknownIssuer;
+        }
+
+        var trust = chain.Trust;
+        var keySet = trust.KeySet;
         if (!keySet.TryGetKey(credential.KeyId, out var issuerKey))
         {
             return VerificationReason.UnknownKey;
@@ -168,7 +198,7 @@ public sealed class RideCodeVerifier
             return VerificationReason.UnknownKey;
         }
 
-        if (!TryGetPhoneKey(keySet, issuerKey, credential, out var phoneKey))
+        if (!TryGetPhoneKey(chain, keySet, issuerKey, credential, out var phoneKey))
         {
             return VerificationReason.BadIssuerSignature;
         }
@@ -204,7 +234,8 @@ public sealed class RideCodeVerifier
             return VerificationReason.Future;
         }
 
-        if (_options.CheckDenyList && _trust.DenyList.IsDenied(credential))
+        // Only the code's own issuer's list is consulted: one issuer's list cannot deny another issuer's riders.
+        if (_options.CheckDenyList && trust.DenyList.IsDenied(credential))
         {
             return VerificationReason.Denied;
         }
@@ -217,18 +248,20 @@ public sealed class RideCodeVerifier
     /// exact bytes, issuer signature included, so a rider's second tap costs one signature check, not two, and a
     /// credential body seen before with any other signature is verified afresh.
     /// </summary>
-    private bool TryGetPhoneKey(KeySet keySet, IssuerKey issuerKey, Credential credential, out PublicKey phoneKey)
+    private bool TryGetPhoneKey(Chain chain, KeySet keySet, IssuerKey issuerKey, Credential credential, out PublicKey phoneKey)
     {
-        Span<byte> bytes = stackalloc byte[credential.EncodedLength];
-        credential.WriteTo(bytes);
+        // The format version leads the key: the same bytes signed under the other version's domain tag are another credential.
+        Span<byte> bytes = stackalloc byte[1 + credential.EncodedLength];
+        bytes[0] = (byte)credential.FormatVersion;
+        credential.WriteTo(bytes[1..]);
         CredentialCache cache;
-        lock (_cacheLock)
+        lock (chain.Lock)
         {
-            cache = _cache;
+            cache = chain.Cache;
             if (!ReferenceEquals(cache.KeySet, keySet))
             {
                 // A new key set may have revoked or re-keyed an issuer: nothing verified under the old one carries over.
-                cache = _cache = new CredentialCache(keySet);
+                cache = chain.Cache = new CredentialCache(keySet);
             }
             else if (cache.Lookup.TryGetValue(bytes, out phoneKey!))
             {
@@ -243,7 +276,7 @@ public sealed class RideCodeVerifier
             return false;
         }
 
-        lock (_cacheLock)
+        lock (chain.Lock)
         {
             // When the key set changed meanwhile, this lands in a cache no longer in use, where no lookup finds it.
             if (cache.Lookup.Dictionary.Count >= _options.CredentialCacheSize)
@@ -257,16 +290,43 @@ public sealed class RideCodeVerifier
         return true;
     }
 
-    /// <summary>Test hook: how many credentials the cache holds now.</summary>
+    private bool TryGetChain(string? issuer, out Chain chain)
+    {
+        if (issuer is null)
+        {
+            chain = _home!;
+            return _home is not null;
+        }
+
+        return _chains.TryGetValue(issuer, out chain!);
+    }
+
+    /// <summary>Test hook: how many credentials the caches hold now.</summary>
     internal int CachedCredentialCount
     {
         get
         {
-            lock (_cacheLock)
+            var count = 0;
+            foreach (var chain in _chains.Values)
             {
-                return _cache.Lookup.Dictionary.Count;
+                lock (chain.Lock)
+                {
+                    count += chain.Cache.Lookup.Dictionary.Count;
+                }
             }
+
+            return count;
         }
+    }
+
+    /// <summary>One issuer's trust and the credentials verified under it, each issuer's cache apart from the others'.</summary>
+    private sealed class Chain(TrustStore trust)
+    {
+        public TrustStore Trust { get; } = trust;
+
+        public Lock Lock { get; } = new();
+
+        public CredentialCache Cache { get; set; } = new(trust.KeySet);
     }
 
     /// <summary>Credentials verified under one key set, keyed by their exact bytes (body and issuer signature).</summary>

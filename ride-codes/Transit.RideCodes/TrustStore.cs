@@ -25,6 +25,9 @@ public sealed class TrustStore
     /// <summary>The operator's root public key.</summary>
     public PublicKey RootKey { get; }
 
+    /// <summary>The issuer whose chain this is, as its key set declares (<see cref="IssuerIds.Home"/> when it names none).</summary>
+    public string IssuerId => _keySet.IssuerId;
+
     /// <summary>The current key set.</summary>
     public KeySet KeySet => _keySet;
 
@@ -49,6 +52,13 @@ public sealed class TrustStore
         lock (_updateLock)
         {
             var held = _keySet;
+            if (!string.Equals(candidate.Issuer, held.Issuer, StringComparison.Ordinal))
+            {
+                // An issuer's root signs for that issuer alone: a key set naming another cannot take over its chain.
+                throw new TrustDocumentException(
+                    $"key set version {candidate.Version} is for issuer '{candidate.IssuerId}', but this chain is issuer '{held.IssuerId}'s");
+            }
+
             if (candidate.Version < held.Version)
             {
                 throw new TrustDocumentException($"key set version {candidate.Version} is older than the held version {held.Version}");

@@ -15,6 +15,9 @@ public enum VerificationReason
     /// <summary><c>unsupported-version</c>: a ride code of a version this verifier does not read.</summary>
     UnsupportedVersion,
 
+    /// <summary><c>unknown-issuer</c>: the code names an issuer this verifier does not accept (or, version 1, it has no home issuer).</summary>
+    UnknownIssuer,
+
     /// <summary><c>unknown-key</c>: no key with the credential's key id, or the key's <c>validUntil</c> has passed.</summary>
     UnknownKey,
 
@@ -57,7 +60,7 @@ public static class VerificationReasons
 {
     private static readonly string[] Codes =
     [
-        "ok", "malformed", "unsupported-version", "unknown-key", "revoked-key", "bad-issuer-signature",
+        "ok", "malformed", "unsupported-version", "unknown-issuer", "unknown-key", "revoked-key", "bad-issuer-signature",
         "credential-validity-too-long", "credential-expired", "credential-not-yet-valid", "bad-signature", "stale", "future",
         "denied", "replayed",
     ];

@@ -277,6 +277,26 @@ public sealed class IngestTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task Upload_OtherIssuersCodeTheGateAccepted_StoredUnknownIssuerAndNeverBilled()
+    {
+        // Until clearing settles per issuer, another issuer's rider must never be charged as one of the operator's own,
+        // even one with the same account name as an own rider.
+        await using var world = await ClearingWorld.StartAsync(postgres);
+        var gate = await world.AddDeviceAsync("gate-1", "metro", "metro-entry", station: "CEN");
+        using var walletKey = SigningKey.Generate(SignatureAlgorithm.P256);
+        using var walletRider = PhoneCredential.Issue(
+            walletKey, 1, "alice", "adult", ClearingWorld.At(6, 0), TimeSpan.FromHours(24), "nw");
+        var code = walletRider.Show(ClearingWorld.At(8, 0), 0).ToText();
+
+        var result = await world.UploadOkAsync(gate, world.TapWithCode(gate, code, ClearingWorld.At(8, 0, 2)));
+
+        Assert.Equal(1, result.Stored);
+        var tap = (await world.ListAsync("SELECT accepted, clearing_reason, flags FROM taps", r => (r.GetBoolean(0), r.GetString(1), (TapFlags)r.GetInt32(2)))).Single();
+        Assert.Equal((true, "unknown-issuer", TapFlags.RefusedByClearing), tap);
+        Assert.Equal(0, await world.ScalarAsync<long>("SELECT count(*) FROM dirty_account_days"));
+    }
+
+    [Fact]
     public async Task DeviceApi_UnregisteredForeignOrRevokedCertificate_IsRefused()
     {
         await using var world = await ClearingWorld.StartAsync(postgres);

@@ -152,6 +152,52 @@ public sealed class CodesCommandTests : IDisposable
         Assert.False(File.Exists(longer));
     }
 
+    [Fact]
+    public async Task CodesVerify_SeveralKeySets_NamesEachCodesIssuerAndRefusesTheOthers()
+    {
+        var wallet = Path.Combine(_dir, "wallet");
+        var card = Path.Combine(_dir, "card");
+        await Ok("keys", "init", "--dir", Keys);
+        Assert.Contains("issuer nw", await Ok("keys", "init", "--dir", wallet, "--issuer", "nw", "--alg", "sm2"), StringComparison.Ordinal);
+        await Ok("keys", "init", "--dir", card, "--issuer", "card");
+        var codes = new List<string>();
+        foreach (var (dir, account) in new[] { (Keys, "alice"), (wallet, "alice"), (card, "carl") })
+        {
+            var file = Path.Combine(_dir, $"{Path.GetFileName(dir)}-{account}.json");
+            await Ok("codes", "credential", "--keys", dir, "--account", account, "--not-before", "2026-11-21T06:00:00Z", "--out", file);
+            codes.Add((await Ok("codes", "show", "--credential", file, "--at", At)).Trim());
+        }
+
+        Assert.StartsWith("TR1:", codes[0], StringComparison.Ordinal);
+        Assert.StartsWith("TR2:", codes[1], StringComparison.Ordinal);
+        var all = await CliProcess.RunAsync(
+            ["codes", "verify", "--keyset", KeySet, "--keyset", Path.Combine(wallet, "keyset.json"), "--keyset", Path.Combine(card, "keyset.json"), "--at", At, "-"],
+            string.Join('\n', codes) + "\n");
+        Assert.Equal(0, all.ExitCode);
+        var lines = all.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(["home", "nw", "card"], lines.Select(l => l.GetProperty("issuer").GetString()));
+        Assert.Equal(["ok", "ok", "ok"], lines.Select(l => l.GetProperty("reason").GetString()));
+
+        // Without the card's key set its code names an issuer the verifier does not accept.
+        var without = await CliProcess.RunAsync(["codes", "verify", "--keyset", KeySet, "--keyset", Path.Combine(wallet, "keyset.json"), "--at", At, codes[2]]);
+        Assert.Equal(1, without.ExitCode);
+        var refused = JsonDocument.Parse(without.Output).RootElement;
+        Assert.Equal(("unknown-issuer", "card"), (refused.GetProperty("reason").GetString(), refused.GetProperty("issuer").GetString()));
+
+        var twice = await CliProcess.RunAsync(["codes", "verify", "--keyset", KeySet, "--keyset", KeySet, "--at", At, codes[0]]);
+        Assert.Equal(2, twice.ExitCode);
+        Assert.Contains("issuer 'home' is given twice", twice.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task KeysInit_BadIssuerId_ExitsWith2NamingTheRule()
+    {
+        var result = await CliProcess.RunAsync(["keys", "init", "--dir", Keys, "--issuer", "City"]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("issuer id 'City'", result.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(KeySet));
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_dir))

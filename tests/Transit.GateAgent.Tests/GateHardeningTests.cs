@@ -27,16 +27,16 @@ public sealed class GateHardeningTests(ITestOutputHelper output) : IDisposable
         await using var gate = await GateProcess.StartAsync(_env.WriteConfig(server));
         using var client = gate.Connect();
 
-        // A real code with a NUL inside; terminal escapes; bytes above ASCII before a prefix; a version-2 prefix
+        // A real code with a NUL inside; terminal escapes; bytes above ASCII before a prefix; a version-3 prefix
         // (unsupported-version when only the prefix is read) followed by a BEL.
         byte[][] lines =
         [
             [.. Encoding.ASCII.GetBytes(good[..10]), 0, .. Encoding.ASCII.GetBytes(good[10..]), (byte)'\n'],
             [0x01, 0x1B, (byte)'[', (byte)'2', (byte)'J', (byte)'\n'],
             [0xFF, 0xFE, .. Encoding.ASCII.GetBytes("TR1:AB\\C"), (byte)'\n'],
-            [.. Encoding.ASCII.GetBytes("TR2:AB"), 0x07, (byte)'\n'],
+            [.. Encoding.ASCII.GetBytes("TR3:AB"), 0x07, (byte)'\n'],
         ];
-        string[] escaped = [good[..10] + "\\x00" + good[10..], "\\x01\\x1B[2J", "\\xFF\\xFETR1:AB\\x5CC", "TR2:AB\\x07"];
+        string[] escaped = [good[..10] + "\\x00" + good[10..], "\\x01\\x1B[2J", "\\xFF\\xFETR1:AB\\x5CC", "TR3:AB\\x07"];
         foreach (var line in lines)
         {
             await client.SendRawAsync(line);

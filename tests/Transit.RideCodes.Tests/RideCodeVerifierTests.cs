@@ -66,7 +66,7 @@ public class RideCodeVerifierTests
     }
 
     [Theory]
-    [InlineData("TR2:ABC")]
+    [InlineData("TR3:ABC")]
     [InlineData("TR10:BB8")]
     [InlineData("TR0:")]
     public void Verify_OtherVersion_UnsupportedVersion(string text)
@@ -319,6 +319,11 @@ public class RideCodeVerifierTests
         var denying = new RideCodeVerifier(
             new TrustStore(issuer.Root.PublicKey, issuer.KeySet, new DenyList(2, Now, ["reasons"], [])), time: new FixedClock(Now));
         Add(phone.Show(Now, 2).ToText(), denying);
+        using (var stranger = new TestIssuer(issuerId: "zz"))
+        using (var p = stranger.Phone())
+        {
+            Add(p.Show(Now, 0).ToText());
+        }
 
         Assert.Equal(VerificationReasons.All.OrderBy(r => r, StringComparer.Ordinal), produced.OrderBy(r => r, StringComparer.Ordinal));
     }

@@ -7,19 +7,23 @@ internal sealed class TestIssuer : IDisposable
 {
     public static readonly DateTimeOffset Now = new(2026, 11, 21, 8, 30, 0, TimeSpan.Zero);
 
-    public TestIssuer(SignatureAlgorithm algorithm = SignatureAlgorithm.P256, ushort keyId = 1)
+    public TestIssuer(SignatureAlgorithm algorithm = SignatureAlgorithm.P256, ushort keyId = 1, string? issuerId = null)
     {
         Algorithm = algorithm;
         KeyId = keyId;
+        IssuerId = issuerId;
         Root = SigningKey.Generate(algorithm);
         Issuer = SigningKey.Generate(algorithm);
-        KeySet = new KeySet(1, Now.AddDays(-1), [new IssuerKey(keyId, Issuer.PublicKey, KeyStatus.Active, Now.AddDays(-30), null)]);
+        KeySet = new KeySet(1, Now.AddDays(-1), [new IssuerKey(keyId, Issuer.PublicKey, KeyStatus.Active, Now.AddDays(-30), null)], issuer: issuerId);
         Trust = new TrustStore(Root.PublicKey, KeySet, new DenyList(1, Now.AddDays(-1), [], []));
     }
 
     public SignatureAlgorithm Algorithm { get; }
 
     public ushort KeyId { get; }
+
+    /// <summary>The issuer id its key set declares and its credentials name; null for the home issuer of TR1 codes.</summary>
+    public string? IssuerId { get; }
 
     public SigningKey Root { get; }
 
@@ -30,7 +34,7 @@ internal sealed class TestIssuer : IDisposable
     public TrustStore Trust { get; }
 
     public PhoneCredential Phone(string account = "rider-1", string category = "0", DateTimeOffset? notBefore = null, double hours = 24) =>
-        PhoneCredential.Issue(Issuer, KeyId, account, category, notBefore ?? Now.AddHours(-1), TimeSpan.FromHours(hours));
+        PhoneCredential.Issue(Issuer, KeyId, account, category, notBefore ?? Now.AddHours(-1), TimeSpan.FromHours(hours), IssuerId);
 
     public RideCodeVerifier Verifier(ReplayCache? replays = null, VerifierOptions? options = null) =>
         new(Trust, options, new FixedClock(Now), replays ?? new ReplayCache());

@@ -89,6 +89,64 @@ public class TestVectorTests
         Assert.Equal(VerificationReason.Ok, verifier.Verify(v.GetProperty("text").GetString()).Reason);
     }
 
+    [Theory]
+    [MemberData(nameof(Algorithms))]
+    public void Version2Vector_BodyIsIssuerIdThenVersion1Body_AndVerifiesAsItsIssuer(string algorithm)
+    {
+        var tr2 = Vectors.GetProperty("tr2");
+        var v = tr2.GetProperty(algorithm);
+        var issuerId = tr2.GetProperty("issuer").GetString()!;
+        using var issuer = SigningKey.FromPrivateScalar(Algorithm(algorithm), Scalar(algorithm, "issuer"));
+        using var phone = SigningKey.FromPrivateScalar(Algorithm(algorithm), Scalar(algorithm, "phone"));
+        var credential = Credential.Issue(
+            issuer, 7, "rider-0042", "1", new DateTimeOffset(2026, 11, 21, 6, 0, 0, TimeSpan.Zero), TimeSpan.FromMinutes(1440),
+            phone.PublicKey, 0x0123456789ABCDEFUL, issuerId);
+
+        // Length byte, the id in ASCII, then exactly the version-1 body; signed under "TR2C".
+        Assert.Equal([(byte)issuerId.Length, .. Encoding.ASCII.GetBytes(issuerId), .. Hex(Vectors.GetProperty(algorithm), "body")], credential.Body);
+        Assert.Equal(Hex(v, "body"), credential.Body);
+        Assert.Equal([.. "TR2C"u8, .. Hex(v, "body")], credential.IssuerSignedMessage);
+
+        var text = v.GetProperty("text").GetString()!;
+        Assert.Equal(v.GetProperty("length").GetInt32(), text.Length);
+        Assert.StartsWith("TR2:", text, StringComparison.Ordinal);
+        Assert.Equal(ParseStatus.Ok, RideCodeFormat.TryParse(text, out var code));
+        Assert.Equal(Hex(v, "codeBytes"), code.ToBytes());
+        Assert.Equal(issuerId, code.Credential.Issuer);
+        Assert.Equal("rider-0042", code.Credential.Account);
+        Assert.Equal(7, code.Credential.KeyId);
+        Assert.Equal([.. "TR2D"u8, .. Hex(v, "body"), .. Hex(v, "issuerSignature"), 0x00, 0x23, 0x28, 0x03], code.PhoneSignedMessage);
+
+        using var root = SigningKey.Generate(Algorithm(algorithm));
+        var at = new DateTimeOffset(2026, 11, 21, 8, 30, 10, TimeSpan.Zero);
+        var keySet = new KeySet(1, at, [new IssuerKey(7, issuer.PublicKey, KeyStatus.Active, at.AddDays(-1), null)], issuer: issuerId);
+        var result = new RideCodeVerifier(new TrustStore(root.PublicKey, keySet), time: new FixedClock(at)).Verify(text);
+        Assert.Equal((VerificationReason.Ok, issuerId), (result.Reason, result.Issuer));
+
+        // The version-1 vector, same keys, verifies under the same trust only as its home issuer would: it names no
+        // issuer, and this verifier's only chain is "nw", which is therefore also its home.
+        var v1 = new RideCodeVerifier(new TrustStore(root.PublicKey, keySet), time: new FixedClock(at)).Verify(Vectors.GetProperty(algorithm).GetProperty("text").GetString());
+        Assert.Equal((VerificationReason.Ok, issuerId), (v1.Reason, v1.Issuer));
+    }
+
+    [Theory]
+    [MemberData(nameof(Algorithms))]
+    public void Version1Vector_UnderSeveralIssuers_VerifiesAsHomeIssuer(string algorithm)
+    {
+        var v = Vectors.GetProperty(algorithm);
+        using var root = SigningKey.Generate(Algorithm(algorithm));
+        using var otherRoot = SigningKey.Generate(Algorithm(algorithm));
+        var issuerKey = PublicKey.Import(Algorithm(algorithm), Hex(v, "issuerPublicKey"));
+        var at = new DateTimeOffset(2026, 11, 21, 8, 30, 10, TimeSpan.Zero);
+        var home = new TrustStore(root.PublicKey, new KeySet(1, at, [new IssuerKey(7, issuerKey, KeyStatus.Active, at.AddDays(-1), null)]));
+        var external = new TrustStore(otherRoot.PublicKey, new KeySet(1, at, [new IssuerKey(7, issuerKey, KeyStatus.Active, at.AddDays(-1), null)], issuer: "nw"));
+        var verifier = new RideCodeVerifier(new IssuerTrust([external, home]), time: new FixedClock(at));
+
+        var result = verifier.Verify(v.GetProperty("text").GetString());
+
+        Assert.Equal((VerificationReason.Ok, IssuerIds.Home), (result.Reason, result.Issuer));
+    }
+
     private static SignatureAlgorithm Algorithm(string name) => SignatureAlgorithmNames.TryParse(name, out var a) ? a : throw new ArgumentException(name);
 
     private static byte[] Scalar(string algorithm, string role) => SHA256.HashData(Encoding.ASCII.GetBytes($"transit test vector {algorithm} {role}"));

@@ -414,6 +414,6 @@ public sealed class TrustDocumentEdgeTests : IDisposable
         Assert.Equal(4, withList.DenyList.Version);
         Assert.Throws<ArgumentNullException>(() => new TrustStore(null!, _issuer.KeySet));
         Assert.Throws<ArgumentNullException>(() => new TrustStore(RootKey, null!));
-        Assert.Throws<ArgumentNullException>(() => new RideCodeVerifier(null!));
+        Assert.Throws<ArgumentNullException>(() => new RideCodeVerifier((TrustStore)null!));
     }
 }

@@ -46,7 +46,8 @@ internal static class CodesCommands
             PhoneCredential phone;
             try
             {
-                phone = PhoneCredential.Issue(issuer, issuerKey.KeyId, parsed.GetValue(account)!, parsed.GetValue(category) ?? "", start, validity);
+                phone = PhoneCredential.Issue(
+                    issuer, issuerKey.KeyId, parsed.GetValue(account)!, parsed.GetValue(category) ?? "", start, validity, directory.KeySet.Issuer);
             }
             catch (ArgumentException ex)
             {
@@ -57,7 +58,7 @@ internal static class CodesCommands
             {
                 AtomicFile.WriteAllText(parsed.GetValue(output)!.FullName, phone.ToJson(), secret: true);
                 var c = phone.Credential;
-                Console.WriteLine($"credential {c.CredentialIdText} for account {c.Account} (category '{c.Category}'), issuer key {c.KeyId}, valid {c.NotBefore:O} to {c.NotAfter:O}");
+                Console.WriteLine($"credential {c.CredentialIdText} for account {c.Account} (category '{c.Category}'), issuer {directory.KeySet.IssuerId} key {c.KeyId}, valid {c.NotBefore:O} to {c.NotAfter:O}");
             }
 
             return 0;
@@ -117,23 +118,22 @@ internal static class CodesCommands
 
     private static Command Verify()
     {
-        var keySetFile = new Option<FileInfo>("--keyset") { Description = "Signed key set (keyset.json)", Required = true };
-        var root = new Option<FileInfo?>("--root") { Description = "Root public key (default: root.pub.json beside the key set)" };
-        var denyListFile = new Option<FileInfo?>("--denylist") { Description = "Signed full deny list" };
+        var keySetFiles = new Option<FileInfo[]>("--keyset")
+        {
+            Description = "Signed key set (keyset.json) of an accepted issuer; repeat for several issuers (the one naming no issuer takes TR1 codes)",
+            Required = true,
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var roots = new Option<FileInfo[]>("--root") { Description = "Root public key of the key set at the same position (default: root.pub.json beside each key set)" };
+        var denyListFiles = new Option<FileInfo[]>("--denylist") { Description = "Signed full deny list of the key set at the same position" };
         var at = CliParsing.InstantOption("--at", "The verifier's clock (default: now)");
         var maxAge = new Option<double>("--max-age") { Description = "Seconds after which a code is stale", DefaultValueFactory = _ => 60 };
         var ahead = new Option<double>("--max-ahead") { Description = "Seconds a code may be ahead of the clock", DefaultValueFactory = _ => 30 };
         var code = new Argument<string>("CODE") { Description = "A ride code, or - to read one code per line from standard input (replays across lines are caught)" };
-        var command = new Command("verify", "Verify ride codes offline and print one JSON object per code") { keySetFile, root, denyListFile, at, maxAge, ahead, code };
+        var command = new Command("verify", "Verify ride codes offline and print one JSON object per code") { keySetFiles, roots, denyListFiles, at, maxAge, ahead, code };
         command.SetAction(async (parsed, cancellation) =>
         {
-            var keySetPath = parsed.GetValue(keySetFile)!.FullName;
-            var rootPath = parsed.GetValue(root)?.FullName ?? Path.Combine(Path.GetDirectoryName(keySetPath)!, "root.pub.json");
-            var rootKey = Named(rootPath, () => KeyFiles.ParsePublicKey(CliParsing.ReadInputFile(rootPath, "root public key")));
-            var trust = Named(keySetPath, () => TrustStore.Open(
-                rootKey,
-                SignedDocument.Parse(CliParsing.ReadInputFile(keySetPath, "key set")),
-                parsed.GetValue(denyListFile) is { } deny ? SignedDocument.Parse(CliParsing.ReadInputFile(deny.FullName, "deny list")) : null));
+            var trust = OpenIssuers(parsed.GetValue(keySetFiles)!, parsed.GetValue(roots) ?? [], parsed.GetValue(denyListFiles) ?? []);
             VerifierOptions options;
             try
             {
@@ -160,6 +160,35 @@ internal static class CodesCommands
             return allAccepted ? 0 : 1;
         });
         return command;
+    }
+
+    /// <summary>Each <c>--keyset</c> with the <c>--root</c> and <c>--denylist</c> at its position, as one issuer's chain.</summary>
+    private static IssuerTrust OpenIssuers(FileInfo[] keySets, FileInfo[] roots, FileInfo[] denyLists)
+    {
+        if (roots.Length > keySets.Length || denyLists.Length > keySets.Length)
+        {
+            throw new CliException(
+                $"{keySets.Length} --keyset but {roots.Length} --root and {denyLists.Length} --denylist: each --root and --denylist belongs to the --keyset at its position");
+        }
+
+        var stores = keySets.Select((keySet, i) =>
+        {
+            var keySetPath = keySet.FullName;
+            var rootPath = i < roots.Length ? roots[i].FullName : Path.Combine(Path.GetDirectoryName(keySetPath)!, "root.pub.json");
+            var rootKey = Named(rootPath, () => KeyFiles.ParsePublicKey(CliParsing.ReadInputFile(rootPath, "root public key")));
+            return Named(keySetPath, () => TrustStore.Open(
+                rootKey,
+                SignedDocument.Parse(CliParsing.ReadInputFile(keySetPath, "key set")),
+                i < denyLists.Length ? SignedDocument.Parse(CliParsing.ReadInputFile(denyLists[i].FullName, "deny list")) : null));
+        }).ToList();
+        try
+        {
+            return new IssuerTrust(stores);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CliException($"--keyset: {ex.Message.Split(" (Parameter", 2)[0]}");
+        }
     }
 
     private static IEnumerable<string> ReadLines(TextReader reader, CancellationToken cancellation)
@@ -193,6 +222,11 @@ internal static class CodesCommands
             json.WriteStartObject();
             json.WriteBoolean("accepted", result.Accepted);
             json.WriteString("reason", result.ReasonCode);
+            if (result.Issuer is { } issuer)
+            {
+                json.WriteString("issuer", issuer);
+            }
+
             if (result.Code is { } parsed)
             {
                 var credential = parsed.Credential;

@@ -24,11 +24,15 @@ internal static class KeysCommands
     {
         var dir = CliParsing.DirectoryOption("--dir", "Directory to create the keys in (must not hold keys yet)");
         var alg = CliParsing.AlgorithmOption();
-        var command = new Command("init", "Create a root key, the first issuer key, the online key, a signed keyset.json, an empty signed deny list and the device CA") { dir, alg };
+        var issuer = new Option<string?>("--issuer")
+        {
+            Description = "Issuer id (1-8 of a-z, 0-9, '-'): the key set declares it and its codes (TR2) carry it; omit for the operator's own issuer (TR1 codes)",
+        };
+        var command = new Command("init", "Create a root key, the first issuer key, the online key, a signed keyset.json, an empty signed deny list and the device CA") { dir, alg, issuer };
         command.SetAction(parsed =>
         {
-            var directory = OperatorKeyDirectory.Init(parsed.GetValue(dir)!.FullName, parsed.GetValue(alg));
-            Console.WriteLine($"created key directory {directory.Path}");
+            var directory = OperatorKeyDirectory.Init(parsed.GetValue(dir)!.FullName, parsed.GetValue(alg), issuerId: parsed.GetValue(issuer));
+            Console.WriteLine($"created key directory {directory.Path} for issuer {directory.KeySet.IssuerId}");
             Console.WriteLine($"  root key        {directory.RootKeyPath} ({directory.RootPublicKey.Algorithm.ToName()}; keep offline)");
             Console.WriteLine($"  root public key {directory.RootPublicKeyPath} (install on every gate)");
             Console.WriteLine($"  online key      {directory.OnlineKeyPath} (signs deny lists and device configurations on the server)");

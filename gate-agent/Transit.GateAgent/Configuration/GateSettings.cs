@@ -46,6 +46,28 @@ public sealed class TrustSettings
 
     /// <summary>Path of the initial signed full deny list; optional.</summary>
     public string? DenyList { get; set; }
+
+    /// <summary>
+    /// Section <c>Trust:Issuers</c>: the other issuers whose codes this gate accepts, each an independent chain. The
+    /// operator's own issuer is the one above; a code naming an issuer not listed is refused as <c>unknown-issuer</c>.
+    /// </summary>
+    public List<IssuerTrustSettings> Issuers { get; set; } = [];
+}
+
+/// <summary>One accepted issuer's trust anchors (an element of <c>Trust:Issuers</c>).</summary>
+public sealed class IssuerTrustSettings
+{
+    /// <summary>The issuer id its codes name; its key set must declare the same.</summary>
+    public string? Id { get; set; }
+
+    /// <summary>Path of the issuer's root public key.</summary>
+    public string? RootPublicKey { get; set; }
+
+    /// <summary>Path of the issuer's signed key set.</summary>
+    public string? KeySet { get; set; }
+
+    /// <summary>Path of the issuer's signed full deny list; optional.</summary>
+    public string? DenyList { get; set; }
 }
 
 /// <summary>The clearing backend's device API (section <c>Clearing</c>).</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
+using Transit.RideCodes;
 
 namespace Transit.GateAgent.Configuration;
 
@@ -139,6 +140,26 @@ public static class GateSettingsLoader
         Require(s.Trust.KeySet, "Trust:KeySet", "path of the initial signed key set, keyset.json");
         FileMustExist(s.Trust.KeySet, "Trust:KeySet");
         FileMustExist(s.Trust.DenyList, "Trust:DenyList");
+        var issuerIds = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < s.Trust.Issuers.Count; i++)
+        {
+            var issuer = s.Trust.Issuers[i];
+            var at = $"Trust:Issuers:{i}";
+            if (!IssuerIds.IsValid(issuer.Id))
+            {
+                errors.Add($"{at}:Id '{issuer.Id}' is not an issuer id (1 to {IssuerIds.MaxLength} characters of a-z, 0-9 and '-')");
+            }
+            else if (!issuerIds.Add(issuer.Id!))
+            {
+                errors.Add($"{at}:Id '{issuer.Id}' is listed twice");
+            }
+
+            Require(issuer.RootPublicKey, $"{at}:RootPublicKey", "path of the issuer's root public key");
+            FileMustExist(issuer.RootPublicKey, $"{at}:RootPublicKey");
+            Require(issuer.KeySet, $"{at}:KeySet", "path of the issuer's signed key set");
+            FileMustExist(issuer.KeySet, $"{at}:KeySet");
+            FileMustExist(issuer.DenyList, $"{at}:DenyList");
+        }
 
         if (!string.IsNullOrWhiteSpace(s.Clearing.Url))
         {
@@ -245,6 +266,12 @@ public static class GateSettingsLoader
         s.Trust.RootPublicKey = Full(s.Trust.RootPublicKey);
         s.Trust.KeySet = Full(s.Trust.KeySet);
         s.Trust.DenyList = Full(s.Trust.DenyList);
+        foreach (var issuer in s.Trust.Issuers)
+        {
+            issuer.RootPublicKey = Full(issuer.RootPublicKey);
+            issuer.KeySet = Full(issuer.KeySet);
+            issuer.DenyList = Full(issuer.DenyList);
+        }
         s.Clearing.ClientCertificate = Full(s.Clearing.ClientCertificate);
         s.Clearing.ClientKey = Full(s.Clearing.ClientKey);
         s.Clearing.ServerCaCertificate = Full(s.Clearing.ServerCaCertificate);

@@ -1,6 +1,7 @@
 using Microsoft.Data.Sqlite;
 using Transit.GateAgent.Configuration;
 using Transit.GateAgent.Pipeline;
+using Transit.RideCodes;
 
 namespace Transit.GateAgent.Journal;
 
@@ -478,7 +479,17 @@ public sealed class TapJournal : IDisposable
         r.IsDBNull(11) ? null : r.GetString(11),
         r.GetInt64(12),
         r.GetInt64(13),
-        r.GetInt64(14));
+        r.GetInt64(14))
+    {
+        Issuer = IssuerOf(r.GetString(2)),
+    };
+
+    // The journal keeps the code as scanned; the issuer it names is read back from it rather than stored twice.
+    private static string? IssuerOf(string code) =>
+        code.StartsWith(RideCodeFormat.IssuerPrefix, StringComparison.Ordinal)
+        && RideCodeFormat.TryParse(code, out var parsed) == ParseStatus.Ok
+            ? parsed.Credential.Issuer
+            : null;
 
     private static void Execute(SqliteConnection connection, string sql)
     {

@@ -23,6 +23,14 @@ public sealed record TapRecord(
     [property: JsonPropertyName("keySetVersion")] long KeySetVersion,
     [property: JsonPropertyName("denyListVersion")] long DenyListVersion)
 {
+    /// <summary>
+    /// The issuer id the code names (<c>TR2</c> codes); absent for <c>TR1</c> codes, which are the operator's own
+    /// issuer's, so that their taps read exactly as before issuers existed.
+    /// </summary>
+    [JsonPropertyName("issuer")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Issuer { get; init; }
+
     /// <summary>Whether clearing acknowledged it; only in <c>transit gate journal</c> output, never uploaded.</summary>
     [JsonPropertyName("uploaded")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

@@ -5,8 +5,9 @@ namespace Transit.GateAgent.Pipeline;
 
 /// <summary>
 /// The gate's rules on top of code verification: replay (the same code accepted before, within its freshness
-/// window) and pass-back (the same account accepted at this device within the pass-back interval). Only accepted
-/// taps are remembered. Not thread-safe: the rules stage alone calls it.
+/// window) and pass-back (the same account of the same issuer accepted at this device within the pass-back interval:
+/// one account name at two issuers is two riders). Only accepted taps are remembered. Not thread-safe: the rules
+/// stage alone calls it.
 /// </summary>
 public sealed class GateRules
 {
@@ -16,7 +17,7 @@ public sealed class GateRules
     private const int SweepEvery = 1024;
 
     private readonly ReplayCache _replays = new();
-    private readonly Dictionary<string, DateTimeOffset> _lastAccepted = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string? Issuer, string Account), DateTimeOffset> _lastAccepted = [];
     private int _sinceSweep;
 
     /// <summary>Accounts currently remembered for pass-back.</summary>
@@ -41,7 +42,7 @@ public sealed class GateRules
             return (false, VerificationReason.Replayed.ToCode());
         }
 
-        var account = code.Credential.Account;
+        var account = (code.Credential.Issuer, code.Credential.Account);
         if (limits.Passback > TimeSpan.Zero && _lastAccepted.TryGetValue(account, out var last) && WithinPassback(now - last, limits.Passback))
         {
             return (false, Passback);
@@ -67,15 +68,16 @@ public sealed class GateRules
         ArgumentNullException.ThrowIfNull(accepted);
         ArgumentNullException.ThrowIfNull(limits);
         var restored = 0;
-        foreach (var (text, at, account) in accepted)
+        foreach (var (text, at, accountName) in accepted)
         {
-            if (RideCodeFormat.TryParse(text, out var code) == ParseStatus.Ok
-                && _replays.TryAdd(code.ReplayKey, ReplayCache.HoldUntil(code, limits.MaxAge), now))
+            var parsed = RideCodeFormat.TryParse(text, out var code) == ParseStatus.Ok;
+            if (parsed && _replays.TryAdd(code.ReplayKey, ReplayCache.HoldUntil(code, limits.MaxAge), now))
             {
                 restored++;
             }
 
-            if (account is not null && WithinPassback(now - at, limits.Passback)
+            var account = (parsed ? code.Credential.Issuer : null, accountName!);
+            if (accountName is not null && WithinPassback(now - at, limits.Passback)
                 && (!_lastAccepted.TryGetValue(account, out var held) || held < at))
             {
                 _lastAccepted[account] = at;
@@ -90,7 +92,7 @@ public sealed class GateRules
 
     private void Sweep(DateTimeOffset now, TimeSpan passback)
     {
-        List<string>? expired = null;
+        List<(string?, string)>? expired = null;
         foreach (var (account, at) in _lastAccepted)
         {
             if (!WithinPassback(now - at, passback))

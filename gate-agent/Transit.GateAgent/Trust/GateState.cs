@@ -33,10 +33,21 @@ public sealed class GateState
     private volatile RideCodeVerifier _verifier;
     private long _configVersion;
 
-    /// <summary>Creates the state from already opened trust.</summary>
-    public GateState(TrustStore trust, DeviceContext context, GateLimits limits, TapJournal journal, TimeProvider time, ILogger logger)
+    /// <summary>Creates the state from already opened trust: the operator's own issuer's, and other accepted issuers'.</summary>
+    /// <exception cref="TrustDocumentException">Two chains serve one issuer.</exception>
+    public GateState(
+        TrustStore trust, DeviceContext context, GateLimits limits, TapJournal journal, TimeProvider time, ILogger logger, IReadOnlyList<TrustStore>? issuers = null)
     {
         Trust = trust;
+        try
+        {
+            Issuers = new IssuerTrust([trust, .. issuers ?? []], trust.IssuerId);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new TrustDocumentException($"Trust:Issuers: {ex.Message.Split(" (Parameter", 2)[0]}", ex);
+        }
+
         _context = context;
         _limits = limits;
         _journal = journal;
@@ -45,8 +56,11 @@ public sealed class GateState
         _verifier = CreateVerifier(limits);
     }
 
-    /// <summary>Root key, key set and deny list.</summary>
+    /// <summary>The operator's own issuer's root key, key set and deny list (synced from clearing).</summary>
     public TrustStore Trust { get; }
+
+    /// <summary>Every accepted issuer's chain, the operator's own included; codes are checked under their issuer's only.</summary>
+    public IssuerTrust Issuers { get; }
 
     /// <summary>Where and as what the device decides.</summary>
     public DeviceContext Context => _context;
@@ -74,9 +88,30 @@ public sealed class GateState
             ? Read(denyPath, "Trust:DenyList", json => DenyList.Open(SignedDocument.Parse(json), rootKey, keySet))
             : DenyList.Empty;
         var trust = new TrustStore(rootKey, keySet, denyList);
-        var state = new GateState(trust, DeviceContext.From(settings.Device), GateLimits.From(settings.Verification), journal, time, logger);
+        var issuers = settings.Trust.Issuers.Select((issuer, i) => LoadIssuer(issuer, $"Trust:Issuers:{i}")).ToList();
+        var state = new GateState(trust, DeviceContext.From(settings.Device), GateLimits.From(settings.Verification), journal, time, logger, issuers);
         state.RestoreStored();
         return state;
+    }
+
+    /// <summary>
+    /// Opens one accepted issuer's chain from its files. Its key set must be signed by the issuer's own root and declare
+    /// the id the configuration gives it, so that no issuer's documents stand in for another's.
+    /// </summary>
+    private static TrustStore LoadIssuer(IssuerTrustSettings issuer, string setting)
+    {
+        var rootKey = Read(issuer.RootPublicKey!, $"{setting}:RootPublicKey", KeyFiles.ParsePublicKey);
+        var keySet = Read(issuer.KeySet!, $"{setting}:KeySet", json => KeySet.Open(SignedDocument.Parse(json), rootKey));
+        if (!string.Equals(keySet.Issuer, issuer.Id, StringComparison.Ordinal))
+        {
+            throw new TrustDocumentException(
+                $"{setting}:KeySet ({issuer.KeySet}) is issuer '{keySet.IssuerId}'s key set, not issuer '{issuer.Id}'s");
+        }
+
+        var denyList = issuer.DenyList is { Length: > 0 } denyPath
+            ? Read(denyPath, $"{setting}:DenyList", json => DenyList.Open(SignedDocument.Parse(json), rootKey, keySet))
+            : DenyList.Empty;
+        return new TrustStore(rootKey, keySet, denyList);
     }
 
     /// <summary>Installs a key set from clearing; true when it was newer.</summary>
@@ -244,7 +279,7 @@ public sealed class GateState
     }
 
     private RideCodeVerifier CreateVerifier(GateLimits limits) =>
-        new(Trust, new VerifierOptions { MaxAge = limits.MaxAge, MaxClockAhead = limits.MaxAhead }, _time);
+        new(Issuers, new VerifierOptions { MaxAge = limits.MaxAge, MaxClockAhead = limits.MaxAhead }, _time);
 
     private static T Read<T>(string path, string setting, Func<string, T> parse)
     {

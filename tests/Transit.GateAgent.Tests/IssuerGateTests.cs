@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging.Abstractions;
+using Transit.GateAgent.Configuration;
+using Transit.GateAgent.Journal;
+using Transit.GateAgent.Pipeline;
+using Transit.GateAgent.Tests.Infrastructure;
+using Transit.GateAgent.Trust;
+using Transit.RideCodes;
+using Transit.RideCodes.KeyStore;
+
+namespace Transit.GateAgent.Tests;
+
+/// <summary>A gate accepting several issuers (<c>Trust:Issuers</c>): each code under its own issuer's chain only.</summary>
+public sealed class IssuerGateTests : IDisposable
+{
+    private static readonly GateLimits Limits = new(TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(120));
+    private readonly GateEnvironment _env = new();
+    private readonly OperatorKeyDirectory _wallet;
+
+    public IssuerGateTests()
+    {
+        _wallet = OperatorKeyDirectory.Init(Path.Combine(_env.Directory, "wallet"), SignatureAlgorithm.Sm2, issuerId: "nw");
+    }
+
+    [Fact]
+    public void Load_WithIssuers_AcceptsEachAcceptedIssuerAndRefusesOthers()
+    {
+        using var journal = TapJournal.Open(_env.JournalPath, GateEnvironment.DeviceId);
+        var state = GateState.Load(Settings(WithWallet("nw")), journal, TimeProvider.System, NullLogger.Instance);
+        var now = GateEnvironment.Now();
+        using var walletRider = WalletRider("alice");
+        using var stranger = OperatorKeyDirectory.Init(Path.Combine(_env.Directory, "card"), SignatureAlgorithm.P256, issuerId: "card").OpenIssuingKey().PrivateKey;
+        using var strangerRider = PhoneCredential.Issue(stranger, 1, "carl", "1", now.AddHours(-1), TimeSpan.FromHours(24), "card");
+
+        var home = state.Verifier.Verify(_env.Rider("alice").Show(now, 0).ToText(), now);
+        var wallet = state.Verifier.Verify(walletRider.Show(now, 0).ToText(), now);
+        var card = state.Verifier.Verify(strangerRider.Show(now, 0).ToText(), now);
+
+        Assert.Equal(("ok", "home"), (home.ReasonCode, home.Issuer));
+        Assert.Equal(("ok", "nw"), (wallet.ReasonCode, wallet.Issuer));
+        Assert.Equal(("unknown-issuer", "card"), (card.ReasonCode, card.Issuer));
+        Assert.Equal(["home", "nw"], state.Issuers.IssuerIds.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Load_IssuerKeySetUnderAnotherId_RefusedNamingTheSetting()
+    {
+        using var journal = TapJournal.Open(_env.JournalPath, GateEnvironment.DeviceId);
+
+        var ex = Assert.Throws<TrustDocumentException>(() => GateState.Load(Settings(WithWallet("card")), journal, TimeProvider.System, NullLogger.Instance));
+
+        Assert.Contains("Trust:Issuers:0:KeySet", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("issuer 'nw'", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_IssuerKeySetWithAnotherIssuersRoot_Refused()
+    {
+        // The wallet's key set with the operator's root key named as its root: the signature does not verify.
+        using var journal = TapJournal.Open(_env.JournalPath, GateEnvironment.DeviceId);
+        var settings = Settings(c => c["Trust"]!["Issuers"] = new JsonArray(new JsonObject
+        {
+            ["Id"] = "nw",
+            ["RootPublicKey"] = _env.Keys.RootPublicKeyPath,
+            ["KeySet"] = _wallet.KeySetPath,
+        }));
+
+        var ex = Assert.Throws<TrustDocumentException>(() => GateState.Load(settings, journal, TimeProvider.System, NullLogger.Instance));
+        Assert.Contains("Trust:Issuers:0:KeySet", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Settings_BadOrRepeatedIssuerId_RefusedNamingTheSetting()
+    {
+        var bad = _env.WriteConfig(change: WithWallet("NW"));
+        var error = Assert.Throws<GateConfigurationException>(() => GateSettingsLoader.Load(GateSettingsLoader.BuildConfiguration(bad), _env.Directory));
+        Assert.Contains("Trust:Issuers:0:Id 'NW' is not an issuer id", error.Message, StringComparison.Ordinal);
+
+        var twice = _env.WriteConfig(change: c =>
+        {
+            WithWallet("nw")(c);
+            c["Trust"]!["Issuers"]!.AsArray().Add(c["Trust"]!["Issuers"]![0]!.DeepClone());
+        });
+        error = Assert.Throws<GateConfigurationException>(() => GateSettingsLoader.Load(GateSettingsLoader.BuildConfiguration(twice), _env.Directory));
+        Assert.Contains("Trust:Issuers:1:Id 'nw' is listed twice", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GateRules_SameAccountAtTwoIssuers_TwoRidersNotPassback()
+    {
+        using var journal = TapJournal.Open(_env.JournalPath, GateEnvironment.DeviceId);
+        var state = GateState.Load(Settings(WithWallet("nw")), journal, TimeProvider.System, NullLogger.Instance);
+        var rules = new GateRules();
+        var now = GateEnvironment.Now();
+        var homeAlice = _env.Rider("alice");
+        using var walletAlice = WalletRider("alice");
+
+        Assert.Equal((true, "ok"), rules.Decide(state.Verifier.Verify(homeAlice.Show(now, 0).ToText(), now), now, Limits));
+        Assert.Equal((true, "ok"), rules.Decide(state.Verifier.Verify(walletAlice.Show(now, 0).ToText(), now), now, Limits));
+        Assert.Equal((false, "passback"), rules.Decide(state.Verifier.Verify(walletAlice.Show(now, 1).ToText(), now), now, Limits));
+        Assert.Equal((false, "passback"), rules.Decide(state.Verifier.Verify(homeAlice.Show(now, 1).ToText(), now), now, Limits));
+
+        // After a restart the journal's taps rebuild pass-back per issuer too.
+        var restored = new GateRules();
+        restored.Restore([(walletAlice.Show(now, 2).ToText(), now, "alice")], now, Limits);
+        Assert.Equal((true, "ok"), restored.Decide(state.Verifier.Verify(homeAlice.Show(now, 3).ToText(), now), now, Limits));
+        Assert.Equal((false, "passback"), restored.Decide(state.Verifier.Verify(walletAlice.Show(now, 3).ToText(), now), now, Limits));
+    }
+
+    [Fact]
+    public void Journal_TapOfNamedIssuer_UploadFormCarriesIssuerAndHomeTapsDoNot()
+    {
+        var now = GateEnvironment.Now();
+        using var walletRider = WalletRider("wendy");
+        using (var journal = TapJournal.Open(_env.JournalPath, GateEnvironment.DeviceId))
+        {
+            journal.Append([Tap(_env.Rider("harry").Show(now, 0).ToText(), now), Tap(walletRider.Show(now, 0).ToText(), now)]);
+            var records = journal.ReadFrom(0, 10);
+            Assert.Equal([null, "nw"], records.Select(r => r.Issuer));
+
+            var json = records.Select(r => JsonSerializer.Serialize(r, GateJson.Wire.TapRecord)).ToList();
+            Assert.DoesNotContain("\"issuer\"", json[0], StringComparison.Ordinal);
+            Assert.Contains("\"issuer\":\"nw\"", json[1], StringComparison.Ordinal);
+        }
+    }
+
+    public void Dispose() => _env.Dispose();
+
+    private PhoneCredential WalletRider(string account)
+    {
+        var (key, privateKey) = _wallet.OpenIssuingKey();
+        using (privateKey)
+        {
+            return PhoneCredential.Issue(privateKey, key.KeyId, account, "1", GateEnvironment.Now().AddHours(-1), TimeSpan.FromHours(24), "nw");
+        }
+    }
+
+    private Action<JsonObject> WithWallet(string id) => c => c["Trust"]!["Issuers"] = new JsonArray(new JsonObject
+    {
+        ["Id"] = id,
+        ["RootPublicKey"] = _wallet.RootPublicKeyPath,
+        ["KeySet"] = _wallet.KeySetPath,
+        ["DenyList"] = _wallet.DenyListPath,
+    });
+
+    private GateSettings Settings(Action<JsonObject> change) =>
+        GateSettingsLoader.Load(GateSettingsLoader.BuildConfiguration(_env.WriteConfig(change: change)), _env.Directory);
+
+    private static Tap Tap(string code, DateTimeOffset at) => new(code, "test", Stopwatch.GetTimestamp())
+    {
+        At = at,
+        Accepted = true,
+        Reason = "ok",
+        Context = new DeviceContext("gate-0001", "metro", GateMode.MetroEntry, "S01", null, null),
+        KeySetVersion = 1,
+        DenyListVersion = 1,
+    };
+}
