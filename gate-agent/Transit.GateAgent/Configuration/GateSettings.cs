@@ -193,8 +193,14 @@ public sealed class HardwareSettings
     /// <summary>GPIO lines, for <c>gpio</c>.</summary>
     public GpioSettings Gpio { get; set; } = new();
 
-    /// <summary>Optional character display fed one line of text per message (a TTY or file); none when absent.</summary>
+    /// <summary>
+    /// Optional character display: <c>i2c:&lt;bus&gt;:&lt;address&gt;</c> for an HD44780 LCD on a PCF8574 I²C backpack
+    /// (e.g. <c>i2c:1:0x27</c>), otherwise a TTY or file fed one line of text per message; none when absent.
+    /// </summary>
     public string? DisplayDevice { get; set; }
+
+    /// <summary>Columns and rows of an I²C character LCD, e.g. <c>16x2</c> or <c>20x4</c>.</summary>
+    public string DisplaySize { get; set; } = "16x2";
 }
 
 /// <summary>GPIO chip and line offsets.</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
+using Transit.GateAgent.Hardware;
 using Transit.RideCodes;
 
 namespace Transit.GateAgent.Configuration;
@@ -101,6 +102,18 @@ public static class GateSettingsLoader
             if (value < min || value > max)
             {
                 errors.Add(string.Create(CultureInfo.InvariantCulture, $"{name} must be between {min} and {max} (got {value})"));
+            }
+        }
+
+        void Try(Action parse)
+        {
+            try
+            {
+                parse();
+            }
+            catch (FormatException ex)
+            {
+                errors.Add(ex.Message);
             }
         }
 
@@ -238,6 +251,12 @@ public static class GateSettingsLoader
                     errors.Add($"Hardware:Gpio:{name} is required (the line offset on {s.Hardware.Gpio.Chip})");
                 }
             }
+        }
+
+        if (s.Hardware.DisplayDevice is { } display && LcdAddress.IsLcd(display))
+        {
+            Try(() => LcdAddress.Parse(display));
+            Try(() => LcdAddress.ParseSize(s.Hardware.DisplaySize));
         }
 
         Range(s.Hardware.BarrierOpenMillis, "Hardware:BarrierOpenMillis", 100, 60_000);

@@ -18,7 +18,7 @@ internal static class GateArchBenchmark
 {
     private sealed record Run(string Arch, string How, double StartToReadyMs, double WarmupMs, double FirstTapMs, double IdleTapMs, double P50, double P99, long PeakRss, int Taps);
 
-    public static async Task<int> RunAsync(string reportPath, string arch, CancellationToken cancellation)
+    public static async Task<int> RunAsync(string reportPath, string arch, int? riders, CancellationToken cancellation)
     {
         string[] arches = arch switch
         {
@@ -37,7 +37,12 @@ internal static class GateArchBenchmark
             foreach (var a in arches)
             {
                 var executable = await UnpackAsync(root, dir, a, cancellation);
-                var taps = a == "arm64" ? 300 : 1_000;
+                var taps = riders ?? (a == "arm64" ? 300 : 1_000);
+                if (taps < 20)
+                {
+                    throw new CliException($"--riders must be at least 20 for a median (got {taps})", 2);
+                }
+
                 var start = a == "arm64" ? new ProcessStartInfo(emulator!) { ArgumentList = { executable } } : new ProcessStartInfo(executable);
                 Console.WriteLine($"measuring transit-gate {a} ({taps} riders) ...");
                 runs.Add(await MeasureAsync(Path.Combine(dir, "run-" + a), a, a == "arm64" ? "qemu-aarch64-static (user-mode emulation)" : "native", start, taps, cancellation));
