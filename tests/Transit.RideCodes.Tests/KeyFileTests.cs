@@ -70,29 +70,31 @@ public sealed class KeyFileTests
 
     public static TheoryData<string, string> BadPublicKeyFiles()
     {
-        using var key = SigningKey.Generate(SignatureAlgorithm.P256);
-        var point = Convert.ToBase64String(key.PublicKey.Compressed);
-        var offCurve = Convert.ToBase64String([2, .. Enumerable.Repeat((byte)0xFF, 32)]);
+        // Templates, not keys: xUnit names each case by its data, which must be the same at discovery and run.
         return new()
         {
             { "null", "public key file is empty" },
             { "[1]", "not a public key file: " },
             { "{", "not a public key file: " },
-            { $$"""{"type":"transit-private-key","alg":"p256","publicKey":"{{point}}"}""", "expected a transit-public-key file, got 'transit-private-key'" },
-            { $$"""{"alg":"p256","publicKey":"{{point}}"}""", "expected a transit-public-key file, got ''" },
-            { $$"""{"type":"transit-public-key","alg":"rsa","publicKey":"{{point}}"}""", "unknown algorithm 'rsa' (expected p256 or sm2)" },
-            { $$"""{"type":"transit-public-key","publicKey":"{{point}}"}""", "unknown algorithm '' (expected p256 or sm2)" },
+            { """{"type":"transit-private-key","alg":"p256","publicKey":"{point}"}""", "expected a transit-public-key file, got 'transit-private-key'" },
+            { """{"alg":"p256","publicKey":"{point}"}""", "expected a transit-public-key file, got ''" },
+            { """{"type":"transit-public-key","alg":"rsa","publicKey":"{point}"}""", "unknown algorithm 'rsa' (expected p256 or sm2)" },
+            { """{"type":"transit-public-key","publicKey":"{point}"}""", "unknown algorithm '' (expected p256 or sm2)" },
             { """{"type":"transit-public-key","alg":"p256"}""", "publicKey is missing" },
             { """{"type":"transit-public-key","alg":"p256","publicKey":"not base64!"}""", "publicKey is not base64" },
-            { $$"""{"type":"transit-public-key","alg":"p256","publicKey":"{{point[..^4]}}"}""", "publicKey is not a compressed p256 point" },
-            { $$"""{"type":"transit-public-key","alg":"p256","publicKey":"{{offCurve}}"}""", "publicKey is not a compressed p256 point" },
+            { """{"type":"transit-public-key","alg":"p256","publicKey":"{point-short}"}""", "publicKey is not a compressed p256 point" },
+            { """{"type":"transit-public-key","alg":"p256","publicKey":"{offCurve}"}""", "publicKey is not a compressed p256 point" },
         };
     }
 
     [Theory]
     [MemberData(nameof(BadPublicKeyFiles))]
-    public void ParsePublicKey_Bad_RefusedNamingTheField(string json, string message)
+    public void ParsePublicKey_Bad_RefusedNamingTheField(string template, string message)
     {
+        using var key = SigningKey.Generate(SignatureAlgorithm.P256);
+        var point = Convert.ToBase64String(key.PublicKey.Compressed);
+        var json = Fill(template, ("point", point), ("point-short", point[..^4]), ("offCurve", Convert.ToBase64String([2, .. Enumerable.Repeat((byte)0xFF, 32)])));
+
         var ex = Assert.Throws<TrustDocumentException>(() => KeyFiles.ParsePublicKey(json));
 
         Assert.StartsWith(message, ex.Message, StringComparison.Ordinal);
@@ -108,31 +110,37 @@ public sealed class KeyFileTests
 
     public static TheoryData<string, string> BadPrivateKeyFiles()
     {
-        using var key = SigningKey.Generate(SignatureAlgorithm.P256);
-        using var other = SigningKey.Generate(SignatureAlgorithm.P256);
-        var scalar = Convert.ToBase64String(key.ExportPrivateScalar());
-        var point = Convert.ToBase64String(key.PublicKey.Compressed);
-        var otherPoint = Convert.ToBase64String(other.PublicKey.Compressed);
+        // Templates, not keys: xUnit names each case by its data, which must be the same at discovery and run.
         return new()
         {
             { "null", "private key file is empty" },
             { "\"text\"", "not a private key file: " },
-            { $$"""{"type":"transit-public-key","alg":"p256","privateKey":"{{scalar}}"}""", "expected a transit-private-key file, got 'transit-public-key'" },
-            { $$"""{"type":"transit-private-key","alg":"ed25519","privateKey":"{{scalar}}"}""", "unknown algorithm 'ed25519' (expected p256 or sm2)" },
+            { """{"type":"transit-public-key","alg":"p256","privateKey":"{scalar}"}""", "expected a transit-private-key file, got 'transit-public-key'" },
+            { """{"type":"transit-private-key","alg":"ed25519","privateKey":"{scalar}"}""", "unknown algorithm 'ed25519' (expected p256 or sm2)" },
             { """{"type":"transit-private-key","alg":"p256"}""", "privateKey is missing" },
             { """{"type":"transit-private-key","alg":"p256","privateKey":"%%%"}""", "privateKey is not base64" },
-            { $$"""{"type":"transit-private-key","alg":"p256","privateKey":"{{Convert.ToBase64String(new byte[31])}}"}""", "privateKey: a private key scalar is 32 bytes" },
-            { $$"""{"type":"transit-private-key","alg":"p256","privateKey":"{{Convert.ToBase64String(new byte[32])}}"}""", "privateKey: not a valid P-256 private key" },
-            { $$"""{"type":"transit-private-key","alg":"sm2","privateKey":"{{Convert.ToBase64String(new byte[32])}}"}""", "privateKey: not a valid SM2 private key" },
-            { $$"""{"type":"transit-private-key","alg":"p256","privateKey":"{{scalar}}","publicKey":"{{otherPoint}}"}""", "privateKey and publicKey do not belong together" },
-            { $$"""{"type":"transit-private-key","alg":"sm2","privateKey":"{{scalar}}","publicKey":"{{point}}"}""", "privateKey and publicKey do not belong together" },
+            { """{"type":"transit-private-key","alg":"p256","privateKey":"{zero31}"}""", "privateKey: a private key scalar is 32 bytes" },
+            { """{"type":"transit-private-key","alg":"p256","privateKey":"{zero32}"}""", "privateKey: not a valid P-256 private key" },
+            { """{"type":"transit-private-key","alg":"sm2","privateKey":"{zero32}"}""", "privateKey: not a valid SM2 private key" },
+            { """{"type":"transit-private-key","alg":"p256","privateKey":"{scalar}","publicKey":"{otherPoint}"}""", "privateKey and publicKey do not belong together" },
+            { """{"type":"transit-private-key","alg":"sm2","privateKey":"{scalar}","publicKey":"{point}"}""", "privateKey and publicKey do not belong together" },
         };
     }
 
     [Theory]
     [MemberData(nameof(BadPrivateKeyFiles))]
-    public void ParsePrivateKey_Bad_RefusedNamingTheField(string json, string message)
+    public void ParsePrivateKey_Bad_RefusedNamingTheField(string template, string message)
     {
+        using var key = SigningKey.Generate(SignatureAlgorithm.P256);
+        using var other = SigningKey.Generate(SignatureAlgorithm.P256);
+        var json = Fill(
+            template,
+            ("scalar", Convert.ToBase64String(key.ExportPrivateScalar())),
+            ("point", Convert.ToBase64String(key.PublicKey.Compressed)),
+            ("otherPoint", Convert.ToBase64String(other.PublicKey.Compressed)),
+            ("zero31", Convert.ToBase64String(new byte[31])),
+            ("zero32", Convert.ToBase64String(new byte[32])));
+
         var ex = Assert.Throws<TrustDocumentException>(() => KeyFiles.ParsePrivateKey(json, out _));
 
         Assert.StartsWith(message, ex.Message, StringComparison.Ordinal);
@@ -212,33 +220,41 @@ public sealed class KeyFileTests
 
     public static TheoryData<string, string> BadCredentialFiles()
     {
-        using var issuer = new TestIssuer();
-        using var phone = issuer.Phone();
-        using var otherPhone = issuer.Phone();
-        var credential = Convert.ToBase64String(phone.Credential.ToBytes());
-        var phoneKey = Convert.ToBase64String(phone.PhoneKey.ExportPrivateScalar());
-        var otherKey = Convert.ToBase64String(otherPhone.PhoneKey.ExportPrivateScalar());
+        // Templates, not keys: xUnit names each case by its data, which must be the same at discovery and run.
         var shape = "not a credential file (expected type transit-phone-credential with credential and phoneKey)";
         return new()
         {
             { "null", shape },
             { "{]", "not a credential file: " },
-            { $$"""{"type":"transit-phone","alg":"p256","credential":"{{credential}}","phoneKey":"{{phoneKey}}"}""", shape },
-            { $$"""{"type":"transit-phone-credential","alg":"p256","phoneKey":"{{phoneKey}}"}""", shape },
-            { $$"""{"type":"transit-phone-credential","alg":"p256","credential":"{{credential}}"}""", shape },
-            { $$"""{"type":"transit-phone-credential","alg":"rsa","credential":"{{credential}}","phoneKey":"{{phoneKey}}"}""", "credential file: unknown algorithm 'rsa'" },
-            { $$"""{"type":"transit-phone-credential","alg":"p256","credential":"{{credential[..^8]}}","phoneKey":"{{phoneKey}}"}""", "credential file: the credential bytes do not parse" },
-            { $$"""{"type":"transit-phone-credential","alg":"p256","credential":"!!","phoneKey":"{{phoneKey}}"}""", "credential file: The input is not a valid Base-64 string" },
-            { $$"""{"type":"transit-phone-credential","alg":"p256","credential":"{{credential}}","phoneKey":"{{phoneKey[..8]}}"}""", "credential file: a private key scalar is 32 bytes" },
-            { $$"""{"type":"transit-phone-credential","alg":"p256","credential":"{{credential}}","phoneKey":"{{otherKey}}"}""", "credential file: the phone key is not the one the credential names (Parameter 'phoneKey')" },
-            { $$"""{"type":"transit-phone-credential","alg":"sm2","credential":"{{credential}}","phoneKey":"{{phoneKey}}"}""", "credential file: the phone key is not the one the credential names (Parameter 'phoneKey')" },
+            { """{"type":"transit-phone","alg":"p256","credential":"{credential}","phoneKey":"{phoneKey}"}""", shape },
+            { """{"type":"transit-phone-credential","alg":"p256","phoneKey":"{phoneKey}"}""", shape },
+            { """{"type":"transit-phone-credential","alg":"p256","credential":"{credential}"}""", shape },
+            { """{"type":"transit-phone-credential","alg":"rsa","credential":"{credential}","phoneKey":"{phoneKey}"}""", "credential file: unknown algorithm 'rsa'" },
+            { """{"type":"transit-phone-credential","alg":"p256","credential":"{credential-short}","phoneKey":"{phoneKey}"}""", "credential file: the credential bytes do not parse" },
+            { """{"type":"transit-phone-credential","alg":"p256","credential":"!!","phoneKey":"{phoneKey}"}""", "credential file: The input is not a valid Base-64 string" },
+            { """{"type":"transit-phone-credential","alg":"p256","credential":"{credential}","phoneKey":"{phoneKey-short}"}""", "credential file: a private key scalar is 32 bytes" },
+            { """{"type":"transit-phone-credential","alg":"p256","credential":"{credential}","phoneKey":"{otherKey}"}""", "credential file: the phone key is not the one the credential names (Parameter 'phoneKey')" },
+            { """{"type":"transit-phone-credential","alg":"sm2","credential":"{credential}","phoneKey":"{phoneKey}"}""", "credential file: the phone key is not the one the credential names (Parameter 'phoneKey')" },
         };
     }
 
     [Theory]
     [MemberData(nameof(BadCredentialFiles))]
-    public void PhoneCredentialParse_Bad_RefusedSayingWhat(string json, string message)
+    public void PhoneCredentialParse_Bad_RefusedSayingWhat(string template, string message)
     {
+        using var issuer = new TestIssuer();
+        using var phone = issuer.Phone();
+        using var otherPhone = issuer.Phone();
+        var credential = Convert.ToBase64String(phone.Credential.ToBytes());
+        var phoneKey = Convert.ToBase64String(phone.PhoneKey.ExportPrivateScalar());
+        var json = Fill(
+            template,
+            ("credential", credential),
+            ("credential-short", credential[..^8]),
+            ("phoneKey", phoneKey),
+            ("phoneKey-short", phoneKey[..8]),
+            ("otherKey", Convert.ToBase64String(otherPhone.PhoneKey.ExportPrivateScalar())));
+
         var ex = Assert.Throws<TrustDocumentException>(() => PhoneCredential.Parse(json));
 
         Assert.StartsWith(message, ex.Message, StringComparison.Ordinal);
@@ -295,4 +311,7 @@ public sealed class KeyFileTests
 
         Assert.Throws<ObjectDisposedException>(() => phone.PhoneKey.Sign([1, 2, 3]));
     }
+
+    private static string Fill(string template, params (string Name, string Value)[] values) =>
+        values.Aggregate(template, (json, v) => json.Replace("{" + v.Name + "}", v.Value, StringComparison.Ordinal));
 }
