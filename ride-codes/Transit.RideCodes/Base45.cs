@@ -12,6 +12,7 @@ public static class Base45
     public static int EncodedLength(int byteCount)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(byteCount);
+        // checked() restates the project's CheckForOverflowUnderflow; its remove-checked mutant is equivalent.
         return checked((byteCount / 2 * 3) + (byteCount % 2 * 2));
     }
 

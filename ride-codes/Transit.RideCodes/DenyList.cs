@@ -176,6 +176,7 @@ public sealed class DenyListDelta
     public long BaseVersion { get; }
 
     /// <summary>The version it produces.</summary>
+    // checked() restates the project's CheckForOverflowUnderflow; its remove-checked mutant is equivalent.
     public long Version => checked(BaseVersion + 1);
 
     /// <summary>When the root key signed it.</summary>

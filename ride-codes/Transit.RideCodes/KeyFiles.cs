@@ -76,6 +76,7 @@ public static class KeyFiles
 
         if (file.PublicKey is not null && file.PublicKey != Convert.ToBase64String(key.PublicKey.Compressed))
         {
+            // Mutation testing: frees the native key now; without it the key waits for finalisation, which no test observes.
             key.Dispose();
             throw new TrustDocumentException("privateKey and publicKey do not belong together");
         }

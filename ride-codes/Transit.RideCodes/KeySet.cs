@@ -163,6 +163,7 @@ public sealed class KeySet
         Keys.Where(k => k.IssuesAt(at)).MaxBy(k => k.ValidFrom);
 
     /// <summary>The next version, with different keys (and online keys, when given) and time.</summary>
+    // checked() restates the project's CheckForOverflowUnderflow; its remove-checked mutant is equivalent.
     public KeySet With(IEnumerable<IssuerKey> keys, DateTimeOffset issuedAt, IEnumerable<OnlineKey>? onlineKeys = null) =>
         new(checked(Version + 1), issuedAt, keys, onlineKeys ?? OnlineKeys, Issuer);
 

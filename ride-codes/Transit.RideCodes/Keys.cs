@@ -136,6 +136,7 @@ internal sealed class P256PublicKey : PublicKey
             case ImportOutcome.InvalidPoint:
                 return false;
             default:
+                // Only without OpenSSL 3 (never where the tests run); KeyTests compare TryCreateManaged with OpenSSL.
                 return TryCreateManaged(compressed, out key);
         }
     }
@@ -152,6 +153,8 @@ internal sealed class P256PublicKey : PublicKey
 
         // y² = x³ − 3x + b; P-256's prime is 3 mod 4, so a square root is a single exponentiation.
         var rhs = (BigInteger.ModPow(x, 3, Prime) - (3 * x) + CurveB) % Prime;
+
+        // rhs is 0 only for a point with y = 0, which P-256 has none of: `Sign <= 0` is an equivalent mutant.
         if (rhs.Sign < 0)
         {
             rhs += Prime;
@@ -180,6 +183,7 @@ internal sealed class P256PublicKey : PublicKey
         }
         catch (CryptographicException)
         {
+            // The point was checked to lie on the curve above, so .NET never refuses it here: not reachable by a test.
             return false;
         }
     }
@@ -323,6 +327,9 @@ internal sealed class Sm2PublicKey : PublicKey
         try
         {
             var point = Sm2Curve.Parameters.Curve.DecodePoint(compressed.ToArray());
+
+            // DecodePoint already refuses an x without a square root (ArgumentException), and a compressed point is
+            // never infinity on this cofactor-1 curve: this check is a guard whose mutants are equivalent.
             if (point.IsInfinity || !point.IsValid())
             {
                 return false;
@@ -388,6 +395,8 @@ internal sealed class Sm2SigningKey : SigningKey
         {
             d = new BcBigInteger(256, random);
         }
+        // A random 256-bit d falls outside [1, n − 2] with probability about 2⁻³², so mutants of this condition survive
+        // every test run; FromScalar's identical range check is tested at both ends.
         while (d.SignValue == 0 || d.CompareTo(Sm2Curve.Parameters.N.Subtract(BcBigInteger.One)) >= 0);
 
         return Wrap(d);

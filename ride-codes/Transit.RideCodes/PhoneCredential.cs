@@ -49,6 +49,7 @@ public sealed class PhoneCredential : IDisposable
         }
         catch
         {
+            // Mutation testing: frees the native key now; without it the key waits for finalisation, which no test observes.
             phoneKey.Dispose();
             throw;
         }
@@ -116,6 +117,7 @@ public sealed class PhoneCredential : IDisposable
             }
             catch (ArgumentException ex)
             {
+                // Mutation testing: frees the native key now; without it the key waits for finalisation, which no test observes.
                 key.Dispose();
                 throw new TrustDocumentException($"credential file: {ex.Message}", ex);
             }

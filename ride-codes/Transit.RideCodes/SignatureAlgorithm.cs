@@ -49,6 +49,7 @@ public static class SignatureAlgorithmLibraries
     public static string VerifierLibrary(this SignatureAlgorithm algorithm) => algorithm switch
     {
         SignatureAlgorithm.P256 => ".NET ECDsa (OpenSSL)",
+        // The BouncyCastle text shows only where libcrypto lacks SM2, never where the tests run.
         SignatureAlgorithm.Sm2 => OpenSslSm2.IsAvailable
             ? $"{OpenSslSm2.Description} EVP"
             : $"BouncyCastle.Cryptography ({OpenSslSm2.Description})",

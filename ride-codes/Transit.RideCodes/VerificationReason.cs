@@ -70,7 +70,8 @@ public static class VerificationReasons
 
     /// <summary>The wire name, e.g. <c>bad-issuer-signature</c>.</summary>
     public static string ToCode(this VerificationReason reason) =>
-        (uint)reason < (uint)Codes.Length ? Codes[(int)reason] : throw new ArgumentOutOfRangeException(nameof(reason));
+        // Unchecked: the project checks arithmetic, and a negative value must read as out of range, not overflow.
+        unchecked((uint)reason) < (uint)Codes.Length ? Codes[(int)reason] : throw new ArgumentOutOfRangeException(nameof(reason));
 
     /// <summary>Parses a wire name.</summary>
     public static bool TryParse(string? code, out VerificationReason reason)
