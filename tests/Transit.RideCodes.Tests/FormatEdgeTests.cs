@@ -86,7 +86,7 @@ public sealed class FormatEdgeTests
 
     [Theory]
     [InlineData(-1)]
-    [InlineData(14)]
+    [InlineData(15)]
     public void ReasonCodes_UnknownValue_Throws(int value) =>
         Assert.Equal("reason", Assert.Throws<ArgumentOutOfRangeException>(() => ((VerificationReason)value).ToCode()).ParamName);
 }

@@ -304,7 +304,7 @@ public sealed class IssuingTests : IDisposable
     }
 
     [Theory]
-    [InlineData("TR2:AAAA", ParseStatus.UnsupportedVersion)]
+    [InlineData("TR3:AAAA", ParseStatus.UnsupportedVersion)]
     [InlineData("TR01:AAAA", ParseStatus.UnsupportedVersion)]
     [InlineData("TR123456:AAAA", ParseStatus.UnsupportedVersion)]
     [InlineData("TR1234567:AAAA", ParseStatus.Malformed)]
@@ -332,7 +332,7 @@ public sealed class IssuingTests : IDisposable
 
         Assert.Equal(ParseStatus.Ok, RideCodeFormat.TryParse(text, out var code));
         Assert.Equal(text, code.ToText());
-        Assert.Equal(ParseStatus.Malformed, RideCodeFormat.TryParse("TR2:" + new string('A', RideCodeFormat.MaxTextLength - 3), out _));
-        Assert.Equal(ParseStatus.UnsupportedVersion, RideCodeFormat.TryParse("TR2:" + new string('A', RideCodeFormat.MaxTextLength - 4), out _));
+        Assert.Equal(ParseStatus.Malformed, RideCodeFormat.TryParse("TR3:" + new string('A', RideCodeFormat.MaxTextLength - 3), out _));
+        Assert.Equal(ParseStatus.UnsupportedVersion, RideCodeFormat.TryParse("TR3:" + new string('A', RideCodeFormat.MaxTextLength - 4), out _));
     }
 }
