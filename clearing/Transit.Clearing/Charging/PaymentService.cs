@@ -127,6 +127,10 @@ public sealed class PaymentService(
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellation);
         await using var transaction = await connection.BeginTransactionAsync(cancellation);
+
+        // The planner cannot estimate the share a worker's modulo takes, prices the claim high enough for PostgreSQL's
+        // JIT, and compiling it cost five times the claim itself on every batch (EXPLAIN ANALYZE: 17 ms of work, 108 ms in all).
+        await Sql.ExecAsync(connection, "SET LOCAL jit = off", cancellation);
         var charges = await Sql.ListAsync(connection, """
             SELECT charge_id, account, amount - set_off, currency, idempotency_key, status, attempts, in_debt FROM charges c
             WHERE status IN ('pending', 'submitted', 'declined') AND next_attempt_at <= now() AND charge_id > $1 AND charge_id % $3 = $4
