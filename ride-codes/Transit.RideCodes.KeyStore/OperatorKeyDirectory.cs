@@ -86,8 +86,7 @@ public sealed class OperatorKeyDirectory
         time ??= TimeProvider.System;
         if (issuerId is not null && !IssuerIds.IsValid(issuerId))
         {
-            throw new KeyDirectoryException(
-                $"issuer id '{issuerId}' must have 1 to {IssuerIds.MaxLength} characters of a-z, 0-9 and '-', not starting with '-'");
+            throw new KeyDirectoryException($"issuer id '{issuerId}' must have {IssuerIds.Rule}");
         }
 
         path = System.IO.Path.GetFullPath(path);

@@ -15,6 +15,10 @@ public static class IssuerIds
     /// <summary>Longest issuer id, in characters.</summary>
     public const int MaxLength = 8;
 
+    /// <summary>What an issuer id is, for error messages: every refusal of one states the same rule.</summary>
+    public static readonly string Rule = string.Create(
+        System.Globalization.CultureInfo.InvariantCulture, $"1 to {MaxLength} characters of a-z, 0-9 and '-', not starting with '-'");
+
     /// <summary>True for 1 to 8 characters of <c>a-z</c>, <c>0-9</c> and <c>-</c>, starting with a letter or digit.</summary>
     public static bool IsValid(string? id) => id is not null && IsValid(id.AsSpan());
 
@@ -42,5 +46,5 @@ public static class IssuerIds
         IsValid(id)
             ? id!
             : throw new ArgumentException(
-                $"issuer id '{id}' must have 1 to {MaxLength} characters of a-z, 0-9 and '-', not starting with '-'", parameterName);
+                $"issuer id '{id}' must have {Rule}", parameterName);
 }

@@ -81,7 +81,7 @@ public sealed class KeySet
         ArgumentNullException.ThrowIfNull(keys);
         if (issuer is not null && !IssuerIds.IsValid(issuer))
         {
-            throw new TrustDocumentException($"key set issuer '{issuer}' is not an issuer id (1 to {IssuerIds.MaxLength} characters of a-z, 0-9 and '-')");
+            throw new TrustDocumentException($"key set issuer '{issuer}' is not an issuer id ({IssuerIds.Rule})");
         }
 
         Issuer = issuer;

@@ -101,7 +101,7 @@ public sealed class PhoneCredential : IDisposable
             // The file names the issuer of a version-2 credential; the bytes alone do not say which version they are.
             if (file.Issuer is not null && !IssuerIds.IsValid(file.Issuer))
             {
-                throw new TrustDocumentException($"credential file: issuer '{file.Issuer}' is not an issuer id");
+                throw new TrustDocumentException($"credential file: issuer '{file.Issuer}' is not an issuer id ({IssuerIds.Rule})");
             }
 
             if (!Credential.TryParse(Convert.FromBase64String(file.Credential), file.Issuer is null ? 1 : 2, out var credential)

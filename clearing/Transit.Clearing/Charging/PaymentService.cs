@@ -210,9 +210,10 @@ public sealed class PaymentService(
         if (debts.Count > 0)
         {
             var accounts = debts.Keys.Order(StringComparer.Ordinal).ToArray();
-            await Sql.ExecAsync(connection, "INSERT INTO accounts (account) SELECT unnest($1::text[]) ORDER BY 1 ON CONFLICT DO NOTHING", cancellation, Sql.Typed(accounts, NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text));
+            var accountParam = Sql.Typed(accounts, NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text);
+            await Sql.ExecAsync(connection, "INSERT INTO accounts (account) SELECT unnest($1::text[]) ORDER BY 1 ON CONFLICT DO NOTHING", cancellation, accountParam);
             // Workers running side by side may share accounts: each takes their rows in one order, so none waits on another in a circle.
-            await Sql.ExecAsync(connection, "SELECT 1 FROM accounts WHERE account = ANY($1) ORDER BY account FOR UPDATE", cancellation, Sql.Typed(accounts, NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text));
+            await Sql.ExecAsync(connection, "SELECT 1 FROM accounts WHERE account = ANY($1) ORDER BY account FOR UPDATE", cancellation, accountParam);
             await Sql.ExecAsync(connection, $"""
                 UPDATE accounts a SET debt = a.debt + d.change, deny_reasons = {DebtReason("a.debt + d.change", "a.deny_reasons")}, updated_at = now()
                 FROM unnest($1::text[], $2::bigint[]) AS d(account, change) WHERE a.account = d.account

@@ -160,7 +160,7 @@ public static class GateSettingsLoader
             var at = $"Trust:Issuers:{i}";
             if (!IssuerIds.IsValid(issuer.Id))
             {
-                errors.Add($"{at}:Id '{issuer.Id}' is not an issuer id (1 to {IssuerIds.MaxLength} characters of a-z, 0-9 and '-')");
+                errors.Add($"{at}:Id '{issuer.Id}' is not an issuer id ({IssuerIds.Rule})");
             }
             else if (!issuerIds.Add(issuer.Id!))
             {

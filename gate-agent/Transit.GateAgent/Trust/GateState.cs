@@ -82,12 +82,7 @@ public sealed class GateState
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(journal);
-        var rootKey = Read(settings.Trust.RootPublicKey!, "Trust:RootPublicKey", KeyFiles.ParsePublicKey);
-        var keySet = Read(settings.Trust.KeySet!, "Trust:KeySet", json => KeySet.Open(SignedDocument.Parse(json), rootKey));
-        var denyList = settings.Trust.DenyList is { Length: > 0 } denyPath
-            ? Read(denyPath, "Trust:DenyList", json => DenyList.Open(SignedDocument.Parse(json), rootKey, keySet))
-            : DenyList.Empty;
-        var trust = new TrustStore(rootKey, keySet, denyList);
+        var trust = OpenChain("Trust", settings.Trust.RootPublicKey!, settings.Trust.KeySet!, settings.Trust.DenyList);
         var issuers = settings.Trust.Issuers.Select((issuer, i) => LoadIssuer(issuer, $"Trust:Issuers:{i}")).ToList();
         var state = new GateState(trust, DeviceContext.From(settings.Device), GateLimits.From(settings.Verification), journal, time, logger, issuers);
         state.RestoreStored();
@@ -98,17 +93,26 @@ public sealed class GateState
     /// Opens one accepted issuer's chain from its files. Its key set must be signed by the issuer's own root and declare
     /// the id the configuration gives it, so that no issuer's documents stand in for another's.
     /// </summary>
-    private static TrustStore LoadIssuer(IssuerTrustSettings issuer, string setting)
-    {
-        var rootKey = Read(issuer.RootPublicKey!, $"{setting}:RootPublicKey", KeyFiles.ParsePublicKey);
-        var keySet = Read(issuer.KeySet!, $"{setting}:KeySet", json => KeySet.Open(SignedDocument.Parse(json), rootKey));
-        if (!string.Equals(keySet.Issuer, issuer.Id, StringComparison.Ordinal))
+    private static TrustStore LoadIssuer(IssuerTrustSettings issuer, string setting) =>
+        OpenChain(setting, issuer.RootPublicKey!, issuer.KeySet!, issuer.DenyList, keySet =>
         {
-            throw new TrustDocumentException(
-                $"{setting}:KeySet ({issuer.KeySet}) is issuer '{keySet.IssuerId}'s key set, not issuer '{issuer.Id}'s");
-        }
+            if (!string.Equals(keySet.Issuer, issuer.Id, StringComparison.Ordinal))
+            {
+                throw new TrustDocumentException(
+                    $"{setting}:KeySet ({issuer.KeySet}) is issuer '{keySet.IssuerId}'s key set, not issuer '{issuer.Id}'s");
+            }
+        });
 
-        var denyList = issuer.DenyList is { Length: > 0 } denyPath
+    /// <summary>
+    /// One chain from its files, each error naming the setting under <paramref name="setting"/>: the root public key,
+    /// the key set it signed (checked by <paramref name="checkKeySet"/> before anything is read under it), the deny list.
+    /// </summary>
+    private static TrustStore OpenChain(string setting, string rootPath, string keySetPath, string? denyPath, Action<KeySet>? checkKeySet = null)
+    {
+        var rootKey = Read(rootPath, $"{setting}:RootPublicKey", KeyFiles.ParsePublicKey);
+        var keySet = Read(keySetPath, $"{setting}:KeySet", json => KeySet.Open(SignedDocument.Parse(json), rootKey));
+        checkKeySet?.Invoke(keySet);
+        var denyList = denyPath is { Length: > 0 }
             ? Read(denyPath, $"{setting}:DenyList", json => DenyList.Open(SignedDocument.Parse(json), rootKey, keySet))
             : DenyList.Empty;
         return new TrustStore(rootKey, keySet, denyList);

@@ -59,16 +59,16 @@ internal static class GateIssuersBenchmark
 
             single.Sort();
             several.Sort();
-            var p50One = Percentile(single, 0.5);
-            var p50Many = Percentile(several, 0.5);
+            var p50One = GateBenchmark.Percentile(single, 0.5);
+            var p50Many = GateBenchmark.Percentile(several, 0.5);
             var change = (p50Many / p50One) - 1;
             var met = Math.Abs(change) <= 0.05;
             var table = BenchmarkReport.Table(
                 ["measure", "1 issuer", $"{issuerCount} issuers", "target", "met"],
                 [
                     ["decision (verify + gate rules) p50", $"{p50One:F1} µs", $"{p50Many:F1} µs", "within 5 %", met ? $"met ({change:+0.0%;-0.0%})" : $"NOT met ({change:+0.0%;-0.0%})"],
-                    ["decision p90", $"{Percentile(single, 0.9):F1} µs", $"{Percentile(several, 0.9):F1} µs", "reported", ""],
-                    ["decision p99", $"{Percentile(single, 0.99):F1} µs", $"{Percentile(several, 0.99):F1} µs", "reported", ""],
+                    ["decision p90", $"{GateBenchmark.Percentile(single, 0.9):F1} µs", $"{GateBenchmark.Percentile(several, 0.9):F1} µs", "reported", ""],
+                    ["decision p99", $"{GateBenchmark.Percentile(single, 0.99):F1} µs", $"{GateBenchmark.Percentile(several, 0.99):F1} µs", "reported", ""],
                     ["taps measured", $"{single.Count:N0}", $"{several.Count:N0}", "", ""],
                 ]);
             var markdown = $"""
@@ -119,8 +119,6 @@ internal static class GateIssuersBenchmark
         return (timesA, timesB);
     }
 
-    private static double Percentile(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))];
-
     private sealed class BenchIssuer : IDisposable
     {
         private readonly SigningKey _root = SigningKey.Generate(SignatureAlgorithm.P256);
@@ -152,7 +150,7 @@ internal static class GateIssuersBenchmark
     /// <summary>A gate's decision: its verifier (no replay check of its own) and its rules, as the agent runs them.</summary>
     private sealed class Decider(IssuerTrust trust, VerifierOptions options, GateLimits limits, DateTimeOffset now)
     {
-        private readonly RideCodeVerifier _verifier = new(trust, options, new FixedTime(now));
+        private readonly RideCodeVerifier _verifier = new(trust, options, CliParsing.Clock(now));
         private readonly GateRules _rules = new();
 
         public double Time(string code)
@@ -162,10 +160,5 @@ internal static class GateIssuersBenchmark
             var micros = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
             return accepted ? micros : throw new CliException($"benchmark code refused: {reason}", 1);
         }
-    }
-
-    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
     }
 }

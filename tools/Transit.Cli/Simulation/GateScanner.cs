@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Npgsql;
+using Transit.GateAgent.Scanners;
 using Transit.RideCodes;
 using Transit.Wallet;
 
@@ -138,20 +139,7 @@ internal static class GateScanner
         }
 
         var colon = text.IndexOf(':', 2);
-        if (colon < 3 || text.AsSpan(2, colon - 2).ContainsAnyExceptInRange('0', '9'))
-        {
-            return false;
-        }
-
-        foreach (var c in text)
-        {
-            if (!Base45.IsInAlphabet(c))
-            {
-                return false;
-            }
-        }
-
-        return true;
+        return colon >= 3 && !text.AsSpan(2, colon - 2).ContainsAnyExceptInRange('0', '9') && ScanText.InCodeAlphabet(text);
     }
 
     /// <summary>
@@ -184,9 +172,10 @@ internal static class GateScanner
             return (null, Problem(StatusCodes.Status415UnsupportedMediaType, "JSON expected", "send {\"code\": \"TR1:…\"} as application/json"));
         }
 
+        var tooLarge = Problem(StatusCodes.Status413PayloadTooLarge, "Too large", $"the body may hold at most {MaxBodyBytes} bytes");
         if (http.Request.ContentLength > MaxBodyBytes)
         {
-            return (null, Problem(StatusCodes.Status413PayloadTooLarge, "Too large", $"the body may hold at most {MaxBodyBytes} bytes"));
+            return (null, tooLarge);
         }
 
         var body = new byte[MaxBodyBytes + 1];
@@ -198,7 +187,7 @@ internal static class GateScanner
 
         if (length > MaxBodyBytes)
         {
-            return (null, Problem(StatusCodes.Status413PayloadTooLarge, "Too large", $"the body may hold at most {MaxBodyBytes} bytes"));
+            return (null, tooLarge);
         }
 
         ScanRequest? request;
@@ -234,7 +223,7 @@ internal static class GateScanner
     }
 
     /// <summary>Untrusted text as it may appear in an answer: printable, and short.</summary>
-    private static string Shown(string text) => Transit.GateAgent.Scanners.ScanText.Escape(text, 40);
+    private static string Shown(string text) => ScanText.Escape(text, 40);
 
     private static IResult Problem(int status, string title, string detail) => TypedResults.Problem(detail, statusCode: status, title: title);
 }
