@@ -1,6 +1,8 @@
-using Transit.Analytics.Privacy;
+using Transit.Analytics.Rollups;
 
-namespace Transit.Analytics.Rollups;
+namespace Transit.Analytics.Privacy;
+
+// Answers sit above both the rollups they sum and the policy that withholds them, so they live with the policy.
 
 /// <summary>One row of an answer: summed measures, distinct riders where known, and whether it is withheld.</summary>
 /// <param name="Key">The row's dimensions.</param>
