@@ -1,4 +1,5 @@
 using System.Globalization;
+using Transit.RideCodes;
 
 namespace Transit.Simulation;
 
@@ -54,6 +55,9 @@ public sealed record Rider(
 {
     /// <summary>What kind of traveller the rider is (<see cref="PopulationModel.Realistic"/>); commuters in the simple model.</summary>
     public Segment Segment { get; init; } = Segment.Commuter;
+
+    /// <summary>The issuer whose app or card the rider's codes come from (<see cref="SimulatedIssuers"/>).</summary>
+    public string Issuer { get; init; } = IssuerIds.Home;
 }
 
 /// <summary>One leg a rider really travelled (the ground truth).</summary>
