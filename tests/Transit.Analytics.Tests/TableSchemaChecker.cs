@@ -36,18 +36,8 @@ internal sealed class TableSchemaChecker
     public IReadOnlyList<string> FieldNames => [.. _fields.Select(f => f.Name)];
 
     /// <summary>The TIDES v1.0 schema of <paramref name="table"/>, kept in tests/data/tides-v1.0 of this repository.</summary>
-    public static TableSchemaChecker TidesV1(string table)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Transit.sln")))
-            {
-                return Load(Path.Combine(dir.FullName, "tests", "data", "tides-v1.0", table + ".schema.json"));
-            }
-        }
-
-        throw new InvalidOperationException("Transit.sln not found above " + AppContext.BaseDirectory);
-    }
+    public static TableSchemaChecker TidesV1(string table) =>
+        Load(Repository.PathOf("tests", "data", "tides-v1.0", table + ".schema.json"));
 
     public static TableSchemaChecker Load(string path)
     {

@@ -27,7 +27,7 @@ public sealed class ClearingTests(PostgresFixture postgres)
     {
         // Zakroczym: every bus fare depends on the zone where the rider gets off (zone 1 ↔ 2: 4.00, 1 ↔ 3: 5.00).
         await using var world = await ClearingWorld.StartAsync(postgres);
-        var feed = Path.Combine(FindRepositoryRoot(), "tests", "data", "gtfs", "zakroczym");
+        var feed = Repository.PathOf("tests", "data", "gtfs", "zakroczym");
         var import = await world.Services.GetRequiredService<Gtfs.GtfsImporter>().ImportAsync(feed, new DateOnly(2026, 11, 1), CancellationToken.None);
         Assert.Contains(import.Warnings!, w => w.Contains("fare_needs_destination_without_tap_out", StringComparison.Ordinal));
         foreach (var rider in (string[])["ola", "piotr", "zofia"])
@@ -60,19 +60,6 @@ public sealed class ClearingTests(PostgresFixture postgres)
         Assert.Equal((1, 500), (dayJson.GetProperty("unpricedLegs").GetInt64(), dayJson.GetProperty("unpricedAmount").GetInt64()));
         var statement = JsonDocument.Parse(await admin.GetStringAsync($"/api/statements/0/{Day}")).RootElement;
         Assert.Equal((1, 500), (statement.GetProperty("unpricedLegs").GetInt64(), statement.GetProperty("unpricedAmount").GetInt64()));
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Transit.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException("no Transit.sln above " + AppContext.BaseDirectory);
     }
 
     [Fact]

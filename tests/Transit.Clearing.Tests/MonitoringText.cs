@@ -38,7 +38,7 @@ public static partial class AlertRules
 {
     public static string Read()
     {
-        var guide = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "operations.md"));
+        var guide = File.ReadAllText(Repository.PathOf("docs", "operations.md"));
         var start = guide.IndexOf("```yaml\ngroups:", StringComparison.Ordinal);
         Assert.True(start >= 0, "docs/operations.md has no ```yaml block of alerting rules (groups:)");
         var end = guide.IndexOf("```", start + 7, StringComparison.Ordinal);
@@ -49,18 +49,6 @@ public static partial class AlertRules
     public static IReadOnlyList<string> MetricNames(string rules) =>
         [.. Expressions().Matches(rules).SelectMany(m => MetricName().Matches(m.Groups[1].Value)).Select(m => m.Value).Distinct()];
 
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Transit.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException("Transit.sln not found above " + AppContext.BaseDirectory);
-    }
 
     [GeneratedRegex(@"expr:\s*(.+)")]
     private static partial Regex Expressions();

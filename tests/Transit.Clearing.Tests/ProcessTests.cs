@@ -8,7 +8,7 @@ namespace Transit.Clearing.Tests;
 [Trait("Category", "Process")]
 public sealed class ProcessTests(PostgresFixture postgres)
 {
-    private static readonly string Dll = Path.Combine(AppContext.BaseDirectory, "transit.dll");
+    private static readonly string Dll = TransitCommand.Dll;
     private static readonly string DayText = ClearingWorld.Day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 
     [Fact]

@@ -19,7 +19,7 @@ internal static class TestSize
 /// <summary>The real <c>transit</c> command as a child process.</summary>
 internal sealed class TransitProcess : IDisposable
 {
-    public static readonly string Dll = Path.Combine(AppContext.BaseDirectory, "transit.dll");
+    public static readonly string Dll = TransitCommand.Dll;
 
     private readonly StringBuilder _output = new();
     private readonly StringBuilder _error = new();

@@ -5,7 +5,7 @@ namespace Transit.FareRules.Tests;
 /// <summary>Paths of the repository's test feeds and of the shared real feeds.</summary>
 internal static class Paths
 {
-    public static string Root { get; } = FindRoot();
+    public static string Root => Repository.Root;
 
     /// <summary>tests/data/gtfs/NAME of this repository.</summary>
     public static string TestFeed(string name) => Path.Combine(Root, "tests", "data", "gtfs", name);
@@ -16,19 +16,6 @@ internal static class Paths
         var path = TestFeed(name);
         Assert.True(Directory.Exists(path), $"real feed {path} is missing");
         return path;
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Transit.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Transit.sln not found above " + AppContext.BaseDirectory);
     }
 }
 

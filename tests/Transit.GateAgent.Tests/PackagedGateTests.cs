@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Transit.Cli.Bench;
+using Transit.Simulation.Harness.Bench;
 using Transit.GateAgent.Tests.Infrastructure;
 using Transit.RideCodes;
 
@@ -171,7 +171,7 @@ public sealed class GatePackages : IDisposable
     private readonly Dictionary<string, string> _debs = [];
     private readonly Lock _lock = new();
 
-    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+    public static string RepositoryRoot => Repository.Root;
 
     /// <summary>The package for <paramref name="arch"/> (arm64 or x64), built on first use.</summary>
     public string Build(string arch)
@@ -236,18 +236,5 @@ public sealed class GatePackages : IDisposable
         {
             throw new InvalidOperationException($"dpkg-deb {mode} {deb} failed");
         }
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Transit.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("the repository root (Transit.sln) is not above " + AppContext.BaseDirectory);
     }
 }

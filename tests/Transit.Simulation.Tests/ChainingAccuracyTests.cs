@@ -24,7 +24,7 @@ public sealed class ChainingAccuracyTests(ITestOutputHelper output)
     [Fact]
     public void Zakroczym_Realistic_BusDestinationsForAtLeast80PercentAnd85PercentOfThoseRight()
     {
-        var city = CityModel.FromFeed(Path.Combine(Repository.Root(), "tests", "data", "gtfs", "zakroczym"));
+        var city = CityModel.FromFeed(Repository.PathOf("tests", "data", "gtfs", "zakroczym"));
         var accuracy = ChainingAccuracy.Measure(city, riders: 800, seed: 7, Tuesday);
         output.WriteLine(accuracy.Format());
 

@@ -142,7 +142,7 @@ public sealed class DemandTests : IDisposable
     [Fact]
     public void Zakroczym_Realistic_TripsAllDayWithChangesAndHeavyRidersEnoughForCaps()
     {
-        var city = CityModel.FromFeed(Path.Combine(Repository.Root(), "tests", "data", "gtfs", "zakroczym"));
+        var city = CityModel.FromFeed(Repository.PathOf("tests", "data", "gtfs", "zakroczym"));
         var riders = city.Riders(600, seed: 4);
         var days = Enumerable.Range(0, 5).Select(d => city.PlanDay(riders, Monday.AddDays(d), seed: 4, blocked: null)).ToList();
 

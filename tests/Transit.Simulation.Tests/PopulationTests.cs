@@ -5,7 +5,7 @@ namespace Transit.Simulation.Tests;
 /// <summary>Populations that travel on several days, over the synthetic city and over a real GTFS feed.</summary>
 public sealed class PopulationTests
 {
-    private static readonly string Zakroczym = Path.Combine(Repository.Root(), "tests", "data", "gtfs", "zakroczym");
+    private static readonly string Zakroczym = Repository.PathOf("tests", "data", "gtfs", "zakroczym");
 
     [Fact]
     public void PlanDay_SameRidersOnTwoDays_OtherTimesSameHabits()
@@ -95,7 +95,7 @@ public sealed class PopulationTests
     [Fact]
     public void FeedCity_FeedWithoutStopTimes_ErrorNamesTheFile()
     {
-        var error = Assert.Throws<InvalidDataException>(() => CityModel.FromFeed(Path.Combine(Repository.Root(), "tests", "data", "gtfs", "mbta-fares")));
+        var error = Assert.Throws<InvalidDataException>(() => CityModel.FromFeed(Repository.PathOf("tests", "data", "gtfs", "mbta-fares")));
         Assert.Contains("trips.txt", error.Message, StringComparison.Ordinal);
     }
 }

@@ -43,10 +43,15 @@ internal static class CliApp
             await Console.Error.WriteLineAsync($"transit: {ex.Message}");
             return NotFound;
         }
-        catch (Exception ex) when (ex is CliException or KeyDirectoryException or TrustDocumentException or Transit.Clearing.Devices.DeviceRegistrationException or Transit.Clearing.Gtfs.GtfsImportException or Npgsql.NpgsqlException)
+        catch (Exception ex) when (ex is CliException or Transit.Simulation.Harness.SimulationException or KeyDirectoryException or TrustDocumentException or Transit.Clearing.Devices.DeviceRegistrationException or Transit.Clearing.Gtfs.GtfsImportException or Npgsql.NpgsqlException)
         {
             await Console.Error.WriteLineAsync($"transit: {ex.Message}");
-            return ex is CliException cli ? cli.ExitCode : UsageError;
+            return ex switch
+            {
+                CliException cli => cli.ExitCode,
+                Transit.Simulation.Harness.SimulationException run => run.ExitCode,
+                _ => UsageError,
+            };
         }
         catch (OperationCanceledException)
         {
@@ -54,6 +59,10 @@ internal static class CliApp
             return 130;
         }
     }
+
+    /// <summary>This program's <c>transit gate run</c>: the gate agents a simulation or the demo starts.</summary>
+    public static Transit.Simulation.Harness.GateCommand GateAgent =>
+        Transit.Simulation.Harness.GateCommand.Transit(typeof(CliApp).Assembly.Location);
 
     private static IEnumerable<Command> Areas() =>
     [

@@ -1,9 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
-using Transit.Cli.Simulation;
 using Transit.Clearing.Access;
 using Transit.Clearing.Database;
+using Transit.Cli.Simulation;
+using Transit.Simulation.Harness;
 
 namespace Transit.Cli;
 

@@ -1,8 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
-using Transit.Cli.Simulation;
 using Transit.Clearing.Database;
+using Transit.Cli.Simulation;
 using Transit.Simulation;
+using Transit.Simulation.Harness;
 
 namespace Transit.Cli;
 
@@ -39,6 +40,7 @@ internal static class SimCommand
         {
             var settings = new SimulationSettings
             {
+                Gate = CliApp.GateAgent,
                 DataFolder = data,
                 Riders = parsed.GetValue(Riders),
                 GatesPerStation = parsed.GetValue(Gates),

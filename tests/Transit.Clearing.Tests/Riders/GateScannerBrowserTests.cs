@@ -2,8 +2,8 @@ using System.Net;
 using System.Text;
 using Microsoft.Playwright;
 using StbImageSharp;
-using Transit.Cli.Simulation;
 using Transit.Simulation;
+using Transit.Simulation.Harness;
 
 namespace Transit.Clearing.Tests.Riders;
 
@@ -29,7 +29,7 @@ public sealed class GateScannerBrowserTests(PostgresFixture postgres)
         var slot = new DeviceSlot("metro-entry:W1", "metro", "metro-entry", "W1", null, null);
         var folder = Directory.CreateDirectory(Path.Combine(world.Folder, "gates", device.Id)).FullName;
         var config = CityRun.WriteGateConfig(folder, world.Keys, world.DeviceUrl, slot, device.Id, device.CertificatePath, device.KeyPath);
-        await using var gate = await GateAgentProcess.StartAsync(slot, device.Id, config, Path.Combine(folder, "agent.log"), CancellationToken.None);
+        await using var gate = await GateAgentProcess.StartAsync(GateCommand.Transit(TransitCommand.Dll), slot, device.Id, config, Path.Combine(folder, "agent.log"), CancellationToken.None);
         gates = [gate];
         // The demo's played day leaves its gates' clocks on simulated instants, hours away from now; a code a person
         // shows was signed by a real clock, and must be judged by one.

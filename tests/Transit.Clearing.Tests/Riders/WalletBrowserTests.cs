@@ -247,7 +247,7 @@ public sealed class WalletBrowserTests(PostgresFixture postgres) : IAsyncLifetim
             var configPath = Path.Combine(folder, "gate.json");
             await File.WriteAllTextAsync(configPath, config.ToJsonString());
             var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = folder };
-            foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "transit.dll"), "gate", "run", "--config", configPath })
+            foreach (var arg in new[] { TransitCommand.Dll, "gate", "run", "--config", configPath })
             {
                 start.ArgumentList.Add(arg);
             }

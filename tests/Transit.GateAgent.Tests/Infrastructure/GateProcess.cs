@@ -8,7 +8,7 @@ namespace Transit.GateAgent.Tests.Infrastructure;
 /// <summary>The real gate agent, <c>dotnet transit.dll gate run --config FILE</c>, as a child process.</summary>
 public sealed class GateProcess : IAsyncDisposable
 {
-    public static readonly string Dll = Path.Combine(AppContext.BaseDirectory, "cli", "transit.dll");
+    public static readonly string Dll = TransitCommand.Dll;
 
     private readonly Process _process;
     private readonly StringBuilder _errors = new();

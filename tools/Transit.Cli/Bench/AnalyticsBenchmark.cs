@@ -10,6 +10,8 @@ using Transit.Clearing;
 using Transit.Clearing.Database;
 using Transit.Clearing.Gtfs;
 using Transit.Simulation;
+using Transit.Simulation.Harness;
+using Transit.Simulation.Harness.Bench;
 
 namespace Transit.Cli.Bench;
 

@@ -12,6 +12,8 @@ using Transit.Clearing.Jobs;
 using Transit.Clearing.Journeys;
 using Transit.Clearing.Settlement;
 using Transit.Simulation;
+using Transit.Simulation.Harness;
+using Transit.Simulation.Harness.Bench;
 
 namespace Transit.Cli.Bench;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Transit.Cli.Simulation;
+using Transit.Simulation.Harness;
 
 namespace Transit.Cli.Bench;
 
@@ -40,7 +41,7 @@ internal static class EndToEndBenchmark
         var fsyncPerSecond = 1e6 / DayReport.Percentile(fsync, 0.5);
         Console.WriteLine($"raw write+fsync p50 {DayReport.Percentile(fsync, 0.5):F0} µs ({fsyncPerSecond:N0} per second, one writer)");
 
-        var settings = new SimulationSettings { DataFolder = folder, Riders = riders, Days = 2, DayDuration = TimeSpan.FromSeconds(120) };
+        var settings = new SimulationSettings { Gate = CliApp.GateAgent, DataFolder = folder, Riders = riders, Days = 2, DayDuration = TimeSpan.FromSeconds(120) };
         var progress = new SimulationProgress();
         var started = Stopwatch.StartNew();
         await using var run = await ProgressDisplay.RunAsync(progress, () => CityRun.StartAsync(settings, progress, cancellation));

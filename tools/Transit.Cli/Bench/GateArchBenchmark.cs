@@ -5,6 +5,8 @@ using System.Text;
 using System.Text.Json;
 using Transit.RideCodes;
 using Transit.RideCodes.KeyStore;
+using Transit.Simulation.Harness;
+using Transit.Simulation.Harness.Bench;
 
 namespace Transit.Cli.Bench;
 

@@ -4,12 +4,12 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Transit.Cli.Simulation;
 using Transit.GateAgent.Configuration;
 using Transit.GateAgent.Journal;
 using Transit.GateAgent.Pipeline;
 using Transit.RideCodes;
 using Transit.RideCodes.KeyStore;
+using Transit.Simulation.Harness;
 
 namespace Transit.Cli.Bench;
 
@@ -227,7 +227,7 @@ internal static class GateBenchmark
 
     private static Process StartGate(string config)
     {
-        var start = GateAgentProcess.StartInfo(config);
+        var start = GateAgentProcess.StartInfo(CliApp.GateAgent, config);
         var process = Process.Start(start) ?? throw new CliException("cannot start the gate agent", 1);
         process.ErrorDataReceived += (_, _) => { };
         process.BeginErrorReadLine();

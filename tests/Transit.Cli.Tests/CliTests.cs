@@ -1,6 +1,4 @@
-using Transit.Cli;
-
-namespace Transit.FareRules.Tests;
+namespace Transit.Cli.Tests;
 
 [CollectionDefinition(nameof(ConsoleCollection), DisableParallelization = true)]
 public class ConsoleCollection;
@@ -30,7 +28,7 @@ public class CliTests
     [Fact]
     public void FaresCheck_BrokenFeed_ReportsEachProblemWithFileAndLineAndExitsOne()
     {
-        var (exit, output, _) = Run("fares", "check", "--feed", Paths.TestFeed("broken"));
+        var (exit, output, _) = Run("fares", "check", "--feed", Repository.PathOf("tests", "data", "gtfs", "broken"));
 
         Assert.Equal(1, exit);
         string[] expected =
@@ -54,7 +52,7 @@ public class CliTests
     [Fact]
     public void FaresCheck_ValidFeed_ExitsZero()
     {
-        var (exit, output, _) = Run("fares", "check", "--feed", Paths.TestFeed("metro-city"));
+        var (exit, output, _) = Run("fares", "check", "--feed", Repository.PathOf("tests", "data", "gtfs", "metro-city"));
 
         Assert.Equal(0, exit);
         Assert.StartsWith("0 error(s), 0 warning(s)", output, StringComparison.Ordinal);
@@ -63,7 +61,7 @@ public class CliTests
     [Fact]
     public void FaresCheck_MissingDirectory_IsAUsageError()
     {
-        var (exit, _, error) = Run("fares", "check", "--feed", Path.Combine(Paths.Root, "no-such-feed"));
+        var (exit, _, error) = Run("fares", "check", "--feed", Path.Combine(Repository.Root, "no-such-feed"));
 
         Assert.Equal(2, exit);
         Assert.Contains("does not exist", error, StringComparison.Ordinal);
@@ -72,7 +70,7 @@ public class CliTests
     [Fact]
     public void FaresPrice_WithCaps_PrintsTheDocumentedCsv()
     {
-        var (exit, output, error) = Run("fares", "price", "--feed", Paths.TestFeed("metro-city"), "--legs", Path.Combine(Paths.Root, "tests", "data", "legs", "metro-city.csv"), "--caps");
+        var (exit, output, error) = Run("fares", "price", "--feed", Repository.PathOf("tests", "data", "gtfs", "metro-city"), "--legs", Path.Combine(Repository.Root, "tests", "data", "legs", "metro-city.csv"), "--caps");
 
         Assert.True(exit == 0, error);
         Assert.Equal(
@@ -93,7 +91,7 @@ public class CliTests
     public void FaresPrice_WithoutCaps_HasNoChargedColumnAndHonoursMaximumFareAndFallback()
     {
         var (exit, output, _) = Run(
-            "fares", "price", "--feed", Paths.TestFeed("metro-city"), "--legs", Path.Combine(Paths.Root, "tests", "data", "legs", "metro-city.csv"),
+            "fares", "price", "--feed", Repository.PathOf("tests", "data", "gtfs", "metro-city"), "--legs", Path.Combine(Repository.Root, "tests", "data", "legs", "metro-city.csv"),
             "--max-fare", "metro=12.50", "--category-fallback");
 
         Assert.Equal(0, exit);
@@ -110,7 +108,7 @@ public class CliTests
         File.WriteAllText(legs, "journey_id,rider_id,rider_category,fare_media,route_id,from_stop_id,to_stop_id,start,end\nj,r,,,M1,NOR1,CEN1,2024-10-01T10:00:00,\nk,r,,,M1,NOR1,CEN1,soon,\n");
         try
         {
-            var (exit, _, error) = Run("fares", "price", "--feed", Paths.TestFeed("metro-city"), "--legs", legs);
+            var (exit, _, error) = Run("fares", "price", "--feed", Repository.PathOf("tests", "data", "gtfs", "metro-city"), "--legs", legs);
 
             Assert.Equal(2, exit);
             Assert.Contains("line 3, column start", error, StringComparison.Ordinal);
@@ -126,7 +124,7 @@ public class CliTests
     [InlineData("nowhere", "nowhere=1.00")]
     public void FaresPrice_BadMaximumFare_IsAUsageError(string expected, string value)
     {
-        var (exit, _, error) = Run("fares", "price", "--feed", Paths.TestFeed("metro-city"), "--legs", Path.Combine(Paths.Root, "tests", "data", "legs", "metro-city.csv"), "--max-fare", value);
+        var (exit, _, error) = Run("fares", "price", "--feed", Repository.PathOf("tests", "data", "gtfs", "metro-city"), "--legs", Path.Combine(Repository.Root, "tests", "data", "legs", "metro-city.csv"), "--max-fare", value);
 
         Assert.Equal(2, exit);
         Assert.Contains(expected, error, StringComparison.Ordinal);
@@ -135,7 +133,7 @@ public class CliTests
     [Fact]
     public void FaresPrice_MissingOption_IsAUsageError()
     {
-        var (exit, _, error) = Run("fares", "price", "--feed", Paths.TestFeed("metro-city"));
+        var (exit, _, error) = Run("fares", "price", "--feed", Repository.PathOf("tests", "data", "gtfs", "metro-city"));
 
         Assert.Equal(2, exit);
         Assert.Contains("--legs", error, StringComparison.Ordinal);

@@ -1,14 +1,14 @@
 using System.Globalization;
 using Transit.Simulation;
 
-namespace Transit.Cli.Simulation;
+namespace Transit.Simulation.Harness;
 
 /// <summary>
 /// The ground truth of a simulation run, as CSV files in one folder (docs/simulation.md): the riders and what was
 /// planted in their days, their true legs, every planned tap with the gate's answer, the deny list of each day, the
 /// gates. End-to-end checks compare clearing's database with these files.
 /// </summary>
-internal sealed class GroundTruth : IDisposable
+public sealed class GroundTruth : IDisposable
 {
     private const string Time = "yyyy-MM-ddTHH:mm:ss.fffZ";
 

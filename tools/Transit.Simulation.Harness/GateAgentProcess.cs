@@ -7,17 +7,17 @@ using System.Threading.Channels;
 using Transit.GateAgent.Simulation;
 using Transit.Simulation;
 
-namespace Transit.Cli.Simulation;
+namespace Transit.Simulation.Harness;
 
 /// <summary>What a gate answered to one tap, planned or shown live.</summary>
-internal sealed record GateAnswer(string DeviceId, long Seq, bool Accepted, string Reason, double LatencyMs, DateTimeOffset GateAt)
+public sealed record GateAnswer(string DeviceId, long Seq, bool Accepted, string Reason, double LatencyMs, DateTimeOffset GateAt)
 {
     /// <summary>The account the code named, when the gate could read it.</summary>
     public string? Account { get; init; }
 }
 
 /// <summary>One planned tap on its way to a gate: the plan's index, the UTC instant and the code text.</summary>
-internal sealed record GateWork(int Index, PlannedTap? Tap, DateTimeOffset At, Func<string> Code)
+public sealed record GateWork(int Index, PlannedTap? Tap, DateTimeOffset At, Func<string> Code)
 {
     /// <summary>Completed with the answer instead of <see cref="GateAgentProcess.Answered"/> (a code shown live, not planned).</summary>
     public TaskCompletionSource<GateAnswer>? Reply { get; init; }
@@ -28,7 +28,7 @@ internal sealed record GateWork(int Index, PlannedTap? Tap, DateTimeOffset At, F
 /// clock line with the tap's instant, the code, and the agent's answer. A bus validator's stop is set through the
 /// driver console (<c>POST /control/route</c>) before a boarding at another stop.
 /// </summary>
-internal sealed class GateAgentProcess : IAsyncDisposable
+public sealed class GateAgentProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StreamWriter _log;
@@ -68,14 +68,14 @@ internal sealed class GateAgentProcess : IAsyncDisposable
     public long Outstanding => Interlocked.Read(ref _enqueued) - Interlocked.Read(ref _answered);
 
     /// <summary>
-    /// <c>transit gate run --config FILE</c> as transit-gate.service starts it: workstation GC (this assembly defaults to
-    /// server GC for the clearing server, and many agents share a small machine here), output and errors redirected.
+    /// <paramref name="gate"/> <c>--config FILE</c> as transit-gate.service starts it: workstation GC (the <c>transit</c>
+    /// command defaults to server GC for the clearing server, and many agents share a small machine here), output and
+    /// errors redirected.
     /// </summary>
-    public static ProcessStartInfo StartInfo(string configPath)
+    public static ProcessStartInfo StartInfo(GateCommand gate, string configPath)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(typeof(CliApp).Assembly.Location);
-        foreach (var arg in (string[])["gate", "run", "--config", configPath])
+        var start = new ProcessStartInfo(gate.Program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in (string[])[.. gate.Arguments, "--config", configPath])
         {
             start.ArgumentList.Add(arg);
         }
@@ -84,13 +84,13 @@ internal sealed class GateAgentProcess : IAsyncDisposable
         return start;
     }
 
-    /// <summary>Starts <c>transit gate run --config FILE</c> and waits for its ready line; its log goes to <paramref name="logPath"/>.</summary>
-    public static async Task<GateAgentProcess> StartAsync(DeviceSlot slot, string deviceId, string configPath, string logPath, CancellationToken cancellation)
+    /// <summary>Starts <paramref name="gate"/> <c>--config FILE</c> and waits for its ready line; its log goes to <paramref name="logPath"/>.</summary>
+    public static async Task<GateAgentProcess> StartAsync(GateCommand gate, DeviceSlot slot, string deviceId, string configPath, string logPath, CancellationToken cancellation)
     {
-        var start = StartInfo(configPath);
+        var start = StartInfo(gate, configPath);
         start.RedirectStandardInput = true;
         start.WorkingDirectory = Path.GetDirectoryName(configPath)!;
-        var process = Process.Start(start) ?? throw new CliException($"cannot start the gate agent {deviceId}", 1);
+        var process = Process.Start(start) ?? throw new SimulationException($"cannot start the gate agent {deviceId}", 1);
         var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
         var ready = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         process.OutputDataReceived += (_, e) =>
@@ -111,15 +111,15 @@ internal sealed class GateAgentProcess : IAsyncDisposable
             }
         };
         process.EnableRaisingEvents = true;
-        process.Exited += (_, _) => ready.TrySetException(new CliException($"gate agent {deviceId} exited before it was ready; see {logPath}", 1));
+        process.Exited += (_, _) => ready.TrySetException(new SimulationException($"gate agent {deviceId} exited before it was ready; see {logPath}", 1));
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         try
         {
             var json = JsonDocument.Parse(await ready.Task.WaitAsync(TimeSpan.FromMinutes(2), cancellation)).RootElement;
-            var gate = new GateAgentProcess(slot, deviceId, process, log, json.GetProperty("scannerPort").GetInt32(), json.GetProperty("statusPort").GetInt32());
-            await gate.ConnectAsync(cancellation);
-            return gate;
+            var agent = new GateAgentProcess(slot, deviceId, process, log, json.GetProperty("scannerPort").GetInt32(), json.GetProperty("statusPort").GetInt32());
+            await agent.ConnectAsync(cancellation);
+            return agent;
         }
         catch
         {
@@ -163,7 +163,7 @@ internal sealed class GateAgentProcess : IAsyncDisposable
         var body = await response.Content.ReadAsStringAsync(cancellation);
         if (!response.IsSuccessStatusCode)
         {
-            throw new CliException($"gate {DeviceId}: sync failed ({(int)response.StatusCode}): {body}", 1);
+            throw new SimulationException($"gate {DeviceId}: sync failed ({(int)response.StatusCode}): {body}", 1);
         }
 
         return JsonDocument.Parse(body).RootElement.GetProperty("denyListVersion").GetInt64();
@@ -263,7 +263,7 @@ internal sealed class GateAgentProcess : IAsyncDisposable
 
                 var lines = $"{SimulationClock.LinePrefix}{work.At.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture)}\n{work.Code()}\n";
                 await stream.WriteAsync(Encoding.ASCII.GetBytes(lines));
-                var line = await reader.ReadLineAsync() ?? throw new CliException($"gate {DeviceId} closed its simulation input; see its log", 1);
+                var line = await reader.ReadLineAsync() ?? throw new SimulationException($"gate {DeviceId} closed its simulation input; see its log", 1);
                 var json = JsonDocument.Parse(line).RootElement;
                 var answer = new GateAnswer(
                     DeviceId,
@@ -309,7 +309,7 @@ internal sealed class GateAgentProcess : IAsyncDisposable
 
             if (_feeder.IsCompleted)
             {
-                throw new CliException($"feeding gate {DeviceId} stopped with {Outstanding} taps unanswered: {_feeder.Exception?.GetBaseException().Message ?? "input closed"}", 1);
+                throw new SimulationException($"feeding gate {DeviceId} stopped with {Outstanding} taps unanswered: {_feeder.Exception?.GetBaseException().Message ?? "input closed"}", 1);
             }
 
             await signal.WaitAsync(cancellation);
@@ -322,7 +322,7 @@ internal sealed class GateAgentProcess : IAsyncDisposable
         using var response = await _status.PostAsync("/control/route", content);
         if (!response.IsSuccessStatusCode)
         {
-            throw new CliException($"gate {DeviceId}: driver console refused stop {stop}: {(int)response.StatusCode}", 1);
+            throw new SimulationException($"gate {DeviceId}: driver console refused stop {stop}: {(int)response.StatusCode}", 1);
         }
 
         _stop = stop;

@@ -1,32 +1,32 @@
 using System.Globalization;
 using Transit.Clearing.Database;
 
-namespace Transit.Cli.Simulation;
+namespace Transit.Simulation.Harness;
 
 /// <summary>
 /// The folder a simulation or the demo works in, made fresh for each run. A marker file says the folder is one of
 /// ours (so that no other folder is ever deleted), and <c>run.pid</c> names the process using it.
 /// </summary>
-internal static class RunFolder
+public static class RunFolder
 {
     private const string Marker = ".transit-run";
 
     /// <summary>Stops what a previous run left behind (its embedded PostgreSQL) and empties the folder.</summary>
-    /// <exception cref="CliException">Another live run uses the folder, or the folder is not a run folder.</exception>
+    /// <exception cref="SimulationException">Another live run uses the folder, or the folder is not a run folder.</exception>
     public static async Task PrepareFreshAsync(string folder, CancellationToken cancellation)
     {
         if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
         {
             if (!File.Exists(Path.Combine(folder, Marker)) && !IsInTransitDataFolder(folder))
             {
-                throw new CliException($"{folder} is not empty and was not made by 'transit sim' or 'transit demo'; name another folder");
+                throw new SimulationException($"{folder} is not empty and was not made by 'transit sim' or 'transit demo'; name another folder");
             }
 
             var pidFile = Path.Combine(folder, "run.pid");
             if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
                 && pid != Environment.ProcessId && Directory.Exists($"/proc/{pid}"))
             {
-                throw new CliException($"another run (process {pid}) is using {folder}; stop it (Ctrl+C) or name another folder");
+                throw new SimulationException($"another run (process {pid}) is using {folder}; stop it (Ctrl+C) or name another folder");
             }
 
             // A run killed outright leaves its PostgreSQL running: adopt it, then stop it.

@@ -1,12 +1,12 @@
 using System.Diagnostics;
 
-namespace Transit.Cli.Bench;
+namespace Transit.Simulation.Harness.Bench;
 
 /// <summary>
 /// Building and finding the gate's Debian packages (gate-agent/deploy/build-package). One source file linked into
 /// both <c>transit bench gate --arch</c> and the packaged gate tests, so that they build and find packages alike.
 /// </summary>
-internal static class GatePackageBuild
+public static class GatePackageBuild
 {
     /// <summary>The environment variable naming a directory of packages built beforehand, used instead of building.</summary>
     public const string PrebuiltVariable = "TRANSIT_GATE_PACKAGES";

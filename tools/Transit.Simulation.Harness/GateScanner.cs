@@ -10,10 +10,10 @@ using Transit.GateAgent.Scanners;
 using Transit.RideCodes;
 using Transit.Wallet;
 
-namespace Transit.Cli.Simulation;
+namespace Transit.Simulation.Harness;
 
 /// <summary>The body of <c>POST /demo/gates/{device}/scan</c>: the text a camera read from a QR code.</summary>
-internal sealed record ScanRequest([property: JsonPropertyName("code")] string? Code);
+public sealed record ScanRequest([property: JsonPropertyName("code")] string? Code);
 
 /// <summary>
 /// The demo's gate scanner (docs/rider.md): a page at <c>/demo/scan/</c> that reads a ride code with the computer's
@@ -21,7 +21,7 @@ internal sealed record ScanRequest([property: JsonPropertyName("code")] string? 
 /// <c>POST /demo/gates/{device}/scan</c>, which writes it to the agent's TCP input as a scanner would. Only
 /// <c>transit demo</c> maps it: a production clearing server has no gates of its own to show codes to.
 /// </summary>
-internal static class GateScanner
+public static class GateScanner
 {
     public const string Prefix = "/demo";
 

@@ -10,11 +10,14 @@ using Transit.RideCodes;
 using Transit.RideCodes.KeyStore;
 using Transit.Simulation;
 
-namespace Transit.Cli.Simulation;
+namespace Transit.Simulation.Harness;
 
 /// <summary>What a simulation run is made of; see <c>transit sim --help</c>.</summary>
-internal sealed record SimulationSettings
+public sealed record SimulationSettings
 {
+    /// <summary>The program that runs each gate agent.</summary>
+    public required GateCommand Gate { get; init; }
+
     /// <summary>Folder of everything the run creates: keys, feed, embedded PostgreSQL, gates, ground truth.</summary>
     public required string DataFolder { get; init; }
 
@@ -59,7 +62,7 @@ internal sealed record SimulationSettings
 }
 
 /// <summary>What happened on one played day.</summary>
-internal sealed record PlayedDay(DayPlan Plan, GateAnswer?[] Answers, string?[] Devices, long DenyListVersion, TimeSpan PlayTime, TimeSpan UploadTime, double Compression)
+public sealed record PlayedDay(DayPlan Plan, GateAnswer?[] Answers, string?[] Devices, long DenyListVersion, TimeSpan PlayTime, TimeSpan UploadTime, double Compression)
 {
     /// <summary>Per tap, how long the rider waited (real time) for the gate to finish with earlier riders.</summary>
     public double[] QueueWaitMillis { get; init; } = [];
@@ -73,7 +76,7 @@ internal sealed record PlayedDay(DayPlan Plan, GateAnswer?[] Answers, string?[] 
 /// credentials from the issuer key. Plays service days through the gates' TCP inputs on a simulated clock, clears
 /// them, and writes the ground truth.
 /// </summary>
-internal sealed class CityRun : IAsyncDisposable
+public sealed class CityRun : IAsyncDisposable
 {
     private readonly SimulationSettings _settings;
     private readonly List<GateAgentProcess> _gates = [];
@@ -129,7 +132,7 @@ internal sealed class CityRun : IAsyncDisposable
         }
         catch (InvalidDataException ex)
         {
-            throw new CliException($"--feed: {ex.Message}");
+            throw new SimulationException($"--feed: {ex.Message}");
         }
     }
 
@@ -144,7 +147,7 @@ internal sealed class CityRun : IAsyncDisposable
             if (run.Days[^1] > today.AddDays(1) || run.Days[0] < today.AddDays(-365))
             {
                 // Clearing files taps more than two days ahead of (or a year behind) its clock under today, as clock-suspect.
-                throw new CliException($"the days {run.Days[0]:yyyy-MM-dd} to {run.Days[^1]:yyyy-MM-dd} must lie between a year ago and tomorrow");
+                throw new SimulationException($"the days {run.Days[0]:yyyy-MM-dd} to {run.Days[^1]:yyyy-MM-dd} must lie between a year ago and tomorrow");
             }
 
             await run.InitAsync(progress, cancellation);
@@ -207,7 +210,7 @@ internal sealed class CityRun : IAsyncDisposable
             await starting.WaitAsync(cancellation);
             try
             {
-                var gate = await GateAgentProcess.StartAsync(c.Slot, c.Id, c.Config, c.Log, cancellation);
+                var gate = await GateAgentProcess.StartAsync(_settings.Gate, c.Slot, c.Id, c.Config, c.Log, cancellation);
                 lock (_gates)
                 {
                     _gates.Add(gate);
@@ -251,7 +254,7 @@ internal sealed class CityRun : IAsyncDisposable
             var held = await g.SyncAsync(cancellation);
             if (held < version)
             {
-                throw new CliException($"gate {g.DeviceId} holds deny list v{held} after its sync, not v{version}", 1);
+                throw new SimulationException($"gate {g.DeviceId} holds deny list v{held} after its sync, not v{version}", 1);
             }
 
             sync.Add();
@@ -334,7 +337,7 @@ internal sealed class CityRun : IAsyncDisposable
             {
                 var stuck = healths.Where(h => h.GetProperty("journalBacklog").GetInt64() > 0)
                     .Select(h => $"{h.GetProperty("deviceId").GetString()} (backlog {h.GetProperty("journalBacklog").GetInt64()}: {string.Join("; ", h.GetProperty("problems").EnumerateArray().Select(p => p.GetString()))})");
-                throw new CliException($"uploads made no progress for 2 minutes: {string.Join(", ", stuck)}; see the gates' agent.log", 1);
+                throw new SimulationException($"uploads made no progress for 2 minutes: {string.Join(", ", stuck)}; see the gates' agent.log", 1);
             }
 
             await Task.Delay(250, cancellation);
@@ -505,7 +508,7 @@ internal sealed class CityRun : IAsyncDisposable
     }
 
     /// <summary>A rider's phone: its credential and the codes it signs, each with the next counter value.</summary>
-    internal sealed class RiderPhone(PhoneCredential credential) : IDisposable
+    public sealed class RiderPhone(PhoneCredential credential) : IDisposable
     {
         private readonly Lock _lock = new();
         private int _counter;

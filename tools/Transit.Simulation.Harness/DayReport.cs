@@ -9,13 +9,13 @@ using Transit.FareRules;
 using Transit.RideCodes.KeyStore;
 using Transit.Simulation;
 
-namespace Transit.Cli.Simulation;
+namespace Transit.Simulation.Harness;
 
 /// <summary>
 /// What one simulated day came to, from the gates' answers and clearing's database: taps by decision, journeys,
 /// revenue per operator, charges and declines, the deny list, reconciliation, and each gate's decision latency.
 /// </summary>
-internal static class DayReport
+public static class DayReport
 {
     public static async Task<string> BuildAsync(CityRun run, PlayedDay day, (string Text, bool Balanced) clearing, CancellationToken cancellation)
     {
