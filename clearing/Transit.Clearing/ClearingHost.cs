@@ -92,6 +92,7 @@ public static class ClearingHost
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<OperatorKeys>();
         services.AddSingleton<TrustHistory>();
+        services.AddSingleton<Issuers.IssuerRegistry>();
         services.AddSingleton<ServiceCalendar>();
         services.AddSingleton<TapPartitions>();
         services.AddSingleton<IngestMetrics>();
