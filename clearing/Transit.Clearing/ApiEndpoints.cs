@@ -196,10 +196,10 @@ public static class ApiEndpoints
         return TypedResults.Ok(new { account, denyReasons = reasons });
     }
 
-    private static bool TryDay(string text, out DateOnly day) =>
+    internal static bool TryDay(string text, out DateOnly day) =>
         DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out day);
 
-    private static IResult BadDay(string text) =>
+    internal static IResult BadDay(string text) =>
         TypedResults.Problem($"'{text}' is not a date (YYYY-MM-DD)", statusCode: StatusCodes.Status400BadRequest, title: "Bad date");
 
     private static IResult Forbidden(string detail) =>

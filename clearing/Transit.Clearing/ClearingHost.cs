@@ -19,6 +19,7 @@ using Transit.Clearing.Devices;
 using Transit.Clearing.Fleet;
 using Transit.Clearing.Gtfs;
 using Transit.Clearing.Ingest;
+using Transit.Clearing.Issuers;
 using Transit.Clearing.Jobs;
 using Transit.Clearing.Journeys;
 using Transit.Clearing.Observability;
@@ -92,6 +93,7 @@ public static class ClearingHost
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<OperatorKeys>();
         services.AddSingleton<TrustHistory>();
+        services.AddSingleton<IssuerRegistry>();
         services.AddSingleton<ServiceCalendar>();
         services.AddSingleton<TapPartitions>();
         services.AddSingleton<IngestMetrics>();
@@ -110,6 +112,7 @@ public static class ClearingHost
         services.AddSingleton<DenyListPublisher>();
         services.AddSingleton<BalanceCheck>();
         services.AddSingleton<Statements>();
+        services.AddSingleton<IssuerStatements>();
         services.AddSingleton(provider => ClearingJobStorage.Create(database.DataSource, options));
         // Clients, dashboard and server all get the storage above from here, never from Hangfire's static JobStorage.Current.
         services.AddHangfire((provider, configuration) => HangfireLogs.Use(configuration, provider.GetService<ILoggerFactory>()));
@@ -194,6 +197,7 @@ public static class ClearingHost
         app.UseRateLimiter();
         app.MapDeviceEndpoints();
         app.MapStatementEndpoints();
+        app.MapIssuerEndpoints();
         app.MapDayEndpoints();
         app.MapFleetEndpoints();
         app.MapAccountEndpoints();

@@ -8,6 +8,7 @@ using NpgsqlTypes;
 using Transit.Clearing.Database;
 using Transit.Clearing.Devices;
 using Transit.Clearing.Gtfs;
+using Transit.Clearing.Issuers;
 using Transit.Clearing.Trust;
 using Transit.RideCodes;
 
@@ -36,8 +37,8 @@ public abstract record IngestOutcome
 /// failed batch: a gate cannot move past a batch that is refused.
 /// </summary>
 public sealed class IngestService(
-    NpgsqlDataSource dataSource, TapPartitions partitions, TrustHistory trust, ServiceCalendar calendar, RouteStops routeStops, TimeProvider time,
-    IngestMetrics metrics)
+    NpgsqlDataSource dataSource, TapPartitions partitions, TrustHistory trust, IssuerRegistry issuers, ServiceCalendar calendar, RouteStops routeStops,
+    TimeProvider time, IngestMetrics metrics)
 {
     /// <summary>Largest batch a gate may send.</summary>
     public const int MaxTaps = 5_000;
@@ -84,8 +85,9 @@ public sealed class IngestService(
 
         var now = time.GetUtcNow();
         await trust.RefreshIfOlderAsync(TimeSpan.FromSeconds(10), cancellation);
+        await issuers.RefreshIfOlderAsync(TimeSpan.FromSeconds(10), cancellation);
         var started = Stopwatch.GetTimestamp();
-        var rows = new StagedBatch(device, batch.Taps, now);
+        var rows = new StagedBatch(device, batch.Taps, now, issuers.Current);
         if (device.Mode == "bus")
         {
             await LoadServedStopsAsync(rows, cancellation);
@@ -221,6 +223,18 @@ public sealed class IngestService(
 
         var (verifier, keySetVersion) = trust.At(at);
         var verdict = refusal == "malformed-code" ? null : verifier.Verify(tap.Code, at);
+        var issuer = IssuerIds.Home;
+        // The home chain answers unknown-issuer, having read the code, for a code naming another issuer: only then is
+        // that issuer's chain consulted, so the operator's own riders cost what they did before issuers existed.
+        if (verdict is { Reason: VerificationReason.UnknownIssuer, Code: { Credential.Issuer: { } named } foreign })
+        {
+            issuer = named;
+            if (rows.Issuers.Verify(foreign, named, rows.OperatorId, serviceDay, at) is { } external)
+            {
+                (verdict, keySetVersion) = external;
+            }
+        }
+
         var code = verdict?.Code;
         if (accepted && (refusal is not null || verdict is { Accepted: false }))
         {
@@ -238,7 +252,8 @@ public sealed class IngestService(
             flags |= TapFlags.Billable;
         }
 
-        var account = code?.Credential.Account;
+        var account = code is null ? null : IssuerAccounts.Key(issuer, code.Credential.Account);
+        rows.Issuer[i] = issuer;
         rows.Seq[i] = tap.Seq!.Value;
         rows.ServiceDay[i] = serviceDay;
         rows.At[i] = at.UtcDateTime;
@@ -356,7 +371,7 @@ public sealed class IngestService(
             Array(rows.Shard, NpgsqlDbType.Smallint), Array(rows.Category, NpgsqlDbType.Text), Array(rows.CredentialId, NpgsqlDbType.Bigint),
             Array(rows.TimeCounter, NpgsqlDbType.Bigint), Array(rows.KeySetVersion, NpgsqlDbType.Bigint), Array(rows.DenyListVersion, NpgsqlDbType.Bigint),
             Array(rows.LatencyMicros, NpgsqlDbType.Bigint), Array(rows.Code, NpgsqlDbType.Text), Array(rows.ContentHash, NpgsqlDbType.Bytea),
-            Value(rows.Seq[0], NpgsqlDbType.Bigint), Value(rows.Seq[^1], NpgsqlDbType.Bigint)));
+            Value(rows.Seq[0], NpgsqlDbType.Bigint), Value(rows.Seq[^1], NpgsqlDbType.Bigint), Array(rows.Issuer, NpgsqlDbType.Text)));
         batch.BatchCommands.Add(Command($"""
             SELECT seq + 1, next - 1 FROM (
               SELECT seq, lead(seq) OVER (ORDER BY seq) AS next FROM tap_ledger
@@ -405,9 +420,9 @@ public sealed class IngestService(
         WITH input AS (
           SELECT * FROM unnest($4::bigint[], $5::date[], $6::timestamptz[], $7::smallint[], $8::boolean[], $9::text[], $10::text[], $11::int[],
               $12::text[], $13::text[], $14::text[], $15::text[], $16::smallint[], $17::text[], $18::bigint[], $19::bigint[], $20::bigint[],
-              $21::bigint[], $22::bigint[], $23::text[], $24::bytea[])
+              $21::bigint[], $22::bigint[], $23::text[], $24::bytea[], $27::text[])
             AS i(seq, service_day, at, mode, accepted, gate_reason, clearing_reason, flags, station_id, stop_id, route_id, account, shard,
-              category, credential_id, time_counter, key_set_version, deny_list_version, latency_micros, code, content_hash)),
+              category, credential_id, time_counter, key_set_version, deny_list_version, latency_micros, code, content_hash, issuer_id)),
         changed AS (
           SELECT min(i.seq) AS seq FROM input i JOIN tap_ledger l ON l.device_id = $1 AND l.seq = i.seq
           WHERE l.content_hash <> i.content_hash AND $25 <= (SELECT highest_seq FROM device_progress WHERE device_id = $1)),
@@ -428,10 +443,10 @@ public sealed class IngestService(
         stored AS (
           INSERT INTO taps (service_day, device_id, seq, at, received_at, mode, accepted, gate_reason, clearing_reason, flags,
             operator_id, station_id, stop_id, route_id, account, shard, category, credential_id, time_counter, key_set_version,
-            deny_list_version, latency_micros, code)
+            deny_list_version, latency_micros, code, issuer_id)
           SELECT service_day, $1, seq, at, $2, mode, accepted, gate_reason, clearing_reason, stored_flags,
             $3, station_id, stop_id, route_id, account, shard, category, credential_id, time_counter, key_set_version,
-            deny_list_version, latency_micros, code
+            deny_list_version, latency_micros, code, issuer_id
           FROM rows),
         dirty AS (
           INSERT INTO dirty_account_days (service_day, shard, account)
@@ -518,10 +533,11 @@ public sealed class IngestService(
     /// <summary>A batch's taps as columns, the shape the store statement takes them in.</summary>
     private sealed class StagedBatch
     {
-        public StagedBatch(RegisteredDevice device, List<TapRecord?> taps, DateTimeOffset receivedAt)
+        public StagedBatch(RegisteredDevice device, List<TapRecord?> taps, DateTimeOffset receivedAt, IssuerSnapshot issuers)
         {
             var n = taps.Count;
-            (Device, Taps, ReceivedAt) = (device, taps, receivedAt);
+            (Device, Taps, ReceivedAt, Issuers) = (device, taps, receivedAt, issuers);
+            Issuer = new string[n];
             (LatestPlausible, EarliestPlausible) = (receivedAt.AddDays(2), receivedAt.AddDays(-400));
             (Seq, ServiceDay, At, Mode, Accepted, GateReason, ClearingReason, Flags) =
                 (new long[n], new DateOnly[n], new DateTime[n], new short[n], new bool[n], new string[n], new string[n], new int[n]);
@@ -531,6 +547,12 @@ public sealed class IngestService(
         }
 
         public RegisteredDevice Device { get; }
+
+        /// <summary>The registry as the batch began: every tap of a batch is judged by the same issuers and acceptance.</summary>
+        public IssuerSnapshot Issuers { get; }
+
+        /// <summary>The issuer each tap's code names (home for a TR1 code or none read).</summary>
+        public string[] Issuer { get; }
 
         public string DeviceId => Device.DeviceId;
 

@@ -4,6 +4,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Transit.Clearing.Database;
 using Transit.Clearing.Ingest;
+using Transit.Clearing.Issuers;
 using Transit.Clearing.Settlement;
 
 namespace Transit.Clearing.Journeys;
@@ -36,7 +37,8 @@ public sealed record DayClearingResult(DateOnly Day, int Accounts, int Taps, int
 /// transaction. So a crash loses at most the part in flight, a rerun finishes exactly what is left, and two
 /// processes clearing the same day at once cannot price the same account-day twice.
 /// </summary>
-public sealed class DayClearing(NpgsqlDataSource dataSource, IPricerSource pricers, ClearingOptions options, TimeProvider time, ILogger<DayClearing> logger)
+public sealed class DayClearing(
+    NpgsqlDataSource dataSource, IPricerSource pricers, IssuerRegistry issuers, ClearingOptions options, TimeProvider time, ILogger<DayClearing> logger)
 {
     private const int Shards = 256;
 
@@ -48,6 +50,8 @@ public sealed class DayClearing(NpgsqlDataSource dataSource, IPricerSource price
             ON CONFLICT (service_day) DO UPDATE SET closed_at = COALESCE(service_days.closed_at, now())
             """, cancellation, day);
         var pricer = await pricers.ForDayAsync(day, cancellation);
+        // The acceptance terms as they stand when the run starts: every part settles at the same fees.
+        var terms = await issuers.RefreshAsync(cancellation);
         var parts = Math.Clamp(options.ClearingParts, 1, Shards);
         var total = DayClearingResult.Empty(day);
         var totalLock = new Lock();
@@ -66,7 +70,7 @@ public sealed class DayClearing(NpgsqlDataSource dataSource, IPricerSource price
                     await Task.Delay(Timeout.Infinite, token);
                 }
 
-                var result = await ClearPartAsync(day, part, (short)(part * Shards / parts), (short)((part + 1) * Shards / parts), pricer, token);
+                var result = await ClearPartAsync(day, part, (short)(part * Shards / parts), (short)((part + 1) * Shards / parts), pricer, terms, token);
                 lock (totalLock)
                 {
                     total = total.Add(result);
@@ -97,7 +101,8 @@ public sealed class DayClearing(NpgsqlDataSource dataSource, IPricerSource price
         return total;
     }
 
-    private async Task<DayClearingResult> ClearPartAsync(DateOnly day, int part, short fromShard, short toShard, IJourneyPricer pricer, CancellationToken cancellation)
+    private async Task<DayClearingResult> ClearPartAsync(
+        DateOnly day, int part, short fromShard, short toShard, IJourneyPricer pricer, IssuerSnapshot terms, CancellationToken cancellation)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellation);
         await using var transaction = await connection.BeginTransactionAsync(cancellation);
@@ -141,7 +146,7 @@ public sealed class DayClearing(NpgsqlDataSource dataSource, IPricerSource price
             PriceAccountDay(
                 account, day, [.. byAccount[account]], pricer, previous.GetValueOrDefault(account),
                 previousShares[account].ToDictionary(s => s.Operator, s => s.Gross, StringComparer.Ordinal),
-                prior?[account].ToList() ?? [], outcome);
+                prior?[account].ToList() ?? [], terms, outcome);
         }
 
         foreach (var table in (string[])["journey_legs", "journeys", "account_days"])
@@ -176,8 +181,9 @@ public sealed class DayClearing(NpgsqlDataSource dataSource, IPricerSource price
 
     private void PriceAccountDay(
         string account, DateOnly day, List<AccountTap> taps, IJourneyPricer pricer, (int Revision, long Charged) previous,
-        Dictionary<string, long> previousShares, List<(JourneyInput, JourneyPrice)> prior, PartOutcome outcome)
+        Dictionary<string, long> previousShares, List<(JourneyInput, JourneyPrice)> prior, IssuerSnapshot terms, PartOutcome outcome)
     {
+        var issuer = IssuerAccounts.IssuerOf(account);
         var window = pricer.TransferWindow > TimeSpan.Zero ? pricer.TransferWindow : options.TransferWindow;
         var journeys = JourneyBuilder.Build(taps, options.MaxJourneyTime, window);
         var priced = journeys.Select(j => (Journey: j, Price: pricer.Price(j))).ToList();
@@ -223,17 +229,28 @@ public sealed class DayClearing(NpgsqlDataSource dataSource, IPricerSource price
         if (difference != 0 || lines.Count > 0)
         {
             revision++;
-            var charge = new ChargeRow(account, revision, difference, string.Create(CultureInfo.InvariantCulture, $"charge:{account}:{day:yyyy-MM-dd}:r{revision}"));
+            var charge = new ChargeRow(account, issuer, revision, difference, string.Create(CultureInfo.InvariantCulture, $"charge:{account}:{day:yyyy-MM-dd}:r{revision}"));
             outcome.Charges.Add(charge);
             foreach (var (op, delta) in lines)
             {
-                var fee = Apportionment.Fee(delta, options.PlatformFeeBasisPoints);
-                outcome.Lines.Add(new LineRow(charge, op, delta, fee, checked(delta - fee)));
+                var basisPoints = FeeBasisPoints(issuer, op, day, terms);
+                var fee = Apportionment.Fee(delta, basisPoints);
+                outcome.Lines.Add(new LineRow(charge, op, delta, fee, checked(delta - fee), basisPoints));
             }
         }
 
         outcome.AccountDays.Add(new AccountDayRow(account, revision, fareTotal, pricedTotal, journeys.Count, taps.Count, (int)dayFlags));
     }
+
+    /// <summary>
+    /// The platform's fee on a share: for the home issuer's riders the configured platform fee; for another issuer's, the
+    /// fee of the acceptance in force that day for that issuer and operator. A leg the fare rules put on an operator that
+    /// does not accept the issuer (its taps were billable on the device's operator) falls back to the platform fee.
+    /// </summary>
+    private int FeeBasisPoints(string issuer, string operatorId, DateOnly day, IssuerSnapshot terms) =>
+        issuer == Transit.RideCodes.IssuerIds.Home
+            ? options.PlatformFeeBasisPoints
+            : terms.InForce(operatorId, issuer, day)?.FeeBasisPoints ?? options.PlatformFeeBasisPoints;
 
     private static async Task<ILookup<string, (JourneyInput, JourneyPrice)>> PriorJourneysAsync(
         NpgsqlConnection connection, DateOnly day, IJourneyPricer pricer, NpgsqlParameter accounts, CancellationToken cancellation)
@@ -371,7 +388,7 @@ public sealed class DayClearing(NpgsqlDataSource dataSource, IPricerSource price
         }
 
         using (var copy = await connection.BeginBinaryImportAsync(
-            "COPY charges (charge_id, account, service_day, revision, amount, currency, idempotency_key, status) FROM STDIN (FORMAT BINARY)", cancellation))
+            "COPY charges (charge_id, account, service_day, revision, amount, currency, idempotency_key, status, issuer_id) FROM STDIN (FORMAT BINARY)", cancellation))
         {
             foreach (var c in outcome.Charges)
             {
@@ -383,15 +400,17 @@ public sealed class DayClearing(NpgsqlDataSource dataSource, IPricerSource price
                 copy.Write(c.Amount, NpgsqlDbType.Bigint);
                 copy.Write(currency, NpgsqlDbType.Text);
                 copy.Write(c.IdempotencyKey, NpgsqlDbType.Text);
-                // A reallocation between operators moves no money from the rider: nothing to collect.
-                copy.Write(c.Amount == 0 ? "succeeded" : "pending", NpgsqlDbType.Text);
+                // A reallocation between operators moves no money from the rider: nothing to collect. Another issuer's
+                // rider is never charged here: the issuer owes the amount through its statement.
+                copy.Write(c.Issuer != Transit.RideCodes.IssuerIds.Home ? "issuer-billed" : c.Amount == 0 ? "succeeded" : "pending", NpgsqlDbType.Text);
+                copy.Write(c.Issuer, NpgsqlDbType.Text);
             }
 
             await copy.CompleteAsync(cancellation);
         }
 
         using (var copy = await connection.BeginBinaryImportAsync(
-            "COPY settlement_lines (charge_id, operator_id, service_day, gross, fee, net) FROM STDIN (FORMAT BINARY)", cancellation))
+            "COPY settlement_lines (charge_id, operator_id, service_day, gross, fee, net, fee_basis_points) FROM STDIN (FORMAT BINARY)", cancellation))
         {
             foreach (var l in outcome.Lines)
             {
@@ -402,6 +421,7 @@ public sealed class DayClearing(NpgsqlDataSource dataSource, IPricerSource price
                 copy.Write(l.Gross, NpgsqlDbType.Bigint);
                 copy.Write(l.Fee, NpgsqlDbType.Bigint);
                 copy.Write(l.Net, NpgsqlDbType.Bigint);
+                copy.Write(l.FeeBasisPoints, NpgsqlDbType.Integer);
             }
 
             await copy.CompleteAsync(cancellation);
@@ -427,10 +447,10 @@ public sealed class DayClearing(NpgsqlDataSource dataSource, IPricerSource price
 
     private sealed record AccountDayRow(string Account, int Revision, long FareTotal, long PricedTotal, int Journeys, int Taps, int Flags);
 
-    private sealed record ChargeRow(string Account, int Revision, long Amount, string IdempotencyKey)
+    private sealed record ChargeRow(string Account, string Issuer, int Revision, long Amount, string IdempotencyKey)
     {
         public long ChargeId { get; set; }
     }
 
-    private sealed record LineRow(ChargeRow Charge, string OperatorId, long Gross, long Fee, long Net);
+    private sealed record LineRow(ChargeRow Charge, string OperatorId, long Gross, long Fee, long Net, int FeeBasisPoints);
 }

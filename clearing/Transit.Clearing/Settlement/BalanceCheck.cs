@@ -10,16 +10,37 @@ namespace Transit.Clearing.Settlement;
 /// (e.g. bus boardings on a network whose fares need the alighting zone) and the amount the unpriced-fare policy charged
 /// for them. Balanced books say nothing about whether the fares were right, so the two are always reported together.
 /// </summary>
-public sealed record DayBalance(DateOnly Day, long Charges, long OperatorShares, long Fees, long AccountDayTotals, int UnbalancedCharges, long UnpricedLegs, long UnpricedAmount)
+public sealed record DayBalance(
+    DateOnly Day, long Charges, long OperatorShares, long Fees, long AccountDayTotals, int UnbalancedCharges, long UnpricedLegs, long UnpricedAmount,
+    IReadOnlyList<IssuerBalance>? Issuers = null)
 {
-    /// <summary>Riders' charges = operators' shares + platform fees, every charge split exactly, and the account-days agree.</summary>
-    public bool Balanced => Charges == checked(OperatorShares + Fees) && UnbalancedCharges == 0 && AccountDayTotals == Charges;
+    /// <summary>
+    /// Riders' charges = operators' shares + platform fees, every charge split exactly, the account-days agree, and each
+    /// issuer's dues equal the shares and fees of its riders' charges.
+    /// </summary>
+    public bool Balanced =>
+        Charges == checked(OperatorShares + Fees) && UnbalancedCharges == 0 && AccountDayTotals == Charges && (Issuers ?? []).All(i => i.Balanced);
 
     public override string ToString() =>
         $"{Day:yyyy-MM-dd}: charges {Charges} = operator shares {OperatorShares} + fees {Fees}: {(Balanced ? "balanced" : "NOT BALANCED")}" +
         (UnbalancedCharges > 0 ? $", {UnbalancedCharges} charges not split exactly" : "") +
         (AccountDayTotals != Charges ? $", account-days total {AccountDayTotals}" : "") +
+        string.Concat((Issuers ?? []).Where(i => !i.Balanced).Select(i => $", {i}")) +
         (UnpricedLegs > 0 ? $"; {UnpricedLegs} legs unpriced by the fare rules, charged {UnpricedAmount} by the unpriced-fare policy" : "");
+}
+
+/// <summary>
+/// One issuer's books of a day: what it owes (its riders' charges; for the home issuer, what riders are charged) against
+/// the operators' shares and platform fees of those charges' settlement lines.
+/// </summary>
+public sealed record IssuerBalance(string IssuerId, long Dues, long OperatorShares, long Fees)
+{
+    public bool Balanced => Dues == checked(OperatorShares + Fees);
+
+    public override string ToString() =>
+        Balanced
+            ? $"issuer {IssuerId}: dues {Dues} = operator shares {OperatorShares} + fees {Fees}"
+            : $"issuer {IssuerId}: dues {Dues} <> operator shares {OperatorShares} + fees {Fees} (difference {checked(Dues - OperatorShares - Fees)})";
 }
 
 /// <summary>The books must not be out of balance by one unit.</summary>
@@ -49,10 +70,23 @@ public sealed class BalanceCheck(NpgsqlDataSource dataSource, ClearingMetrics? m
               count(*), COALESCE(sum(amount + transfer_amount), 0)::bigint
             FROM journey_legs WHERE service_day = $1 AND flags & {(int)JourneyFlags.Unpriced} <> 0
             """, day);
-        await using var reader = await command.ExecuteReaderAsync(cancellation);
-        await reader.ReadAsync(cancellation);
-        return new DayBalance(day, reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt32(4),
-            reader.GetInt64(5), reader.GetInt64(6));
+        DayBalance balance;
+        await using (var reader = await command.ExecuteReaderAsync(cancellation))
+        {
+            await reader.ReadAsync(cancellation);
+            balance = new DayBalance(day, reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt32(4),
+                reader.GetInt64(5), reader.GetInt64(6));
+        }
+
+        // Summed from the charges and from the lines separately, so a line moved, altered or lost shows at its issuer.
+        var issuers = await Sql.ListAsync(connection, """
+            WITH dues AS (SELECT issuer_id, sum(amount)::bigint AS dues FROM charges WHERE service_day = $1 GROUP BY 1),
+            shares AS (
+              SELECT c.issuer_id, sum(l.net)::bigint AS net, sum(l.fee)::bigint AS fee
+              FROM settlement_lines l JOIN charges c ON c.charge_id = l.charge_id WHERE l.service_day = $1 GROUP BY 1)
+            SELECT issuer_id, COALESCE(dues, 0), COALESCE(net, 0), COALESCE(fee, 0) FROM dues FULL JOIN shares USING (issuer_id) ORDER BY 1
+            """, r => new IssuerBalance(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3)), cancellation, day);
+        return balance with { Issuers = issuers };
     }
 
     /// <summary>Checks and records the day's balance; throws <see cref="BalanceException"/> when it does not hold.</summary>

@@ -8,6 +8,9 @@ namespace Transit.Clearing.Settlement;
 /// <summary>One line of an operator's statement: what one kind of charge brought the operator that day.</summary>
 public sealed record StatementLine(string Kind, long Charges, long Gross, long Fee, long Net);
 
+/// <summary>What one issuer's riders brought the operator that day (the home issuer's: the operator's own riders).</summary>
+public sealed record IssuerShare(string IssuerId, long Charges, long Gross, long Fee, long Net);
+
 /// <summary>
 /// An operator's statement for one service day. <paramref name="UnpricedLegs"/> of its legs no fare rule priced; the
 /// unpriced-fare policy charged <paramref name="UnpricedAmount"/> for them (part of the gross, so the operator sees how
@@ -15,7 +18,7 @@ public sealed record StatementLine(string Kind, long Charges, long Gross, long F
 /// </summary>
 public sealed record OperatorStatement(
     string OperatorId, DateOnly Day, string? Currency, int FeeBasisPoints, long Gross, long Fee, long Net, long Journeys, long Legs,
-    IReadOnlyList<StatementLine> Lines, long UnpricedLegs = 0, long UnpricedAmount = 0)
+    IReadOnlyList<StatementLine> Lines, long UnpricedLegs = 0, long UnpricedAmount = 0, IReadOnlyList<IssuerShare>? Issuers = null)
 {
     /// <summary>
     /// The statement as CSV (one row per line and a total row), amounts in minor units (refunds negative); the journeys
@@ -27,6 +30,15 @@ public sealed record OperatorStatement(
         foreach (var l in Lines)
         {
             Csv.Append(csv, [OperatorId, Day, Currency, l.Kind, l.Charges, l.Gross, l.Fee, l.Net, null, null]);
+        }
+
+        // Shares by issuer only once another issuer's riders rode: an operator of the home issuer alone reads what it always did.
+        if (Issuers is { } issuers && issuers.Any(i => i.IssuerId != Transit.RideCodes.IssuerIds.Home))
+        {
+            foreach (var i in issuers)
+            {
+                Csv.Append(csv, [OperatorId, Day, Currency, "issuer:" + i.IssuerId, i.Charges, i.Gross, i.Fee, i.Net, null, null]);
+            }
         }
 
         Csv.Append(csv, [OperatorId, Day, Currency, "total", Lines.Sum(l => l.Charges), Gross, Fee, Net, Journeys, Legs]);
@@ -52,8 +64,12 @@ public sealed class Statements(NpgsqlDataSource dataSource, ClearingOptions opti
             FROM settlement_lines l JOIN charges c ON c.charge_id = l.charge_id
             WHERE l.service_day = $1 AND l.operator_id = $2 GROUP BY 1 ORDER BY 1
             """, r => new StatementLine(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4)), cancellation, day, operatorId);
-        var currency = await Sql.ScalarAsync<string>(connection, "SELECT currency FROM charges WHERE service_day = $1 LIMIT 1", cancellation, day)
-            ?? await FeedCurrencyAsync(day, cancellation);
+        var issuers = await Sql.ListAsync(connection, """
+            SELECT c.issuer_id, count(*), sum(l.gross)::bigint, sum(l.fee)::bigint, sum(l.net)::bigint
+            FROM settlement_lines l JOIN charges c ON c.charge_id = l.charge_id
+            WHERE l.service_day = $1 AND l.operator_id = $2 GROUP BY 1 ORDER BY 1
+            """, r => new IssuerShare(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4)), cancellation, day, operatorId);
+        var currency = await CurrencyAsync(connection, day, cancellation);
         var counts = await Sql.ListAsync(connection, """
             SELECT count(DISTINCT (account, journey_no)), count(*), count(*) FILTER (WHERE flags & $3 <> 0),
               COALESCE(sum(amount + transfer_amount) FILTER (WHERE flags & $3 <> 0), 0)::bigint
@@ -62,10 +78,14 @@ public sealed class Statements(NpgsqlDataSource dataSource, ClearingOptions opti
             cancellation, day, operatorId, (int)Journeys.JourneyFlags.Unpriced);
         return new OperatorStatement(
             operatorId, day, currency, options.PlatformFeeBasisPoints, lines.Sum(l => l.Gross), lines.Sum(l => l.Fee), lines.Sum(l => l.Net),
-            counts[0].Journeys, counts[0].Legs, lines, counts[0].Unpriced, counts[0].UnpricedAmount);
+            counts[0].Journeys, counts[0].Legs, lines, counts[0].Unpriced, counts[0].UnpricedAmount, issuers);
     }
 
-    // A day without charges (no riders yet, or not cleared) still states the currency its feed prices in.
+    /// <summary>The day's currency: its charges', or for a day without charges (no riders yet, or not cleared) the feed's.</summary>
+    public async Task<string?> CurrencyAsync(NpgsqlConnection connection, DateOnly day, CancellationToken cancellation) =>
+        await Sql.ScalarAsync<string>(connection, "SELECT currency FROM charges WHERE service_day = $1 LIMIT 1", cancellation, day)
+            ?? await FeedCurrencyAsync(day, cancellation);
+
     private async Task<string?> FeedCurrencyAsync(DateOnly day, CancellationToken cancellation)
     {
         try

@@ -32,12 +32,7 @@ public sealed class TrustHistory(NpgsqlDataSource dataSource, OperatorKeys keys,
         }
 
         var loaded = new List<(DateTimeOffset, long, RideCodeVerifier)>();
-        var verifierOptions = new VerifierOptions
-        {
-            CheckDenyList = false,
-            MaxAge = TimeSpan.FromSeconds(options.MaxAgeSeconds),
-            MaxClockAhead = TimeSpan.FromSeconds(options.MaxAheadSeconds),
-        };
+        var verifierOptions = VerifierOptionsOf(options);
         await using (var read = dataSource.CreateCommand("SELECT version, document FROM key_set_versions ORDER BY version"))
         await using (var reader = await read.ExecuteReaderAsync(cancellation))
         {
@@ -56,6 +51,17 @@ public sealed class TrustHistory(NpgsqlDataSource dataSource, OperatorKeys keys,
             _refreshedAt = time.GetUtcNow();
         }
     }
+
+    /// <summary>
+    /// How clearing re-verifies a code, whoever issued it: at the tap's own time with the configured freshness, and
+    /// without deny lists (a tap is judged by what was denied when it was made, which settlement knows).
+    /// </summary>
+    public static VerifierOptions VerifierOptionsOf(ClearingOptions options) => new()
+    {
+        CheckDenyList = false,
+        MaxAge = TimeSpan.FromSeconds(options.MaxAgeSeconds),
+        MaxClockAhead = TimeSpan.FromSeconds(options.MaxAheadSeconds),
+    };
 
     /// <summary>Refreshes when the last refresh is older than <paramref name="maxAge"/>.</summary>
     public Task RefreshIfOlderAsync(TimeSpan maxAge, CancellationToken cancellation) =>
