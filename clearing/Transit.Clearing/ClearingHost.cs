@@ -19,6 +19,7 @@ using Transit.Clearing.Devices;
 using Transit.Clearing.Fleet;
 using Transit.Clearing.Gtfs;
 using Transit.Clearing.Ingest;
+using Transit.Clearing.Issuers;
 using Transit.Clearing.Jobs;
 using Transit.Clearing.Journeys;
 using Transit.Clearing.Observability;
@@ -108,6 +109,8 @@ public static class ClearingHost
         services.AddSingleton<IPaymentProvider, SimulatedPaymentProvider>();
         services.AddSingleton<PaymentService>();
         services.AddSingleton<DenyListPublisher>();
+        services.AddSingleton<IssuerAcceptancePublisher>();
+        services.AddSingleton<IssuerDenyLists>();
         services.AddSingleton<BalanceCheck>();
         services.AddSingleton<Statements>();
         services.AddSingleton(provider => ClearingJobStorage.Create(database.DataSource, options));
@@ -197,6 +200,7 @@ public static class ClearingHost
         app.MapDayEndpoints();
         app.MapFleetEndpoints();
         app.MapAccountEndpoints();
+        app.MapIssuerDenyListEndpoints();
         app.MapClearingHealth();
         app.MapClearingMetrics();
         app.MapRiderEndpoints();
