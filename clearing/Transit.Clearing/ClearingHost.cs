@@ -110,6 +110,8 @@ public static class ClearingHost
         services.AddSingleton<IPaymentProvider, SimulatedPaymentProvider>();
         services.AddSingleton<PaymentService>();
         services.AddSingleton<DenyListPublisher>();
+        services.AddSingleton<IssuerAcceptancePublisher>();
+        services.AddSingleton<IssuerDenyLists>();
         services.AddSingleton<BalanceCheck>();
         services.AddSingleton<Statements>();
         services.AddSingleton<IssuerStatements>();
@@ -201,6 +203,7 @@ public static class ClearingHost
         app.MapDayEndpoints();
         app.MapFleetEndpoints();
         app.MapAccountEndpoints();
+        app.MapIssuerDenyListEndpoints();
         app.MapClearingHealth();
         app.MapClearingMetrics();
         app.MapRiderEndpoints();

@@ -248,6 +248,7 @@ public sealed class DenyListDelta
 [JsonSerializable(typeof(KeySet.KeySetPayload))]
 [JsonSerializable(typeof(DenyList.SnapshotPayload))]
 [JsonSerializable(typeof(DenyListDelta.DeltaPayload))]
+[JsonSerializable(typeof(IssuerAcceptance.AcceptancePayload))]
 [JsonSerializable(typeof(RootPublicKeyFile))]
 [JsonSerializable(typeof(PrivateKeyFile))]
 internal sealed partial class TrustJsonContext : JsonSerializerContext;

@@ -10,14 +10,21 @@ namespace Transit.RideCodes;
 public sealed class IssuerTrust
 {
     private readonly FrozenDictionary<string, TrustStore> _byId;
+    private readonly FrozenDictionary<string, (DateTimeOffset From, DateTimeOffset Until)> _windows;
 
     /// <summary>
     /// Creates the set. Each store serves the issuer its key set declares (<see cref="KeySet.IssuerId"/>), which must
     /// be unique. Version-1 codes go to <paramref name="home"/>, or when it is null to the store whose key set names
     /// no issuer (there may be one at most); with neither, they are <c>unknown-issuer</c>.
     /// </summary>
+    /// <param name="issuers">Every issuer's chain.</param>
+    /// <param name="home">The issuer of version-1 codes.</param>
+    /// <param name="windows">
+    /// Per issuer id, the tap times its codes pass in (from inclusive, until exclusive; an operator's acceptance list);
+    /// an issuer without one passes at any time.
+    /// </param>
     /// <exception cref="ArgumentException">Two stores serve one issuer, or <paramref name="home"/> is not among them.</exception>
-    public IssuerTrust(IEnumerable<TrustStore> issuers, string? home = null)
+    public IssuerTrust(IEnumerable<TrustStore> issuers, string? home = null, IReadOnlyDictionary<string, (DateTimeOffset From, DateTimeOffset Until)>? windows = null)
     {
         ArgumentNullException.ThrowIfNull(issuers);
         var byId = new Dictionary<string, TrustStore>(StringComparer.Ordinal);
@@ -36,6 +43,7 @@ public sealed class IssuerTrust
         }
 
         _byId = byId.ToFrozenDictionary(StringComparer.Ordinal);
+        _windows = (windows ?? new Dictionary<string, (DateTimeOffset, DateTimeOffset)>()).ToFrozenDictionary(StringComparer.Ordinal);
         if (home is not null)
         {
             Home = _byId.TryGetValue(home, out var homeStore)
@@ -56,6 +64,10 @@ public sealed class IssuerTrust
 
     /// <summary>Issuer ids, in ordinal order.</summary>
     public IReadOnlyList<string> IssuerIds => [.. _byId.Keys.Order(StringComparer.Ordinal)];
+
+    /// <summary>The tap times <paramref name="issuerId"/>'s codes pass in: its acceptance window, or all time.</summary>
+    public (DateTimeOffset From, DateTimeOffset Until) AcceptedDuring(string issuerId) =>
+        _windows.TryGetValue(issuerId, out var window) ? window : (DateTimeOffset.MinValue, DateTimeOffset.MaxValue);
 
     /// <summary>
     /// The chain for a credential naming <paramref name="issuer"/> (null: a version-1 credential, the home issuer's).

@@ -37,7 +37,7 @@ public sealed record IssuerKey(ushort KeyId, PublicKey PublicKey, KeyStatus Stat
 
 /// <summary>
 /// A key of the clearing server, certified by the root in the key set to sign some document types (deny lists, their
-/// deltas, device configurations) so that the root key can stay offline. Never certified for key sets.
+/// deltas, device configurations, issuer acceptance lists) so that the root key can stay offline. Never certified for key sets.
 /// </summary>
 /// <param name="KeyId">The id a document signed by the key names (<c>onlineKey</c> of the envelope); its own id space.</param>
 /// <param name="PublicKey">The public key.</param>
@@ -49,7 +49,7 @@ public sealed record OnlineKey(ushort KeyId, PublicKey PublicKey, KeyStatus Stat
     public const string DeviceConfigType = "transit-device-config";
 
     /// <summary>The document types an online key may be certified for: what a server signs every day.</summary>
-    public static readonly IReadOnlyList<string> DelegableDocuments = [DenyList.SnapshotType, DenyList.DeltaType, DeviceConfigType];
+    public static readonly IReadOnlyList<string> DelegableDocuments = [DenyList.SnapshotType, DenyList.DeltaType, DeviceConfigType, IssuerAcceptance.DocumentType];
 
     /// <summary>The key's algorithm.</summary>
     public SignatureAlgorithm Algorithm => PublicKey.Algorithm;

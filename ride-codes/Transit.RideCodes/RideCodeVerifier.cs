@@ -107,7 +107,7 @@ public sealed class RideCodeVerifier
         _trust = trust;
         _time = time ?? TimeProvider.System;
         _replays = replays;
-        _chains = trust.Issuers.ToFrozenDictionary(store => store.IssuerId, store => new Chain(store), StringComparer.Ordinal);
+        _chains = trust.Issuers.ToFrozenDictionary(store => store.IssuerId, store => new Chain(store, trust.AcceptedDuring(store.IssuerId)), StringComparer.Ordinal);
         _home = trust.Home is null ? null : _chains[trust.Home.IssuerId];
     }
 
@@ -176,7 +176,8 @@ public sealed class RideCodeVerifier
     private VerificationReason Check(RideCode code, DateTimeOffset now)
     {
         var credential = code.Credential;
-        if (!TryGetChain(credential.Issuer, out var chain))
+        // An issuer outside its acceptance window (not yet or no longer accepted) is one the gate does not accept.
+        if (!TryGetChain(credential.Issuer, out var chain) || now < chain.AcceptedFrom || now >= chain.AcceptedUntil)
         {
             return VerificationReason.UnknownIssuer;
         }
@@ -320,9 +321,13 @@ public sealed class RideCodeVerifier
     }
 
     /// <summary>One issuer's trust and the credentials verified under it, each issuer's cache apart from the others'.</summary>
-    private sealed class Chain(TrustStore trust)
+    private sealed class Chain(TrustStore trust, (DateTimeOffset From, DateTimeOffset Until) accepted)
     {
         public TrustStore Trust { get; } = trust;
+
+        public DateTimeOffset AcceptedFrom { get; } = accepted.From;
+
+        public DateTimeOffset AcceptedUntil { get; } = accepted.Until;
 
         public Lock Lock { get; } = new();
 

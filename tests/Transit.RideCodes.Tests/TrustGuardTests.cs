@@ -73,7 +73,7 @@ public sealed class TrustGuardTests : IDisposable
             () => new KeySet(1, Now, [], [Online(4, KeyStatus.Active, DenyList.SnapshotType), Online(4, KeyStatus.Retired, DenyList.DeltaType)]));
         Assert.Equal("online key id 4 appears twice in the key set", twice.Message);
 
-        var allowed = "transit-denylist, transit-denylist-delta, transit-device-config";
+        var allowed = "transit-denylist, transit-denylist-delta, transit-device-config, transit-issuer-acceptance";
         Assert.Equal(
             $"online key 5: may sign only {allowed} (got none); key sets are signed by the root key only",
             Assert.Throws<TrustDocumentException>(() => new KeySet(1, Now, [], [Online(5, KeyStatus.Active)])).Message);
@@ -111,7 +111,7 @@ public sealed class TrustGuardTests : IDisposable
     [InlineData("""{"kid":3,"alg":"rsa","publicKey":"{point}","status":"active","documents":["transit-denylist"]}""", "online key 3: unknown algorithm 'rsa'")]
     [InlineData("""{"kid":3,"alg":"p256","publicKey":"{point}","status":"lost","documents":["transit-denylist"]}""", "online key 3: unknown status 'lost'")]
     [InlineData("""{"kid":3,"alg":"p256","publicKey":"{point}","status":"active"}""",
-        "online key 3: may sign only transit-denylist, transit-denylist-delta, transit-device-config (got none); key sets are signed by the root key only")]
+        "online key 3: may sign only transit-denylist, transit-denylist-delta, transit-device-config, transit-issuer-acceptance (got none); key sets are signed by the root key only")]
     public void KeySetOpen_BadOnlineKey_MessageNamesIt(string onlineKey, string message)
     {
         var payload = $$"""{"version":1,"issuedAt":"2026-11-21T00:00:00Z","keys":[],"onlineKeys":[{{onlineKey.Replace("{point}", Convert.ToBase64String(_online.PublicKey.Compressed), StringComparison.Ordinal)}}]}""";

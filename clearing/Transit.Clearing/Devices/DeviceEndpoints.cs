@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Transit.Clearing.Database;
 using Transit.Clearing.Ingest;
+using Transit.Clearing.Issuers;
 using Transit.Clearing.Trust;
 using Transit.RideCodes;
 
@@ -38,6 +39,7 @@ public static class DeviceEndpoints
         group.MapGet("/keyset", KeySet);
         group.MapGet("/denylist", DenyList);
         group.MapGet("/config", Config);
+        group.MapGet("/issuers", Issuers);
         group.MapPost("/status", Status);
         return app;
     }
@@ -229,6 +231,28 @@ public static class DeviceEndpoints
         }
 
         return TypedResults.Text(await registry.ConfigDocumentAsync(device.DeviceId, cancellation), "application/json");
+    }
+
+    /// <summary>
+    /// The device's operator's signed acceptance list with each accepted issuer's key set and deny list; 404 while the
+    /// operator has never accepted another issuer (the gate keeps its configured ones).
+    /// </summary>
+    private static async Task<IResult> Issuers(HttpContext http, IssuerAcceptancePublisher publisher, CancellationToken cancellation)
+    {
+        // The operator comes from the device's registration, never from the request: a gate gets its own operator's list.
+        if (await publisher.CurrentAsync(Device(http).OperatorId, cancellation) is not { } bundle)
+        {
+            return TypedResults.Problem(
+                $"operator '{Device(http).OperatorId}' accepts no other issuers", statusCode: StatusCodes.Status404NotFound, title: "No acceptance list",
+                type: ProblemBase + "no-acceptance-list");
+        }
+
+        if (NotModified(http, $"\"issuers-{bundle.Version}\""))
+        {
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        }
+
+        return TypedResults.Text(bundle.Json, "application/json");
     }
 
     private static async Task<IResult> Status(HttpContext http, Npgsql.NpgsqlDataSource dataSource, TimeProvider time, CancellationToken cancellation)

@@ -18,6 +18,22 @@ public sealed record DenyListResponse(
     [property: JsonPropertyName("deltas")] List<JsonElement>? Deltas,
     [property: JsonPropertyName("snapshot")] JsonElement? Snapshot);
 
+/// <summary>
+/// Answer of <c>GET /device/v1/issuers</c>: the operator's signed acceptance list and, beside it, each accepted
+/// issuer's signed key set and deny list (signed envelopes; the list names the root each must verify under).
+/// </summary>
+public sealed record IssuerBundleResponse(
+    [property: JsonPropertyName("version")] long Version,
+    [property: JsonPropertyName("acceptance")] JsonElement? Acceptance,
+    [property: JsonPropertyName("issuers")] List<IssuerBundleResponse.Issuer>? Issuers)
+{
+    /// <summary>One accepted issuer's documents.</summary>
+    public sealed record Issuer(
+        [property: JsonPropertyName("id")] string? Id,
+        [property: JsonPropertyName("keySet")] JsonElement? KeySet,
+        [property: JsonPropertyName("denyList")] JsonElement? DenyList);
+}
+
 /// <summary>Payload of the signed device configuration.</summary>
 public sealed record DeviceConfigPayload(
     [property: JsonPropertyName("version")] long Version,

@@ -17,7 +17,7 @@ namespace Transit.GateAgent.Clearing;
 public sealed record SyncResult(bool Complete, IReadOnlyList<string> Refused);
 
 /// <summary>
-/// Fetches key set, deny-list deltas and device configuration (ETag/version based); the key set is checked against
+/// Fetches key set, deny-list deltas, device configuration and the issuer acceptance list (ETag/version based); the key set is checked against
 /// the root key, the others against the root or an online key the held key set certifies for them, before use; a bad
 /// or older one is refused and the last good one kept. The verifier sees new trust on
 /// the next tap.
@@ -40,6 +40,7 @@ public sealed class SyncService(
             var complete = await SyncKeySetAsync(refused, cancellation).ConfigureAwait(false);
             complete &= await SyncDenyListAsync(refused, cancellation).ConfigureAwait(false);
             complete &= await SyncConfigAsync(refused, cancellation).ConfigureAwait(false);
+            complete &= await SyncIssuersAsync(refused, cancellation).ConfigureAwait(false);
             if (complete)
             {
                 metrics.RecordSync(time.GetUtcNow());
@@ -175,6 +176,30 @@ public sealed class SyncService(
         }
 
         Install("config", refused, () => state.InstallConfig(response.Body));
+        return true;
+    }
+
+    /// <summary>
+    /// The operator's issuer acceptance list with the accepted issuers' key sets and deny lists, after the operator's
+    /// own key set (which certifies the key that signs the list). One document, one version: an issuer's new key set
+    /// or deny list comes as a new version of the whole.
+    /// </summary>
+    private async Task<bool> SyncIssuersAsync(List<string> refused, CancellationToken cancellation)
+    {
+        var held = state.Acceptance?.Version ?? 0;
+        var response = await client.GetAsync("issuers", $"\"issuers-{held.ToString(CultureInfo.InvariantCulture)}\"", cancellation).ConfigureAwait(false);
+        if (response.Status is 304 or 404)
+        {
+            // 404: the operator accepts no other issuers (or an older clearing); the configured Trust:Issuers stay.
+            return true;
+        }
+
+        if (!response.Ok)
+        {
+            return Failed("issuers", response);
+        }
+
+        Install("issuers", refused, () => state.InstallIssuers(response.Body));
         return true;
     }
 

@@ -517,4 +517,10 @@ public static class DocumentKinds
 
     /// <summary>The signed device configuration.</summary>
     public const string Config = "config";
+
+    /// <summary>
+    /// The operator's signed issuer acceptance list with each accepted issuer's key set and deny list: one row, so
+    /// the issuers' trust is replaced as a whole or not at all.
+    /// </summary>
+    public const string Issuers = "issuers";
 }

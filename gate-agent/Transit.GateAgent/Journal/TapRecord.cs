@@ -71,6 +71,7 @@ public sealed record ProblemDetails(
 [JsonSerializable(typeof(ProblemDetails))]
 [JsonSerializable(typeof(TapOutcome))]
 [JsonSerializable(typeof(Clearing.DenyListResponse))]
+[JsonSerializable(typeof(Clearing.IssuerBundleResponse))]
 [JsonSerializable(typeof(Clearing.DeviceConfigPayload))]
 [JsonSerializable(typeof(Status.HeartbeatRequest))]
 [JsonSerializable(typeof(Status.HeartbeatResponse))]

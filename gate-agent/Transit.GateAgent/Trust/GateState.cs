@@ -31,6 +31,8 @@ public sealed class GateState
     private volatile DeviceContext _context;
     private volatile GateLimits _limits;
     private volatile RideCodeVerifier _verifier;
+    private volatile IssuerTrust _issuers;
+    private volatile IssuerAcceptance? _acceptance;
     private long _configVersion;
 
     /// <summary>Creates the state from already opened trust: the operator's own issuer's, and other accepted issuers'.</summary>
@@ -39,14 +41,7 @@ public sealed class GateState
         TrustStore trust, DeviceContext context, GateLimits limits, TapJournal journal, TimeProvider time, ILogger logger, IReadOnlyList<TrustStore>? issuers = null)
     {
         Trust = trust;
-        try
-        {
-            Issuers = new IssuerTrust([trust, .. issuers ?? []], trust.IssuerId);
-        }
-        catch (ArgumentException ex)
-        {
-            throw new TrustDocumentException($"Trust:Issuers: {ex.Message.Split(" (Parameter", 2)[0]}", ex);
-        }
+        _issuers = Combine("Trust:Issuers", trust, issuers ?? [], null);
 
         _context = context;
         _limits = limits;
@@ -59,8 +54,14 @@ public sealed class GateState
     /// <summary>The operator's own issuer's root key, key set and deny list (synced from clearing).</summary>
     public TrustStore Trust { get; }
 
-    /// <summary>Every accepted issuer's chain, the operator's own included; codes are checked under their issuer's only.</summary>
-    public IssuerTrust Issuers { get; }
+    /// <summary>
+    /// Every accepted issuer's chain, the operator's own included; codes are checked under their issuer's only. From
+    /// the configured <c>Trust:Issuers</c> files until clearing's acceptance list is installed, then from that alone.
+    /// </summary>
+    public IssuerTrust Issuers => _issuers;
+
+    /// <summary>The acceptance list from clearing in force; null while the configured <c>Trust:Issuers</c> apply.</summary>
+    public IssuerAcceptance? Acceptance => _acceptance;
 
     /// <summary>Where and as what the device decides.</summary>
     public DeviceContext Context => _context;
@@ -169,6 +170,123 @@ public sealed class GateState
         return true;
     }
 
+    /// <summary>
+    /// Installs the operator's acceptance list from clearing (the answer of <c>GET /device/v1/issuers</c>) with every
+    /// accepted issuer's key set and deny list, replacing the issuers of before (configured or synced) as one: the
+    /// next tap is checked under the new set, and the bundle is stored as one journal row, so a restart (or a crash
+    /// at any point) finds the old set or the new one. True when it was newer.
+    /// </summary>
+    /// <exception cref="TrustDocumentException">
+    /// Not signed under this operator's trust, another operator's, older, an issuer's documents missing or not under the
+    /// root the list names, or older than the ones held; the issuers in force stay.
+    /// </exception>
+    public bool InstallIssuers(string json)
+    {
+        lock (_lock)
+        {
+            var (acceptance, issuers) = OpenIssuers(json);
+            if (acceptance is null)
+            {
+                return false;
+            }
+
+            _issuers = issuers!;
+            _acceptance = acceptance;
+            _verifier = CreateVerifier(_limits);
+            _journal.SaveDocument(DocumentKinds.Issuers, acceptance.Version, json);
+        }
+
+        _logger.LogInformation(
+            "issuer acceptance version {Version} installed: {Issuers}", _acceptance!.Version, string.Join(", ", _acceptance.Issuers.Select(i => i.IssuerId)));
+        return true;
+    }
+
+    /// <summary>Checks a bundle against what is held; (null, null) when it is the held version.</summary>
+    private (IssuerAcceptance? Acceptance, IssuerTrust? Issuers) OpenIssuers(string json)
+    {
+        IssuerBundleResponse? bundle;
+        try
+        {
+            bundle = System.Text.Json.JsonSerializer.Deserialize(json, GateJson.Default.IssuerBundleResponse);
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            throw new TrustDocumentException($"issuers: unreadable answer: {ex.Message}", ex);
+        }
+
+        if (bundle?.Acceptance is not { ValueKind: System.Text.Json.JsonValueKind.Object } envelope)
+        {
+            throw new TrustDocumentException("issuers: the acceptance document is missing");
+        }
+
+        var acceptance = IssuerAcceptance.Open(SignedDocument.Parse(envelope.GetRawText()), Trust.RootKey, Trust.KeySet, _context.OperatorId);
+        if (!acceptance.SupersedesHeld(_acceptance))
+        {
+            return (null, null);
+        }
+
+        var shipped = new Dictionary<string, IssuerBundleResponse.Issuer>(StringComparer.Ordinal);
+        foreach (var issuer in bundle.Issuers ?? [])
+        {
+            shipped.TryAdd(issuer.Id ?? "", issuer);
+        }
+
+        var chains = new List<TrustStore>();
+        var windows = new Dictionary<string, (DateTimeOffset, DateTimeOffset)>(StringComparer.Ordinal);
+        foreach (var accepted in acceptance.Issuers)
+        {
+            if (!shipped.TryGetValue(accepted.IssuerId, out var documents) || documents.KeySet is not { ValueKind: System.Text.Json.JsonValueKind.Object } keySet)
+            {
+                throw new TrustDocumentException($"issuers: the key set of accepted issuer '{accepted.IssuerId}' is missing");
+            }
+
+            var chain = accepted.OpenChain(
+                SignedDocument.Parse(keySet.GetRawText()),
+                documents.DenyList is { ValueKind: System.Text.Json.JsonValueKind.Object } denyList ? SignedDocument.Parse(denyList.GetRawText()) : null);
+            RefuseRollback(chain);
+            chains.Add(chain);
+            windows[accepted.IssuerId] = (accepted.ValidFrom, accepted.ValidTo ?? DateTimeOffset.MaxValue);
+        }
+
+        return (acceptance, Combine("issuers", Trust, chains, windows));
+    }
+
+    /// <summary>
+    /// An issuer under the same root must not go back to an older key set or deny list than the gate holds: that
+    /// would bring back revoked keys or lift denials (a replayed or stale bundle).
+    /// </summary>
+    private void RefuseRollback(TrustStore chain)
+    {
+        if (!_issuers.TryGet(chain.IssuerId, out var held) || ReferenceEquals(held, Trust)
+            || !held.RootKey.Compressed.AsSpan().SequenceEqual(chain.RootKey.Compressed))
+        {
+            return;
+        }
+
+        if (chain.KeySet.Version < held.KeySet.Version)
+        {
+            throw new TrustDocumentException($"issuer '{chain.IssuerId}': key set version {chain.KeySet.Version} is older than the held version {held.KeySet.Version}");
+        }
+
+        if (chain.DenyList.Version < held.DenyList.Version)
+        {
+            throw new TrustDocumentException($"issuer '{chain.IssuerId}': deny list version {chain.DenyList.Version} is older than the held version {held.DenyList.Version}");
+        }
+    }
+
+    private static IssuerTrust Combine(
+        string what, TrustStore home, IReadOnlyList<TrustStore> issuers, IReadOnlyDictionary<string, (DateTimeOffset From, DateTimeOffset Until)>? windows)
+    {
+        try
+        {
+            return new IssuerTrust([home, .. issuers], home.IssuerId, windows);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new TrustDocumentException($"{what}: {ex.Message.Split(" (Parameter", 2)[0]}", ex);
+        }
+    }
+
     /// <summary>The driver console's change of route and stop (bus validators).</summary>
     public DeviceContext ChangeRoute(string? routeId, string? stopId)
     {
@@ -248,6 +366,24 @@ public sealed class GateState
             }
         }
 
+        if (_journal.LoadDocument(DocumentKinds.Issuers) is { } issuers)
+        {
+            try
+            {
+                lock (_lock)
+                {
+                    var (acceptance, trust) = OpenIssuers(issuers.Json);
+                    _issuers = trust ?? _issuers;
+                    _acceptance = acceptance ?? _acceptance;
+                    _verifier = CreateVerifier(_limits);
+                }
+            }
+            catch (TrustDocumentException ex)
+            {
+                _logger.LogWarning("stored issuer acceptance version {Version} not applied, the configured Trust:Issuers stay: {Reason}", issuers.Version, ex.Message);
+            }
+        }
+
         if (_journal.LoadDocument(DocumentKinds.Config) is { } config)
         {
             try
@@ -283,7 +419,7 @@ public sealed class GateState
     }
 
     private RideCodeVerifier CreateVerifier(GateLimits limits) =>
-        new(Issuers, new VerifierOptions { MaxAge = limits.MaxAge, MaxClockAhead = limits.MaxAhead }, _time);
+        new(_issuers, new VerifierOptions { MaxAge = limits.MaxAge, MaxClockAhead = limits.MaxAhead }, _time);
 
     private static T Read<T>(string path, string setting, Func<string, T> parse)
     {
