@@ -18,7 +18,7 @@ internal static class DemoCommand
 {
     public static Command Create()
     {
-        var sizes = new SimCommand.SizeOptions(riders: 12_500, duration: 120);
+        var sizes = new SimCommand.SizeOptions(riders: 12_500, duration: 120, issuers: 3);
         var dir = new Option<DirectoryInfo?>("--dir") { Description = "Run folder, emptied first (default: .transit/demo of the repository)" };
         var exit = new Option<bool>("--exit") { Description = "Stop everything after the summary instead of leaving the dashboard running" };
         var port = new Option<int>("--port") { Description = "Port of the API and dashboard (another free port when it is taken)", DefaultValueFactory = _ => 8080 };

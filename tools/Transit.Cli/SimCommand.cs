@@ -14,7 +14,7 @@ namespace Transit.Cli;
 internal static class SimCommand
 {
     /// <summary>Options shared with <c>transit demo</c>.</summary>
-    internal sealed class SizeOptions(int riders, int duration)
+    internal sealed class SizeOptions(int riders, int duration, int issuers = 1)
     {
         public Option<int> Riders { get; } = new("--riders") { Description = "Riders in the population", DefaultValueFactory = _ => riders };
 
@@ -34,7 +34,13 @@ internal static class SimCommand
             DefaultValueFactory = _ => PopulationModel.Realistic,
         };
 
-        public IEnumerable<Option> All => [Riders, Gates, Buses, Duration, Compression, Seed, Population];
+        public Option<int> Issuers { get; } = new("--issuers")
+        {
+            Description = $"Issuers whose riders ride (1 to {SimulatedIssuers.Max}): the city app; a national wallet on SM2; a twin city's card; bank apps (docs/interoperability.md)",
+            DefaultValueFactory = _ => issuers,
+        };
+
+        public IEnumerable<Option> All => [Riders, Gates, Buses, Duration, Compression, Seed, Population, Issuers];
 
         public SimulationSettings Read(ParseResult parsed, string data)
         {
@@ -49,10 +55,21 @@ internal static class SimCommand
                 Compression = parsed.GetValue(Compression),
                 Seed = parsed.GetValue(Seed),
                 Population = parsed.GetValue(Population),
+                Issuers = parsed.GetValue(Issuers),
             };
             if (settings.Riders < 1 || settings.GatesPerStation < 1 || settings.BusesPerRoute < 1 || settings.DayDuration <= TimeSpan.Zero || settings.Compression <= 0)
             {
                 throw new CliException("--riders, --gates, --buses, --duration and --compression must be positive");
+            }
+
+            if (settings.Issuers is < 1 or > SimulatedIssuers.Max)
+            {
+                throw new CliException($"--issuers must be 1 to {SimulatedIssuers.Max} (got {settings.Issuers})");
+            }
+
+            if (settings.Issuers > 1 && settings.Riders > SimulatedIssuers.MaxRiders)
+            {
+                throw new CliException($"--riders may be at most {SimulatedIssuers.MaxRiders:N0} with other issuers: their riders' accounts must fit a code that names its issuer");
             }
 
             return settings;

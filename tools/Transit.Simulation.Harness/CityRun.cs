@@ -6,6 +6,7 @@ using Transit.Clearing;
 using Transit.Clearing.Access;
 using Transit.Clearing.Devices;
 using Transit.Clearing.Gtfs;
+using Transit.Clearing.Issuers;
 using Transit.RideCodes;
 using Transit.RideCodes.KeyStore;
 using Transit.Simulation;
@@ -59,6 +60,9 @@ public sealed record SimulationSettings
 
     /// <summary>Serve the gate scanner page (<see cref="GateScanner"/>), through which a person shows a code to the run's gates.</summary>
     public bool ServeGateScanner { get; init; }
+
+    /// <summary>How many issuers' riders ride (<see cref="SimulatedIssuers.Standard"/>): 1 is the operator's own app alone.</summary>
+    public int Issuers { get; init; } = 1;
 }
 
 /// <summary>What happened on one played day.</summary>
@@ -83,6 +87,7 @@ public sealed class CityRun : IAsyncDisposable
     private readonly Dictionary<string, List<GateAgentProcess>> _bySlot = new(StringComparer.Ordinal);
     private readonly Dictionary<string, RiderPhone> _phones = new(StringComparer.Ordinal);
     private IReadOnlyList<Rider> _riders = [];
+    private IReadOnlyList<SimulatedIssuer> _issuers = [];
     private GateAgentProcess[] _started = [];
 
     private CityRun(SimulationSettings settings, CityModel city)
@@ -105,6 +110,13 @@ public sealed class CityRun : IAsyncDisposable
     public string AdminToken { get; private set; } = "";
 
     public string KeyDirectory => Path.Combine(_settings.DataFolder, "keys");
+
+    /// <summary>The issuers whose riders ride, the operator's own first.</summary>
+    public IReadOnlyList<SimulatedIssuer> Issuers => _issuers;
+
+    /// <summary>The key directory of an issuer: the operator's own, or another issuer's under DATA/issuers.</summary>
+    public string IssuerKeyDirectory(string issuerId) =>
+        issuerId == IssuerIds.Home ? KeyDirectory : Path.Combine(_settings.DataFolder, "issuers", issuerId);
 
     /// <summary>The city's GTFS feed as clearing imported it.</summary>
     public string FeedFolder => Path.Combine(_settings.DataFolder, "feed");
@@ -187,7 +199,9 @@ public sealed class CityRun : IAsyncDisposable
         setup.Add();
         await Clearing.Services.GetRequiredService<GtfsImporter>().ImportAsync(feed, new DateOnly(2000, 1, 1), cancellation);
         AdminToken = await Clearing.Services.GetRequiredService<TokenStore>().CreateAsync(Roles.Admin, null, "transit sim", cancellation);
-        setup.Finish(City.Name);
+        // Before the gates start, so that their first sync brings every accepted issuer's trust.
+        await RegisterIssuersAsync(cancellation);
+        setup.Finish(_issuers.Count == 1 ? City.Name : $"{City.Name}, {_issuers.Count} issuers");
 
         var slots = City.Slots
             .SelectMany(s => Enumerable.Range(1, s.Mode == "bus" ? _settings.BusesPerRoute : _settings.GatesPerStation).Select(n => (Slot: s, Id: DeviceId(s, n))))
@@ -233,7 +247,7 @@ public sealed class CityRun : IAsyncDisposable
         gates.Finish($"{_gates.Count} on {City.Slots.Count} slots");
 
         var riders = progress.Begin("rider credentials issued", _settings.Riders);
-        _riders = City.Riders(_settings.Riders, _settings.Seed);
+        _riders = SimulatedIssuers.Assign(City.Riders(_settings.Riders, _settings.Seed), _issuers, _settings.Seed);
         IssueCredentials(keys, riders);
         Truth.WriteRiders(_riders, a => _phones[a].CredentialId);
         Truth.WriteGates(_gates);
@@ -244,10 +258,14 @@ public sealed class CityRun : IAsyncDisposable
     public async Task<PlayedDay> PlayDayAsync(DateOnly date, SimulationProgress progress, CancellationToken cancellation, double? compression = null)
     {
         var keys = OperatorKeyDirectory.Open(KeyDirectory);
-        var plan = City.PlanDay(_riders, date, _settings.Seed, keys.DenyList.Accounts.ToHashSet(StringComparer.Ordinal));
+        var issuerKeys = _issuers.Skip(1).ToDictionary(i => i.Id, i => OperatorKeyDirectory.Open(IssuerKeyDirectory(i.Id)), StringComparer.Ordinal);
+        var denied = keys.DenyList.Accounts.Concat(issuerKeys.Values.SelectMany(k => k.DenyList.Accounts)).ToHashSet(StringComparer.Ordinal);
+        var plan = City.PlanDay(_riders, date, _settings.Seed, denied);
         var sync = progress.Begin($"{date:yyyy-MM-dd}: deny list to the gates", _gates.Count);
         var blocked = plan.BlockedAccounts.ToList();
-        keys.UpdateDenyList(addAccounts: blocked);
+        var issuerOf = plan.Riders.ToDictionary(r => r.Account, r => r.Issuer, StringComparer.Ordinal);
+        keys.UpdateDenyList(addAccounts: blocked.Where(a => issuerOf[a] == IssuerIds.Home));
+        await RelayIssuerDenyListsAsync(issuerKeys, blocked.Where(a => issuerOf[a] != IssuerIds.Home).ToLookup(a => issuerOf[a]), cancellation);
         var version = OperatorKeyDirectory.Open(KeyDirectory).DenyList.Version;
         await Task.WhenAll(_gates.Select(async g =>
         {
@@ -347,6 +365,29 @@ public sealed class CityRun : IAsyncDisposable
         var day = new PlayedDay(plan, answers, devices, version, playTime, uploadWatch.Elapsed, compression.Value) { QueueWaitMillis = waits };
         Truth.WriteDay(day, Utc);
         return day;
+    }
+
+    /// <summary>
+    /// Each other issuer blocks its own riders: it signs its new deny list and hands it to clearing, which relays it to
+    /// the gates of the operators accepting that issuer (they fetch it at the sync that follows).
+    /// </summary>
+    private async Task RelayIssuerDenyListsAsync(
+        Dictionary<string, OperatorKeyDirectory> issuerKeys, ILookup<string, string> blocked, CancellationToken cancellation)
+    {
+        var lists = Clearing.Services.GetRequiredService<IssuerDenyLists>();
+        foreach (var (issuerId, keys) in issuerKeys)
+        {
+            if (keys.UpdateDenyList(addAccounts: blocked[issuerId]) is null)
+            {
+                continue;
+            }
+
+            var outcome = await lists.AcceptAsync(issuerId, File.ReadAllText(keys.DenyListPath), cancellation);
+            if (outcome is not IssuerDenyListOutcome.Stored)
+            {
+                throw new SimulationException($"clearing did not take issuer {issuerId}'s deny list v{keys.DenyList.Version}: {outcome}", 1);
+            }
+        }
     }
 
     /// <summary>Closes, prices, charges and settles the day now (clearing's job queue, run here).</summary>
@@ -475,25 +516,68 @@ public sealed class CityRun : IAsyncDisposable
     /// </summary>
     public static int MaxDays => (int)VerifierOptions.DefaultMaxCredentialValidity.TotalDays - 2;
 
+    /// <summary>
+    /// Creates each other issuer's key directory (as that issuer would, elsewhere), registers its root and key set with
+    /// clearing, and has every operator of the city accept it from the day before the first played day, at its fee.
+    /// </summary>
+    private async Task RegisterIssuersAsync(CancellationToken cancellation)
+    {
+        _issuers = SimulatedIssuers.Standard(_settings.Issuers);
+        var registry = Clearing.Services.GetRequiredService<IssuerRegistry>();
+        var operators = City.Slots.Select(s => s.OperatorId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        foreach (var issuer in _issuers.Skip(1))
+        {
+            var keys = OperatorKeyDirectory.Init(
+                IssuerKeyDirectory(issuer.Id), issuer.Algorithm == "sm2" ? SignatureAlgorithm.Sm2 : SignatureAlgorithm.P256, operatorName: issuer.Name, issuerId: issuer.Id);
+            await registry.AddAsync(
+                File.ReadAllText(keys.RootPublicKeyPath), keys.RootPublicKeyPath, File.ReadAllText(keys.KeySetPath), keys.KeySetPath, issuer.Name, cancellation);
+            foreach (var operatorId in operators)
+            {
+                await registry.AcceptAsync(operatorId, issuer.Id, Days[0].AddDays(-1), null, issuer.FeeBasisPoints!.Value, cancellation);
+            }
+        }
+    }
+
     private void IssueCredentials(OperatorKeyDirectory keys, ProgressStep step)
     {
-        var (issuerKey, issuer) = keys.OpenIssuingKey();
-        using (issuer)
-        using (var forger = SigningKey.Generate(issuer.Algorithm))
+        var signers = _issuers.ToDictionary(
+            i => i.Id, i => (i.Id == IssuerIds.Home ? keys : OperatorKeyDirectory.Open(IssuerKeyDirectory(i.Id))).OpenIssuingKey(), StringComparer.Ordinal);
+        using var forger = SigningKey.Generate(signers[IssuerIds.Home].PrivateKey.Algorithm);
+        try
         {
             var days = Days;
             var notBefore = new DateTimeOffset(days[0].ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).AddDays(-1);
             var validity = TimeSpan.FromDays(days.Count + 2);
             foreach (var rider in _riders)
             {
-                // A forger knows the issuer's key id but not its private key.
-                var signer = rider.Planted == Planted.Forged ? forger : issuer;
-                _phones[rider.Account] = new RiderPhone(PhoneCredential.Issue(signer, issuerKey.KeyId, rider.Account, rider.Category, notBefore, validity));
+                var (issuerKey, issuer) = signers[rider.Issuer];
+                // A forger of the operator's codes knows the issuer's key id but not its private key; a forger of another
+                // issuer's codes signs with a third issuer's real key, which that issuer's trust must not take.
+                var signer = rider.Planted != Planted.Forged ? issuer
+                    : rider.Issuer == IssuerIds.Home ? forger
+                    : signers[NextIssuer(rider.Issuer)].PrivateKey;
+                _phones[rider.Account] = new RiderPhone(PhoneCredential.Issue(
+                    signer, issuerKey.KeyId, rider.Account, rider.Category, notBefore, validity, rider.Issuer == IssuerIds.Home ? null : rider.Issuer));
                 step.Add();
             }
         }
+        finally
+        {
+            foreach (var (_, key) in signers.Values)
+            {
+                key.Dispose();
+            }
+        }
 
-        step.Finish($"{_riders.Count:N0} riders");
+        step.Finish(_issuers.Count == 1
+            ? $"{_riders.Count:N0} riders"
+            : $"{_riders.Count:N0} riders: {string.Join(", ", _issuers.Select(i => $"{i.Id} {_riders.Count(r => r.Issuer == i.Id):N0}"))}");
+    }
+
+    private string NextIssuer(string issuerId)
+    {
+        var index = _issuers.ToList().FindIndex(i => i.Id == issuerId);
+        return _issuers[(index + 1) % _issuers.Count].Id;
     }
 
     private static uint StableHash(string text)

@@ -76,6 +76,8 @@ public static class DayReport
             sb.AppendLine(Invariant($"  revenue     {o.Operator,-10} {Money(o.Gross),12} {currency} gross, fee {Money(o.Fee)}, paid out {Money(o.Net)}"));
         }
 
+        sb.Append(await IssuerReport.BuildAsync(run, day, currency, cancellation));
+
         var charges = await Sql.ListAsync(db, """
             SELECT status, count(*), sum(amount)::bigint FROM charges WHERE service_day = $1 GROUP BY 1 ORDER BY 2 DESC
             """, r => (Status: r.GetString(0), Count: r.GetInt64(1), Amount: r.GetInt64(2)), cancellation, date);
@@ -160,7 +162,7 @@ public static class DayReport
     public static double Percentile(IReadOnlyList<double> sorted, double p) =>
         sorted.Count == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
 
-    private static string Money(long minor) => (minor / 100m).ToString("N2", CultureInfo.InvariantCulture);
+    internal static string Money(long minor) => (minor / 100m).ToString("N2", CultureInfo.InvariantCulture);
 
-    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+    internal static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -31,10 +31,10 @@ public sealed class GroundTruth : IDisposable
 
     public void WriteRiders(IEnumerable<Rider> riders, Func<string, string> credentialId)
     {
-        using var file = Open("riders.csv", "account,category,kind,home,work,planted,credential_id,segment");
+        using var file = Open("riders.csv", "account,category,kind,home,work,planted,credential_id,segment,issuer");
         foreach (var r in riders)
         {
-            file.WriteLine($"{r.Account},{r.Category},{r.Kind},{r.HomeStop},{r.WorkStop},{r.Planted},{credentialId(r.Account)},{r.Segment}");
+            file.WriteLine($"{r.Account},{r.Category},{r.Kind},{r.HomeStop},{r.WorkStop},{r.Planted},{credentialId(r.Account)},{r.Segment},{r.Issuer}");
         }
     }
 

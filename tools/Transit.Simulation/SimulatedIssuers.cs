@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using Transit.RideCodes;
 
 namespace Transit.Simulation;
@@ -15,7 +16,7 @@ public sealed record SimulatedIssuer(string Id, string Name, string Algorithm, i
 
 /// <summary>
 /// The issuers of a simulated city and which rider holds whose code: the city's own app, a national wallet on SM2,
-/// another city's card under a bilateral agreement, then bank apps, as in the cities of the national interoperability
+/// a twin city's card under a bilateral agreement, then bank apps, as in the cities of the national interoperability
 /// scheme. Deterministic for a seed.
 /// </summary>
 public static class SimulatedIssuers
@@ -39,12 +40,19 @@ public static class SimulatedIssuers
         [
             new(IssuerIds.Home, "city app", "p256", null),
             new("nat", "national wallet", "sm2", 60),
-            new("city2", "other city's card", "p256", 100),
+            new("twin", "twin city's card", "p256", 100),
         ];
         return [.. named.Take(count), .. Enumerable.Range(named.Length, Math.Max(0, count - named.Length))
-            .Select(i => new SimulatedIssuer(string.Create(CultureInfo.InvariantCulture, $"bank{i - named.Length + 1}"),
+            .Select(i => new SimulatedIssuer(string.Create(CultureInfo.InvariantCulture, $"b{i - named.Length + 1}"),
                 string.Create(CultureInfo.InvariantCulture, $"bank app {i - named.Length + 1}"), "p256", 80))];
     }
+
+    /// <summary>
+    /// Most riders a city with other issuers takes: their riders' accounts are the rider's number in base 36, at most
+    /// four characters, because a code naming its issuer has room for only
+    /// <see cref="Credential.MaxAccountCategoryAndIssuerLength"/> characters of account, category and issuer id.
+    /// </summary>
+    public const int MaxRiders = 36 * 36 * 36 * 36;
 
     /// <summary>
     /// Gives each rider an issuer: <see cref="HomeShare"/> of them the city's own, the rest spread evenly over the others.
@@ -64,10 +72,34 @@ public static class SimulatedIssuers
             return riders;
         }
 
-        var random = new Random(unchecked(seed * 31 + 16));
-        return [.. riders.Select(rider => rider with
+        if (riders.Count > MaxRiders)
         {
-            Issuer = random.NextDouble() < HomeShare ? IssuerIds.Home : issuers[1 + random.Next(issuers.Count - 1)].Id,
-        })];
+            throw new ArgumentOutOfRangeException(nameof(riders), riders.Count, $"a city with other issuers takes at most {MaxRiders:N0} riders");
+        }
+
+        var random = new Random(unchecked(seed * 31 + 16));
+        return [.. riders.Select((rider, index) => random.NextDouble() < HomeShare
+            ? rider
+            : rider with { Issuer = issuers[1 + random.Next(issuers.Count - 1)].Id, Account = ExternalAccount(index) })];
+    }
+
+    /// <summary>
+    /// The account of the rider at <paramref name="index"/> when another issuer holds it: the index in base 36, unique
+    /// across the city (the home issuer's accounts are longer, such as <c>r0000042</c>).
+    /// </summary>
+    public static string ExternalAccount(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, MaxRiders);
+        const string Digits = "0123456789abcdefghijklmnopqrstuvwxyz";
+        var account = new StringBuilder();
+        do
+        {
+            account.Insert(0, Digits[index % 36]);
+            index /= 36;
+        }
+        while (index > 0);
+
+        return account.ToString();
     }
 }
