@@ -134,25 +134,42 @@ internal static class ClearingCommands
 
     private static Command Statement(DatabaseOptions db)
     {
-        var operatorId = new Option<string>("--operator") { Description = "Operator (GTFS agency_id)", Required = true };
+        var operatorId = new Option<string?>("--operator") { Description = "Operator (GTFS agency_id): its statement" };
+        var issuerId = new Option<string?>("--issuer") { Description = "Issuer id: its riders' priced journeys and what it owes each operator ('home': the operator's own riders)" };
         var date = new Option<string>("--date") { Description = "Service day (YYYY-MM-DD)", Required = true };
         var format = new Option<string>("--format") { Description = "csv or json", DefaultValueFactory = _ => "csv" };
         format.AcceptOnlyFromAmong("csv", "json");
-        var command = new Command("statement", "Print an operator's statement for a service day") { operatorId, date, format };
+        var command = new Command("statement", "Print an operator's or an issuer's statement for a service day") { operatorId, issuerId, date, format };
         command.SetAction(async (parsed, cancellation) =>
         {
+            var (op, issuer) = (parsed.GetValue(operatorId), parsed.GetValue(issuerId));
+            if ((op is null) == (issuer is null))
+            {
+                throw new CliException("give either --operator or --issuer");
+            }
+
             var day = ParseDate(parsed.GetValue(date)!, "--date");
             await using var services = await ClearingHost.BuildServicesAsync(db.Read(parsed));
             await using var database = services.GetRequiredService<ClearingDatabase>();
-            var statement = await services.GetRequiredService<Statements>().ForAsync(parsed.GetValue(operatorId)!, day, cancellation)
-                ?? throw new CliException($"--operator '{parsed.GetValue(operatorId)}' is not an agency_id of the imported GTFS feed", CliApp.NotFound);
-            Console.Write(parsed.GetValue(format) == "json"
-                ? System.Text.Json.JsonSerializer.Serialize(statement, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web) { WriteIndented = true }) + "\n"
-                : statement.ToCsv());
+            var json = parsed.GetValue(format) == "json";
+            if (issuer is not null)
+            {
+                var ofIssuer = await services.GetRequiredService<Transit.Clearing.Issuers.IssuerStatements>().ForAsync(issuer, day, cancellation)
+                    ?? throw new CliException($"--issuer '{issuer}' is not registered ('transit issuers list')", CliApp.NotFound);
+                Console.Write(json ? Json(ofIssuer) : ofIssuer.ToCsv());
+                return 0;
+            }
+
+            var statement = await services.GetRequiredService<Statements>().ForAsync(op!, day, cancellation)
+                ?? throw new CliException($"--operator '{op}' is not an agency_id of the imported GTFS feed", CliApp.NotFound);
+            Console.Write(json ? Json(statement) : statement.ToCsv());
             return 0;
         });
         return command;
     }
+
+    private static string Json<T>(T value) =>
+        System.Text.Json.JsonSerializer.Serialize(value, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web) { WriteIndented = true }) + "\n";
 
     private static Command ImportGtfs(DatabaseOptions db)
     {

@@ -73,6 +73,7 @@ internal static class CliApp
         DemoCommand.Create(),
         SimCommand.Create(),
         ClearingCommands.Create(),
+        IssuersCommands.Create(),
         AnalyticsCommands.Create(),
         DevicesCommands.Create(),
         OperatorsCommand.Create(),

@@ -13,7 +13,7 @@ public sealed record IssuerJourney(
     string? Operators);
 
 /// <summary>What an issuer owes one operator for a day: its riders' fares there, less the fee at the agreed rate.</summary>
-public sealed record IssuerDue(string OperatorId, int? FeeBasisPoints, long Gross, long Fee, long Net);
+public sealed record IssuerDue(string OperatorId, int FeeBasisPoints, long Gross, long Fee, long Net);
 
 /// <summary>
 /// An issuer's daily statement: its riders' priced journeys and what it owes — <paramref name="Due"/> in all,
@@ -47,7 +47,7 @@ public sealed record IssuerStatement(
 }
 
 /// <summary>Issuers' daily statements, from the charges, settlement lines and journeys of their riders.</summary>
-public sealed class IssuerStatements(NpgsqlDataSource dataSource, Statements statements)
+public sealed class IssuerStatements(NpgsqlDataSource dataSource, Statements statements, ClearingOptions options)
 {
     /// <summary>The issuer's statement for the day; null when the issuer is neither registered nor the home issuer.</summary>
     public async Task<IssuerStatement?> ForAsync(string issuerId, DateOnly day, CancellationToken cancellation)
@@ -63,11 +63,16 @@ public sealed class IssuerStatements(NpgsqlDataSource dataSource, Statements sta
             return null;
         }
 
-        var dues = await Sql.ListAsync(connection, """
-            SELECT l.operator_id, max(l.fee_basis_points), sum(l.gross)::bigint, sum(l.fee)::bigint, sum(l.net)::bigint
-            FROM settlement_lines l JOIN charges c ON c.charge_id = l.charge_id
-            WHERE l.service_day = $1 AND c.issuer_id = $2 GROUP BY 1 ORDER BY 1
-            """, r => new IssuerDue(r.GetString(0), r.IsDBNull(1) ? null : r.GetInt32(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4)), cancellation, day, issuerId);
+        // The home issuer's fee is taken per settlement line at the platform fee; another's once per operator and day.
+        static IssuerDue Read(NpgsqlDataReader r) => new(r.GetString(0), r.GetInt32(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4));
+        var dues = issuerId == IssuerIds.Home
+            ? await Sql.ListAsync(connection, """
+                SELECT operator_id, $2::int, sum(gross)::bigint, sum(fee)::bigint, sum(net)::bigint FROM settlement_lines
+                WHERE service_day = $1 AND issuer_id = 'home' GROUP BY 1 ORDER BY 1
+                """, Read, cancellation, day, options.PlatformFeeBasisPoints)
+            : await Sql.ListAsync(connection, """
+                SELECT operator_id, fee_basis_points, gross, fee, net FROM issuer_dues WHERE service_day = $1 AND issuer_id = $2 ORDER BY 1
+                """, Read, cancellation, day, issuerId);
         var due = await Sql.ScalarAsync<long>(connection, "SELECT COALESCE(sum(amount), 0)::bigint FROM charges WHERE service_day = $1 AND issuer_id = $2", cancellation, day, issuerId);
         // Account keys: another issuer's riders are '<issuer> <account>', the home issuer's have no space (IssuerAccounts).
         var journeys = await Sql.ListAsync(connection, """

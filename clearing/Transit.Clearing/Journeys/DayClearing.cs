@@ -6,6 +6,7 @@ using Transit.Clearing.Database;
 using Transit.Clearing.Ingest;
 using Transit.Clearing.Issuers;
 using Transit.Clearing.Settlement;
+using Transit.RideCodes;
 
 namespace Transit.Clearing.Journeys;
 
@@ -50,7 +51,7 @@ public sealed class DayClearing(
             ON CONFLICT (service_day) DO UPDATE SET closed_at = COALESCE(service_days.closed_at, now())
             """, cancellation, day);
         var pricer = await pricers.ForDayAsync(day, cancellation);
-        // The acceptance terms as they stand when the run starts: every part settles at the same fees.
+        // The acceptance terms as they stand when the run starts: the day's dues are settled at them.
         var terms = await issuers.RefreshAsync(cancellation);
         var parts = Math.Clamp(options.ClearingParts, 1, Shards);
         var total = DayClearingResult.Empty(day);
@@ -70,7 +71,7 @@ public sealed class DayClearing(
                     await Task.Delay(Timeout.Infinite, token);
                 }
 
-                var result = await ClearPartAsync(day, part, (short)(part * Shards / parts), (short)((part + 1) * Shards / parts), pricer, terms, token);
+                var result = await ClearPartAsync(day, part, (short)(part * Shards / parts), (short)((part + 1) * Shards / parts), pricer, token);
                 lock (totalLock)
                 {
                     total = total.Add(result);
@@ -85,6 +86,7 @@ public sealed class DayClearing(
                 }
             });
 
+        await SettleIssuersAsync(day, terms, cancellation);
         await Sql.ExecAsync(dataSource, "UPDATE service_days SET cleared_at = now(), clearing_runs = clearing_runs + 1 WHERE service_day = $1", cancellation, day);
 
         // A day's clearing can double these tables in minutes, long before autovacuum's next look; on the old
@@ -102,7 +104,7 @@ public sealed class DayClearing(
     }
 
     private async Task<DayClearingResult> ClearPartAsync(
-        DateOnly day, int part, short fromShard, short toShard, IJourneyPricer pricer, IssuerSnapshot terms, CancellationToken cancellation)
+        DateOnly day, int part, short fromShard, short toShard, IJourneyPricer pricer, CancellationToken cancellation)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellation);
         await using var transaction = await connection.BeginTransactionAsync(cancellation);
@@ -146,7 +148,7 @@ public sealed class DayClearing(
             PriceAccountDay(
                 account, day, [.. byAccount[account]], pricer, previous.GetValueOrDefault(account),
                 previousShares[account].ToDictionary(s => s.Operator, s => s.Gross, StringComparer.Ordinal),
-                prior?[account].ToList() ?? [], terms, outcome);
+                prior?[account].ToList() ?? [], outcome);
         }
 
         foreach (var table in (string[])["journey_legs", "journeys", "account_days"])
@@ -181,7 +183,7 @@ public sealed class DayClearing(
 
     private void PriceAccountDay(
         string account, DateOnly day, List<AccountTap> taps, IJourneyPricer pricer, (int Revision, long Charged) previous,
-        Dictionary<string, long> previousShares, List<(JourneyInput, JourneyPrice)> prior, IssuerSnapshot terms, PartOutcome outcome)
+        Dictionary<string, long> previousShares, List<(JourneyInput, JourneyPrice)> prior, PartOutcome outcome)
     {
         var issuer = IssuerAccounts.IssuerOf(account);
         var window = pricer.TransferWindow > TimeSpan.Zero ? pricer.TransferWindow : options.TransferWindow;
@@ -233,9 +235,9 @@ public sealed class DayClearing(
             outcome.Charges.Add(charge);
             foreach (var (op, delta) in lines)
             {
-                var basisPoints = FeeBasisPoints(issuer, op, day, terms);
-                var fee = Apportionment.Fee(delta, basisPoints);
-                outcome.Lines.Add(new LineRow(charge, op, delta, fee, checked(delta - fee), basisPoints));
+                // Another issuer's fee is taken once on the pair's day (SettleIssuersAsync), not per rider.
+                var fee = issuer == IssuerIds.Home ? Apportionment.Fee(delta, options.PlatformFeeBasisPoints) : 0;
+                outcome.Lines.Add(new LineRow(charge, op, delta, fee, checked(delta - fee)));
             }
         }
 
@@ -243,14 +245,33 @@ public sealed class DayClearing(
     }
 
     /// <summary>
-    /// The platform's fee on a share: for the home issuer's riders the configured platform fee; for another issuer's, the
-    /// fee of the acceptance in force that day for that issuer and operator. A leg the fare rules put on an operator that
-    /// does not accept the issuer (its taps were billable on the device's operator) falls back to the platform fee.
+    /// Recomputes what each issuer other than the home issuer owes each operator for the day (<c>issuer_dues</c>), from
+    /// all its riders' settlement lines: the fee is the pair's rate on the pair's whole day, rounded once
+    /// (<see cref="Apportionment.Fee"/>), so it is exactly what the agreement says however many riders there were. The
+    /// rate is the acceptance in force that day; a leg the fare rules put on an operator that does not accept the issuer
+    /// (its taps were billable at the device's operator) is settled at the platform fee. One transaction under the day's
+    /// lock: a crash leaves the previous dues, which the balance check then finds short and the next run replaces.
     /// </summary>
-    private int FeeBasisPoints(string issuer, string operatorId, DateOnly day, IssuerSnapshot terms) =>
-        issuer == Transit.RideCodes.IssuerIds.Home
-            ? options.PlatformFeeBasisPoints
-            : terms.InForce(operatorId, issuer, day)?.FeeBasisPoints ?? options.PlatformFeeBasisPoints;
+    private async Task SettleIssuersAsync(DateOnly day, IssuerSnapshot terms, CancellationToken cancellation)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellation);
+        await using var transaction = await connection.BeginTransactionAsync(cancellation);
+        await Sql.ExecAsync(connection, "SELECT pg_advisory_xact_lock($1, -1)", cancellation, day.DayNumber);
+        var pairs = await Sql.ListAsync(connection, """
+            SELECT issuer_id, operator_id, sum(gross)::bigint FROM settlement_lines WHERE service_day = $1 AND issuer_id <> 'home' GROUP BY 1, 2 ORDER BY 1, 2
+            """, r => (Issuer: r.GetString(0), Operator: r.GetString(1), Gross: r.GetInt64(2)), cancellation, day);
+        await Sql.ExecAsync(connection, "DELETE FROM issuer_dues WHERE service_day = $1", cancellation, day);
+        foreach (var (issuer, op, gross) in pairs)
+        {
+            var basisPoints = terms.InForce(op, issuer, day)?.FeeBasisPoints ?? options.PlatformFeeBasisPoints;
+            var fee = Apportionment.Fee(gross, basisPoints);
+            await Sql.ExecAsync(connection, """
+                INSERT INTO issuer_dues (service_day, issuer_id, operator_id, gross, fee_basis_points, fee, net) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                """, cancellation, day, issuer, op, gross, basisPoints, fee, checked(gross - fee));
+        }
+
+        await transaction.CommitAsync(cancellation);
+    }
 
     private static async Task<ILookup<string, (JourneyInput, JourneyPrice)>> PriorJourneysAsync(
         NpgsqlConnection connection, DateOnly day, IJourneyPricer pricer, NpgsqlParameter accounts, CancellationToken cancellation)
@@ -402,7 +423,7 @@ public sealed class DayClearing(
                 copy.Write(c.IdempotencyKey, NpgsqlDbType.Text);
                 // A reallocation between operators moves no money from the rider: nothing to collect. Another issuer's
                 // rider is never charged here: the issuer owes the amount through its statement.
-                copy.Write(c.Issuer != Transit.RideCodes.IssuerIds.Home ? "issuer-billed" : c.Amount == 0 ? "succeeded" : "pending", NpgsqlDbType.Text);
+                copy.Write(c.Issuer != IssuerIds.Home ? "issuer-billed" : c.Amount == 0 ? "succeeded" : "pending", NpgsqlDbType.Text);
                 copy.Write(c.Issuer, NpgsqlDbType.Text);
             }
 
@@ -410,7 +431,7 @@ public sealed class DayClearing(
         }
 
         using (var copy = await connection.BeginBinaryImportAsync(
-            "COPY settlement_lines (charge_id, operator_id, service_day, gross, fee, net, fee_basis_points) FROM STDIN (FORMAT BINARY)", cancellation))
+            "COPY settlement_lines (charge_id, operator_id, service_day, gross, fee, net, issuer_id) FROM STDIN (FORMAT BINARY)", cancellation))
         {
             foreach (var l in outcome.Lines)
             {
@@ -421,7 +442,7 @@ public sealed class DayClearing(
                 copy.Write(l.Gross, NpgsqlDbType.Bigint);
                 copy.Write(l.Fee, NpgsqlDbType.Bigint);
                 copy.Write(l.Net, NpgsqlDbType.Bigint);
-                copy.Write(l.FeeBasisPoints, NpgsqlDbType.Integer);
+                copy.Write(l.Charge.Issuer, NpgsqlDbType.Text);
             }
 
             await copy.CompleteAsync(cancellation);
@@ -452,5 +473,5 @@ public sealed class DayClearing(
         public long ChargeId { get; set; }
     }
 
-    private sealed record LineRow(ChargeRow Charge, string OperatorId, long Gross, long Fee, long Net, int FeeBasisPoints);
+    private sealed record LineRow(ChargeRow Charge, string OperatorId, long Gross, long Fee, long Net);
 }

@@ -30,17 +30,21 @@ public sealed record DayBalance(
 }
 
 /// <summary>
-/// One issuer's books of a day: what it owes (its riders' charges; for the home issuer, what riders are charged) against
-/// the operators' shares and platform fees of those charges' settlement lines.
+/// One issuer's books of a day. <paramref name="Dues"/>: its riders' charges (for the home issuer, what riders are
+/// charged); <paramref name="LineGross"/>: the settlement lines apportioning them; <paramref name="OperatorShares"/>
+/// and <paramref name="Fees"/>: for the home issuer its lines' net and fees, for another issuer its dues per operator
+/// (<c>issuer_dues</c>), whose fee is taken once per operator and day.
 /// </summary>
-public sealed record IssuerBalance(string IssuerId, long Dues, long OperatorShares, long Fees)
+public sealed record IssuerBalance(string IssuerId, long Dues, long LineGross, long OperatorShares, long Fees)
 {
-    public bool Balanced => Dues == checked(OperatorShares + Fees);
+    public bool Balanced => Dues == checked(OperatorShares + Fees) && LineGross == Dues;
 
     public override string ToString() =>
-        Balanced
-            ? $"issuer {IssuerId}: dues {Dues} = operator shares {OperatorShares} + fees {Fees}"
-            : $"issuer {IssuerId}: dues {Dues} <> operator shares {OperatorShares} + fees {Fees} (difference {checked(Dues - OperatorShares - Fees)})";
+        $"issuer {IssuerId}: dues {Dues}" +
+        (Dues == checked(OperatorShares + Fees)
+            ? $" = operator shares {OperatorShares} + fees {Fees}"
+            : $" <> operator shares {OperatorShares} + fees {Fees} (difference {checked(Dues - OperatorShares - Fees)})") +
+        (LineGross == Dues ? "" : $", settlement lines {LineGross} (difference {checked(Dues - LineGross)})");
 }
 
 /// <summary>The books must not be out of balance by one unit.</summary>
@@ -59,34 +63,33 @@ public sealed class BalanceCheck(NpgsqlDataSource dataSource, ClearingMetrics? m
         await using var connection = await dataSource.OpenConnectionAsync(cancellation);
         // One snapshot for all sums: clearing may be committing parts meanwhile.
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellation);
+        // Each issuer's sums from its charges, its settlement lines and its dues separately, so a row altered, moved or
+        // lost shows at its issuer.
+        var issuers = await Sql.ListAsync(connection, """
+            WITH dues AS (SELECT issuer_id, sum(amount)::bigint AS dues FROM charges WHERE service_day = $1 GROUP BY 1),
+            lines AS (
+              SELECT issuer_id, sum(gross)::bigint AS gross, sum(net)::bigint AS net, sum(fee)::bigint AS fee
+              FROM settlement_lines WHERE service_day = $1 GROUP BY 1),
+            owed AS (SELECT issuer_id, sum(net)::bigint AS net, sum(fee)::bigint AS fee FROM issuer_dues WHERE service_day = $1 GROUP BY 1)
+            SELECT issuer_id, COALESCE(dues.dues, 0), COALESCE(lines.gross, 0),
+              CASE WHEN issuer_id = 'home' THEN COALESCE(lines.net, 0) ELSE COALESCE(owed.net, 0) END,
+              CASE WHEN issuer_id = 'home' THEN COALESCE(lines.fee, 0) ELSE COALESCE(owed.fee, 0) END
+            FROM dues FULL JOIN lines USING (issuer_id) FULL JOIN owed USING (issuer_id) ORDER BY 1
+            """, r => new IssuerBalance(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4)), cancellation, day);
         await using var command = Sql.Command(connection, $"""
             SELECT
               (SELECT COALESCE(sum(amount), 0)::bigint FROM charges WHERE service_day = $1),
-              (SELECT COALESCE(sum(net), 0)::bigint FROM settlement_lines WHERE service_day = $1),
-              (SELECT COALESCE(sum(fee), 0)::bigint FROM settlement_lines WHERE service_day = $1),
               (SELECT COALESCE(sum(charged_total), 0)::bigint FROM account_days WHERE service_day = $1),
               (SELECT count(*)::int FROM charges c WHERE c.service_day = $1
                  AND c.amount <> (SELECT COALESCE(sum(gross), 0) FROM settlement_lines l WHERE l.charge_id = c.charge_id)),
               count(*), COALESCE(sum(amount + transfer_amount), 0)::bigint
             FROM journey_legs WHERE service_day = $1 AND flags & {(int)JourneyFlags.Unpriced} <> 0
             """, day);
-        DayBalance balance;
-        await using (var reader = await command.ExecuteReaderAsync(cancellation))
-        {
-            await reader.ReadAsync(cancellation);
-            balance = new DayBalance(day, reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt32(4),
-                reader.GetInt64(5), reader.GetInt64(6));
-        }
-
-        // Summed from the charges and from the lines separately, so a line moved, altered or lost shows at its issuer.
-        var issuers = await Sql.ListAsync(connection, """
-            WITH dues AS (SELECT issuer_id, sum(amount)::bigint AS dues FROM charges WHERE service_day = $1 GROUP BY 1),
-            shares AS (
-              SELECT c.issuer_id, sum(l.net)::bigint AS net, sum(l.fee)::bigint AS fee
-              FROM settlement_lines l JOIN charges c ON c.charge_id = l.charge_id WHERE l.service_day = $1 GROUP BY 1)
-            SELECT issuer_id, COALESCE(dues, 0), COALESCE(net, 0), COALESCE(fee, 0) FROM dues FULL JOIN shares USING (issuer_id) ORDER BY 1
-            """, r => new IssuerBalance(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3)), cancellation, day);
-        return balance with { Issuers = issuers };
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        await reader.ReadAsync(cancellation);
+        return new DayBalance(
+            day, reader.GetInt64(0), issuers.Sum(i => i.OperatorShares), issuers.Sum(i => i.Fees), reader.GetInt64(1), reader.GetInt32(2),
+            reader.GetInt64(3), reader.GetInt64(4), issuers);
     }
 
     /// <summary>Checks and records the day's balance; throws <see cref="BalanceException"/> when it does not hold.</summary>

@@ -8,7 +8,10 @@ namespace Transit.Clearing.Settlement;
 /// <summary>One line of an operator's statement: what one kind of charge brought the operator that day.</summary>
 public sealed record StatementLine(string Kind, long Charges, long Gross, long Fee, long Net);
 
-/// <summary>What one issuer's riders brought the operator that day (the home issuer's: the operator's own riders).</summary>
+/// <summary>
+/// What one issuer's riders brought the operator that day (the home issuer's: the operator's own riders): their
+/// settlement lines, the fee (home: per line at the platform fee; another issuer: at the agreed rate on the day's gross).
+/// </summary>
 public sealed record IssuerShare(string IssuerId, long Charges, long Gross, long Fee, long Net);
 
 /// <summary>
@@ -62,13 +65,16 @@ public sealed class Statements(NpgsqlDataSource dataSource, ClearingOptions opti
             SELECT CASE WHEN c.revision = 1 THEN 'day-charges' WHEN c.amount < 0 THEN 'refunds' ELSE 'late-adjustments' END AS kind,
               count(*), sum(l.gross)::bigint, sum(l.fee)::bigint, sum(l.net)::bigint
             FROM settlement_lines l JOIN charges c ON c.charge_id = l.charge_id
-            WHERE l.service_day = $1 AND l.operator_id = $2 GROUP BY 1 ORDER BY 1
+            WHERE l.service_day = $1 AND l.operator_id = $2 AND l.issuer_id = 'home' GROUP BY 1 ORDER BY 1
             """, r => new StatementLine(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4)), cancellation, day, operatorId);
+        // The home issuer's share with its fee per line; another issuer's with the fee taken on the pair's day (issuer_dues).
         var issuers = await Sql.ListAsync(connection, """
-            SELECT c.issuer_id, count(*), sum(l.gross)::bigint, sum(l.fee)::bigint, sum(l.net)::bigint
-            FROM settlement_lines l JOIN charges c ON c.charge_id = l.charge_id
+            SELECT l.issuer_id, count(*), sum(l.gross)::bigint,
+              CASE WHEN l.issuer_id = 'home' THEN sum(l.fee)::bigint ELSE COALESCE(max(d.fee), 0) END
+            FROM settlement_lines l
+            LEFT JOIN issuer_dues d ON d.service_day = l.service_day AND d.issuer_id = l.issuer_id AND d.operator_id = l.operator_id
             WHERE l.service_day = $1 AND l.operator_id = $2 GROUP BY 1 ORDER BY 1
-            """, r => new IssuerShare(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4)), cancellation, day, operatorId);
+            """, r => new IssuerShare(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), checked(r.GetInt64(2) - r.GetInt64(3))), cancellation, day, operatorId);
         var currency = await CurrencyAsync(connection, day, cancellation);
         var counts = await Sql.ListAsync(connection, """
             SELECT count(DISTINCT (account, journey_no)), count(*), count(*) FILTER (WHERE flags & $3 <> 0),
@@ -77,7 +83,7 @@ public sealed class Statements(NpgsqlDataSource dataSource, ClearingOptions opti
             """, r => (Journeys: r.GetInt64(0), Legs: r.GetInt64(1), Unpriced: r.GetInt64(2), UnpricedAmount: r.GetInt64(3)),
             cancellation, day, operatorId, (int)Journeys.JourneyFlags.Unpriced);
         return new OperatorStatement(
-            operatorId, day, currency, options.PlatformFeeBasisPoints, lines.Sum(l => l.Gross), lines.Sum(l => l.Fee), lines.Sum(l => l.Net),
+            operatorId, day, currency, options.PlatformFeeBasisPoints, issuers.Sum(i => i.Gross), issuers.Sum(i => i.Fee), issuers.Sum(i => i.Net),
             counts[0].Journeys, counts[0].Legs, lines, counts[0].Unpriced, counts[0].UnpricedAmount, issuers);
     }
 
