@@ -66,6 +66,7 @@ internal static class CliApp
         ClearingCommands.Create(),
         AnalyticsCommands.Create(),
         DevicesCommands.Create(),
+        IssuerDenyListCommand.CreateGroup(),
         OperatorsCommand.Create(),
         TokensCommands.Create(),
         GateCommands.Create(),
