@@ -76,6 +76,7 @@ internal static class CliApp
         IssuersCommands.Create(),
         AnalyticsCommands.Create(),
         DevicesCommands.Create(),
+        IssuerDenyListCommand.CreateGroup(),
         OperatorsCommand.Create(),
         TokensCommands.Create(),
         GateCommands.Create(),
