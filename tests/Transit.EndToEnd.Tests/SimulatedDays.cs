@@ -1,6 +1,7 @@
 using System.Globalization;
 using Npgsql;
 using Transit.Clearing.Database;
+using Transit.Clearing.Issuers;
 
 namespace Transit.EndToEnd.Tests;
 
@@ -13,6 +14,9 @@ public sealed class SimulatedDays : IAsyncLifetime
 {
     /// <summary>A seed whose small CI population has riders of every planted kind.</summary>
     public const int Seed = 3;
+
+    /// <summary>The city app, the national wallet on SM2 and the twin city's card (docs/interoperability.md).</summary>
+    public const int Issuers = 3;
 
     private readonly string _root = Path.Combine(Path.GetTempPath(), "transit-e2e-" + Guid.NewGuid().ToString("N")[..10]);
     private EmbeddedPostgres? _postgres;
@@ -37,12 +41,14 @@ public sealed class SimulatedDays : IAsyncLifetime
         using var sim = TransitProcess.Start(
             "sim", "--riders", TestSize.Riders.ToString(CultureInfo.InvariantCulture), "--days", "2",
             "--duration", TestSize.PlaySeconds.ToString(CultureInfo.InvariantCulture), "--seed", Seed.ToString(CultureInfo.InvariantCulture),
+            "--issuers", Issuers.ToString(CultureInfo.InvariantCulture),
             "--data", RunFolder, "--db", connection);
         ExitCode = await sim.ExitAsync(TestSize.Timeout);
         Output = sim.Output + sim.Error;
         LeftRunning = TransitProcess.ProcessesMentioning(RunFolder);
         Database = NpgsqlDataSource.Create(connection);
         Truth = new TruthFiles(Path.Combine(RunFolder, "truth"));
+        IssuerOf = Truth.Riders.ToDictionary(r => r["account"], r => r["issuer"], StringComparer.Ordinal);
     }
 
     public async Task DisposeAsync()
@@ -66,6 +72,12 @@ public sealed class SimulatedDays : IAsyncLifetime
             // Left in the temporary folder.
         }
     }
+
+    /// <summary>The account clearing files a rider of the ground truth under: another issuer's rider's is qualified by the issuer.</summary>
+    public string ClearingAccount(string account) => IssuerAccounts.Key(IssuerOf[account], account);
+
+    /// <summary>Each rider's issuer, by account (unique across the city's issuers in the simulation).</summary>
+    public IReadOnlyDictionary<string, string> IssuerOf { get; private set; } = new Dictionary<string, string>();
 
     public Task<List<T>> QueryAsync<T>(string sql, Func<NpgsqlDataReader, T> read, params object?[] parameters) =>
         Sql.ListAsync(Database, sql, read, CancellationToken.None, parameters);

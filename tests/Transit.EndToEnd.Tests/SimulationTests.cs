@@ -1,6 +1,8 @@
 using Transit.Clearing.Fleet;
+using Transit.Clearing.Issuers;
 using Transit.Clearing.Settlement;
 using Transit.FareRules;
+using Transit.RideCodes;
 using Transit.Simulation;
 
 namespace Transit.EndToEnd.Tests;
@@ -58,7 +60,7 @@ public sealed class SimulationTests(SimulatedDays run) : IClassFixture<Simulated
         var forged = run.Truth.Taps.Where(t => t["forged"] == "1").ToList();
         Assert.NotEmpty(forged);
         Assert.All(forged, t => Assert.Equal(("0", "bad-issuer-signature"), (t["accepted"], t["reason"])));
-        var forgers = run.Truth.Riders.Where(r => r["planted"] == nameof(Planted.Forged)).Select(r => r["account"]).ToArray();
+        var forgers = run.Truth.Riders.Where(r => r["planted"] == nameof(Planted.Forged)).Select(r => run.ClearingAccount(r["account"])).ToArray();
         var inClearing = await run.QueryAsync(
             "SELECT count(*) FILTER (WHERE accepted OR flags & 32 <> 0), count(*) FILTER (WHERE clearing_reason <> 'bad-issuer-signature'), count(*) FROM taps WHERE account = ANY($1)",
             r => (Accepted: r.GetInt64(0), OtherReason: r.GetInt64(1), All: r.GetInt64(2)), [forgers]);
@@ -108,8 +110,10 @@ public sealed class SimulationTests(SimulatedDays run) : IClassFixture<Simulated
             }
         }
 
+        // Another issuer's riders are charged to their issuer (status issuer-billed), at the same prices.
         var charged = (await run.QueryAsync("SELECT account, service_day, sum(amount)::bigint FROM charges GROUP BY 1, 2", r => (Key: (r.GetString(0), r.GetFieldValue<DateOnly>(1)), Amount: r.GetInt64(2))))
-            .ToDictionary(c => c.Key, c => c.Amount);
+            .ToDictionary(c => (IssuerAccounts.AccountOf(c.Key.Item1), c.Key.Item2), c => c.Amount);
+        Assert.All(charged.Keys, c => Assert.True(run.IssuerOf.ContainsKey(c.Item1), $"{c.Item1}: charged, not a rider of the run"));
         Assert.True(expected.Count > TestSize.Riders, $"{expected.Count} rider-days priced");
         var wrong = expected.Where(e => charged.GetValueOrDefault(e.Key) != e.Value).Select(e => $"{e.Key}: charged {charged.GetValueOrDefault(e.Key)}, true trips {e.Value}").ToList();
         Assert.True(wrong.Count == 0, string.Join("\n", wrong.Take(20)));
@@ -136,5 +140,47 @@ public sealed class SimulationTests(SimulatedDays run) : IClassFixture<Simulated
         var secondDay = run.Truth.Blocked.Where(b => b.Day == days[1]).Select(b => b["account"]).ToHashSet();
         Assert.Subset(secondDay, declined.ToHashSet());
         Assert.Contains(run.Truth.Taps, t => t.Day == days[1] && declined.Contains(t["account"]) && t["reason"] == "denied");
+    }
+
+    [Fact]
+    public async Task Sim_Issuers_EveryIssuersRidersRodeAndEveryIssuersBooksBalance()
+    {
+        Assert.Equal(new HashSet<string> { IssuerIds.Home, "nat", "twin" }, run.IssuerOf.Values.ToHashSet());
+        var check = new BalanceCheck(run.Database);
+        foreach (var day in run.Truth.Days.Select(d => d.Day))
+        {
+            var balance = await check.ComputeAsync(day, CancellationToken.None);
+            Assert.True(balance.Balanced, balance.ToString());
+            Assert.Equal(["nat", "twin"], balance.Issuers!.Where(i => i.IssuerId != IssuerIds.Home && i.Dues > 0).Select(i => i.IssuerId).Order(StringComparer.Ordinal));
+            Assert.All(balance.Issuers!, i => Assert.True(i.Balanced, i.ToString()));
+        }
+
+        // Clearing charges no rider of another issuer: their charges are the issuer's to pay.
+        var statuses = await run.QueryAsync(
+            "SELECT DISTINCT account LIKE '% %', status FROM charges", r => (External: r.GetBoolean(0), Status: r.GetString(1)));
+        Assert.Contains((true, "issuer-billed"), statuses);
+        Assert.DoesNotContain(statuses, s => s.External != (s.Status == "issuer-billed"));
+        Assert.Contains("issuer      nat    national wallet (sm2)", run.Output, StringComparison.Ordinal);
+        Assert.Contains("issuer      twin   twin city's card (p256)", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Sim_Issuers_NoIssuersCodePassesUnderAnotherIssuersKeys()
+    {
+        // Forgers of another issuer's codes sign with a third issuer's real key (CityRun.IssueCredentials).
+        var crossForgers = run.Truth.Riders.Where(r => r["planted"] == nameof(Planted.Forged) && r["issuer"] != IssuerIds.Home).Select(r => r["account"]).ToHashSet();
+        Assert.NotEmpty(crossForgers);
+        var taps = run.Truth.Taps.Where(t => crossForgers.Contains(t["account"])).ToList();
+        Assert.NotEmpty(taps);
+        Assert.All(taps, t => Assert.Equal(("0", "bad-issuer-signature"), (t["accepted"], t["reason"])));
+        var inClearing = await run.QueryAsync(
+            "SELECT count(*) FILTER (WHERE accepted OR flags & 32 <> 0), count(*) FROM taps WHERE account = ANY($1)",
+            r => (Accepted: r.GetInt64(0), All: r.GetInt64(1)), [crossForgers.Select(run.ClearingAccount).ToArray()]);
+        Assert.Equal((0L, (long)taps.Count), inClearing[0]);
+
+        // Riders an issuer blocked through its own deny list are refused, and only they among its riders.
+        var blockedByIssuers = run.Truth.Blocked.Where(b => run.IssuerOf[b["account"]] != IssuerIds.Home).Select(b => (b.Day, Account: b["account"])).ToHashSet();
+        Assert.NotEmpty(blockedByIssuers);
+        Assert.All(run.Truth.Taps.Where(t => blockedByIssuers.Contains((t.Day, t["account"]))), t => Assert.Equal("denied", t["reason"]));
     }
 }

@@ -76,7 +76,6 @@ internal static class CliApp
         IssuersCommands.Create(),
         AnalyticsCommands.Create(),
         DevicesCommands.Create(),
-        IssuerDenyListCommand.CreateGroup(),
         OperatorsCommand.Create(),
         TokensCommands.Create(),
         GateCommands.Create(),

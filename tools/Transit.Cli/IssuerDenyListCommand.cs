@@ -12,16 +12,6 @@ namespace Transit.Cli;
 /// </summary>
 internal static class IssuerDenyListCommand
 {
-    /// <summary>The <c>issuers</c> command with this subcommand (the issuer registry's subcommands join it).</summary>
-    public static Command CreateGroup()
-    {
-        var db = new DatabaseOptions();
-        var issuers = new Command("issuers", "Other issuers whose codes the operators' gates accept");
-        db.AddTo(issuers);
-        issuers.Subcommands.Add(Create(db));
-        return issuers;
-    }
-
     public static Command Create(DatabaseOptions db)
     {
         var issuer = new Option<string>("--issuer") { Description = "Issuer id (as its key set declares it)", Required = true };

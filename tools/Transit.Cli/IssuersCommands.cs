@@ -18,6 +18,7 @@ internal static class IssuersCommands
         issuers.Subcommands.Add(Update(db));
         issuers.Subcommands.Add(Accept(db));
         issuers.Subcommands.Add(List(db));
+        issuers.Subcommands.Add(IssuerDenyListCommand.Create(db));
         return issuers;
     }
 
