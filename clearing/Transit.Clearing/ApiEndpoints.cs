@@ -67,10 +67,8 @@ public static class ApiEndpoints
                 return Forbidden("this token may not read the day's aggregates");
             }
 
-            var byOperator = await Sql.ListAsync(dataSource, """
-                SELECT operator_id, sum(gross)::bigint, sum(fee)::bigint, sum(net)::bigint FROM settlement_lines
-                WHERE service_day = $1 AND ($2::text IS NULL OR operator_id = $2) GROUP BY 1 ORDER BY 1
-                """, r => new { operatorId = r.GetString(0), gross = r.GetInt64(1), fee = r.GetInt64(2), net = r.GetInt64(3) }, cancellation, date, Sql.Typed(own, NpgsqlTypes.NpgsqlDbType.Text));
+            var byOperator = (await Statements.OperatorTotalsAsync(dataSource, date, own, cancellation))
+                .Select(t => new { operatorId = t.OperatorId, gross = t.Gross, fee = t.Fee, net = t.Net }).ToList();
             var books = await balance.ComputeAsync(date, cancellation);
             if (own is not null)
             {

@@ -226,6 +226,12 @@ public sealed class IssuerTests(PostgresFixture postgres)
             [("cty", 280L, 278L), ("home", 280L, 276L), ("nat", 380L, 372L)],
             metro.GetProperty("issuers").EnumerateArray().Select(i => (i.GetProperty("issuerId").GetString()!, i.GetProperty("gross").GetInt64(), i.GetProperty("net").GetInt64())));
 
+        // The day's figures per operator take each issuer's fee as settled.
+        var operators = JsonDocument.Parse(await admin.GetStringAsync($"/api/days/{Day:yyyy-MM-dd}")).RootElement.GetProperty("operators");
+        Assert.Equal(
+            [("bus", 160L, 5L, 155L), ("metro", 940L, 14L, 926L)],
+            operators.EnumerateArray().Select(o => (o.GetProperty("operatorId").GetString()!, o.GetProperty("gross").GetInt64(), o.GetProperty("fee").GetInt64(), o.GetProperty("net").GetInt64())));
+
         // A due or a settlement line tampered with by one unit fails the check, naming the issuer and the difference.
         var check = world.Services.GetRequiredService<BalanceCheck>();
         await world.ScalarAsync<int>("UPDATE issuer_dues SET gross = gross + 1, net = net + 1 WHERE issuer_id = 'nat' AND operator_id = 'bus'");

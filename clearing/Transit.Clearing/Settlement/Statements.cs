@@ -8,6 +8,9 @@ namespace Transit.Clearing.Settlement;
 /// <summary>One line of an operator's statement: what one kind of charge brought the operator that day.</summary>
 public sealed record StatementLine(string Kind, long Charges, long Gross, long Fee, long Net);
 
+/// <summary>An operator's gross, platform fee and net of a day, over all issuers.</summary>
+public sealed record OperatorTotal(string OperatorId, long Gross, long Fee, long Net);
+
 /// <summary>
 /// What one issuer's riders brought the operator that day (the home issuer's: the operator's own riders): their
 /// settlement lines, the fee (home: per line at the platform fee; another issuer: at the agreed rate on the day's gross).
@@ -86,6 +89,19 @@ public sealed class Statements(NpgsqlDataSource dataSource, ClearingOptions opti
             operatorId, day, currency, options.PlatformFeeBasisPoints, issuers.Sum(i => i.Gross), issuers.Sum(i => i.Fee), issuers.Sum(i => i.Net),
             counts[0].Journeys, counts[0].Legs, lines, counts[0].Unpriced, counts[0].UnpricedAmount, issuers);
     }
+
+    /// <summary>
+    /// Each operator's gross, fee and net of the day over all issuers (one operator's with <paramref name="operatorId"/>):
+    /// the home issuer's settlement lines with their fees, and other issuers' dues with the fee taken on the pair's day.
+    /// </summary>
+    public static Task<List<OperatorTotal>> OperatorTotalsAsync(NpgsqlDataSource dataSource, DateOnly day, string? operatorId, CancellationToken cancellation) =>
+        Sql.ListAsync(dataSource, """
+            SELECT operator_id, sum(gross)::bigint, sum(fee)::bigint, sum(net)::bigint FROM (
+              SELECT operator_id, gross, fee, net FROM settlement_lines WHERE service_day = $1 AND issuer_id = 'home'
+              UNION ALL
+              SELECT operator_id, gross, fee, net FROM issuer_dues WHERE service_day = $1) s
+            WHERE $2::text IS NULL OR operator_id = $2 GROUP BY 1 ORDER BY 1
+            """, r => new OperatorTotal(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3)), cancellation, day, Sql.Typed(operatorId, NpgsqlTypes.NpgsqlDbType.Text));
 
     /// <summary>The day's currency: its charges', or for a day without charges (no riders yet, or not cleared) the feed's.</summary>
     public async Task<string?> CurrencyAsync(NpgsqlConnection connection, DateOnly day, CancellationToken cancellation) =>
