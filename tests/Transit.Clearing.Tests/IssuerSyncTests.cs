@@ -146,6 +146,18 @@ public sealed class IssuerSyncTests(PostgresFixture postgres)
         Assert.Equal("denied", state.Verifier.Verify(walletAlice.Show(now, 0).ToText(), now).ReasonCode);
         Assert.Equal("ok", state.Verifier.Verify(cardAlice.Show(now, 0).ToText(), now).ReasonCode);
         Assert.Equal("ok", state.Verifier.Verify(homeAlice.Show(now, 0).ToText(), now).ReasonCode);
+
+        // The issuer's next version through the command line: transit deny add|export --dir ISSUERDIR, then clearing.
+        var file = Path.Combine(world.Folder, "nw-denylist.json");
+        Assert.Equal(0, await Cli.CliApp.RunAsync(["deny", "remove", "--dir", wallet.Keys.Path, "--account", "alice"]));
+        Assert.Equal(0, await Cli.CliApp.RunAsync(["deny", "export", "--dir", wallet.Keys.Path, "--out", file]));
+        Assert.Equal(0, await Cli.CliApp.RunAsync(
+            ["issuers", "deny-list", "--db", world.Options.ConnectionString!, "--keys", world.Keys.Path, "--issuer", "nw", "--file", file]));
+        Assert.Empty((await sync.SyncNowAsync(CancellationToken.None)).Refused);
+        Assert.Equal("ok", state.Verifier.Verify(walletAlice.Show(now, 1).ToText(), now).ReasonCode);
+        // The wallet's list handed in as the card's: refused (exit 2, a usage error naming the file).
+        Assert.Equal(2, await Cli.CliApp.RunAsync(
+            ["issuers", "deny-list", "--db", world.Options.ConnectionString!, "--keys", world.Keys.Path, "--issuer", "card", "--file", file]));
     }
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
