@@ -14,8 +14,14 @@ public sealed class SimulatedDays : IAsyncLifetime
     /// <summary>A seed whose small CI population has riders of every planted kind.</summary>
     public const int Seed = 3;
 
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "transit-e2e-" + Guid.NewGuid().ToString("N")[..10]);
-    private EmbeddedPostgres? _postgres;
+    private readonly string _root;
+    private readonly PostgresFixture _postgres;
+
+    public SimulatedDays()
+    {
+        _root = Path.Combine(Path.GetTempPath(), "transit-e2e-" + Guid.NewGuid().ToString("N")[..10]);
+        _postgres = PostgresFixture.At(Path.Combine(_root, "pg"));
+    }
 
     public string RunFolder => Path.Combine(_root, "run");
 
@@ -32,7 +38,7 @@ public sealed class SimulatedDays : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _postgres = await EmbeddedPostgres.StartAsync(Path.Combine(_root, "pg"), new EmbeddedPostgresOptions { Durable = false });
+        await _postgres.InitializeAsync();
         var connection = await _postgres.CreateDatabaseAsync("e2e");
         using var sim = TransitProcess.Start(
             "sim", "--riders", TestSize.Riders.ToString(CultureInfo.InvariantCulture), "--days", "2",
@@ -52,10 +58,7 @@ public sealed class SimulatedDays : IAsyncLifetime
             await Database.DisposeAsync();
         }
 
-        if (_postgres is not null)
-        {
-            await _postgres.StopAsync();
-        }
+        await _postgres.DisposeAsync();
 
         try
         {
