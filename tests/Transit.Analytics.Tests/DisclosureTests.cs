@@ -3,6 +3,7 @@ using Transit.Analytics.Exports;
 using Transit.Analytics.Privacy;
 using Transit.Analytics.Rollups;
 using Transit.Analytics.Web;
+using Transit.Gtfs;
 
 namespace Transit.Analytics.Tests;
 
@@ -98,7 +99,7 @@ public sealed class DisclosureTests(SimulatedCity city) : IClassFixture<Simulate
     {
         var text = StandardExports.Suppressed([new SuppressedCell("board_alight.txt", "2026-11-25 T1 =cmd|' /C calc'!A0 3"), new SuppressedCell("board_alight.txt", "@x,\"y\"")], 10);
 
-        var records = CsvRecords.Read(new StringReader(text)).ToList();
+        var records = CsvReader.Read(new StringReader(text)).Select(r => r.Fields).ToList();
         Assert.All(records, r => Assert.Equal(3, r.Length));
         Assert.Equal("2026-11-25 T1 =cmd|' /C calc'!A0 3", records[1][1]);
         Assert.Equal("'@x,\"y\"", records[2][1]);
@@ -170,7 +171,7 @@ public sealed class DisclosureTests(SimulatedCity city) : IClassFixture<Simulate
 
     private static List<Dictionary<string, string>> Rows(string csv)
     {
-        var records = CsvRecords.Read(new StringReader(csv)).ToList();
+        var records = CsvReader.Read(new StringReader(csv)).Select(r => r.Fields).ToList();
         return [.. records.Skip(1).Select(r => records[0].Zip(r).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal))];
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Transit.Gtfs;
 
 namespace Transit.Analytics.Tests;
 
@@ -60,7 +61,7 @@ internal sealed class TableSchemaChecker
     public IReadOnlyList<string> Check(string csv)
     {
         var errors = new List<string>();
-        using var records = CsvRecords.Read(new StringReader(csv)).GetEnumerator();
+        using var records = CsvReader.Read(new StringReader(csv)).Select(r => r.Fields).GetEnumerator();
         if (!records.MoveNext())
         {
             return [$"{_name}: the file has no header"];

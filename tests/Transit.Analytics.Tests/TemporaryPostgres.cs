@@ -6,15 +6,14 @@ namespace Transit.Analytics.Tests;
 /// <summary>The clearing backend's embedded PostgreSQL with one migrated database (clearing's schema, analytics tables included).</summary>
 public sealed class TemporaryPostgres : IAsyncLifetime
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "transit-analytics-pg-" + Guid.NewGuid().ToString("N")[..12]);
-    private EmbeddedPostgres? _cluster;
+    private readonly PostgresFixture _postgres = PostgresFixture.At(Path.Combine(Path.GetTempPath(), "transit-analytics-pg-" + Guid.NewGuid().ToString("N")[..12]));
 
     public NpgsqlDataSource DataSource { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
-        _cluster = await EmbeddedPostgres.StartAsync(_root, new EmbeddedPostgresOptions { Durable = false });
-        DataSource = NpgsqlDataSource.Create(await _cluster.CreateDatabaseAsync("analytics_tests"));
+        await _postgres.InitializeAsync();
+        DataSource = NpgsqlDataSource.Create(await _postgres.CreateDatabaseAsync("analytics_tests"));
         await Migrator.ApplyAsync(DataSource);
     }
 
@@ -27,18 +26,6 @@ public sealed class TemporaryPostgres : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await DataSource.DisposeAsync();
-        if (_cluster is not null)
-        {
-            await _cluster.StopAsync();
-        }
-
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // A cluster folder left in the temp directory is harmless.
-        }
+        await _postgres.DisposeAsync();
     }
 }

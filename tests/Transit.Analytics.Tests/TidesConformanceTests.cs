@@ -47,7 +47,8 @@ public sealed class TidesConformanceTests(SimulatedCity city) : IClassFixture<Si
     [InlineData("station_activities", "stop_id,service_date,time_period_start,time_period_end,time_period_category,total_entries,total_exits,number_of_transactions,bike_entries,bike_exits,ramp_entries,ramp_exits", "column 1 is 'stop_id' where the schema has 'service_date'")]
     [InlineData("station_activities", "service_date,stop_id,time_period_start,time_period_end,time_period_category,total_entries,total_exits,number_of_transactions,bike_entries,bike_exits,ramp_entries,ramp_exits,transaction_count_5", "column 13 'transaction_count_5' is not a field")]
     [InlineData("station_activities", "service_date,stop_id,time_period_start,time_period_end,time_period_category,total_entries,total_exits,number_of_transactions,bike_entries,bike_exits,ramp_entries", "field 'ramp_exits' (column 12) is missing")]
-    [InlineData("fare_transactions", "", "column 1 is '' where the schema has 'transaction_id'")]
+    // The shared GTFS reader skips blank lines, so an empty header line leaves a file without one.
+    [InlineData("fare_transactions", "", "fare_transactions.schema.json: the file has no header")]
     public void Checker_HeaderNotTheSchemas_IsReported(string table, string header, string expected) =>
         Assert.Contains(Schema(table).Check(header + "\n"), e => e.Contains(expected, StringComparison.Ordinal));
 

@@ -234,33 +234,15 @@ public sealed class ProcessTests(PostgresFixture postgres)
 
     private static ProcessStartInfo Start(string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetTempPath(),
-        };
-        start.ArgumentList.Add(Dll);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
+        var start = TransitCommand.StartInfo(args);
+        start.RedirectStandardInput = false;
         return start;
     }
 
     internal static Task<(int ExitCode, string Output, string Error)> CliAsync(params string[] args) => RunToEndAsync(Start(args));
 
-    private static async Task<(int ExitCode, string Output, string Error)> RunToEndAsync(ProcessStartInfo start)
-    {
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output, await error);
-    }
+    private static Task<(int ExitCode, string Output, string Error)> RunToEndAsync(ProcessStartInfo start) =>
+        ChildProcess.RunToEndAsync(start, timeout: TimeSpan.FromMinutes(3));
 
     private static async Task<int> UploadCommuters(ClearingWorld world, int riders)
     {

@@ -7,7 +7,7 @@ namespace Transit.EndToEnd.Tests;
 /// <summary>How big the simulated days are: a small day in CI, the demo's size with <c>TRANSIT_TEST_SIZE=full</c>.</summary>
 internal static class TestSize
 {
-    public static bool Full => Environment.GetEnvironmentVariable("TRANSIT_TEST_SIZE") == "full";
+    public static bool Full => Transit.Testing.TestSize.Full;
 
     public static int Riders => Full ? 12_500 : 400;
 
@@ -52,21 +52,7 @@ internal sealed class TransitProcess : IDisposable
 
     public static TransitProcess Start(params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetTempPath(),
-        };
-        start.ArgumentList.Add(Dll);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var process = new TransitProcess(Process.Start(start)!);
+        var process = new TransitProcess(Process.Start(TransitCommand.StartInfo(args))!);
         process.Process.OutputDataReceived += (_, e) => Append(process._output, e.Data);
         process.Process.ErrorDataReceived += (_, e) => Append(process._error, e.Data);
         process.Process.BeginOutputReadLine();

@@ -18,8 +18,14 @@ public sealed class SimulatedDays : IAsyncLifetime
     /// <summary>The city app, the national wallet on SM2 and the twin city's card (docs/interoperability.md).</summary>
     public const int Issuers = 3;
 
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "transit-e2e-" + Guid.NewGuid().ToString("N")[..10]);
-    private EmbeddedPostgres? _postgres;
+    private readonly string _root;
+    private readonly PostgresFixture _postgres;
+
+    public SimulatedDays()
+    {
+        _root = Path.Combine(Path.GetTempPath(), "transit-e2e-" + Guid.NewGuid().ToString("N")[..10]);
+        _postgres = PostgresFixture.At(Path.Combine(_root, "pg"));
+    }
 
     public string RunFolder => Path.Combine(_root, "run");
 
@@ -36,7 +42,7 @@ public sealed class SimulatedDays : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _postgres = await EmbeddedPostgres.StartAsync(Path.Combine(_root, "pg"), new EmbeddedPostgresOptions { Durable = false });
+        await _postgres.InitializeAsync();
         var connection = await _postgres.CreateDatabaseAsync("e2e");
         using var sim = TransitProcess.Start(
             "sim", "--riders", TestSize.Riders.ToString(CultureInfo.InvariantCulture), "--days", "2",
@@ -58,10 +64,7 @@ public sealed class SimulatedDays : IAsyncLifetime
             await Database.DisposeAsync();
         }
 
-        if (_postgres is not null)
-        {
-            await _postgres.StopAsync();
-        }
+        await _postgres.DisposeAsync();
 
         try
         {

@@ -12,7 +12,7 @@ namespace Transit.GateAgent.Tests;
 [Trait("Category", "Process")]
 public sealed class GateDurabilityTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private static readonly bool Full = Environment.GetEnvironmentVariable("TRANSIT_TEST_SIZE") == "full";
+    private static readonly bool Full = TestSize.Full;
     private readonly GateEnvironment _env = new();
     private TestClearingServer _server = null!;
 

@@ -56,7 +56,7 @@ internal sealed class FixedClock(DateTimeOffset now) : TimeProvider
 internal static class TestSize
 {
     /// <summary>True when TRANSIT_TEST_SIZE=full: soak and fuzz tests run at their documented full size.</summary>
-    public static bool Full => string.Equals(Environment.GetEnvironmentVariable("TRANSIT_TEST_SIZE"), "full", StringComparison.OrdinalIgnoreCase);
+    public static bool Full => Transit.Testing.TestSize.Full;
 
     public static int Pick(int ci, int full) => Full ? full : ci;
 }

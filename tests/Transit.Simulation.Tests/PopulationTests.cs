@@ -93,6 +93,32 @@ public sealed class PopulationTests
     }
 
     [Fact]
+    public void FeedCity_StopTimeNotATime_ErrorNamesFileLineAndColumn()
+    {
+        var feed = Directory.CreateTempSubdirectory("transit-feed-").FullName;
+        try
+        {
+            foreach (var file in Directory.GetFiles(Zakroczym))
+            {
+                File.Copy(file, Path.Combine(feed, Path.GetFileName(file)));
+            }
+
+            var stopTimes = Path.Combine(feed, "stop_times.txt");
+            var lines = File.ReadAllLines(stopTimes);
+            lines[2] = lines[2].Replace(",04:06:00,04:06:00", ",04:06:00,4:6", StringComparison.Ordinal);
+            File.WriteAllLines(stopTimes, lines);
+
+            var error = Assert.Throws<InvalidDataException>(() => CityModel.FromFeed(feed));
+
+            Assert.Equal($"{stopTimes}:3: departure_time '4:6' is not a time (H:MM:SS)", error.Message);
+        }
+        finally
+        {
+            Directory.Delete(feed, recursive: true);
+        }
+    }
+
+    [Fact]
     public void FeedCity_FeedWithoutStopTimes_ErrorNamesTheFile()
     {
         var error = Assert.Throws<InvalidDataException>(() => CityModel.FromFeed(Repository.PathOf("tests", "data", "gtfs", "mbta-fares")));

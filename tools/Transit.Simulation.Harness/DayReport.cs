@@ -3,8 +3,8 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using Transit.Clearing.Database;
 using Transit.Clearing.Fleet;
+using Transit.Clearing.Reports;
 using Transit.FareRules;
 using Transit.RideCodes.KeyStore;
 using Transit.Simulation;
@@ -20,7 +20,7 @@ public static class DayReport
     public static async Task<string> BuildAsync(CityRun run, PlayedDay day, (string Text, bool Balanced) clearing, CancellationToken cancellation)
     {
         var date = day.Plan.Date;
-        var db = run.Clearing.Services.GetRequiredService<NpgsqlDataSource>();
+        var figures = new DayFigures(run.Clearing.Services.GetRequiredService<NpgsqlDataSource>());
         var sb = new StringBuilder();
         var answered = day.Answers.Where(a => a is not null).Select(a => a!).ToList();
         var rate = answered.Count / Math.Max(0.001, day.PlayTime.TotalSeconds);
@@ -37,54 +37,36 @@ public static class DayReport
         var mismatched = day.Plan.Taps.Select((t, i) => (t, a: day.Answers[i])).Count(p => p.a is null || p.a.Reason != p.t.ExpectedReason);
         sb.AppendLine(Invariant($"  taps        accepted {answered.Count(a => a.Accepted):N0}; refused {answered.Count(a => !a.Accepted):N0} ({string.Join(", ", refused)}); {(mismatched == 0 ? "every refusal for the planted reason" : $"{mismatched} answers differ from the plan")}"));
 
-        var stored = await Sql.ListAsync(db, """
-            SELECT count(*), count(*) FILTER (WHERE flags & 1 <> 0), count(*) FILTER (WHERE flags & 2 <> 0), count(*) FILTER (WHERE flags & 32 <> 0)
-            FROM taps WHERE service_day = $1
-            """, r => (All: r.GetInt64(0), RefusedByClearing: r.GetInt64(1), Duplicates: r.GetInt64(2), Billable: r.GetInt64(3)), cancellation, date);
+        var stored = await figures.TapsAsync(date, cancellation);
         var reconciliation = await run.Clearing.Services.GetRequiredService<Reconciliation>().ForDayAsync(date, cancellation);
-        sb.AppendLine(Invariant($"  clearing    {stored[0].All:N0} taps stored ({stored[0].Billable:N0} billable, {stored[0].RefusedByClearing:N0} refused on re-verification, {stored[0].Duplicates:N0} duplicate uses); {reconciliation.Count} devices reconciled, {reconciliation.Sum(r => r.Missing):N0} taps missing"));
+        sb.AppendLine(Invariant($"  clearing    {stored.All:N0} taps stored ({stored.Billable:N0} billable, {stored.RefusedByClearing:N0} refused on re-verification, {stored.DuplicateUses:N0} duplicate uses); {reconciliation.Count} devices reconciled, {reconciliation.Sum(r => r.Missing):N0} taps missing"));
 
-        var journeys = await Sql.ListAsync(db, """
-            SELECT count(*), count(*) FILTER (WHERE flags & 3 <> 0), count(*) FILTER (WHERE flags & 8 <> 0),
-              (SELECT count(*) FROM journey_legs WHERE service_day = $1), count(DISTINCT account),
-              (SELECT count(*) FROM journey_legs WHERE service_day = $1 AND flags & 4 <> 0),
-              (SELECT COALESCE(sum(amount + transfer_amount), 0)::bigint FROM journey_legs WHERE service_day = $1 AND flags & 4 <> 0)
-            FROM journeys WHERE service_day = $1
-            """, r => (All: r.GetInt64(0), Incomplete: r.GetInt64(1), Capped: r.GetInt64(2), Legs: r.GetInt64(3), Riders: r.GetInt64(4),
-                Unpriced: r.GetInt64(5), UnpricedAmount: r.GetInt64(6)), cancellation, date);
-        var currency = await Sql.ScalarAsync<string>(db, "SELECT currency FROM charges WHERE service_day = $1 LIMIT 1", cancellation, date) ?? "";
-        sb.AppendLine(Invariant($"  journeys    {journeys[0].All:N0} by {journeys[0].Riders:N0} riders ({journeys[0].Legs:N0} legs; {journeys[0].Incomplete:N0} incomplete, priced at the maximum fare; {journeys[0].Capped:N0} capped; {journeys[0].Unpriced:N0} legs the fare rules could not price, charged {Money(journeys[0].UnpricedAmount)} {currency} by the unpriced-fare policy)"));
+        var journeys = await figures.JourneysAsync(date, cancellation);
+        var currency = await figures.CurrencyAsync(date, cancellation);
+        sb.AppendLine(Invariant($"  journeys    {journeys.All:N0} by {journeys.Riders:N0} riders ({journeys.Legs:N0} legs; {journeys.Incomplete:N0} incomplete, priced at the maximum fare; {journeys.Capped:N0} capped; {journeys.UnpricedLegs:N0} legs the fare rules could not price, charged {Money(journeys.UnpricedAmount)} {currency} by the unpriced-fare policy)"));
 
-        var riderDays = await Sql.ListAsync(db, """
-            SELECT category, sum(charged_amount)::bigint, sum(cap_adjustment)::bigint FROM journeys
-            WHERE service_day = $1 GROUP BY account, category HAVING sum(cap_adjustment) > 0
-            """, r => (Category: r.IsDBNull(0) ? null : r.GetString(0), Charged: r.GetInt64(1), Saved: r.GetInt64(2)), cancellation, date);
+        var riderDays = await figures.CappedRiderDaysAsync(date, cancellation);
         var caps = FareFeed.Load(run.FeedFolder).FareCaps;
-        var reached = CapsReached.Of(riderDays, caps);
+        var reached = CapsReached.Of(riderDays.Select(d => (d.Category, d.Charged, d.Saved)), caps);
         sb.AppendLine(caps.Count == 0
             ? "  caps        none: the feed has no fare_caps.txt"
-            : Invariant($"  caps        daily cap reached by {reached.DailyRiders:N0} riders (saved them {Money(reached.DailySaved)} {currency}); weekly or longer cap by {reached.LongerRiders:N0} riders (saved {Money(reached.LongerSaved)} {currency}); {journeys[0].Capped:N0} journeys capped"));
+            : Invariant($"  caps        daily cap reached by {reached.DailyRiders:N0} riders (saved them {Money(reached.DailySaved)} {currency}); weekly or longer cap by {reached.LongerRiders:N0} riders (saved {Money(reached.LongerSaved)} {currency}); {journeys.Capped:N0} journeys capped"));
 
         var segments = Demand.JourneysBySegment(day.Plan).Select(s => Invariant($"{s.Segment} {s.Journeys:N0} ({s.Rode:N0} of {s.Riders:N0} rode)"));
         sb.AppendLine($"  segments    true journeys by rider segment: {string.Join(", ", segments)}");
 
-        var operators = await Sql.ListAsync(db, """
-            SELECT operator_id, sum(gross)::bigint, sum(fee)::bigint, sum(net)::bigint FROM settlement_lines WHERE service_day = $1 GROUP BY 1 ORDER BY 1
-            """, r => (Operator: r.GetString(0), Gross: r.GetInt64(1), Fee: r.GetInt64(2), Net: r.GetInt64(3)), cancellation, date);
-        foreach (var o in operators)
+        foreach (var o in await figures.RevenueAsync(date, cancellation))
         {
-            sb.AppendLine(Invariant($"  revenue     {o.Operator,-10} {Money(o.Gross),12} {currency} gross, fee {Money(o.Fee)}, paid out {Money(o.Net)}"));
+            sb.AppendLine(Invariant($"  revenue     {o.OperatorId,-10} {Money(o.Gross),12} {currency} gross, fee {Money(o.Fee)}, paid out {Money(o.Net)}"));
         }
 
         sb.Append(await IssuerReport.BuildAsync(run, day, currency, cancellation));
 
-        var charges = await Sql.ListAsync(db, """
-            SELECT status, count(*), sum(amount)::bigint FROM charges WHERE service_day = $1 GROUP BY 1 ORDER BY 2 DESC
-            """, r => (Status: r.GetString(0), Count: r.GetInt64(1), Amount: r.GetInt64(2)), cancellation, date);
+        var charges = (await figures.ChargesAsync(date, cancellation)).OrderByDescending(c => c.Count).ToList();
         sb.AppendLine(charges.Count == 0
-            ? Invariant($"  charges     none ({(journeys[0].Unpriced > 0 ? $"{journeys[0].Unpriced:N0} legs unpriced and charged nothing: check the unpriced-fare policy" : "every journey of the day was free")})")
+            ? Invariant($"  charges     none ({(journeys.UnpricedLegs > 0 ? $"{journeys.UnpricedLegs:N0} legs unpriced and charged nothing: check the unpriced-fare policy" : "every journey of the day was free")})")
             : Invariant($"  charges     {charges.Sum(c => c.Count):N0} riders charged {Money(charges.Sum(c => c.Amount))} {currency}: {string.Join(", ", charges.Select(c => Invariant($"{c.Status} {c.Count:N0} ({Money(c.Amount)})")))}"));
-        var blocked = await Sql.ScalarAsync<long>(db, "SELECT count(*) FROM accounts WHERE blocked", cancellation);
+        var blocked = await figures.BlockedAccountsAsync(cancellation);
         var denyList = OperatorKeyDirectory.Open(run.KeyDirectory).DenyList;
         sb.AppendLine(Invariant($"  deny list   v{denyList.Version}: {denyList.Accounts.Count:N0} accounts ({day.Plan.BlockedAccounts.Count():N0} blocked before the day, {blocked:N0} now blocked by clearing for unpaid charges)"));
         sb.AppendLine($"  books       {clearing.Text.Split('\n').Last(l => l.StartsWith("books:", StringComparison.Ordinal))["books: ".Length..]}");
@@ -113,7 +95,7 @@ public static class DayReport
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
         // The day's pipeline ends with the analytics' close of the day (a full refresh of its rollups); later periodic
         // refreshes are queued ahead of time and do not count.
-        while (scheduler.IsPending("day:" + Transit.Clearing.Jobs.JobKinds.DayKey(date)) && DateTime.UtcNow < deadline)
+        while (scheduler.IsDayPending(date) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(250, cancellation);
         }

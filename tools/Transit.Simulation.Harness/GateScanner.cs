@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Npgsql;
+using Transit.Clearing.Reports;
 using Transit.GateAgent.Scanners;
 using Transit.RideCodes;
 using Transit.Wallet;
@@ -99,15 +100,7 @@ public static class GateScanner
         });
         group.MapGet("/gates/{device}/taps/{seq:long}", async (string device, long seq, NpgsqlDataSource database, CancellationToken cancellation) =>
         {
-            await using var command = database.CreateCommand("""
-                SELECT service_day, at, received_at, accepted, gate_reason, clearing_reason, account, station_id, stop_id, route_id
-                FROM taps WHERE device_id = $1 AND seq = $2
-                ORDER BY service_day DESC LIMIT 1
-                """);
-            command.Parameters.Add(new NpgsqlParameter { Value = device });
-            command.Parameters.Add(new NpgsqlParameter { Value = seq });
-            await using var reader = await command.ExecuteReaderAsync(cancellation);
-            if (!await reader.ReadAsync(cancellation))
+            if (await new TapLookup(database).FindAsync(device, seq, cancellation) is not { } tap)
             {
                 return Problem(StatusCodes.Status404NotFound, "Not in clearing yet", $"clearing has no tap {seq} of {Shown(device)} (yet: the gate uploads within a second or so)");
             }
@@ -115,16 +108,16 @@ public static class GateScanner
             return Results.Ok(new
             {
                 device, seq,
-                serviceDay = reader.GetFieldValue<DateOnly>(0).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-                at = reader.GetFieldValue<DateTimeOffset>(1),
-                receivedAt = reader.GetFieldValue<DateTimeOffset>(2),
-                accepted = reader.GetBoolean(3),
-                gateReason = reader.GetString(4),
-                clearingReason = reader.GetString(5),
-                account = reader.IsDBNull(6) ? null : reader.GetString(6),
-                station = reader.IsDBNull(7) ? null : reader.GetString(7),
-                stop = reader.IsDBNull(8) ? null : reader.GetString(8),
-                route = reader.IsDBNull(9) ? null : reader.GetString(9),
+                serviceDay = tap.ServiceDay.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                at = tap.At,
+                receivedAt = tap.ReceivedAt,
+                accepted = tap.Accepted,
+                gateReason = tap.GateReason,
+                clearingReason = tap.ClearingReason,
+                account = tap.Account,
+                station = tap.StationId,
+                stop = tap.StopId,
+                route = tap.RouteId,
             });
         });
         return app;

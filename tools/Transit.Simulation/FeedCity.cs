@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Transit.FareRules;
+using Transit.Gtfs;
 
 namespace Transit.Simulation;
 
@@ -59,15 +60,19 @@ public sealed class FeedCity : CityModel
             throw new InvalidDataException($"{directory}: the feed has no agency or no route");
         }
 
-        var trips = ReadTable(directory, "trips.txt").ToDictionary(r => r["trip_id"], r => r["route_id"], StringComparer.Ordinal);
+        var trips = ReadTable(directory, "trips.txt").ToDictionary(r => r.Row["trip_id"], r => r.Row["route_id"], StringComparer.Ordinal);
         var times = new Dictionary<string, List<(int Sequence, string Stop, int Seconds)>>(StringComparer.Ordinal);
-        foreach (var row in ReadTable(directory, "stop_times.txt"))
+        foreach (var (line, row) in ReadTable(directory, "stop_times.txt"))
         {
-            var time = row.GetValueOrDefault("departure_time") is { Length: > 0 } departure ? departure : row.GetValueOrDefault("arrival_time") ?? "";
-            if (!trips.ContainsKey(row["trip_id"]) || !TryParseTime(time, out var seconds))
+            // A stop without times is one the feed leaves to interpolation: not a place to board or alight here.
+            var column = row.GetValueOrDefault("departure_time") is { Length: > 0 } ? "departure_time" : "arrival_time";
+            var time = row.GetValueOrDefault(column) ?? "";
+            if (!trips.ContainsKey(row["trip_id"]) || time.Length == 0)
             {
                 continue;
             }
+
+            var seconds = GtfsTime.Parse(time, Path.Combine(directory, "stop_times.txt"), line, column);
 
             if (!times.TryGetValue(row["trip_id"], out var list))
             {
@@ -308,19 +313,11 @@ public sealed class FeedCity : CityModel
         }
     }
 
-    private static bool TryParseTime(string text, out int seconds)
-    {
-        seconds = 0;
-        var parts = text.Trim().Split(':');
-        return parts.Length == 3
-            && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var h)
-            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var m)
-            && int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var s)
-            && (seconds = (h * 3600) + (m * 60) + s) >= 0;
-    }
-
-    /// <summary>Rows of a GTFS file as column → value (quoted fields with commas and doubled quotes allowed).</summary>
-    private static List<Dictionary<string, string>> ReadTable(string directory, string name)
+    /// <summary>
+    /// Rows of a GTFS file as column → value with their line, read by the shared <see cref="CsvReader"/> as they are
+    /// needed (stop_times.txt may be large).
+    /// </summary>
+    private static IEnumerable<(int Line, Dictionary<string, string> Row)> ReadTable(string directory, string name)
     {
         var path = Path.Combine(directory, name);
         if (!File.Exists(path))
@@ -328,56 +325,23 @@ public sealed class FeedCity : CityModel
             throw new InvalidDataException($"{directory}: {name} is missing (a simulation needs trips and stop times)");
         }
 
-        var lines = File.ReadAllLines(path, Encoding.UTF8);
-        var header = Fields(lines[0].TrimStart('\uFEFF'));
-        return [.. lines.Skip(1).Where(l => l.Trim().Length > 0).Select(l =>
-        {
-            var fields = Fields(l);
-            return header.Select((h, i) => (h, v: i < fields.Count ? fields[i] : "")).ToDictionary(p => p.h, p => p.v, StringComparer.Ordinal);
-        })];
-    }
+        return Rows();
 
-    private static List<string> Fields(string line)
-    {
-        var fields = new List<string>();
-        var field = new StringBuilder();
-        var quoted = false;
-        for (var i = 0; i < line.Length; i++)
+        IEnumerable<(int Line, Dictionary<string, string> Row)> Rows()
         {
-            var c = line[i];
-            if (quoted)
+            using var reader = new StreamReader(path, Encoding.UTF8);
+            string[]? header = null;
+            foreach (var record in CsvReader.Read(reader))
             {
-                if (c == '"' && i + 1 < line.Length && line[i + 1] == '"')
+                if (header is null)
                 {
-                    field.Append('"');
-                    i++;
+                    header = record.Fields;
+                    continue;
                 }
-                else if (c == '"')
-                {
-                    quoted = false;
-                }
-                else
-                {
-                    field.Append(c);
-                }
-            }
-            else if (c == '"')
-            {
-                quoted = true;
-            }
-            else if (c == ',')
-            {
-                fields.Add(field.ToString().Trim());
-                field.Clear();
-            }
-            else
-            {
-                field.Append(c);
+
+                yield return (record.Line, header.Select((h, i) => (h, v: record.Get(i))).ToDictionary(p => p.h, p => p.v, StringComparer.Ordinal));
             }
         }
-
-        fields.Add(field.ToString().Trim());
-        return fields;
     }
 
     /// <summary>A route's stop sequence and the departure times (seconds of the day) of its trips at each stop.</summary>

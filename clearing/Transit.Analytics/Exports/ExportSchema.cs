@@ -1,4 +1,5 @@
 using System.Globalization;
+using Transit.Gtfs;
 
 namespace Transit.Analytics.Exports;
 
@@ -200,7 +201,7 @@ public static class ExportValidator
     public static IReadOnlyList<string> Validate(TableSpec spec, string csv)
     {
         var errors = new List<string>();
-        using var records = CsvRecords.Read(new StringReader(csv)).GetEnumerator();
+        using var records = CsvReader.Read(new StringReader(csv)).Select(r => r.Fields).GetEnumerator();
         if (!records.MoveNext())
         {
             return [$"{spec.FileName}: no header"];
@@ -293,7 +294,7 @@ public static class ExportValidator
                 return $"'{value}' is not a date and time with offset (ISO 8601)";
             case FieldType.GtfsDate when !DateOnly.TryParseExact(value, "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _):
                 return $"'{value}' is not a date (YYYYMMDD)";
-            case FieldType.GtfsTime when value.Length < 7 || Gtfs.GtfsTable.ParseTime(value) is null:
+            case FieldType.GtfsTime when value.Length < 7 || !GtfsTime.TryParse(value, out _):
                 return $"'{value}' is not a time (HH:MM:SS)";
         }
 

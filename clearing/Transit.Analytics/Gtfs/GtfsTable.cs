@@ -1,10 +1,11 @@
 using System.Globalization;
+using Transit.Gtfs;
 
 namespace Transit.Analytics.Gtfs;
 
 /// <summary>
-/// Reads one GTFS text file row by row. Real feeds carry extra columns, stray spaces, byte-order marks and quoted
-/// fields; all of that is accepted, and a missing optional column reads as null.
+/// Reads one GTFS text file row by row with the shared <see cref="CsvReader"/>. Real feeds carry extra columns, stray
+/// spaces, byte-order marks and quoted fields; all of that is accepted, and a missing optional column reads as null.
 /// </summary>
 internal sealed class GtfsTable : IDisposable
 {
@@ -16,7 +17,7 @@ internal sealed class GtfsTable : IDisposable
     private GtfsTable(TextReader reader)
     {
         _reader = reader;
-        _records = CsvRecords.Read(_reader).GetEnumerator();
+        _records = CsvReader.Read(_reader).Select(r => r.Fields).GetEnumerator();
         if (_records.MoveNext())
         {
             var header = _records.Current;
@@ -65,28 +66,8 @@ internal sealed class GtfsTable : IDisposable
     public double? GetDouble(string column) =>
         double.TryParse(Get(column), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : null;
 
-    /// <summary>A GTFS time (H:MM:SS, hours may pass 24) as seconds after the service day's noon minus 12 h.</summary>
-    public int? GetTime(string column) => ParseTime(Get(column));
-
-    public static int? ParseTime(string? text)
-    {
-        if (text is null)
-        {
-            return null;
-        }
-
-        var parts = text.Split(':');
-        if (parts.Length != 3
-            || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var h)
-            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var m)
-            || !int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var s)
-            || m > 59 || s > 59)
-        {
-            return null;
-        }
-
-        return (h * 3600) + (m * 60) + s;
-    }
+    /// <summary>A GTFS time (<see cref="GtfsTime"/>) as seconds; null when absent, empty or not a time.</summary>
+    public int? GetTime(string column) => GtfsTime.TryParse(Get(column), out var seconds) ? seconds : null;
 
     public void Dispose()
     {

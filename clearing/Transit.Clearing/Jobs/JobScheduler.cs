@@ -34,7 +34,7 @@ public sealed class JobScheduler(
     public IReadOnlyList<string> QueueDay(DateOnly day)
     {
         var key = JobKinds.DayKey(day);
-        return QueueOnce("day:" + key, () =>
+        return QueueOnce(DayPipelineName(day), () =>
         {
             var ids = new List<string>();
             foreach (var step in DayPipeline)
@@ -45,6 +45,11 @@ public sealed class JobScheduler(
             return ids;
         });
     }
+
+    /// <summary>Whether the pipeline last queued for <paramref name="day"/> is still to finish (its last step: the analytics' close of the day).</summary>
+    public bool IsDayPending(DateOnly day) => IsPending(DayPipelineName(day));
+
+    private static string DayPipelineName(DateOnly day) => "day:" + JobKinds.DayKey(day);
 
     public IReadOnlyList<string> QueuePayments() => QueueOnce(JobKinds.Payments, () => [client.Enqueue<ClearingJobs>(j => j.PaymentsAsync(CancellationToken.None))]);
 

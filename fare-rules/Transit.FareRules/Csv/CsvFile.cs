@@ -1,4 +1,5 @@
 using System.Text;
+using Transit.Gtfs;
 
 namespace Transit.FareRules.Csv;
 
@@ -13,9 +14,8 @@ internal readonly record struct CsvRecord(int Line, string[] Fields)
 internal readonly record struct CsvProblem(int Line, string Code, string Message);
 
 /// <summary>
-/// A tolerant RFC 4180 reader for GTFS files: UTF-8 with or without BOM, LF, CRLF or CR line ends, quoted fields with
-/// doubled quotes and embedded line breaks, surrounding spaces trimmed, blank lines skipped. Syntax problems are
-/// collected, never thrown.
+/// One GTFS file in memory, read by the shared <see cref="CsvReader"/> (tolerant RFC 4180), with its columns by name
+/// and every syntax problem collected with its line, never thrown.
 /// </summary>
 internal sealed class CsvFile
 {
@@ -62,113 +62,30 @@ internal sealed class CsvFile
         return Parse(name, text);
     }
 
-    /// <summary>Parses CSV text; a leading BOM character is dropped.</summary>
+    /// <summary>Parses CSV text with the shared GTFS reader (<see cref="CsvReader"/>); a leading BOM character is dropped.</summary>
     public static CsvFile Parse(string name, string text)
     {
         var problems = new List<CsvProblem>();
         var records = new List<CsvRecord>();
-        var position = text.Length > 0 && text[0] == '\uFEFF' ? 1 : 0;
-        var line = 1;
-        var fields = new List<string>(32);
-        var field = new StringBuilder();
         string[]? header = null;
-        while (position < text.Length)
+        using var reader = new StringReader(text);
+        foreach (var row in CsvReader.Read(reader, (line, problem) => problems.Add(new CsvProblem(line, NoticeCodes.CsvParsingFailed, CsvReader.Describe(problem)))))
         {
-            var recordLine = line;
-            fields.Clear();
-            var endOfRecord = false;
-            while (!endOfRecord)
-            {
-                field.Clear();
-                var quoted = false;
-                while (position < text.Length && text[position] is ' ' or '\t')
-                {
-                    position++;
-                }
-
-                if (position < text.Length && text[position] == '"')
-                {
-                    quoted = true;
-                    position++;
-                    var closed = false;
-                    while (position < text.Length)
-                    {
-                        var c = text[position++];
-                        if (c == '"')
-                        {
-                            if (position < text.Length && text[position] == '"')
-                            {
-                                field.Append('"');
-                                position++;
-                                continue;
-                            }
-
-                            closed = true;
-                            break;
-                        }
-
-                        if (c == '\n' || (c == '\r' && (position >= text.Length || text[position] != '\n')))
-                        {
-                            line++;
-                        }
-
-                        field.Append(c);
-                    }
-
-                    if (!closed)
-                    {
-                        problems.Add(new CsvProblem(recordLine, NoticeCodes.CsvParsingFailed, "a quoted field is not closed before the end of the file"));
-                    }
-                }
-
-                var strayStart = field.Length;
-                while (position < text.Length && text[position] is not (',' or '\r' or '\n'))
-                {
-                    field.Append(text[position++]);
-                }
-
-                if (quoted && field.Length > strayStart && field.ToString(strayStart, field.Length - strayStart).Trim().Length > 0)
-                {
-                    problems.Add(new CsvProblem(recordLine, NoticeCodes.CsvParsingFailed, "characters follow the closing quote of a field"));
-                }
-
-                fields.Add(quoted ? field.ToString() : field.ToString().Trim());
-                if (position >= text.Length)
-                {
-                    endOfRecord = true;
-                }
-                else if (text[position] == ',')
-                {
-                    position++;
-                }
-                else
-                {
-                    position += text[position] == '\r' && position + 1 < text.Length && text[position + 1] == '\n' ? 2 : 1;
-                    line++;
-                    endOfRecord = true;
-                }
-            }
-
-            if (fields.Count == 1 && fields[0].Length == 0)
-            {
-                continue;
-            }
-
             if (header is null)
             {
-                header = [.. fields.Select(f => f.Trim())];
+                header = [.. row.Fields.Select(f => f.Trim())];
                 continue;
             }
 
-            if (fields.Count != header.Length)
+            if (row.Fields.Length != header.Length)
             {
                 problems.Add(new CsvProblem(
-                    recordLine,
+                    row.Line,
                     NoticeCodes.InvalidRowLength,
-                    $"the row has {fields.Count} fields but the header has {header.Length}"));
+                    $"the row has {row.Fields.Length} fields but the header has {header.Length}"));
             }
 
-            records.Add(new CsvRecord(recordLine, [.. fields]));
+            records.Add(new CsvRecord(row.Line, row.Fields));
         }
 
         return new CsvFile(name, header ?? [], records, problems);

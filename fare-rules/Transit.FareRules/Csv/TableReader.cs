@@ -1,4 +1,5 @@
 using System.Globalization;
+using Transit.Gtfs;
 
 namespace Transit.FareRules.Csv;
 
@@ -118,9 +119,9 @@ internal sealed class TableReader
             return null;
         }
 
-        if (!TryParseTime(text, out var seconds))
+        if (!GtfsTime.TryParse(text, out var seconds))
         {
-            Add(record.Line, NoticeCodes.InvalidTime, NoticeSeverity.Error, $"{column} '{text}' is not a time (H:MM:SS)");
+            Add(record.Line, NoticeCodes.InvalidTime, NoticeSeverity.Error, GtfsTime.NotATime(column, text));
             return null;
         }
 
@@ -143,27 +144,5 @@ internal sealed class TableReader
         }
 
         return date;
-    }
-
-    /// <summary>Parses H:MM:SS (hours may have one to three digits) into seconds.</summary>
-    public static bool TryParseTime(string text, out int seconds)
-    {
-        seconds = 0;
-        var parts = text.Split(':');
-        if (parts.Length != 3 || parts[0].Length is < 1 or > 3 || parts[1].Length != 2 || parts[2].Length != 2)
-        {
-            return false;
-        }
-
-        if (!int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var h)
-            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var m)
-            || !int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var s)
-            || m > 59 || s > 59)
-        {
-            return false;
-        }
-
-        seconds = (h * 3600) + (m * 60) + s;
-        return true;
     }
 }

@@ -246,11 +246,8 @@ public sealed class WalletBrowserTests(PostgresFixture postgres) : IAsyncLifetim
             };
             var configPath = Path.Combine(folder, "gate.json");
             await File.WriteAllTextAsync(configPath, config.ToJsonString());
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = folder };
-            foreach (var arg in new[] { TransitCommand.Dll, "gate", "run", "--config", configPath })
-            {
-                start.ArgumentList.Add(arg);
-            }
+            var start = TransitCommand.StartInfo(["gate", "run", "--config", configPath], folder);
+            start.RedirectStandardInput = false;
 
             var process = Process.Start(start)!;
             var log = new StringBuilder();

@@ -79,15 +79,8 @@ public sealed class GateProcess : IAsyncDisposable
         RunToEndAsync(GateLauncher.Cli.FileName, [Dll, .. args]);
 
     /// <summary>Runs a program to completion and returns its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Output, string Error)> RunToEndAsync(string fileName, IEnumerable<string> args)
-    {
-        using var process = Start(fileName, args, null);
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output, await error);
-    }
+    public static Task<(int ExitCode, string Output, string Error)> RunToEndAsync(string fileName, IEnumerable<string> args) =>
+        ChildProcess.RunToEndAsync(StartInfo(fileName, args, null));
 
     /// <summary>SIGKILL: no shutdown code runs, as in a power cut.</summary>
     public async Task KillAsync()
@@ -170,20 +163,12 @@ public sealed class GateProcess : IAsyncDisposable
         return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
-    private static Process Start(string fileName, IEnumerable<string> args, IDictionary<string, string>? environment)
+    private static Process Start(string fileName, IEnumerable<string> args, IDictionary<string, string>? environment) =>
+        Process.Start(StartInfo(fileName, args, environment))!;
+
+    private static ProcessStartInfo StartInfo(string fileName, IEnumerable<string> args, IDictionary<string, string>? environment)
     {
-        var start = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetTempPath(),
-        };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
+        var start = ChildProcess.StartInfo(fileName, args);
 
         // As transit-gate.service starts it; a test may override.
         start.Environment["DOTNET_gcServer"] = "0";
@@ -192,7 +177,7 @@ public sealed class GateProcess : IAsyncDisposable
             start.Environment[key] = value;
         }
 
-        return Process.Start(start)!;
+        return start;
     }
 }
 
