@@ -137,6 +137,41 @@ public sealed class IssuerGateTests : IDisposable
         }
     }
 
+    [Fact]
+    public void InstallIssuers_OlderListOrRolledBackIssuerKeySet_RefusedAndTheSetInForceKept()
+    {
+        using var journal = TapJournal.Open(_env.JournalPath, GateEnvironment.DeviceId);
+        var state = GateState.Load(Settings(WithWallet("nw")), journal, TimeProvider.System, NullLogger.Instance);
+        var firstKeySet = File.ReadAllText(_wallet.KeySetPath);
+        _wallet.Rotate(SignatureAlgorithm.Sm2);
+        var secondKeySet = File.ReadAllText(_wallet.KeySetPath);
+
+        Assert.True(state.InstallIssuers(IssuerBundle(2, secondKeySet)));
+        Assert.False(state.InstallIssuers(IssuerBundle(2, secondKeySet)));
+        var older = Assert.Throws<TrustDocumentException>(() => state.InstallIssuers(IssuerBundle(1, secondKeySet)));
+        var rolledBack = Assert.Throws<TrustDocumentException>(() => state.InstallIssuers(IssuerBundle(3, firstKeySet)));
+
+        Assert.Contains("older than the held version 2", older.Message, StringComparison.Ordinal);
+        Assert.Contains("issuer 'nw': key set version 1 is older than the held version 2", rolledBack.Message, StringComparison.Ordinal);
+        Assert.Equal(2, state.Acceptance!.Version);
+        Assert.True(state.Issuers.TryGet("nw", out var held));
+        Assert.Equal(2, held.KeySet.Version);
+        Assert.Equal(2, journal.LoadDocument(DocumentKinds.Issuers)?.Version);
+    }
+
+    /// <summary>The answer of GET /device/v1/issuers accepting the wallet, signed by the operator's online key.</summary>
+    private string IssuerBundle(long version, string walletKeySet)
+    {
+        var now = GateEnvironment.Now();
+        var list = new IssuerAcceptance(version, "metro", now, [new AcceptedIssuer("nw", _wallet.RootPublicKey, now.AddDays(-1), null)]);
+        return new JsonObject
+        {
+            ["version"] = version,
+            ["acceptance"] = JsonNode.Parse(_env.Keys.Sign(IssuerAcceptance.DocumentType, list.ToPayload()).ToJson()),
+            ["issuers"] = new JsonArray(new JsonObject { ["id"] = "nw", ["keySet"] = JsonNode.Parse(walletKeySet) }),
+        }.ToJsonString();
+    }
+
     private Action<JsonObject> WithWallet(string id) => c => c["Trust"]!["Issuers"] = new JsonArray(new JsonObject
     {
         ["Id"] = id,

@@ -243,8 +243,7 @@ public sealed class GateState
             var chain = accepted.OpenChain(
                 SignedDocument.Parse(keySet.GetRawText()),
                 documents.DenyList is { ValueKind: System.Text.Json.JsonValueKind.Object } denyList ? SignedDocument.Parse(denyList.GetRawText()) : null);
-            RefuseRollback(chain);
-            chains.Add(chain);
+            chains.Add(RefuseRollback(chain, shippedDenyList: documents.DenyList is { ValueKind: System.Text.Json.JsonValueKind.Object }));
             windows[accepted.IssuerId] = (accepted.ValidFrom, accepted.ValidTo ?? DateTimeOffset.MaxValue);
         }
 
@@ -253,14 +252,20 @@ public sealed class GateState
 
     /// <summary>
     /// An issuer under the same root must not go back to an older key set or deny list than the gate holds: that
-    /// would bring back revoked keys or lift denials (a replayed or stale bundle).
+    /// would bring back revoked keys or lift denials (a replayed or stale bundle). When clearing ships no deny list for
+    /// the issuer (it has received none yet), the one held (from the configured files, or synced) stays.
     /// </summary>
-    private void RefuseRollback(TrustStore chain)
+    private TrustStore RefuseRollback(TrustStore chain, bool shippedDenyList)
     {
         if (!_issuers.TryGet(chain.IssuerId, out var held) || ReferenceEquals(held, Trust)
             || !held.RootKey.Compressed.AsSpan().SequenceEqual(chain.RootKey.Compressed))
         {
-            return;
+            return chain;
+        }
+
+        if (!shippedDenyList)
+        {
+            chain = new TrustStore(chain.RootKey, chain.KeySet, held.DenyList);
         }
 
         if (chain.KeySet.Version < held.KeySet.Version)
@@ -272,6 +277,8 @@ public sealed class GateState
         {
             throw new TrustDocumentException($"issuer '{chain.IssuerId}': deny list version {chain.DenyList.Version} is older than the held version {held.DenyList.Version}");
         }
+
+        return chain;
     }
 
     private static IssuerTrust Combine(
