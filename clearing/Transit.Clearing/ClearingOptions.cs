@@ -106,7 +106,7 @@ public sealed class ClearingOptions
     public AnalyticsSettings Analytics { get; set; } = new();
 
     /// <summary>The riders' issuance API and wallet (docs/rider.md).</summary>
-    public Riders.RiderSettings Riders { get; set; } = new();
+    public RiderSettings Riders { get; set; } = new();
 }
 
 /// <summary>Settings of ridership analytics (configuration section <c>Clearing:Analytics</c>).</summary>

@@ -1,4 +1,5 @@
 using Transit.Clearing;
+using Transit.Clearing.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 await using var database = await builder.AddClearingAsync();

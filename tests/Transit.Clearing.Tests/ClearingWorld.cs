@@ -13,6 +13,7 @@ using Transit.Clearing.Settlement;
 using Transit.RideCodes;
 using Transit.RideCodes.KeyStore;
 using Transit.Simulation;
+using Transit.Clearing.Hosting;
 
 namespace Transit.Clearing.Tests;
 

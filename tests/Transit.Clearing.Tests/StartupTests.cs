@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using Transit.RideCodes;
 using Transit.RideCodes.KeyStore;
+using Transit.Clearing.Hosting;
 
 namespace Transit.Clearing.Tests;
 

@@ -8,6 +8,7 @@ using Transit.Analytics.Web.Store;
 using Transit.Clearing;
 using Transit.Clearing.Analytics;
 using Transit.Clearing.Database;
+using Transit.Clearing.Hosting;
 
 namespace Transit.Cli;
 

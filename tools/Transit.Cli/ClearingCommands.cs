@@ -9,6 +9,7 @@ using Transit.Clearing.Gtfs;
 using Transit.Clearing.Jobs;
 using Transit.Clearing.Settlement;
 using Transit.Simulation.Harness;
+using Transit.Clearing.Hosting;
 
 namespace Transit.Cli;
 

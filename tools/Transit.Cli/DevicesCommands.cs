@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Transit.Clearing;
 using Transit.Clearing.Access;
 using Transit.Clearing.Devices;
+using Transit.Clearing.Hosting;
 
 namespace Transit.Cli;
 

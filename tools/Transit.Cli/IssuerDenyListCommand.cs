@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Transit.Clearing;
 using Transit.Clearing.Issuers;
 using Transit.RideCodes;
+using Transit.Clearing.Hosting;
 
 namespace Transit.Cli;
 

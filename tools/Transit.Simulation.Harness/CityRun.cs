@@ -10,6 +10,7 @@ using Transit.Clearing.Issuers;
 using Transit.RideCodes;
 using Transit.RideCodes.KeyStore;
 using Transit.Simulation;
+using Transit.Clearing.Hosting;
 
 namespace Transit.Simulation.Harness;
 

@@ -13,6 +13,14 @@ public static partial class ApiProblems
     /// <summary>The longest id (operator, device, account, route, stop) any request may carry; the feed's ids are far shorter.</summary>
     public const int MaximumIdLength = 64;
 
+    /// <summary>A service day in a path or body: <c>YYYY-MM-DD</c>.</summary>
+    public static bool TryDay(string text, out DateOnly day) =>
+        DateOnly.TryParseExact(text, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out day);
+
+    /// <summary>The 400 problem of a day that is not one.</summary>
+    public static IResult BadDay(string text) =>
+        TypedResults.Problem($"'{text}' is not a date (YYYY-MM-DD)", statusCode: StatusCodes.Status400BadRequest, title: "Bad date");
+
     /// <summary>A 400 problem naming <paramref name="field"/>, with the field in <c>errors</c> as validation problems carry it.</summary>
     public static ProblemHttpResult BadField(string field, string detail) =>
         TypedResults.Problem(

@@ -1,6 +1,7 @@
 using Npgsql;
 using Transit.Clearing.Database;
 using Transit.Clearing.Ingest;
+using Transit.Clearing.Devices;
 
 namespace Transit.Clearing.Fleet;
 

@@ -1,5 +1,6 @@
 using Transit.Clearing.Journeys;
 using Transit.FareRules;
+using Transit.Clearing.Pricing;
 
 namespace Transit.Clearing.Gtfs;
 

@@ -7,6 +7,7 @@ using Npgsql;
 using Transit.Clearing.Database;
 using Transit.Clearing.Journeys;
 using Transit.FareRules;
+using Transit.Clearing.Pricing;
 
 namespace Transit.Clearing.Gtfs;
 

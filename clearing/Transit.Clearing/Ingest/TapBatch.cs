@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Transit.Clearing.Devices;
 
 namespace Transit.Clearing.Ingest;
 
@@ -77,8 +78,6 @@ public sealed record TapBatchResult(
     [property: JsonPropertyName("highestContiguousSequence")] long HighestContiguousSequence,
     [property: JsonPropertyName("missingRanges")] IReadOnlyList<SequenceRange> MissingRanges);
 
-/// <summary>An inclusive range of sequence numbers.</summary>
-public sealed record SequenceRange([property: JsonPropertyName("from")] long From, [property: JsonPropertyName("to")] long To);
 
 /// <summary>Tap modes, as stored (smallint).</summary>
 public static class TapModes

@@ -51,7 +51,7 @@ public static class IssuerEndpoints
                 return ApiProblems.BadField("operatorId", badOperator);
             }
 
-            if (body.ValidFrom is null || !ApiEndpoints.TryDay(body.ValidFrom, out var from))
+            if (body.ValidFrom is null || !ApiProblems.TryDay(body.ValidFrom, out var from))
             {
                 return ApiProblems.BadField("validFrom", "required, a date (YYYY-MM-DD)");
             }
@@ -59,7 +59,7 @@ public static class IssuerEndpoints
             DateOnly? to = null;
             if (body.ValidTo is not null)
             {
-                if (!ApiEndpoints.TryDay(body.ValidTo, out var end))
+                if (!ApiProblems.TryDay(body.ValidTo, out var end))
                 {
                     return ApiProblems.BadField("validTo", "a date (YYYY-MM-DD): the first day no longer accepted");
                 }
@@ -85,9 +85,9 @@ public static class IssuerEndpoints
 
         issuers.MapGet("/{issuerId}/statements/{day}", async Task<IResult> (string issuerId, string day, string? format, IssuerStatements statements, CancellationToken cancellation) =>
         {
-            if (!ApiEndpoints.TryDay(day, out var date))
+            if (!ApiProblems.TryDay(day, out var date))
             {
-                return ApiEndpoints.BadDay(day);
+                return ApiProblems.BadDay(day);
             }
 
             if (format is not (null or "csv" or "json"))

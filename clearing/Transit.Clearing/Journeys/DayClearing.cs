@@ -7,6 +7,7 @@ using Transit.Clearing.Ingest;
 using Transit.Clearing.Issuers;
 using Transit.Clearing.Settlement;
 using Transit.RideCodes;
+using Transit.Clearing.Pricing;
 
 namespace Transit.Clearing.Journeys;
 

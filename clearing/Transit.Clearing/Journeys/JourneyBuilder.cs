@@ -1,4 +1,5 @@
 using Transit.Clearing.Ingest;
+using Transit.Clearing.Pricing;
 
 namespace Transit.Clearing.Journeys;
 

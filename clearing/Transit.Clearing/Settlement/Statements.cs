@@ -2,6 +2,7 @@ using System.Text;
 using Npgsql;
 using Transit.Analytics.Exports;
 using Transit.Clearing.Database;
+using Transit.Clearing.Pricing;
 
 namespace Transit.Clearing.Settlement;
 
@@ -53,7 +54,7 @@ public sealed record OperatorStatement(
 }
 
 /// <summary>Statements per operator and service day, from the settlement lines.</summary>
-public sealed class Statements(NpgsqlDataSource dataSource, ClearingOptions options, Journeys.IPricerSource pricers)
+public sealed class Statements(NpgsqlDataSource dataSource, ClearingOptions options, IPricerSource pricers)
 {
     /// <summary>The operator's statement for the day; null when the operator is not in the imported feed (not a day of zeros).</summary>
     public async Task<OperatorStatement?> ForAsync(string operatorId, DateOnly day, CancellationToken cancellation)

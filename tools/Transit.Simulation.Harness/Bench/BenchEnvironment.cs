@@ -4,6 +4,7 @@ using Transit.Clearing.Database;
 using Transit.Clearing.Gtfs;
 using Transit.RideCodes;
 using Transit.RideCodes.KeyStore;
+using Transit.Clearing.Hosting;
 
 namespace Transit.Simulation.Harness.Bench;
 

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Transit.Clearing;
+namespace Transit.Clearing.Hosting;
 
 /// <summary>A clearing server started in this process (command line, tests, benchmarks, demo).</summary>
 public sealed class RunningClearing : IAsyncDisposable

@@ -11,7 +11,7 @@ using Transit.Clearing.Fleet;
 using Transit.Clearing.Jobs;
 using Transit.Clearing.Settlement;
 
-namespace Transit.Clearing;
+namespace Transit.Clearing.Hosting;
 
 /// <summary>The operators' API (bearer tokens): statements, days, fleet, jobs, accounts. See docs/clearing.md.</summary>
 public static class ApiEndpoints
@@ -25,9 +25,9 @@ public static class ApiEndpoints
                 return ApiProblems.BadField("operatorId", badOperator);
             }
 
-            if (!TryDay(day, out var date))
+            if (!ApiProblems.TryDay(day, out var date))
             {
-                return BadDay(day);
+                return ApiProblems.BadDay(day);
             }
 
             if (format is not (null or "csv" or "json"))
@@ -56,9 +56,9 @@ public static class ApiEndpoints
         // day's totals less its own share would be the other operators' revenue.
         app.MapGet("/api/days/{day}", async (string day, ClaimsPrincipal user, NpgsqlDataSource dataSource, BalanceCheck balance, CancellationToken cancellation) =>
         {
-            if (!TryDay(day, out var date))
+            if (!ApiProblems.TryDay(day, out var date))
             {
-                return BadDay(day);
+                return ApiProblems.BadDay(day);
             }
 
             var own = user.IsAdmin() ? null : user.OperatorOf();
@@ -104,15 +104,15 @@ public static class ApiEndpoints
         }).RequireAuthorization();
 
         app.MapPost("/api/days/{day}/clear", (string day, JobScheduler scheduler) =>
-            TryDay(day, out var date)
+            ApiProblems.TryDay(day, out var date)
                 ? TypedResults.Accepted($"/api/jobs", new { jobId = long.Parse(scheduler.QueueDay(date)[0], CultureInfo.InvariantCulture) })
-                : BadDay(day)).RequireAuthorization(p => p.RequireRole(Roles.Admin));
+                : ApiProblems.BadDay(day)).RequireAuthorization(p => p.RequireRole(Roles.Admin));
 
         app.MapGet("/api/days/{day}/reconciliation", async (string day, string? deviceId, ClaimsPrincipal user, Reconciliation reconciliation, CancellationToken cancellation) =>
         {
-            if (!TryDay(day, out var date))
+            if (!ApiProblems.TryDay(day, out var date))
             {
-                return BadDay(day);
+                return ApiProblems.BadDay(day);
             }
 
             if (!user.IsAdmin() && !user.IsInRole(Roles.Operator))
@@ -193,12 +193,6 @@ public static class ApiEndpoints
         scheduler.QueueDenyList();
         return TypedResults.Ok(new { account, denyReasons = reasons });
     }
-
-    internal static bool TryDay(string text, out DateOnly day) =>
-        DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out day);
-
-    internal static IResult BadDay(string text) =>
-        TypedResults.Problem($"'{text}' is not a date (YYYY-MM-DD)", statusCode: StatusCodes.Status400BadRequest, title: "Bad date");
 
     private static IResult Forbidden(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");

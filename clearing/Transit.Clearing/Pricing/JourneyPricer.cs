@@ -1,4 +1,8 @@
-namespace Transit.Clearing.Journeys;
+namespace Transit.Clearing.Pricing;
+
+// What a day's clearing hands the fare rules and gets back: the pricer's contract, beside no implementation of it so
+// that journeys, settlement and the GTFS-backed pricer (Gtfs/FareRulesEngineFactory) can all use it without using
+// each other.
 
 /// <summary>One leg as clearing saw it: a metro ride between two gates, or a bus boarding.</summary>
 /// <param name="Mode">Tap mode of the leg (metro entry/exit pair, or bus).</param>
@@ -47,17 +51,6 @@ public sealed record JourneyPrice(long Total, string Currency, IReadOnlyList<Leg
 
 /// <summary>What caps leave of a journey's price.</summary>
 public sealed record CappedPrice(long Charged, long CapAdjustment);
-
-/// <summary>Bits of <c>journeys.flags</c> and <c>journey_legs.flags</c>.</summary>
-[Flags]
-public enum JourneyFlags
-{
-    None = 0,
-    MissingEntry = 1,
-    MissingExit = 2,
-    Unpriced = 4,
-    Capped = 8,
-}
 
 /// <summary>
 /// Prices journeys with the fare rules valid on one service day. Implementations are thread-safe.

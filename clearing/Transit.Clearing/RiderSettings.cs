@@ -1,6 +1,6 @@
 using Transit.RideCodes;
 
-namespace Transit.Clearing.Riders;
+namespace Transit.Clearing;
 
 /// <summary>Settings of the riders' issuance API (configuration section <c>Clearing:Riders</c>; docs/rider.md).</summary>
 public sealed class RiderSettings

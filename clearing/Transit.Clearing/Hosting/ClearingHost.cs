@@ -27,8 +27,9 @@ using Transit.Clearing.Riders;
 using Transit.Clearing.Settlement;
 using Transit.Clearing.Trust;
 using Transit.Wallet;
+using Transit.Clearing.Pricing;
 
-namespace Transit.Clearing;
+namespace Transit.Clearing.Hosting;
 
 /// <summary>The database of a clearing process: the configured one, or the embedded cluster, migrated.</summary>
 public sealed class ClearingDatabase : IAsyncDisposable
