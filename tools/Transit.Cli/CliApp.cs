@@ -79,7 +79,7 @@ internal static class CliApp
         OperatorsCommand.Create(),
         TokensCommands.Create(),
         GateCommands.Create(),
-        Bench.BenchCommands.Create(),
+        BenchCommands.Create(),
     ];
 
     private static IEnumerable<string> CommandPath(ParseResult parsed)

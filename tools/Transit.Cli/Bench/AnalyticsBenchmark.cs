@@ -13,7 +13,7 @@ using Transit.Simulation;
 using Transit.Simulation.Harness;
 using Transit.Simulation.Harness.Bench;
 
-namespace Transit.Cli.Bench;
+namespace Transit.Cli;
 
 /// <summary>
 /// Analytics on a simulated day of about 1,000,000 taps in PostgreSQL: rollup refresh throughput (taps read,

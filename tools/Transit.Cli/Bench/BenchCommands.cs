@@ -1,6 +1,6 @@
 using System.CommandLine;
 
-namespace Transit.Cli.Bench;
+namespace Transit.Cli;
 
 /// <summary>
 /// <c>transit bench [AREA]</c>: runs the benchmarks with their same-run references and rewrites their sections of

@@ -15,7 +15,7 @@ using Transit.Simulation;
 using Transit.Simulation.Harness;
 using Transit.Simulation.Harness.Bench;
 
-namespace Transit.Cli.Bench;
+namespace Transit.Cli;
 
 /// <summary>
 /// End-of-day clearing of one service day: journeys, fares with caps, charges with settlement lines, payments through

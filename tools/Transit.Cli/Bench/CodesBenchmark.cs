@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Transit.RideCodes;
 
-namespace Transit.Cli.Bench;
+namespace Transit.Cli;
 
 /// <summary>
 /// Verification throughput on one thread: (a) fresh codes, whose credential the verifier has not seen (issuer and

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Transit.Cli.Simulation;
 using Transit.Simulation.Harness;
 
-namespace Transit.Cli.Bench;
+namespace Transit.Cli;
 
 /// <summary>
 /// The whole system: the demo's city on real processes (one gate-agent process per device, clearing and PostgreSQL

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Transit.FareRules;
 
-namespace Transit.Cli.Bench;
+namespace Transit.Cli;
 
 /// <summary>
 /// Fare engine throughput on one thread: two-leg journeys on the MBTA feed (subway and local bus legs), priced end to

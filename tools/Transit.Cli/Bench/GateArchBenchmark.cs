@@ -8,7 +8,7 @@ using Transit.RideCodes.KeyStore;
 using Transit.Simulation.Harness;
 using Transit.Simulation.Harness.Bench;
 
-namespace Transit.Cli.Bench;
+namespace Transit.Cli;
 
 /// <summary>
 /// <c>transit bench gate --arch arm64|x64</c>: the gate as shipped, the <c>transit-gate</c> executable of each

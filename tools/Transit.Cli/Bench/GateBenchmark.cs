@@ -11,7 +11,7 @@ using Transit.RideCodes;
 using Transit.RideCodes.KeyStore;
 using Transit.Simulation.Harness;
 
-namespace Transit.Cli.Bench;
+namespace Transit.Cli;
 
 /// <summary>
 /// The whole gate pipeline as riders meet it: the real agent as a child process (<c>transit gate run</c>) on a

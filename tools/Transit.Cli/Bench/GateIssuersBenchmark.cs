@@ -4,7 +4,7 @@ using Transit.GateAgent.Pipeline;
 using Transit.GateAgent.Trust;
 using Transit.RideCodes;
 
-namespace Transit.Cli.Bench;
+namespace Transit.Cli;
 
 /// <summary>
 /// Whether a gate's decision slows with the number of issuers it accepts: the gate's own verifier and rules, in

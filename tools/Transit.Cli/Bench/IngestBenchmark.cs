@@ -15,7 +15,7 @@ using Transit.Simulation;
 using Transit.Simulation.Harness;
 using Transit.Simulation.Harness.Bench;
 
-namespace Transit.Cli.Bench;
+namespace Transit.Cli;
 
 /// <summary>
 /// Ingest through the real device API — HTTPS with client certificates, JSON, re-verification of every code with
