@@ -167,7 +167,7 @@ public sealed class SimulationTests(SimulatedDays run) : IClassFixture<Simulated
     [Fact]
     public async Task Sim_Issuers_NoIssuersCodePassesUnderAnotherIssuersKeys()
     {
-        // Forgers of another issuer's codes sign with a third issuer's real key (CityRun.IssueCredentials).
+        // Forgers of another issuer's codes sign with a different issuer's real key (CityRun.IssueCredentials).
         var crossForgers = run.Truth.Riders.Where(r => r["planted"] == nameof(Planted.Forged) && r["issuer"] != IssuerIds.Home).Select(r => r["account"]).ToHashSet();
         Assert.NotEmpty(crossForgers);
         var taps = run.Truth.Taps.Where(t => crossForgers.Contains(t["account"])).ToList();

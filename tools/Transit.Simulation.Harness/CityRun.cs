@@ -263,10 +263,10 @@ public sealed class CityRun : IAsyncDisposable
         var denied = keys.DenyList.Accounts.Concat(issuerKeys.Values.SelectMany(k => k.DenyList.Accounts)).ToHashSet(StringComparer.Ordinal);
         var plan = City.PlanDay(_riders, date, _settings.Seed, denied);
         var sync = progress.Begin($"{date:yyyy-MM-dd}: deny list to the gates", _gates.Count);
-        var blocked = plan.BlockedAccounts.ToList();
-        var issuerOf = plan.Riders.ToDictionary(r => r.Account, r => r.Issuer, StringComparer.Ordinal);
-        keys.UpdateDenyList(addAccounts: blocked.Where(a => issuerOf[a] == IssuerIds.Home));
-        await RelayIssuerDenyListsAsync(issuerKeys, blocked.Where(a => issuerOf[a] != IssuerIds.Home).ToLookup(a => issuerOf[a]), cancellation);
+        // Each issuer blocks only its own riders: the operator's list takes the home riders, each other issuer's its own.
+        var blockedByIssuer = plan.Riders.Where(r => r.Planted == Planted.Blocked).ToLookup(r => r.Issuer, r => r.Account, StringComparer.Ordinal);
+        keys.UpdateDenyList(addAccounts: blockedByIssuer[IssuerIds.Home]);
+        await RelayIssuerDenyListsAsync(issuerKeys, blockedByIssuer, cancellation);
         var version = OperatorKeyDirectory.Open(KeyDirectory).DenyList.Version;
         await Task.WhenAll(_gates.Select(async g =>
         {
@@ -278,7 +278,7 @@ public sealed class CityRun : IAsyncDisposable
 
             sync.Add();
         }));
-        sync.Finish($"v{version}, {blocked.Count:N0} accounts");
+        sync.Finish($"v{version}, {blockedByIssuer.Sum(g => g.Count()):N0} accounts");
 
         var taps = plan.Taps;
         var answers = new GateAnswer?[taps.Count];
@@ -544,6 +544,7 @@ public sealed class CityRun : IAsyncDisposable
         var signers = _issuers.ToDictionary(
             i => i.Id, i => (i.Id == IssuerIds.Home ? keys : OperatorKeyDirectory.Open(IssuerKeyDirectory(i.Id))).OpenIssuingKey(), StringComparer.Ordinal);
         using var forger = SigningKey.Generate(signers[IssuerIds.Home].PrivateKey.Algorithm);
+        var nextIssuer = _issuers.Select((issuer, n) => (issuer.Id, Next: _issuers[(n + 1) % _issuers.Count].Id)).ToDictionary(p => p.Id, p => p.Next, StringComparer.Ordinal);
         try
         {
             var days = Days;
@@ -553,10 +554,10 @@ public sealed class CityRun : IAsyncDisposable
             {
                 var (issuerKey, issuer) = signers[rider.Issuer];
                 // A forger of the operator's codes knows the issuer's key id but not its private key; a forger of another
-                // issuer's codes signs with a third issuer's real key, which that issuer's trust must not take.
+                // issuer's codes signs with a different issuer's real key, which the claimed issuer's trust must not take.
                 var signer = rider.Planted != Planted.Forged ? issuer
                     : rider.Issuer == IssuerIds.Home ? forger
-                    : signers[NextIssuer(rider.Issuer)].PrivateKey;
+                    : signers[nextIssuer[rider.Issuer]].PrivateKey;
                 _phones[rider.Account] = new RiderPhone(PhoneCredential.Issue(
                     signer, issuerKey.KeyId, rider.Account, rider.Category, notBefore, validity, rider.Issuer == IssuerIds.Home ? null : rider.Issuer));
                 step.Add();
@@ -573,12 +574,6 @@ public sealed class CityRun : IAsyncDisposable
         step.Finish(_issuers.Count == 1
             ? $"{_riders.Count:N0} riders"
             : $"{_riders.Count:N0} riders: {string.Join(", ", _issuers.Select(i => $"{i.Id} {_riders.Count(r => r.Issuer == i.Id):N0}"))}");
-    }
-
-    private string NextIssuer(string issuerId)
-    {
-        var index = _issuers.ToList().FindIndex(i => i.Id == issuerId);
-        return _issuers[(index + 1) % _issuers.Count].Id;
     }
 
     private static uint StableHash(string text)
