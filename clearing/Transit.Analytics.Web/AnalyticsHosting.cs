@@ -2,7 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Transit.Analytics.Privacy;
 using Transit.Analytics.Rollups;
-using Transit.Analytics.Web.Store;
+using Transit.Analytics.Store;
 
 namespace Transit.Analytics.Web;
 

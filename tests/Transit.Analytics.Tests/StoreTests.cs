@@ -2,7 +2,7 @@ using Npgsql;
 using Transit.Analytics.Chaining;
 using Transit.Analytics.Privacy;
 using Transit.Analytics.Rollups;
-using Transit.Analytics.Web.Store;
+using Transit.Analytics.Store;
 
 namespace Transit.Analytics.Tests;
 

@@ -4,7 +4,7 @@ using System.Text.Json;
 using Transit.Analytics;
 using Transit.Analytics.Exports;
 using Transit.Analytics.Privacy;
-using Transit.Analytics.Web.Store;
+using Transit.Analytics.Store;
 using Transit.Clearing.Ingest;
 using Transit.Clearing.Jobs;
 using Transit.Simulation;

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using Transit.Analytics.Web.Store;
+using Transit.Analytics.Store;
 using Transit.Clearing.Jobs;
 
 namespace Transit.Clearing.Tests;

@@ -56,6 +56,33 @@ public sealed class ArchitectureTests
         return [.. graph.Cycles().Select(cycle => string.Join("; ", graph.Explain(cycle)))];
     }
 
+    /// <summary>
+    /// What each assembly may not use (docs/architecture.md): the pure libraries neither a web framework nor a
+    /// database, analytics' store no web framework, the gate nothing of clearing's.
+    /// </summary>
+    public static TheoryData<string, string[]> Forbidden() => new()
+    {
+        { "Transit.RideCodes", ["Microsoft.AspNetCore", "Npgsql", "Microsoft.Data.Sqlite"] },
+        { "Transit.Gtfs", ["Microsoft.AspNetCore", "Npgsql", "Microsoft.Data.Sqlite"] },
+        { "Transit.FareRules", ["Microsoft.AspNetCore", "Npgsql", "Microsoft.Data.Sqlite"] },
+        { "Transit.Analytics", ["Microsoft.AspNetCore", "Npgsql", "Microsoft.Data.Sqlite"] },
+        { "Transit.Simulation", ["Microsoft.AspNetCore", "Npgsql", "Microsoft.Data.Sqlite"] },
+        { "Transit.Analytics.Store", ["Microsoft.AspNetCore", "Transit.Analytics.Web", "Transit.Clearing"] },
+        { "Transit.GateAgent", ["Transit.Clearing", "Transit.Analytics", "Npgsql", "Transit.FareRules"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Forbidden))]
+    public void Assemblies_ReferenceOnlyWhatTheirLayerAllows(string assemblyName, string[] forbiddenPrefixes)
+    {
+        var used = Assembly.Load(assemblyName).GetReferencedAssemblies().Select(reference => reference.Name!).ToList();
+
+        var wrong = used.Where(name => forbiddenPrefixes.Any(prefix => name == prefix || name.StartsWith(prefix + ".", StringComparison.Ordinal)));
+
+        Assert.True(!wrong.Any(), $"{assemblyName} uses {string.Join(", ", wrong)}");
+        Assert.Contains(used, name => name.StartsWith("System.", StringComparison.Ordinal)); // the list is read, not empty
+    }
+
     [Fact]
     public void NamespaceGraph_FindsALoopOfTwoNamespaces()
     {

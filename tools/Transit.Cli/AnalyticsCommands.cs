@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Transit.Analytics.Exports;
 using Transit.Analytics.Rollups;
-using Transit.Analytics.Web.Store;
+using Transit.Analytics.Store;
 using Transit.Clearing;
 using Transit.Clearing.Analytics;
 using Transit.Clearing.Database;

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using System.Runtime.CompilerServices;
 using Transit.Analytics.Gtfs;
-using Transit.Analytics.Web.Store;
+using Transit.Analytics.Store;
 
 namespace Transit.Clearing.Gtfs;
 

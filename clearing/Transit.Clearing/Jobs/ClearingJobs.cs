@@ -1,7 +1,7 @@
 using System.Globalization;
 using Hangfire;
 using Microsoft.Extensions.Logging;
-using Transit.Analytics.Web.Store;
+using Transit.Analytics.Store;
 using Transit.Clearing.Charging;
 using Transit.Clearing.Fleet;
 using Transit.Clearing.Journeys;

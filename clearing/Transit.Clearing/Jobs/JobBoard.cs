@@ -26,8 +26,8 @@ public sealed class JobBoard(NpgsqlDataSource dataSource)
         [nameof(ClearingJobs.DenyListAsync)] = JobKinds.DenyList,
         [nameof(ClearingJobs.BalanceCheckAsync)] = JobKinds.BalanceCheck,
         [nameof(ClearingJobs.ReconcileAsync)] = JobKinds.Reconcile,
-        [nameof(ClearingJobs.AnalyticsRefreshAsync)] = Transit.Analytics.Web.Store.AnalyticsJobs.Refresh,
-        [nameof(ClearingJobs.AnalyticsCloseDayAsync)] = Transit.Analytics.Web.Store.AnalyticsJobs.CloseDay,
+        [nameof(ClearingJobs.AnalyticsRefreshAsync)] = Transit.Analytics.Store.AnalyticsJobs.Refresh,
+        [nameof(ClearingJobs.AnalyticsCloseDayAsync)] = Transit.Analytics.Store.AnalyticsJobs.CloseDay,
         [nameof(ClearingJobs.SweepAsync)] = JobKinds.Sweep,
         [nameof(ClearingJobs.CloseOfDayAsync)] = JobKinds.CloseOfDay,
     };

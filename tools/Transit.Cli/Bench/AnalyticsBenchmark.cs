@@ -5,7 +5,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Transit.Analytics;
 using Transit.Analytics.Rollups;
-using Transit.Analytics.Web.Store;
+using Transit.Analytics.Store;
 using Transit.Clearing;
 using Transit.Clearing.Database;
 using Transit.Clearing.Gtfs;

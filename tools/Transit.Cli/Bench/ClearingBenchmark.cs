@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using NpgsqlTypes;
-using Transit.Analytics.Web.Store;
+using Transit.Analytics.Store;
 using Transit.Clearing;
 using Transit.Clearing.Charging;
 using Transit.Clearing.Database;

@@ -5,7 +5,7 @@ using Transit.Analytics.Exports;
 using Transit.Analytics.Privacy;
 using Transit.Analytics.Rollups;
 
-namespace Transit.Analytics.Web.Store;
+namespace Transit.Analytics.Store;
 
 /// <summary>
 /// The analytics jobs of the clearing job queue. <see cref="Refresh"/> runs while taps arrive (queued by ingest or

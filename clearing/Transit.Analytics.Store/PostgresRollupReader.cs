@@ -3,7 +3,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Transit.Analytics.Rollups;
 
-namespace Transit.Analytics.Web.Store;
+namespace Transit.Analytics.Store;
 
 /// <summary>
 /// Answers from <c>analytics_cells</c>, grouped in SQL. The union of small cells' pseudonyms is computed only for

@@ -2,7 +2,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Transit.Analytics.Rollups;
 
-namespace Transit.Analytics.Web.Store;
+namespace Transit.Analytics.Store;
 
 /// <summary>
 /// The rollup cells in PostgreSQL (<c>analytics_cells</c>): deltas from recomputed rider-days are added in place,

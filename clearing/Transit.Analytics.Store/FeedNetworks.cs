@@ -4,7 +4,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Transit.Analytics.Gtfs;
 
-namespace Transit.Analytics.Web.Store;
+namespace Transit.Analytics.Store;
 
 /// <summary>
 /// The transit network of a service day, from the GTFS feed clearing imported for it (<c>gtfs_feeds.files</c>,

@@ -3,7 +3,7 @@ using NpgsqlTypes;
 using Transit.Analytics.Privacy;
 using Transit.Analytics.Rollups;
 
-namespace Transit.Analytics.Web.Store;
+namespace Transit.Analytics.Store;
 
 /// <summary>
 /// Revenue rollups from clearing's priced legs: each leg's operator share by operator, route and rider category.

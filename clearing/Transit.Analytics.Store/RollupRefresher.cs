@@ -3,7 +3,7 @@ using NpgsqlTypes;
 using Transit.Analytics.Chaining;
 using Transit.Analytics.Rollups;
 
-namespace Transit.Analytics.Web.Store;
+namespace Transit.Analytics.Store;
 
 /// <summary>What one refresh did.</summary>
 public sealed record RefreshResult(int RiderDays, int Changed, int Taps, int Cells)

@@ -2,7 +2,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Transit.Analytics.Privacy;
 
-namespace Transit.Analytics.Web.Store;
+namespace Transit.Analytics.Store;
 
 /// <summary>
 /// Refreshes one service day's rollups from clearing's <c>taps</c> table: the rider-days with taps received since
