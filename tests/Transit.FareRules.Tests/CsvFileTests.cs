@@ -1,5 +1,4 @@
 using System.Text;
-using Transit.FareRules.Csv;
 
 namespace Transit.FareRules.Tests;
 

@@ -1,4 +1,3 @@
-using Transit.FareRules.Csv;
 
 namespace Transit.FareRules;
 

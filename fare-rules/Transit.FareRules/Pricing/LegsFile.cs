@@ -1,5 +1,4 @@
 using System.Globalization;
-using Transit.FareRules.Csv;
 
 namespace Transit.FareRules;
 

@@ -1,7 +1,7 @@
 using System.Text;
 using Transit.Gtfs;
 
-namespace Transit.FareRules.Csv;
+namespace Transit.FareRules;
 
 /// <summary>One record of a CSV file: its fields and the line (1-based, the header is line 1) where it starts.</summary>
 internal readonly record struct CsvRecord(int Line, string[] Fields)

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Transit.Gtfs;
 
-namespace Transit.FareRules.Csv;
+namespace Transit.FareRules;
 
 /// <summary>
 /// Reads typed fields from the records of one GTFS file, adding a notice (with file and line) for every field that is
