@@ -130,7 +130,7 @@ public sealed class AnalyticsRefreshService(NpgsqlDataSource dataSource, RollupR
         while (await reader.ReadAsync(cancellation))
         {
             // Taps without an account (codes that did not parse) all belong to the unknown rider.
-            var account = reader.IsDBNull(0) ? "" : reader.GetString(0);
+            var account = reader.TextOrNull(0) ?? "";
             if (!riders.TryGetValue(account, out var known))
             {
                 riders[account] = known = (pseudonyms.Of(account), []);
@@ -139,14 +139,14 @@ public sealed class AnalyticsRefreshService(NpgsqlDataSource dataSource, RollupR
 
             known.Taps.Add(new AnalyticsTap(
                 known.Rider,
-                reader.GetFieldValue<DateTimeOffset>(1),
+                reader.Field<DateTimeOffset>(1),
                 (TapKind)reader.GetInt16(2),
                 Name(names, reader.GetString(3))!,
-                Name(names, reader.IsDBNull(4) ? null : reader.GetString(4)),
-                Name(names, reader.IsDBNull(5) ? null : reader.GetString(5)),
+                Name(names, reader.TextOrNull(4)),
+                Name(names, reader.TextOrNull(5)),
                 reader.GetBoolean(6),
                 Name(names, reader.GetString(7))!,
-                Name(names, reader.IsDBNull(8) ? null : reader.GetString(8)),
+                Name(names, reader.TextOrNull(8)),
                 Name(names, reader.GetString(9)),
                 reader.GetInt64(10)));
         }

@@ -33,7 +33,7 @@ public sealed class RevenueRefresh(NpgsqlDataSource dataSource, Pseudonymizer ps
                     byRider[rider] = cells = [];
                 }
 
-                var key = new CellKey(RollupTable.Revenue, day, Operator: reader.GetString(1), Route: reader.IsDBNull(2) ? "" : reader.GetString(2), Category: reader.IsDBNull(3) ? "" : reader.GetString(3));
+                var key = new CellKey(RollupTable.Revenue, day, Operator: reader.GetString(1), Route: reader.TextOrNull(2) ?? "", Category: reader.TextOrNull(3) ?? "");
                 cells[key] = cells.GetValueOrDefault(key) + new Measures(reader.GetInt64(4), 1);
             }
         }

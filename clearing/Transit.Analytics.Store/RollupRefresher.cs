@@ -35,7 +35,7 @@ public sealed class RollupRefresher(NpgsqlDataSource dataSource, TripChainer cha
             await using var reader = await command.ExecuteReaderAsync(cancellation);
             while (await reader.ReadAsync(cancellation))
             {
-                old[reader.GetInt64(0)] = reader.GetFieldValue<long[]>(1);
+                old[reader.GetInt64(0)] = reader.Field<long[]>(1);
             }
         }
 

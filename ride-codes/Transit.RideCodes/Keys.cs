@@ -125,6 +125,7 @@ internal sealed class P256PublicKey : PublicKey
     private P256PublicKey(byte[] compressed, ECDsa ecdsa)
         : base(SignatureAlgorithm.P256, compressed) => _ecdsa = ecdsa;
 
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000", Justification = "The import gives a key only when it answers Imported, and the public key built from it then owns it.")]
     public static bool TryCreate(ReadOnlySpan<byte> compressed, out PublicKey key)
     {
         key = null!;
@@ -313,6 +314,7 @@ internal sealed class Sm2PublicKey : PublicKey
     /// <summary>True when OpenSSL verifies with this key, false when BouncyCastle does.</summary>
     public bool IsNative => _native is not null;
 
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000", Justification = "The import gives a key only when it answers Imported, and the public key built from it then owns it.")]
     public static bool TryCreate(ReadOnlySpan<byte> compressed, out PublicKey key)
     {
         var outcome = OpenSslSm2.TryImport(compressed, out var native);

@@ -185,6 +185,7 @@ internal static unsafe partial class OpenSslSm2
         }
     }
 
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000", Justification = "The import gives a key only when it answers Imported, and that key is disposed by the using below.")]
     private static bool SelfTest(nint sm3)
     {
         nint importContext = 0;

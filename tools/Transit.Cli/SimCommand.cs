@@ -165,9 +165,8 @@ internal static class SimCommand
     {
         try
         {
-            var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+            using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
             listener.Start();
-            listener.Stop();
             return string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}");
         }
         catch (System.Net.Sockets.SocketException)

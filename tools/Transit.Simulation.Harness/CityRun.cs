@@ -383,7 +383,7 @@ public sealed class CityRun : IAsyncDisposable
                 continue;
             }
 
-            var outcome = await lists.AcceptAsync(issuerId, File.ReadAllText(keys.DenyListPath), cancellation);
+            var outcome = await lists.AcceptAsync(issuerId, await File.ReadAllTextAsync(keys.DenyListPath, cancellation), cancellation);
             if (outcome is not IssuerDenyListOutcome.Stored)
             {
                 throw new SimulationException($"clearing did not take issuer {issuerId}'s deny list v{keys.DenyList.Version}: {outcome}", 1);
@@ -531,7 +531,8 @@ public sealed class CityRun : IAsyncDisposable
             var keys = OperatorKeyDirectory.Init(
                 IssuerKeyDirectory(issuer.Id), issuer.Algorithm == "sm2" ? SignatureAlgorithm.Sm2 : SignatureAlgorithm.P256, operatorName: issuer.Name, issuerId: issuer.Id);
             await registry.AddAsync(
-                File.ReadAllText(keys.RootPublicKeyPath), keys.RootPublicKeyPath, File.ReadAllText(keys.KeySetPath), keys.KeySetPath, issuer.Name, cancellation);
+                await File.ReadAllTextAsync(keys.RootPublicKeyPath, cancellation), keys.RootPublicKeyPath,
+                await File.ReadAllTextAsync(keys.KeySetPath, cancellation), keys.KeySetPath, issuer.Name, cancellation);
             foreach (var operatorId in operators)
             {
                 await registry.AcceptAsync(operatorId, issuer.Id, Days[0].AddDays(-1), null, issuer.FeeBasisPoints!.Value, cancellation);

@@ -188,10 +188,7 @@ public sealed class GateAgentProcess : IAsyncDisposable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            lock (_log)
-            {
-                _log.WriteLine($"simulation input closed: {ex.GetBaseException().Message}");
-            }
+            WriteLog($"simulation input closed: {ex.GetBaseException().Message}");
         }
 
         await StopAsync(_process);
@@ -200,6 +197,15 @@ public sealed class GateAgentProcess : IAsyncDisposable
         lock (_log)
         {
             _log.Dispose();
+        }
+    }
+
+    /// <summary>The agent's output is written to the same log from its reader threads, so a line is written under the lock.</summary>
+    private void WriteLog(string line)
+    {
+        lock (_log)
+        {
+            _log.WriteLine(line);
         }
     }
 

@@ -23,7 +23,7 @@ public static class RunFolder
             }
 
             var pidFile = Path.Combine(folder, "run.pid");
-            if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+            if (File.Exists(pidFile) && int.TryParse((await File.ReadAllTextAsync(pidFile, cancellation)).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
                 && pid != Environment.ProcessId && Directory.Exists($"/proc/{pid}"))
             {
                 throw new SimulationException($"another run (process {pid}) is using {folder}; stop it (Ctrl+C) or name another folder");

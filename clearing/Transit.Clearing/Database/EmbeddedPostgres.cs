@@ -84,6 +84,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         Path.Combine(dataFolder ?? ProjectPaths.DataFolder(), "pg");
 
     /// <summary>Starts the cluster in <paramref name="root"/> (creating it first), or attaches to it when running.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000", Justification = "The server is returned to the caller, or disposed when preparing it fails.")]
     public static async Task<EmbeddedPostgres> StartAsync(string root, EmbeddedPostgresOptions? options = null, CancellationToken cancellation = default)
     {
         options ??= new EmbeddedPostgresOptions();
@@ -113,7 +114,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         catch
         {
             // A server this call started must not outlive its failure.
-            await postgres.StopAsync();
+            await postgres.DisposeAsync();
             throw;
         }
     }
@@ -334,7 +335,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             // Another program may have taken the port between probing and binding it: try another one.
             if (attempt == 3)
             {
-                var log = File.Exists(Path.Combine(root, "postgres.log")) ? File.ReadLines(Path.Combine(root, "postgres.log")).TakeLast(10) : [];
+                var log = File.Exists(Path.Combine(root, "postgres.log")) ? (await File.ReadAllLinesAsync(Path.Combine(root, "postgres.log"), cancellation)).TakeLast(10) : [];
                 throw new InvalidOperationException($"pg_ctl start failed ({result.ExitCode}): {result.Error}\n{string.Join('\n', log)}");
             }
         }
@@ -463,6 +464,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     /// <summary>An exclusive lock file, so that two processes do not create or start the same cluster at once.</summary>
     private sealed class FolderLock(FileStream stream) : IDisposable
     {
+        [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000", Justification = "The lock owns the file it holds open and closes it when disposed.")]
         public static async Task<FolderLock> AcquireAsync(string path, CancellationToken cancellation)
         {
             var deadline = DateTime.UtcNow.AddMinutes(2);

@@ -104,7 +104,7 @@ public sealed class DeviceRegistry(NpgsqlDataSource dataSource, OperatorKeys key
         var certificatePath = Path.Combine(bundle, "device.crt.pem");
         var keyPath = Path.Combine(bundle, "device.key.pem");
         DeviceCertificateAuthority.SaveWithKey(certificate, certificatePath, keyPath);
-        File.WriteAllText(Path.Combine(bundle, "ca.crt.pem"), authority.Certificate.ExportCertificatePem());
+        await File.WriteAllTextAsync(Path.Combine(bundle, "ca.crt.pem"), authority.Certificate.ExportCertificatePem(), cancellation);
         return (device, Path.GetFullPath(certificatePath), Path.GetFullPath(keyPath));
     }
 

@@ -91,7 +91,7 @@ public sealed class GtfsImporter(NpgsqlDataSource dataSource, IFareEngineFactory
         {
             foreach (var r in feed.Routes.Values)
             {
-                copy.StartRow();
+                await copy.StartRowAsync(cancellation);
                 copy.Write(feedId, NpgsqlTypes.NpgsqlDbType.Bigint);
                 copy.Write(r.Id, NpgsqlTypes.NpgsqlDbType.Text);
                 copy.Write(r.AgencyId, NpgsqlTypes.NpgsqlDbType.Text);
@@ -109,7 +109,7 @@ public sealed class GtfsImporter(NpgsqlDataSource dataSource, IFareEngineFactory
         {
             foreach (var stop in feed.Stops.Values)
             {
-                copy.StartRow();
+                await copy.StartRowAsync(cancellation);
                 copy.Write(feedId, NpgsqlTypes.NpgsqlDbType.Bigint);
                 copy.Write(stop.Id, NpgsqlTypes.NpgsqlDbType.Text);
                 copy.PutText(stop.Name);

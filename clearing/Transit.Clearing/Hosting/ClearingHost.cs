@@ -136,6 +136,7 @@ public static class ClearingHost
     /// Configures a web host for clearing: opens (or starts) the database, registers everything, and listens on
     /// <paramref name="apiUrls"/> (operators' API) and on the mutual-TLS device port.
     /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000", Justification = "The server certificate serves every TLS handshake until the process ends; the database is returned to the caller, which disposes it.")]
     public static async Task<ClearingDatabase> AddClearingAsync(this WebApplicationBuilder builder, ClearingOptions? options = null, IReadOnlyList<string>? apiUrls = null)
     {
         options ??= builder.Configuration.GetSection("Clearing").Get<ClearingOptions>() ?? new ClearingOptions();
@@ -228,6 +229,7 @@ public static class ClearingHost
     }
 
     /// <summary>A service provider with the clearing services but no web host, for the command line.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000", Justification = "A command's services live until the command exits; an embedded cluster it started keeps running on purpose, and the next command attaches to it.")]
     public static async Task<ServiceProvider> BuildServicesAsync(ClearingOptions options, LogLevel logLevel = LogLevel.Warning)
     {
         var database = await ClearingDatabase.OpenAsync(options);

@@ -72,6 +72,7 @@ public sealed class RunningClearing : IAsyncDisposable
     /// An HTTPS client for a device listener: presents the device's certificate (PEM, when given) and trusts only
     /// server certificates issued by the operator's device CA.
     /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000", Justification = "The certificates are used by the client's handshakes for as long as the client lives; the client's owner disposes the client.")]
     public static HttpClient DeviceClient(Uri deviceUrl, string caCertificatePath, string? certificatePath, string? keyPath)
     {
         var ca = X509Certificate2.CreateFromPem(File.ReadAllText(caCertificatePath));

@@ -70,7 +70,12 @@ public sealed record DeviceContext(
     public static DeviceContext From(DeviceSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        GateModes.TryParse(settings.Mode, out var mode);
+        // The settings loader refused an unknown mode already; this guards a caller that skipped it.
+        if (!GateModes.TryParse(settings.Mode, out var mode))
+        {
+            throw new ArgumentException($"Device:Mode '{settings.Mode}' is not a mode (expected metro-entry, metro-exit, bus or bus-exit)", nameof(settings));
+        }
+
         return new DeviceContext(settings.Id!, settings.OperatorId!, mode, settings.StationId, settings.StopId, settings.RouteId);
     }
 }

@@ -74,6 +74,7 @@ public sealed record GateHardware(IBarrier Barrier, IIndicatorLights Lights, IBu
     /// As <see cref="Create(HardwareSettings, SimulatedHardwareLog, ILogger)"/>, with the GPIO lines on
     /// <paramref name="gpioDriver"/> and an I²C display on the device <paramref name="openI2c"/> gives, when given.
     /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000", Justification = "Every output opened here is handed to the GateHardware returned, whose Dispose closes them.")]
     internal static GateHardware Create(
         HardwareSettings settings, SimulatedHardwareLog log, ILogger logger, System.Device.Gpio.GpioDriver? gpioDriver, Func<I2cConnectionSettings, I2cDevice>? openI2c = null)
     {

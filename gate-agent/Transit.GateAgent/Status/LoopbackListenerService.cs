@@ -39,6 +39,12 @@ internal abstract class LoopbackListenerService(int port, string setting) : Back
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    public override void Dispose()
+    {
+        _listener?.Dispose();
+        base.Dispose();
+    }
+
     /// <summary>Records the bound port (for the ready line).</summary>
     protected abstract void OnBound(int boundPort);
 

@@ -94,5 +94,8 @@ internal static class BenchmarkReport
     public static string Load() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
+    /// <summary>The 1 minute load average alone, for a figure taken over a short run.</summary>
+    public static string LoadNow() => Load().Split(' ')[0];
+
     public static string F(double value, string format = "N0") => value.ToString(format, CultureInfo.InvariantCulture);
 }

@@ -79,7 +79,7 @@ internal static class ClearingBenchmark
         BenchmarkReport.WriteSection(reportPath, "clearing", $"""
             ## Clearing a day (`transit bench clearing --taps {size}`)
 
-            Machine: {BenchmarkReport.Machine()}; {DateTime.UtcNow:yyyy-MM-dd}, load average {LoadAverage()} (a shared machine). {taps:N0} taps
+            Machine: {BenchmarkReport.Machine()}; {DateTime.UtcNow:yyyy-MM-dd}, load average {BenchmarkReport.LoadNow()} (a shared machine). {taps:N0} taps
             of {riders:N0} riders (two metro journeys each; one rider in seven leaves without tapping out) on the synthetic city's feed, loaded straight into the taps table; then
             the day's pipeline on Hangfire (docs/clearing.md, "Jobs"), run by this process's job server: `DayClearing` (16 parts, {Environment.ProcessorCount} at a time), then
             the simulated payment provider (no latency, 2% declines), the balance check, the device reconciliation and the analytics close of the day, each a
@@ -93,9 +93,6 @@ internal static class ClearingBenchmark
         Console.WriteLine($"written to {reportPath}");
         return rate >= target ? 0 : 1;
     }
-
-    internal static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
 
     private static async Task LoadTapsAsync(BenchEnvironment bench, DateOnly day, int riders, CancellationToken cancellation)
     {

@@ -36,7 +36,7 @@ internal static class EndToEndBenchmark
     private static async Task<int> RunInAsync(string folder, string reportPath, int riders, CancellationToken cancellation)
     {
         await RunFolder.PrepareFreshAsync(folder, cancellation);
-        var load = ClearingBenchmark.LoadAverage();
+        var load = BenchmarkReport.LoadNow();
         var fsync = GateBenchmark.RawFsyncMicros(folder, 300).Order().ToList();
         var fsyncPerSecond = 1e6 / DayReport.Percentile(fsync, 0.5);
         Console.WriteLine($"raw write+fsync p50 {DayReport.Percentile(fsync, 0.5):F0} µs ({fsyncPerSecond:N0} per second, one writer)");

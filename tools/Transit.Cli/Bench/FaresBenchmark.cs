@@ -15,7 +15,7 @@ internal static class FaresBenchmark
 
     public static Task<int> RunAsync(string reportPath, CancellationToken cancellation)
     {
-        var loadAverage = LoadAverage();
+        var loadAverage = BenchmarkReport.Load();
         var directory = FeedDirectory();
         var load = Stopwatch.StartNew();
         var feed = FareFeed.Load(directory);
@@ -91,9 +91,6 @@ internal static class FaresBenchmark
         Console.WriteLine($"written to {reportPath}");
         return Task.FromResult(pricing >= Target ? 0 : 1);
     }
-
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
     private static string FeedDirectory()
     {

@@ -34,7 +34,7 @@ internal static class GateArchBenchmark
         var dir = Path.Combine(Path.GetTempPath(), "transit-bench-gate-arch-" + Guid.NewGuid().ToString("N")[..12]);
         try
         {
-            var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
+            var load = BenchmarkReport.LoadNow();
             var runs = new List<Run>();
             foreach (var a in arches)
             {

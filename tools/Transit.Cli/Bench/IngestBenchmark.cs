@@ -56,7 +56,7 @@ internal static class IngestBenchmark
         }));
 
         // The machine is shared and one run swings by a tenth: the median of several runs is what is judged.
-        var loadBefore = ClearingBenchmark.LoadAverage();
+        var loadBefore = BenchmarkReport.LoadNow();
         var runs = new List<Run>();
         List<(int Device, TapBatch Batch)> batches = [];
         for (var r = 1; r <= Runs; r++)
@@ -72,7 +72,7 @@ internal static class IngestBenchmark
             }
         }
 
-        var loadAfter = ClearingBenchmark.LoadAverage();
+        var loadAfter = BenchmarkReport.LoadNow();
         var median = runs.OrderBy(r => r.Rate).ElementAt(Runs / 2);
         var (ingestRate, used, elapsed) = (median.Rate, median.Cpu, median.Seconds);
         Console.WriteLine("reference: re-verifying every code on all cores, nothing else ...");
