@@ -21,7 +21,7 @@ using Transit.Clearing.Gtfs;
 using Transit.Clearing.Ingest;
 using Transit.Clearing.Issuers;
 using Transit.Clearing.Jobs;
-using Transit.Clearing.Journeys;
+using Transit.Clearing.Pipeline;
 using Transit.Clearing.Observability;
 using Transit.Clearing.Riders;
 using Transit.Clearing.Settlement;
@@ -98,7 +98,7 @@ public static class ClearingHost
         services.AddSingleton<ServiceCalendar>();
         services.AddSingleton<TapPartitions>();
         services.AddSingleton<IngestMetrics>();
-        services.AddSingleton<ClearingMetrics>();
+        services.AddSingleton(_ => new ClearingMetrics(JobKinds.Monitored));
         services.AddSingleton<IngestService>();
         services.AddSingleton<RouteStops>();
         services.AddSingleton<DeviceRegistry>();
