@@ -23,6 +23,7 @@ using Transit.Clearing.Issuers;
 using Transit.Clearing.Jobs;
 using Transit.Clearing.Pipeline;
 using Transit.Clearing.Observability;
+using Transit.Clearing.Observability.Export;
 using Transit.Clearing.Riders;
 using Transit.Clearing.Settlement;
 using Transit.Clearing.Trust;
