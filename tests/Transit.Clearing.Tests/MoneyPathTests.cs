@@ -26,11 +26,8 @@ internal sealed class FlatPricer : IJourneyPricer
 
     public int CapLookbackDays => 0;
 
-    public int Priced { get; private set; }
-
     public JourneyPrice Price(JourneyInput journey)
     {
-        Priced++;
         var legs = journey.Legs.Select(l => new LegPrice("single", l.OperatorId == "metro" ? 300 : 200, null, 0, "net", l.OperatorId, l.RouteId, false)).ToList();
         return new JourneyPrice(legs.Sum(l => l.Amount), Currency, legs, false, journey.Legs.Any(l => l.Incomplete));
     }
