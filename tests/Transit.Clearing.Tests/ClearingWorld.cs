@@ -8,7 +8,7 @@ using Transit.Clearing.Database;
 using Transit.Clearing.Devices;
 using Transit.Clearing.Gtfs;
 using Transit.Clearing.Ingest;
-using Transit.Clearing.Journeys;
+using Transit.Clearing.Pipeline;
 using Transit.Clearing.Settlement;
 using Transit.RideCodes;
 using Transit.RideCodes.KeyStore;

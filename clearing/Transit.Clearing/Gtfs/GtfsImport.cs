@@ -5,7 +5,6 @@ using System.Text;
 using System.Text.Json;
 using Npgsql;
 using Transit.Clearing.Database;
-using Transit.Clearing.Journeys;
 using Transit.FareRules;
 using Transit.Clearing.Pricing;
 

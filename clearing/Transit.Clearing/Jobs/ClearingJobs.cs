@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 using Transit.Analytics.Store;
 using Transit.Clearing.Charging;
 using Transit.Clearing.Fleet;
-using Transit.Clearing.Journeys;
+using Transit.Clearing.Pipeline;
 using Transit.Clearing.Settlement;
 
 namespace Transit.Clearing.Jobs;
@@ -35,6 +35,9 @@ public static class JobKinds
 
     /// <summary>Every kind, in the order of its advisory lock class: the order is part of the lock keys, append only.</summary>
     internal static readonly string[] All = [ClearDay, Payments, DenyList, BalanceCheck, Reconcile, AnalyticsJobs.Refresh, AnalyticsJobs.CloseDay, Sweep, CloseOfDay];
+
+    /// <summary>The kinds whose failures clearing's metrics count from 0 (Observability/ClearingMetrics): the day's work.</summary>
+    public static readonly IReadOnlyList<string> Monitored = [ClearDay, Payments, DenyList, BalanceCheck, Reconcile, AnalyticsJobs.Refresh, AnalyticsJobs.CloseDay];
 
     public const string AllKey = "all";
 

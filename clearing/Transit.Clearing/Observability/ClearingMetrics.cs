@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+<<<<<<< HEAD
 using Transit.Analytics.Store;
 using Transit.Clearing.Jobs;
+=======
+>>>>>>> h/money
 
 namespace Transit.Clearing.Observability;
 
@@ -16,16 +19,19 @@ public sealed class ClearingMetrics : IDisposable
     /// <summary>The meter's name.</summary>
     public const string MeterName = "Transit.Clearing";
 
-    // The kinds the job runner knows today, so that each has a series before its first failure.
-    private static readonly string[] KnownJobKinds = [JobKinds.ClearDay, JobKinds.Payments, JobKinds.DenyList, JobKinds.BalanceCheck, JobKinds.Reconcile, AnalyticsJobs.Refresh, AnalyticsJobs.CloseDay];
-
     private readonly Meter _meter = new(MeterName);
-    private readonly ConcurrentDictionary<string, long> _jobFailures = new(KnownJobKinds.Select(k => KeyValuePair.Create(k, 0L)), StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _jobFailures;
     private long _paymentsDeclined;
     private long _balanceCheckFailures;
 
-    public ClearingMetrics()
+    /// <param name="jobKinds">
+    /// The kinds the job runner knows (Jobs/JobKinds.Monitored), so that each has a series before its first failure.
+    /// Given by the host rather than read here: the payments and the balance check count into these metrics, and the
+    /// jobs run them, so this type uses nothing of the jobs'.
+    /// </param>
+    public ClearingMetrics(IEnumerable<string> jobKinds)
     {
+        _jobFailures = new(jobKinds.Select(k => KeyValuePair.Create(k, 0L)), StringComparer.Ordinal);
         _meter.CreateObservableCounter(
             "jobs_failed_total",
             () => _jobFailures.Select(e => new Measurement<long>(e.Value, new KeyValuePair<string, object?>("kind", e.Key))),

@@ -1,8 +1,10 @@
+using Transit.FareRules;
+
 namespace Transit.Clearing.Pricing;
 
-// What a day's clearing hands the fare rules and gets back: the pricer's contract, beside no implementation of it so
-// that journeys, settlement and the GTFS-backed pricer (Gtfs/FareRulesEngineFactory) can all use it without using
-// each other.
+// What a day's clearing hands the fare rules and gets back: the pricer's contract, beside its implementation
+// (FareRulesPricer) and the stage that prices and caps a rider's day (DayPricing). Journeys, settlement and the GTFS
+// import (Gtfs/FareRulesEngineFactory loads a feed and builds the pricer) use it without using each other.
 
 /// <summary>One leg as clearing saw it: a metro ride between two gates, or a bus boarding.</summary>
 /// <param name="Mode">Tap mode of the leg (metro entry/exit pair, or bus).</param>
@@ -46,7 +48,7 @@ public sealed record LegPrice(
 public sealed record JourneyPrice(long Total, string Currency, IReadOnlyList<LegPrice> Legs, bool Unpriced, bool Incomplete)
 {
     /// <summary>The fare engine's own result, when this price came from it in this process (caps need it).</summary>
-    public object? EngineResult { get; init; }
+    public JourneyFare? Fare { get; init; }
 }
 
 /// <summary>What caps leave of a journey's price.</summary>

@@ -45,8 +45,11 @@ public sealed class DayFigures(NpgsqlDataSource dataSource)
             day, (int)(JourneyFlags.MissingEntry | JourneyFlags.MissingExit), (int)JourneyFlags.Capped, (int)JourneyFlags.Unpriced))[0];
 
     /// <summary>The currency of the day's charges; empty when there are none.</summary>
-    public async Task<string> CurrencyAsync(DateOnly day, CancellationToken cancellation) =>
-        await Sql.ScalarAsync<string>(dataSource, "SELECT currency FROM charges WHERE service_day = $1 LIMIT 1", cancellation, day) ?? "";
+    public async Task<string> CurrencyAsync(DateOnly day, CancellationToken cancellation)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellation);
+        return await Settlement.Statements.ChargesCurrencyAsync(connection, day, cancellation) ?? "";
+    }
 
     /// <summary>Each rider's day (account and category) on which caps took money off the journeys.</summary>
     public Task<List<CappedRiderDay>> CappedRiderDaysAsync(DateOnly day, CancellationToken cancellation) =>

@@ -106,8 +106,11 @@ public sealed class Statements(NpgsqlDataSource dataSource, ClearingOptions opti
 
     /// <summary>The day's currency: its charges', or for a day without charges (no riders yet, or not cleared) the feed's.</summary>
     public async Task<string?> CurrencyAsync(NpgsqlConnection connection, DateOnly day, CancellationToken cancellation) =>
-        await Sql.ScalarAsync<string>(connection, "SELECT currency FROM charges WHERE service_day = $1 LIMIT 1", cancellation, day)
-            ?? await FeedCurrencyAsync(day, cancellation);
+        await ChargesCurrencyAsync(connection, day, cancellation) ?? await FeedCurrencyAsync(day, cancellation);
+
+    /// <summary>The currency of the day's charges; null when the day has none.</summary>
+    public static Task<string?> ChargesCurrencyAsync(NpgsqlConnection connection, DateOnly day, CancellationToken cancellation) =>
+        Sql.ScalarAsync<string>(connection, "SELECT currency FROM charges WHERE service_day = $1 LIMIT 1", cancellation, day);
 
     private async Task<string?> FeedCurrencyAsync(DateOnly day, CancellationToken cancellation)
     {

@@ -4,8 +4,12 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Prometheus;
 using Transit.Clearing.Ingest;
+using Transit.Clearing.Observability;
 
-namespace Transit.Clearing.Observability;
+namespace Transit.Clearing.Observability.Export;
+
+// The exporters read every area (ingest's and the fleet's figures); they sit apart from the counters the money stages
+// count into (Observability/ClearingMetrics) so that settlement and payments use nothing that uses them back.
 
 /// <summary>
 /// This node's <see cref="System.Diagnostics.Metrics"/> instruments in the Prometheus text format through prometheus-net:

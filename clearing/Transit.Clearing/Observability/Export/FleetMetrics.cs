@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
 using Transit.Clearing.Fleet;
 
-namespace Transit.Clearing.Observability;
+namespace Transit.Clearing.Observability.Export;
 
 /// <summary>
 /// The fleet view as gauges of the meter <c>Transit.Clearing.Fleet</c>, one series per device: gates sit behind
