@@ -26,7 +26,7 @@ public static class ChargeStore
             "COPY charges (charge_id, account, service_day, revision, amount, currency, idempotency_key, status, issuer_id) FROM STDIN (FORMAT BINARY)", cancellation);
         foreach (var c in charges)
         {
-            copy.StartRow();
+            await copy.StartRowAsync(cancellation);
             copy.Write(c.ChargeId, NpgsqlDbType.Bigint);
             copy.Write(c.Account, NpgsqlDbType.Text);
             copy.Write(day, NpgsqlDbType.Date);

@@ -129,7 +129,7 @@ public static class JourneyStore
             foreach (var j in journeys)
             {
                 var (journey, price, capped) = (j.Priced.Journey, j.Priced.Price, j.Priced.Capped);
-                copy.StartRow();
+                await copy.StartRowAsync(cancellation);
                 copy.Write(j.Account, NpgsqlDbType.Text);
                 copy.Write(day, NpgsqlDbType.Date);
                 copy.Write(journey.JourneyNo, NpgsqlDbType.Integer);
@@ -155,7 +155,7 @@ public static class JourneyStore
         {
             foreach (var l in legs)
             {
-                copy.StartRow();
+                await copy.StartRowAsync(cancellation);
                 copy.Write(l.Account, NpgsqlDbType.Text);
                 copy.Write(day, NpgsqlDbType.Date);
                 copy.Write(l.JourneyNo, NpgsqlDbType.Integer);
@@ -189,7 +189,7 @@ public static class JourneyStore
         {
             foreach (var a in accountDays)
             {
-                copy.StartRow();
+                await copy.StartRowAsync(cancellation);
                 copy.Write(a.Account, NpgsqlDbType.Text);
                 copy.Write(day, NpgsqlDbType.Date);
                 copy.Write(ServiceCalendar.Shard(a.Account), NpgsqlDbType.Smallint);

@@ -1,10 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-<<<<<<< HEAD
-using Transit.Analytics.Store;
-using Transit.Clearing.Jobs;
-=======
->>>>>>> h/money
 
 namespace Transit.Clearing.Observability;
 

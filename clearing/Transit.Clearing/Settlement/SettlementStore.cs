@@ -28,7 +28,7 @@ public static class SettlementStore
             "COPY settlement_lines (charge_id, operator_id, service_day, gross, fee, net, issuer_id) FROM STDIN (FORMAT BINARY)", cancellation);
         foreach (var l in lines)
         {
-            copy.StartRow();
+            await copy.StartRowAsync(cancellation);
             copy.Write(l.Charge.ChargeId, NpgsqlDbType.Bigint);
             copy.Write(l.OperatorId, NpgsqlDbType.Text);
             copy.Write(day, NpgsqlDbType.Date);
