@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Transit.Simulation.Harness.Bench;
 
 namespace Transit.Cli;
 

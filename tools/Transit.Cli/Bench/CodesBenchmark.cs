@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Transit.RideCodes;
+using Transit.Simulation.Harness.Bench;
 
 namespace Transit.Cli;
 

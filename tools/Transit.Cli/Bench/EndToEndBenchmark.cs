@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Transit.Cli.Simulation;
 using Transit.Simulation.Harness;
+using Transit.Simulation.Harness.Bench;
 
 namespace Transit.Cli;
 

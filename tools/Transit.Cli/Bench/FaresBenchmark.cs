@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Transit.FareRules;
+using Transit.Simulation.Harness.Bench;
 
 namespace Transit.Cli;
 

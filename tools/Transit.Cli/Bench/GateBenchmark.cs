@@ -10,6 +10,7 @@ using Transit.GateAgent.Pipeline;
 using Transit.RideCodes;
 using Transit.RideCodes.KeyStore;
 using Transit.Simulation.Harness;
+using Transit.Simulation.Harness.Bench;
 
 namespace Transit.Cli;
 

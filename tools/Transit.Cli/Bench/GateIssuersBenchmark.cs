@@ -3,6 +3,7 @@ using System.Globalization;
 using Transit.GateAgent.Pipeline;
 using Transit.GateAgent.Trust;
 using Transit.RideCodes;
+using Transit.Simulation.Harness.Bench;
 
 namespace Transit.Cli;
 

@@ -11,9 +11,8 @@ using Transit.Clearing.Database;
 using Transit.Clearing.Gtfs;
 using Transit.Simulation;
 using Transit.Simulation.Harness;
-using Transit.Simulation.Harness.Bench;
 
-namespace Transit.Cli;
+namespace Transit.Simulation.Harness.Bench;
 
 /// <summary>
 /// Analytics on a simulated day of about 1,000,000 taps in PostgreSQL: rollup refresh throughput (taps read,
@@ -21,7 +20,7 @@ namespace Transit.Cli;
 /// reference over the same taps table in the same run (a full read of the taps; COUNT … GROUP BY over them), on the
 /// embedded PostgreSQL with clearing's schema.
 /// </summary>
-internal static class AnalyticsBenchmark
+public static class AnalyticsBenchmark
 {
     /// <summary>Taps per rider on a weekday of the realistic population (docs/simulation.md: 58,552 taps of 12,500 riders).</summary>
     private const double TapsPerRider = 4.68;

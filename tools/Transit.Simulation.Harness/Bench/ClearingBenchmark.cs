@@ -13,16 +13,15 @@ using Transit.Clearing.Journeys;
 using Transit.Clearing.Settlement;
 using Transit.Simulation;
 using Transit.Simulation.Harness;
-using Transit.Simulation.Harness.Bench;
 
-namespace Transit.Cli;
+namespace Transit.Simulation.Harness.Bench;
 
 /// <summary>
 /// End-of-day clearing of one service day: journeys, fares with caps, charges with settlement lines, payments through
 /// the simulated provider and the balance check — against the least any clearing must do with the same database:
 /// read every tap of the day once and write one row per journey.
 /// </summary>
-internal static class ClearingBenchmark
+public static class ClearingBenchmark
 {
     private static readonly string[] Stations = ["W1", "CEN", "E1", "E2", "N1", "S1"];
 

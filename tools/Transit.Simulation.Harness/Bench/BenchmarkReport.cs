@@ -3,13 +3,13 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Transit.Cli;
+namespace Transit.Simulation.Harness.Bench;
 
 /// <summary>
 /// Writes benchmark results into docs/benchmarks.md. Each benchmark owns one section between
 /// <c>&lt;!-- bench:NAME --&gt;</c> markers and rewrites only that section, so the areas can be re-run separately.
 /// </summary>
-internal static class BenchmarkReport
+public static class BenchmarkReport
 {
     /// <summary>The repository's docs/benchmarks.md, found by walking up from the current directory.</summary>
     public static string DefaultPath()
@@ -78,13 +78,13 @@ internal static class BenchmarkReport
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-        }) ?? throw new CliException($"cannot start {file}", 1);
+        }) ?? throw new SimulationException($"cannot start {file}", 1);
         var output = process.StandardOutput.ReadToEndAsync();
         _ = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
-            throw new CliException($"{file} {arguments} did not finish within {timeout.TotalSeconds:F0} s", 1);
+            throw new SimulationException($"{file} {arguments} did not finish within {timeout.TotalSeconds:F0} s", 1);
         }
 
         return output.GetAwaiter().GetResult();

@@ -13,16 +13,15 @@ using Transit.RideCodes;
 using Transit.RideCodes.KeyStore;
 using Transit.Simulation;
 using Transit.Simulation.Harness;
-using Transit.Simulation.Harness.Bench;
 
-namespace Transit.Cli;
+namespace Transit.Simulation.Harness.Bench;
 
 /// <summary>
 /// Ingest through the real device API — HTTPS with client certificates, JSON, re-verification of every code with
 /// the key set of its time, one durable transaction per batch — against a raw binary COPY of the same rows into
 /// an equivalent table of the same database, each committed durably (fsync on).
 /// </summary>
-internal static class IngestBenchmark
+public static class IngestBenchmark
 {
     private const int BatchSize = 1_000;
     private const int Devices = 16;
@@ -143,7 +142,7 @@ internal static class IngestBenchmark
         var stored = await Scalar(bench.Database.DataSource, "SELECT count(*) FROM taps");
         return stored == taps
             ? new Run(taps / elapsed, elapsed, used, JitInfo.GetCompiledMethodCount() - jitMethods, GC.GetTotalPauseDuration() - gcPause)
-            : throw new CliException($"stored {stored} taps of {taps}", 1);
+            : throw new SimulationException($"stored {stored} taps of {taps}", 1);
     }
 
     private static async Task ClearTapsAsync(BenchEnvironment bench, CancellationToken cancellation)
@@ -231,7 +230,7 @@ internal static class IngestBenchmark
                 using var response = await devices[worker].Client.PostAsync("/device/v1/taps", content, cancellation);
                 if (!response.IsSuccessStatusCode)
                 {
-                    throw new CliException($"upload failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellation)}", 1);
+                    throw new SimulationException($"upload failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellation)}", 1);
                 }
             }
         }));
@@ -299,7 +298,7 @@ internal static class IngestBenchmark
             }
         });
         var rate = taps.Length / watch.Elapsed.TotalSeconds;
-        return refused == 0 ? rate : throw new CliException($"{refused} benchmark codes refused", 1);
+        return refused == 0 ? rate : throw new SimulationException($"{refused} benchmark codes refused", 1);
     }
 
     private static async Task<double> RawCopyRateAsync(NpgsqlDataSource dataSource, List<(int Device, TapBatch Batch)> batches, DateOnly day, CancellationToken cancellation)
