@@ -98,4 +98,14 @@ internal static class CliApp
 internal sealed class CliException(string message, int exitCode = CliApp.UsageError) : Exception(message)
 {
     public int ExitCode { get; } = exitCode;
+
+    /// <summary>
+    /// A library's refusal of an argument as the user's error, in the library's words: without the
+    /// " (Parameter 'name')" .NET appends, which names a C# parameter the user never typed.
+    /// </summary>
+    public static CliException From(ArgumentException refusal, string? option = null)
+    {
+        var message = refusal.ParamName is null ? refusal.Message : refusal.Message.Replace($" (Parameter '{refusal.ParamName}')", "", StringComparison.Ordinal);
+        return new CliException(option is null ? message : $"{option}: {message}");
+    }
 }

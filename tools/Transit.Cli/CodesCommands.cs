@@ -93,8 +93,7 @@ internal static class CodesCommands
             }
             catch (ArgumentException ex)
             {
-                // The library's message, without the parameter name and value .NET appends to it.
-                throw new CliException(ex.Message.Split(" (Parameter", 2)[0]);
+                throw CliException.From(ex);
             }
 
             if (time >= credential.NotAfter)
@@ -187,7 +186,7 @@ internal static class CodesCommands
         }
         catch (ArgumentException ex)
         {
-            throw new CliException($"--keyset: {ex.Message.Split(" (Parameter", 2)[0]}");
+            throw CliException.From(ex, "--keyset");
         }
     }
 

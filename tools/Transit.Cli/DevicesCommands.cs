@@ -164,7 +164,7 @@ internal static class TokensCommands
             }
             catch (ArgumentException ex)
             {
-                throw new CliException(ex.Message.Split(" (Parameter", 2)[0]);
+                throw CliException.From(ex);
             }
 
             // The token alone on the first line, so that scripts can take it with head -1.

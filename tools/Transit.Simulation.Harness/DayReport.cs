@@ -32,7 +32,6 @@ public static class DayReport
             sb.AppendLine(Invariant($"  lag         behind the compressed schedule (riders queueing at busy gates, one rider at a time per gate): p50 {Percentile(waits, 0.5):N0} ms, p99 {Percentile(waits, 0.99):N0} ms real time"));
         }
 
-
         var refused = answered.Where(a => !a.Accepted).GroupBy(a => a.Reason).OrderByDescending(g => g.Count()).Select(g => Invariant($"{g.Key} {g.Count():N0}"));
         var mismatched = day.Plan.Taps.Select((t, i) => (t, a: day.Answers[i])).Count(p => p.a is null || p.a.Reason != p.t.ExpectedReason);
         sb.AppendLine(Invariant($"  taps        accepted {answered.Count(a => a.Accepted):N0}; refused {answered.Count(a => !a.Accepted):N0} ({string.Join(", ", refused)}); {(mismatched == 0 ? "every refusal for the planted reason" : $"{mismatched} answers differ from the plan")}"));

@@ -205,7 +205,7 @@ internal static class GateArchBenchmark
             Console.WriteLine($"{arch}: first taps {string.Join(", ", latencies.Take(5).Select(l => l.ToString("F2", CultureInfo.InvariantCulture)))} ms; after idling {latencies[^1]:F2} ms");
             var rest = latencies.Skip(1).SkipLast(1).Order().ToList();
             return new Run(arch, how, startToReady, readyLine.TryGetProperty("warmupMillis", out var w) ? w.GetDouble() : double.NaN, first, latencies[^1],
-                GateBenchmark.Percentile(rest, 0.5), GateBenchmark.Percentile(rest, 0.99), peak, taps);
+                DayReport.Percentile(rest, 0.5), DayReport.Percentile(rest, 0.99), peak, taps);
         }
         finally
         {

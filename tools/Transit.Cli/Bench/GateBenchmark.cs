@@ -134,8 +134,8 @@ internal static class GateBenchmark
 
         agentLatency.Sort();
         roundTrip.Sort();
-        var p50 = Percentile(agentLatency, 0.50);
-        var p99 = Percentile(agentLatency, 0.99);
+        var p50 = DayReport.Percentile(agentLatency, 0.50);
+        var p99 = DayReport.Percentile(agentLatency, 0.99);
         var reference = ((2 * verifyMicros) + fsyncMicros) / 1000.0;
         var checks = new[]
         {
@@ -148,8 +148,8 @@ internal static class GateBenchmark
             ["measure", "value", "target", "met"],
             [
                 .. checks.Select(c => (IReadOnlyList<string>)[c.Item1, c.Item2, c.Item3, c.Item4 ? "met" : "NOT met"]),
-                ["decision latency p90 / max", $"{Percentile(agentLatency, 0.90):F2} / {agentLatency[^1]:F2} ms", "reported", ""],
-                ["client round trip p50 / p99 (TCP line in → answer out)", $"{Percentile(roundTrip, 0.5):F2} / {Percentile(roundTrip, 0.99):F2} ms", "reported", ""],
+                ["decision latency p90 / max", $"{DayReport.Percentile(agentLatency, 0.90):F2} / {agentLatency[^1]:F2} ms", "reported", ""],
+                ["client round trip p50 / p99 (TCP line in → answer out)", $"{DayReport.Percentile(roundTrip, 0.5):F2} / {DayReport.Percentile(roundTrip, 0.99):F2} ms", "reported", ""],
                 ["peak resident memory (VmHWM)", $"{peak / 1048576.0:F1} MB", "reported", ""],
                 ["raw write+fsync of 64 bytes, journal directory (p50 of 300 before and 300 after the run)", $"{fsyncMicros:F0} µs", "reference", ""],
                 [".NET ECDsa P-256 VerifyHash (raw)", $"{verifyMicros:F1} µs", "reference", ""],
@@ -295,9 +295,6 @@ internal static class GateBenchmark
     private static double Median(List<double> values)
     {
         values.Sort();
-        return Percentile(values, 0.5);
+        return DayReport.Percentile(values, 0.5);
     }
-
-    internal static double Percentile(List<double> sorted, double p) =>
-        sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
 }

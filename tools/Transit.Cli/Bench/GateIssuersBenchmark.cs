@@ -3,6 +3,7 @@ using System.Globalization;
 using Transit.GateAgent.Pipeline;
 using Transit.GateAgent.Trust;
 using Transit.RideCodes;
+using Transit.Simulation.Harness;
 using Transit.Simulation.Harness.Bench;
 
 namespace Transit.Cli;
@@ -60,16 +61,16 @@ internal static class GateIssuersBenchmark
 
             single.Sort();
             several.Sort();
-            var p50One = GateBenchmark.Percentile(single, 0.5);
-            var p50Many = GateBenchmark.Percentile(several, 0.5);
+            var p50One = DayReport.Percentile(single, 0.5);
+            var p50Many = DayReport.Percentile(several, 0.5);
             var change = (p50Many / p50One) - 1;
             var met = Math.Abs(change) <= 0.05;
             var table = BenchmarkReport.Table(
                 ["measure", "1 issuer", $"{issuerCount} issuers", "target", "met"],
                 [
                     ["decision (verify + gate rules) p50", $"{p50One:F1} µs", $"{p50Many:F1} µs", "within 5 %", met ? $"met ({change:+0.0%;-0.0%})" : $"NOT met ({change:+0.0%;-0.0%})"],
-                    ["decision p90", $"{GateBenchmark.Percentile(single, 0.9):F1} µs", $"{GateBenchmark.Percentile(several, 0.9):F1} µs", "reported", ""],
-                    ["decision p99", $"{GateBenchmark.Percentile(single, 0.99):F1} µs", $"{GateBenchmark.Percentile(several, 0.99):F1} µs", "reported", ""],
+                    ["decision p90", $"{DayReport.Percentile(single, 0.9):F1} µs", $"{DayReport.Percentile(several, 0.9):F1} µs", "reported", ""],
+                    ["decision p99", $"{DayReport.Percentile(single, 0.99):F1} µs", $"{DayReport.Percentile(several, 0.99):F1} µs", "reported", ""],
                     ["taps measured", $"{single.Count:N0}", $"{several.Count:N0}", "", ""],
                 ]);
             var markdown = $"""
