@@ -106,8 +106,8 @@ public sealed class StandardExports(AnalyticsOptions options, string currency, i
     {
         var spec = ExportSpecs.TidesStationActivities;
         var gates = filter with { Mode = RollupProjection.Metro, Reason = "ok" };
-        var rows = await reader.GroupAsync(RollupTable.Taps, gates, [Dimension.Day, Dimension.Stop, Dimension.Hour], cancellation);
-        var byMode = (await reader.GroupAsync(RollupTable.Taps, gates, [Dimension.Day, Dimension.Stop, Dimension.Hour, Dimension.Mode], cancellation))
+        var rows = await reader.GroupAsync(RollupTable.Taps, gates, [Dimension.Day, Dimension.Stop, Dimension.Hour], cancellation).ConfigureAwait(false);
+        var byMode = (await reader.GroupAsync(RollupTable.Taps, gates, [Dimension.Day, Dimension.Stop, Dimension.Hour, Dimension.Mode], cancellation).ConfigureAwait(false))
             .ToDictionary(r => string.Join(' ', r.Key), r => r.Measures.M0, StringComparer.Ordinal);
         var shown = Shown(spec, rows, policy, suppressed);
         return CsvOut.Write(spec, AllColumns(spec), shown.Select(r => (Day: DateOnly.Parse(r.Key[0], CultureInfo.InvariantCulture), Stop: r.Key[1], Hour: int.Parse(r.Key[2], CultureInfo.InvariantCulture), Row: r))
@@ -128,7 +128,7 @@ public sealed class StandardExports(AnalyticsOptions options, string currency, i
     public static async Task<string> BoardAlightAsync(IRollupReader reader, AnalyticsFilter filter, SmallCellPolicy? policy, List<SuppressedCell> suppressed, CancellationToken cancellation)
     {
         var spec = ExportSpecs.GtfsRideBoardAlight;
-        var rows = Shown(spec, await reader.GroupAsync(RollupTable.TripStop, filter, [Dimension.Day, Dimension.Trip, Dimension.Stop, Dimension.Value], cancellation), policy, suppressed);
+        var rows = Shown(spec, await reader.GroupAsync(RollupTable.TripStop, filter, [Dimension.Day, Dimension.Trip, Dimension.Stop, Dimension.Value], cancellation).ConfigureAwait(false), policy, suppressed);
         string[] columns = ["trip_id", "stop_id", "stop_sequence", "record_use", "boardings", "alightings", "service_date", "source"];
         return CsvOut.Write(spec, columns, rows
             .Select(r => (Day: DateOnly.Parse(r.Key[0], CultureInfo.InvariantCulture), Trip: r.Key[1], Stop: r.Key[2], Sequence: int.Parse(r.Key[3], CultureInfo.InvariantCulture), Row: r))
@@ -148,8 +148,8 @@ public sealed class StandardExports(AnalyticsOptions options, string currency, i
     public static async Task<string> RidershipAsync(IRollupReader reader, AnalyticsFilter filter, SmallCellPolicy? policy, List<SuppressedCell> suppressed, CancellationToken cancellation)
     {
         var spec = ExportSpecs.GtfsRideRidership;
-        var routes = Shown(spec, await reader.GroupAsync(RollupTable.StopHour, filter, [Dimension.Operator, Dimension.Route], cancellation), policy, suppressed);
-        var stops = Shown(spec, await reader.GroupAsync(RollupTable.StopHour, filter, [Dimension.Operator, Dimension.Route, Dimension.Stop], cancellation), policy, suppressed);
+        var routes = Shown(spec, await reader.GroupAsync(RollupTable.StopHour, filter, [Dimension.Operator, Dimension.Route], cancellation).ConfigureAwait(false), policy, suppressed);
+        var stops = Shown(spec, await reader.GroupAsync(RollupTable.StopHour, filter, [Dimension.Operator, Dimension.Route, Dimension.Stop], cancellation).ConfigureAwait(false), policy, suppressed);
         string[] columns = ["total_boardings", "total_alightings", "ridership_start_date", "ridership_end_date", "agency_id", "route_id", "stop_id"];
         var rows = routes.OrderBy(r => string.Join(' ', r.Key), StringComparer.Ordinal).Select(r => (IReadOnlyList<object?>)
             [r.Measures.M0, r.Measures.M0, filter.From, filter.To, r.Key[0], Blank(r.Key[1]), null])
@@ -215,10 +215,10 @@ public sealed class StandardExports(AnalyticsOptions options, string currency, i
         }
 
         var admin = audience == ExportAudience.Admin;
-        var files = (await BundleAsync(reader, filter, admin ? null : new SmallCellPolicy(options.SuppressionK), version, withRiderTrips: admin, cancellation)).ToList();
+        var files = (await BundleAsync(reader, filter, admin ? null : new SmallCellPolicy(options.SuppressionK), version, withRiderTrips: admin, cancellation).ConfigureAwait(false)).ToList();
         if (admin)
         {
-            var input = await riderLevel(cancellation);
+            var input = await riderLevel(cancellation).ConfigureAwait(false);
             files.Add(new(ExportSpecs.TidesFareTransactions.FileName, FareTransactions(input.RiderDays.SelectMany(d => TransactionsOf(d, input.PriceOf)))));
             files.Add(new(ExportSpecs.GtfsRideRiderTrip.FileName, RiderTrips(input)));
         }
@@ -231,10 +231,10 @@ public sealed class StandardExports(AnalyticsOptions options, string currency, i
         var suppressed = new List<SuppressedCell>();
         List<ExportFile> files =
         [
-            new(ExportSpecs.GtfsRideBoardAlight.FileName, await BoardAlightAsync(reader, filter, policy, suppressed, cancellation)),
-            new(ExportSpecs.GtfsRideRidership.FileName, await RidershipAsync(reader, filter, policy, suppressed, cancellation)),
+            new(ExportSpecs.GtfsRideBoardAlight.FileName, await BoardAlightAsync(reader, filter, policy, suppressed, cancellation).ConfigureAwait(false)),
+            new(ExportSpecs.GtfsRideRidership.FileName, await RidershipAsync(reader, filter, policy, suppressed, cancellation).ConfigureAwait(false)),
             new(ExportSpecs.GtfsRideFeedInfo.FileName, RideFeedInfo(filter.From, filter.To, currency, version, withRiderTrips)),
-            new(ExportSpecs.TidesStationActivities.FileName, await StationActivitiesAsync(reader, filter, policy, suppressed, cancellation)),
+            new(ExportSpecs.TidesStationActivities.FileName, await StationActivitiesAsync(reader, filter, policy, suppressed, cancellation).ConfigureAwait(false)),
         ];
         if (policy is not null)
         {
