@@ -216,9 +216,10 @@ public sealed class IngestService(
         }
 
         // A tap whose mode cannot be read happened at the device all the same.
-        if (!TapModes.TryParse(tap.Mode, out var mode))
+        if (!TapModes.TryParse(tap.Mode, out var mode) && !TapModes.TryParse(rows.Device.Mode, out mode))
         {
-            TapModes.TryParse(rows.Device.Mode, out mode);
+            // The registry holds only modes it checked; should neither be readable the tap is still filed, as mode 0 (unknown).
+            mode = default;
         }
 
         var (verifier, keySetVersion) = trust.At(at);
@@ -390,10 +391,10 @@ public sealed class IngestService(
         }
 
         await reader.ReadAsync(cancellation);
-        var changed = reader.IsDBNull(0) ? (long?)null : reader.GetInt64(0);
+        var changed = reader.NullableLong(0);
         var count = reader.GetInt32(1);
         var contiguous = reader.GetInt64(2);
-        var duplicateSeqs = reader.IsDBNull(3) ? [] : reader.GetFieldValue<long[]>(3);
+        var duplicateSeqs = await reader.IsDBNullAsync(3, cancellation) ? [] : await reader.GetFieldValueAsync<long[]>(3, cancellation);
         await reader.NextResultAsync(cancellation);
         while (await reader.ReadAsync(cancellation))
         {

@@ -51,6 +51,7 @@ public sealed class GatePipeline
 }
 
 /// <summary>An auto-reset signal: <see cref="Set"/> wakes one waiter, or the next one to wait.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Its SemaphoreSlim is used only with WaitAsync and Release, which never makes a wait handle: nothing to dispose.")]
 public sealed class AsyncSignal
 {
     private readonly SemaphoreSlim _semaphore = new(0, 1);

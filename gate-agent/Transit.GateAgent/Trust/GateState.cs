@@ -338,11 +338,12 @@ public sealed class GateState
 
     private void Apply(DeviceConfigPayload config)
     {
-        GateModes.TryParse(config.Mode, out var mode);
+        // The document was checked before it was stored (an unknown mode is refused there); this keeps the gate's
+        // mode rather than falling back to the first one should an unchecked document ever arrive.
         _context = _context with
         {
             OperatorId = config.OperatorId ?? _context.OperatorId,
-            Mode = mode,
+            Mode = GateModes.TryParse(config.Mode, out var mode) ? mode : _context.Mode,
             StationId = config.StationId,
             RouteId = config.RouteId ?? _context.RouteId,
         };
