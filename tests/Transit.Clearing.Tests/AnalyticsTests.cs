@@ -279,7 +279,7 @@ public sealed class AnalyticsTests(PostgresFixture postgres)
             }
 
             var record = world.TapWithCode(device, code, at, tap.ExpectedReason == "ok", tap.ExpectedReason, seq);
-            record.StopId = device.Mode == "bus" ? tap.StopId : null;
+            record = record with { StopId = device.Mode == "bus" ? tap.StopId : null };
             if (!batches.TryGetValue(tap.DeviceKey, out var batch))
             {
                 batches[tap.DeviceKey] = batch = [];

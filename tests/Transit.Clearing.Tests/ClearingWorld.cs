@@ -182,14 +182,14 @@ public sealed class ClearingWorld : IAsyncDisposable
     };
 
     public Task<HttpResponseMessage> UploadAsync(TestDevice device, params TapRecord[] taps) =>
-        device.Client.PostAsJsonAsync("/device/v1/taps", new TapBatch { DeviceId = device.Id, Taps = [.. taps] });
+        device.Client.PostAsJsonAsync("/device/v1/taps", new TapBatch(device.Id, [.. taps]));
 
-    public async Task<TapBatchResult> UploadOkAsync(TestDevice device, params TapRecord[] taps)
+    public async Task<TapBatchAnswer> UploadOkAsync(TestDevice device, params TapRecord[] taps)
     {
         using var response = await UploadAsync(device, taps);
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"upload answered {(int)response.StatusCode}: {body}");
-        return System.Text.Json.JsonSerializer.Deserialize<TapBatchResult>(body)!;
+        return System.Text.Json.JsonSerializer.Deserialize<TapBatchAnswer>(body)!;
     }
 
     /// <summary>Clears a day as the jobs would: price and charge, collect payments, publish the deny list, check the books.</summary>

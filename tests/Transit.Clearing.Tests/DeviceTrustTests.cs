@@ -24,23 +24,23 @@ public sealed class DeviceTrustTests(PostgresFixture postgres)
 
         var fine = world.Tap(entry, "alice", ClearingWorld.At(8, 0));
         var asExit = world.Tap(entry, "bob", ClearingWorld.At(8, 1));
-        asExit.Mode = "metro-exit";
+        asExit = asExit with { Mode = "metro-exit" };
         var elsewhere = world.Tap(entry, "carol", ClearingWorld.At(8, 2));
-        elsewhere.StationId = "CEN";
+        elsewhere = elsewhere with { StationId = "CEN" };
         var otherOperator = world.Tap(entry, "dave", ClearingWorld.At(8, 3));
-        otherOperator.OperatorId = "bus";
+        otherOperator = otherOperator with { OperatorId = "bus" };
         var asBus = world.Tap(entry, "erin", ClearingWorld.At(8, 4));
-        (asBus.Mode, asBus.StationId, asBus.RouteId, asBus.StopId) = ("bus", null, "B1", "BS1624");
+        asBus = asBus with { Mode = "bus", StationId = null, RouteId = "B1", StopId = "BS1624" };
         var metroStored = await world.UploadOkAsync(entry, fine, asExit, elsewhere, otherOperator, asBus);
         await world.UploadOkAsync(exit, world.Tap(exit, "alice", ClearingWorld.At(8, 20)));
 
         var onRoute = world.Tap(bus, "frank", ClearingWorld.At(9, 0));
         var otherRoute = world.Tap(bus, "grace", ClearingWorld.At(9, 1));
-        otherRoute.RouteId = "B2";
+        otherRoute = otherRoute with { RouteId = "B2" };
         var offRoute = world.Tap(bus, "heidi", ClearingWorld.At(9, 2));
-        offRoute.StopId = "BS1616";
+        offRoute = offRoute with { StopId = "BS1616" };
         var unknownStop = world.Tap(bus, "ivan", ClearingWorld.At(9, 3));
-        unknownStop.StopId = null;
+        unknownStop = unknownStop with { StopId = null };
         var busStored = await world.UploadOkAsync(bus, onRoute, otherRoute, offRoute, unknownStop);
 
         Assert.Equal((5, 5L), (metroStored.Stored, metroStored.HighestContiguousSequence));

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Transit.Clearing.Devices;
 using Transit.Clearing.Ingest;
@@ -89,7 +90,7 @@ public sealed class IngestTests(PostgresFixture postgres)
             .ToList()).ToList();
         var results = await Task.WhenAll(gates.Select(async (gate, g) =>
         {
-            TapBatchResult last = null!;
+            TapBatchAnswer last = null!;
             foreach (var batch in batches[g])
             {
                 last = await world.UploadOkAsync(gate, batch);
@@ -127,7 +128,7 @@ public sealed class IngestTests(PostgresFixture postgres)
         await using var world = await ClearingWorld.StartAsync(postgres);
         var gate = await world.AddDeviceAsync("gate-1", "metro", "metro-entry", station: "CEN");
         var taps = new[] { world.Tap(gate, "a", ClearingWorld.At(8, 0)), world.Tap(gate, "b", ClearingWorld.At(8, 1)), world.Tap(gate, "c", ClearingWorld.At(8, 2)) };
-        taps[2].Seq = 7;
+        taps[2] = taps[2] with { Seq = 7 };
 
         using var gap = await world.UploadAsync(gate, taps);
         var problem = JsonDocument.Parse(await gap.Content.ReadAsStringAsync()).RootElement;
@@ -135,14 +136,17 @@ public sealed class IngestTests(PostgresFixture postgres)
         Assert.Contains("taps[2]", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal("expected 3", problem.GetProperty("errors").GetProperty("taps[2].seq")[0].GetString());
 
-        taps[0].Seq = long.MaxValue;
+        taps[0] = taps[0] with { Seq = long.MaxValue };
         using var huge = await world.UploadAsync(gate, taps);
         Assert.Equal(HttpStatusCode.BadRequest, huge.StatusCode);
         Assert.True(JsonDocument.Parse(await huge.Content.ReadAsStringAsync()).RootElement.GetProperty("errors").TryGetProperty("taps[0].seq", out _));
 
-        (taps[0].Seq, taps[2].Seq) = (1, 3);
-        taps[1].At = null;
-        using var at = await world.UploadAsync(gate, taps);
+        taps[0] = taps[0] with { Seq = 1 };
+        taps[2] = taps[2] with { Seq = 3 };
+        var withoutAt = JsonNode.Parse(JsonSerializer.Serialize(new TapBatch("gate-1", taps), DeviceApiJson.Wire.TapBatch))!;
+        withoutAt["taps"]![1]!.AsObject().Remove("at");
+        using var atBody = new StringContent(withoutAt.ToJsonString(), Encoding.UTF8, "application/json");
+        using var at = await gate.Client.PostAsync("/device/v1/taps", atBody);
         Assert.Equal(HttpStatusCode.BadRequest, at.StatusCode);
         Assert.True(JsonDocument.Parse(await at.Content.ReadAsStringAsync()).RootElement.GetProperty("errors").TryGetProperty("taps[1].at", out _));
 
@@ -161,7 +165,7 @@ public sealed class IngestTests(PostgresFixture postgres)
     {
         await using var world = await ClearingWorld.StartAsync(postgres);
         var gate = await world.AddDeviceAsync("gate-1", "metro", "metro-entry", station: "CEN");
-        var json = JsonSerializer.SerializeToUtf8Bytes(new TapBatch { DeviceId = "gate-1", Taps = [world.Tap(gate, "alice", ClearingWorld.At(8, 0))] });
+        var json = JsonSerializer.SerializeToUtf8Bytes(new TapBatch("gate-1", [world.Tap(gate, "alice", ClearingWorld.At(8, 0))]));
         using var compressed = new MemoryStream();
         using (var gzip = new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
         {
@@ -340,7 +344,7 @@ public sealed class IngestTests(PostgresFixture postgres)
     {
         await using var world = await ClearingWorld.StartAsync(postgres);
         var gate = await world.AddDeviceAsync("gate-1", "metro", "metro-entry", station: "CEN");
-        using var response = await gate.Client.PostAsJsonAsync("/device/v1/taps", new TapBatch { DeviceId = "gate-2", Taps = [world.Tap(gate, "a", ClearingWorld.At(8, 0))] });
+        using var response = await gate.Client.PostAsJsonAsync("/device/v1/taps", new TapBatch("gate-2", [world.Tap(gate, "a", ClearingWorld.At(8, 0))]));
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
     }
 
@@ -384,7 +388,7 @@ public sealed class IngestTests(PostgresFixture postgres)
         using var status = await gate.Client.PostAsJsonAsync("/device/v1/status", new DeviceStatusReport
         {
             DeviceId = "gate-1", SentAt = DateTimeOffset.UtcNow, KeySetVersion = 1, DenyListVersion = 1, ConfigVersion = 1, JournalBacklog = 3,
-            HighestSequence = 4, ClockOffsetMillis = -12, Taps = new() { ["ok"] = 3, ["stale"] = 1 }, SoftwareVersion = "1.0.0",
+            HighestSequence = 4, ClockOffsetMillis = -12, Taps = new Dictionary<string, long> { ["ok"] = 3, ["stale"] = 1 }, SoftwareVersion = "1.0.0",
         });
         Assert.Equal(HttpStatusCode.OK, status.StatusCode);
         Assert.True(JsonDocument.Parse(await status.Content.ReadAsStringAsync()).RootElement.TryGetProperty("serverTime", out _));

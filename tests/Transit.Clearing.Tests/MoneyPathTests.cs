@@ -52,7 +52,7 @@ public sealed class DayPricingTests
     private static readonly DateTimeOffset Morning = new(2026, 11, 2, 8, 0, 0, TimeSpan.FromHours(1));
 
     private static JourneyInput Journey(int no, string op, DateTimeOffset at) =>
-        new(no, null, [new LegInput(TapModes.Bus, op, "R1", "A", null, at, null, false, false)]);
+        new(no, null, [new LegInput(TapMode.Bus, op, "R1", "A", null, at, null, false, false)]);
 
     [Fact]
     public void PriceAndCap_CapsTheDayAfterThePriorJourneysOfTheWindow()
@@ -218,15 +218,15 @@ public sealed class AccountDayClearingTests
     private static readonly DateTimeOffset Morning = new(2026, 11, 2, 8, 0, 0, TimeSpan.FromHours(1));
     private static readonly AccountDayRules Rules = new(new FlatPricer(), TimeSpan.FromHours(2), TimeSpan.FromMinutes(30), PlatformFeeBasisPoints: 100);
 
-    private static AccountTap Tap(short mode, string op, DateTimeOffset at, long seq) =>
-        new(at, mode, op, mode == TapModes.Bus ? null : "S" + seq, mode == TapModes.Bus ? "stop" : null, mode == TapModes.Bus ? "R1" : null, null, "dev-" + op, seq);
+    private static AccountTap Tap(TapMode mode, string op, DateTimeOffset at, long seq) =>
+        new(at, mode, op, mode == TapMode.Bus ? null : "S" + seq, mode == TapMode.Bus ? "stop" : null, mode == TapMode.Bus ? "R1" : null, null, "dev-" + op, seq);
 
     // A metro ride, a bus two hours later, another metro ride two hours after that: 300 + 200 + 300, capped at 700.
     private static readonly AccountTap[] ThreeJourneys =
     [
-        Tap(TapModes.MetroEntry, "metro", Morning, 1), Tap(TapModes.MetroExit, "metro", Morning.AddMinutes(20), 2),
-        Tap(TapModes.Bus, "bus", Morning.AddHours(2), 3),
-        Tap(TapModes.MetroEntry, "metro", Morning.AddHours(4), 4), Tap(TapModes.MetroExit, "metro", Morning.AddHours(4).AddMinutes(15), 5),
+        Tap(TapMode.MetroEntry, "metro", Morning, 1), Tap(TapMode.MetroExit, "metro", Morning.AddMinutes(20), 2),
+        Tap(TapMode.Bus, "bus", Morning.AddHours(2), 3),
+        Tap(TapMode.MetroEntry, "metro", Morning.AddHours(4), 4), Tap(TapMode.MetroExit, "metro", Morning.AddHours(4).AddMinutes(15), 5),
     ];
 
     [Fact]

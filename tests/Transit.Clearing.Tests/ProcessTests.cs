@@ -255,7 +255,7 @@ public sealed class ProcessTests(PostgresFixture postgres)
             exits[station] = await world.AddDeviceAsync($"out-{station}", "metro", "metro-exit", station: station);
         }
 
-        var batches = stations.SelectMany(s => new[] { entries[s], exits[s] }).ToDictionary(d => d.Id, _ => new List<Ingest.TapRecord>());
+        var batches = stations.SelectMany(s => new[] { entries[s], exits[s] }).ToDictionary(d => d.Id, _ => new List<TapRecord>());
         for (var i = 0; i < riders; i++)
         {
             var account = $"c{i:D5}";

@@ -82,11 +82,11 @@ public sealed class TapCheckTests
     [InlineData("""{"code":"plain"}""", "plain")]
     [InlineData("""{"code":null}""", null)]
     public void Converter_ReadsTheCodeAsSent(string json, string? code) =>
-        Assert.Equal(Surrogates(code), JsonSerializer.Deserialize(json, ClearingJson.Default.TapRecord)!.Code);
+        Assert.Equal(Surrogates(code), Read(json).Code);
 
     [Fact]
     public void Converter_NotAString_IsTheBatchsError() =>
-        Assert.Contains("expected a string", Assert.Throws<JsonException>(() => JsonSerializer.Deserialize("""{"code":42}""", ClearingJson.Default.TapRecord)).Message, StringComparison.Ordinal);
+        Assert.Contains("expected a string", Assert.Throws<JsonException>(() => Read("""{"code":42}""")).Message, StringComparison.Ordinal);
 
     [Theory]
     [InlineData("""{"code":"TR1:ABCDEFGH"}""", "TR1:ABCDEFGH")]
@@ -94,28 +94,28 @@ public sealed class TapCheckTests
     public void Converter_ValueSplitAcrossBufferSegments_IsReadWhole(string json, string code)
     {
         // A request body arrives in pieces; a string that straddles two of them reaches the converter as a sequence.
-        var bytes = System.Text.Encoding.UTF8.GetBytes(json);
-        var split = json.IndexOf("AB", StringComparison.Ordinal) + 1;
+        var bytes = System.Text.Encoding.UTF8.GetBytes(WithRequired(json));
+        var split = WithRequired(json).IndexOf("AB", StringComparison.Ordinal) + 1;
         var first = new Segment(bytes.AsMemory(0, split));
         var last = first.Append(bytes.AsMemory(split));
         var reader = new Utf8JsonReader(new System.Buffers.ReadOnlySequence<byte>(first, 0, last, last.Memory.Length));
-        Assert.Equal(code, JsonSerializer.Deserialize(ref reader, ClearingJson.Default.TapRecord)!.Code);
+        Assert.Equal(code, JsonSerializer.Deserialize(ref reader, AsSentJson.TapRecord)!.Code);
     }
 
     [Fact]
     public void Converter_InvalidUtf8_IsKept()
     {
-        byte[] json = [.. "{\"stationId\":\"C"u8, 0xFF, .. "\"}"u8];
-        Assert.Equal("C\uDCFF", JsonSerializer.Deserialize(json, ClearingJson.Default.TapRecord)!.StationId);
+        byte[] json = [.. "{\"seq\":1,\"at\":\"2026-01-01T00:00:00Z\",\"accepted\":true,\"stationId\":\"C"u8, 0xFF, .. "\"}"u8];
+        Assert.Equal("C\uDCFF", JsonSerializer.Deserialize(json, AsSentJson.TapRecord)!.StationId);
     }
 
     [Fact]
     public void Malformed_CleanTap_IsNull()
     {
         Assert.Null(TapChecks.Malformed(Tap()));
-        Assert.Null(TapChecks.Malformed(Tap(t => t.Reason = "passback")));
-        Assert.Null(TapChecks.Malformed(Tap(t => (t.StationId, t.StopId, t.RouteId) = ("", null, ""))));
-        Assert.Null(TapChecks.Malformed(Tap(t => t.Code = new string('A', 512))));
+        Assert.Null(TapChecks.Malformed(Tap(t => t with { Reason = "passback" })));
+        Assert.Null(TapChecks.Malformed(Tap(t => t with { StationId = "", StopId = null, RouteId = "" })));
+        Assert.Null(TapChecks.Malformed(Tap(t => t with { Code = new string('A', 512) })));
     }
 
     [Theory]
@@ -137,36 +137,36 @@ public sealed class TapCheckTests
     [Fact]
     public void Malformed_OverlongFields_AreNamed()
     {
-        Assert.Equal("malformed-code", TapChecks.Malformed(Tap(t => t.Code = new string('A', 513))));
-        Assert.Null(TapChecks.Malformed(Tap(t => t.StationId = new string('S', TapText.MaxIdLength))));
-        Assert.Equal("malformed-station", TapChecks.Malformed(Tap(t => t.StationId = new string('S', TapText.MaxIdLength + 1))));
-        Assert.Equal("malformed-operator", TapChecks.Malformed(Tap(t => t.OperatorId = new string('o', TapText.MaxIdLength + 1))));
+        Assert.Equal("malformed-code", TapChecks.Malformed(Tap(t => t with { Code = new string('A', 513) })));
+        Assert.Null(TapChecks.Malformed(Tap(t => t with { StationId = new string('S', TapText.MaxIdLength) })));
+        Assert.Equal("malformed-station", TapChecks.Malformed(Tap(t => t with { StationId = new string('S', TapText.MaxIdLength + 1) })));
+        Assert.Equal("malformed-operator", TapChecks.Malformed(Tap(t => t with { OperatorId = new string('o', TapText.MaxIdLength + 1) })));
     }
 
     [Fact]
     public void Malformed_ReportsTheFirstProblem() =>
-        Assert.Equal("malformed-code", TapChecks.Malformed(Tap(t => (t.Code, t.Mode, t.StationId) = ("\0", "tram", "\0"))));
+        Assert.Equal("malformed-code", TapChecks.Malformed(Tap(t => t with { Code = "\0", Mode = "tram", StationId = "\0" })));
 
     [Fact]
     public void Mismatch_MetroGate_HoldsOperatorModeAndStation()
     {
         Assert.Null(TapChecks.Mismatch(Tap(), Gate, NoFeed));
-        Assert.Equal("device-mismatch-operator", TapChecks.Mismatch(Tap(t => t.OperatorId = "bus"), Gate, NoFeed));
-        Assert.Equal("device-mismatch-mode", TapChecks.Mismatch(Tap(t => t.Mode = "metro-exit"), Gate, NoFeed));
-        Assert.Equal("device-mismatch-mode", TapChecks.Mismatch(Tap(t => (t.Mode, t.StationId, t.RouteId) = ("bus", null, "B1")), Gate, NoFeed));
-        Assert.Equal("device-mismatch-station", TapChecks.Mismatch(Tap(t => t.StationId = "W1"), Gate, NoFeed));
-        Assert.Equal("device-mismatch-station", TapChecks.Mismatch(Tap(t => t.StationId = null), Gate, NoFeed));
-        Assert.Equal("device-mismatch-operator", TapChecks.Mismatch(Tap(t => (t.OperatorId, t.StationId) = ("bus", "W1")), Gate, NoFeed));
+        Assert.Equal("device-mismatch-operator", TapChecks.Mismatch(Tap(t => t with { OperatorId = "bus" }), Gate, NoFeed));
+        Assert.Equal("device-mismatch-mode", TapChecks.Mismatch(Tap(t => t with { Mode = "metro-exit" }), Gate, NoFeed));
+        Assert.Equal("device-mismatch-mode", TapChecks.Mismatch(Tap(t => t with { Mode = "bus", StationId = null, RouteId = "B1" }), Gate, NoFeed));
+        Assert.Equal("device-mismatch-station", TapChecks.Mismatch(Tap(t => t with { StationId = "W1" }), Gate, NoFeed));
+        Assert.Equal("device-mismatch-station", TapChecks.Mismatch(Tap(t => t with { StationId = null }), Gate, NoFeed));
+        Assert.Equal("device-mismatch-operator", TapChecks.Mismatch(Tap(t => t with { OperatorId = "bus", StationId = "W1" }), Gate, NoFeed));
     }
 
     [Fact]
     public void Mismatch_BusValidator_HoldsRouteAndStopOnRoute()
     {
-        static TapRecord BusTap(Action<TapRecord>? change = null) => Tap(t =>
+        static TapRecord BusTap(Func<TapRecord, TapRecord>? change = null)
         {
-            (t.OperatorId, t.Mode, t.StationId, t.RouteId, t.StopId) = ("bus", "bus", null, "B1", "BS1624");
-            change?.Invoke(t);
-        });
+            var tap = Tap(t => t with { OperatorId = "bus", Mode = "bus", StationId = null, RouteId = "B1", StopId = "BS1624" });
+            return change is null ? tap : change(tap);
+        }
         var asked = new List<(string, string)>();
         bool? Feed(string route, string stop)
         {
@@ -176,22 +176,22 @@ public sealed class TapCheckTests
 
         Assert.Null(TapChecks.Mismatch(BusTap(), Bus, Feed));
         Assert.Equal(new[] { ("B1", "BS1624") }, asked);
-        Assert.Equal("device-mismatch-route", TapChecks.Mismatch(BusTap(t => t.RouteId = "B2"), Bus, Feed));
-        Assert.Equal("device-mismatch-route", TapChecks.Mismatch(BusTap(t => t.RouteId = null), Bus, Feed));
-        Assert.Equal("stop-not-on-route", TapChecks.Mismatch(BusTap(t => t.StopId = "BS1616"), Bus, Feed));
-        Assert.Null(TapChecks.Mismatch(BusTap(t => t.StopId = null), Bus, Feed));
-        Assert.Null(TapChecks.Mismatch(BusTap(t => t.StopId = ""), Bus, Feed));
-        Assert.Null(TapChecks.Mismatch(BusTap(t => t.StopId = "BS1616"), Bus, NoFeed));
-        Assert.Equal("device-mismatch-mode", TapChecks.Mismatch(BusTap(t => (t.Mode, t.StationId) = ("metro-entry", "CEN")), Bus, Feed));
+        Assert.Equal("device-mismatch-route", TapChecks.Mismatch(BusTap(t => t with { RouteId = "B2" }), Bus, Feed));
+        Assert.Equal("device-mismatch-route", TapChecks.Mismatch(BusTap(t => t with { RouteId = null }), Bus, Feed));
+        Assert.Equal("stop-not-on-route", TapChecks.Mismatch(BusTap(t => t with { StopId = "BS1616" }), Bus, Feed));
+        Assert.Null(TapChecks.Mismatch(BusTap(t => t with { StopId = null }), Bus, Feed));
+        Assert.Null(TapChecks.Mismatch(BusTap(t => t with { StopId = "" }), Bus, Feed));
+        Assert.Null(TapChecks.Mismatch(BusTap(t => t with { StopId = "BS1616" }), Bus, NoFeed));
+        Assert.Equal("device-mismatch-mode", TapChecks.Mismatch(BusTap(t => t with { Mode = "metro-entry", StationId = "CEN" }), Bus, Feed));
     }
 
     [Fact]
     public void Stored_KeepsCleanTextAndEscapesTheRest()
     {
-        Assert.Null(TapChecks.Stored(null, 8));
-        Assert.Equal("CEN", TapChecks.Stored("CEN", 8));
-        Assert.Equal(@"C\u0000", TapChecks.Stored("C\0", 8));
-        Assert.Equal("ABCDEFGH…", TapChecks.Stored("ABCDEFGHI", 8));
+        Assert.Null(TapText.Stored(null, 8));
+        Assert.Equal("CEN", TapText.Stored("CEN", 8));
+        Assert.Equal(@"C\u0000", TapText.Stored("C\0", 8));
+        Assert.Equal("ABCDEFGH…", TapText.Stored("ABCDEFGHI", 8));
     }
 
     [Fact]
@@ -226,22 +226,22 @@ public sealed class TapCheckTests
         var report = new DeviceStatusReport { DeviceId = "gate-1", UploadError = new() { Reason = "timeout" }, SyncError = new() { Reason = "timeout" } };
         switch (field)
         {
-            case "keySetVersion": report.KeySetVersion = -1; break;
-            case "denyListVersion": report.DenyListVersion = -1; break;
-            case "configVersion": report.ConfigVersion = -1; break;
-            case "journalBacklog": report.JournalBacklog = -1; break;
-            case "highestSequence": report.HighestSequence = -1; break;
-            case "p99LatencyMicros": report.P99LatencyMicros = -1; break;
-            case "diskFreeBytes": report.DiskFreeBytes = -2; break;
-            case "clockOffsetMillis": report.ClockOffsetMillis = DeviceStatusBounds.MaxClockOffsetMillis + 1; break;
-            case "taps": report.Taps = Enumerable.Range(0, 33).ToDictionary(i => $"r-{i}", i => 1L); break;
-            case "taps.ok": report.Taps = new() { ["ok"] = -1 }; break;
-            case "softwareVersion": report.SoftwareVersion = new string('v', 65); break;
-            case "alarm": report.Alarm = "red"; break;
-            case "uploadError.reason": report.UploadError!.Reason = null; break;
-            case "uploadError.message": report.UploadError!.Message = new string('m', 501); break;
-            case "uploadError.failures": report.UploadError!.Failures = -1; break;
-            case "syncError.reason": report.SyncError!.Reason = "Timeout"; break;
+            case "keySetVersion": report = report with { KeySetVersion = -1 }; break;
+            case "denyListVersion": report = report with { DenyListVersion = -1 }; break;
+            case "configVersion": report = report with { ConfigVersion = -1 }; break;
+            case "journalBacklog": report = report with { JournalBacklog = -1 }; break;
+            case "highestSequence": report = report with { HighestSequence = -1 }; break;
+            case "p99LatencyMicros": report = report with { P99LatencyMicros = -1 }; break;
+            case "diskFreeBytes": report = report with { DiskFreeBytes = -2 }; break;
+            case "clockOffsetMillis": report = report with { ClockOffsetMillis = DeviceStatusBounds.MaxClockOffsetMillis + 1 }; break;
+            case "taps": report = report with { Taps = Enumerable.Range(0, 33).ToDictionary(i => $"r-{i}", i => 1L) }; break;
+            case "taps.ok": report = report with { Taps = new Dictionary<string, long> { ["ok"] = -1 } }; break;
+            case "softwareVersion": report = report with { SoftwareVersion = new string('v', 65) }; break;
+            case "alarm": report = report with { Alarm = "red" }; break;
+            case "uploadError.reason": report = report with { UploadError = report.UploadError! with { Reason = null } }; break;
+            case "uploadError.message": report = report with { UploadError = report.UploadError! with { Message = new string('m', 501) } }; break;
+            case "uploadError.failures": report = report with { UploadError = report.UploadError! with { Failures = -1 } }; break;
+            case "syncError.reason": report = report with { SyncError = report.SyncError! with { Reason = "Timeout" } }; break;
         }
 
         var errors = DeviceStatusBounds.Check(report);
@@ -269,7 +269,7 @@ public sealed class TapCheckTests
     [InlineData("ok_x", false)]
     [InlineData("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false)]
     public void StatusBounds_TapReasons_AreShortKebabCase(string reason, bool valid) =>
-        Assert.Equal(valid, DeviceStatusBounds.Check(new DeviceStatusReport { Taps = new() { [reason] = 1 } }).Count == 0);
+        Assert.Equal(valid, DeviceStatusBounds.Check(new DeviceStatusReport { Taps = new Dictionary<string, long> { [reason] = 1 } }).Count == 0);
 
     [Theory]
     [InlineData("1.0.0", true)]
@@ -283,8 +283,8 @@ public sealed class TapCheckTests
     [Fact]
     public void StatusBounds_StoredError_EscapesItsMessage()
     {
-        var stored = DeviceStatusBounds.Stored(new DeviceErrorReport { Reason = "timeout", Message = "line 1\nline 2", Failures = 3 })!;
-        Assert.Equal((@"line 1\u000aline 2", 3L, "timeout"), (stored.Message, stored.Failures!.Value, stored.Reason));
+        var stored = DeviceStatusBounds.Stored(new LinkError { Reason = "timeout", Message = "line 1\nline 2", Failures = 3 })!;
+        Assert.Equal((@"line 1\u000aline 2", 3, "timeout"), (stored.Message, stored.Failures, stored.Reason));
         Assert.Null(DeviceStatusBounds.Stored(null));
     }
 
@@ -306,28 +306,29 @@ public sealed class TapCheckTests
     private static string? Surrogates(string? text) =>
         text is null ? null : Regex.Replace(text, "\\{(D[89A-F][0-9A-F]{2})\\}", m => ((char)Convert.ToInt32(m.Groups[1].Value, 16)).ToString());
 
-    private static TapRecord Tap(Action<TapRecord>? change = null)
+    /// <summary>A tap read as clearing reads one, with the fields a read requires ahead of <paramref name="json"/>'s.</summary>
+    private static TapRecord Read(string json) => JsonSerializer.Deserialize(WithRequired(json), AsSentJson.TapRecord)!;
+
+    private static string WithRequired(string json) => """{"seq":1,"at":"2026-01-01T00:00:00Z","accepted":true,""" + json[1..];
+
+    private static TapRecord Tap(Func<TapRecord, TapRecord>? change = null)
     {
         var tap = new TapRecord
         {
             Seq = 1, At = DateTimeOffset.UnixEpoch, Code = "TR1:ABC", Accepted = true, Reason = "ok", Mode = "metro-entry", OperatorId = "metro", StationId = "CEN",
         };
-        change?.Invoke(tap);
-        return tap;
+        return change is null ? tap : change(tap);
     }
 
-    private static void Set(TapRecord tap, string field, string? value)
+    private static TapRecord Set(TapRecord tap, string field, string? value) => field switch
     {
-        switch (field)
-        {
-            case "code": tap.Code = value; break;
-            case "reason": tap.Reason = value; break;
-            case "mode": tap.Mode = value; break;
-            case "operatorId": tap.OperatorId = value; break;
-            case "stationId": tap.StationId = value; break;
-            case "stopId": tap.StopId = value; break;
-            case "routeId": tap.RouteId = value; break;
-            default: throw new ArgumentOutOfRangeException(nameof(field));
-        }
-    }
+        "code" => tap with { Code = value },
+        "reason" => tap with { Reason = value },
+        "mode" => tap with { Mode = value },
+        "operatorId" => tap with { OperatorId = value },
+        "stationId" => tap with { StationId = value },
+        "stopId" => tap with { StopId = value },
+        "routeId" => tap with { RouteId = value },
+        _ => throw new ArgumentOutOfRangeException(nameof(field)),
+    };
 }

@@ -52,11 +52,11 @@ public sealed class JourneyBuilderTests
     {
         var journeys = JourneyBuilder.Build(
         [
-            Tap(0, TapModes.Bus, stop: "BS1", route: "B1"),
-            Tap(20, TapModes.MetroEntry, station: "CEN"),
-            Tap(35, TapModes.MetroExit, station: "E1"),
-            Tap(600, TapModes.MetroEntry, station: "E1"),
-            Tap(615, TapModes.MetroExit, station: "W1"),
+            Tap(0, TapMode.Bus, stop: "BS1", route: "B1"),
+            Tap(20, TapMode.MetroEntry, station: "CEN"),
+            Tap(35, TapMode.MetroExit, station: "E1"),
+            Tap(600, TapMode.MetroEntry, station: "E1"),
+            Tap(615, TapMode.MetroExit, station: "W1"),
         ], TimeSpan.FromHours(3), TimeSpan.FromMinutes(90));
 
         Assert.Equal(2, journeys.Count);
@@ -70,18 +70,18 @@ public sealed class JourneyBuilderTests
     {
         var journeys = JourneyBuilder.Build(
         [
-            Tap(0, TapModes.Bus, stop: "100", route: "Z1"),
-            Tap(20, TapModes.BusExit, stop: "117", route: "Z1"),
-            Tap(30, TapModes.Bus, stop: "117", route: "Z2"),
-            Tap(50, TapModes.BusExit, stop: "120", route: "Z3"),
-            Tap(60, TapModes.Bus, stop: "120", route: "Z3"),
+            Tap(0, TapMode.Bus, stop: "100", route: "Z1"),
+            Tap(20, TapMode.BusExit, stop: "117", route: "Z1"),
+            Tap(30, TapMode.Bus, stop: "117", route: "Z2"),
+            Tap(50, TapMode.BusExit, stop: "120", route: "Z3"),
+            Tap(60, TapMode.Bus, stop: "120", route: "Z3"),
         ], TimeSpan.FromHours(3), TimeSpan.FromMinutes(90));
 
         var legs = journeys.SelectMany(j => j.Legs).ToList();
         Assert.Equal(
             [("100", "117", false, false), ("117", null, false, false), ("120", null, true, false), ("120", null, false, false)],
             legs.Select(l => (l.FromStopId, l.ToStopId, l.MissingEntry, l.MissingExit)));
-        Assert.All(legs, l => Assert.Equal(TapModes.Bus, l.Mode));
+        Assert.All(legs, l => Assert.Equal(TapMode.Bus, l.Mode));
         Assert.Equal(("d", 20L), legs[0].ExitTap);
     }
 
@@ -90,12 +90,12 @@ public sealed class JourneyBuilderTests
     {
         var journeys = JourneyBuilder.Build(
         [
-            Tap(0, TapModes.MetroEntry, station: "W1"),
-            Tap(300, TapModes.MetroEntry, station: "CEN"),
-            Tap(305, TapModes.MetroExit, station: "E1"),
-            Tap(700, TapModes.MetroExit, station: "E2"),
-            Tap(900, TapModes.MetroEntry, station: "S1"),
-            Tap(1200, TapModes.MetroExit, station: "N1"),
+            Tap(0, TapMode.MetroEntry, station: "W1"),
+            Tap(300, TapMode.MetroEntry, station: "CEN"),
+            Tap(305, TapMode.MetroExit, station: "E1"),
+            Tap(700, TapMode.MetroExit, station: "E2"),
+            Tap(900, TapMode.MetroEntry, station: "S1"),
+            Tap(1200, TapMode.MetroExit, station: "N1"),
         ], TimeSpan.FromHours(3), TimeSpan.FromMinutes(90));
 
         var legs = journeys.SelectMany(j => j.Legs).ToList();
@@ -107,8 +107,8 @@ public sealed class JourneyBuilderTests
         Assert.True(legs[4].MissingEntry);
     }
 
-    private static AccountTap Tap(int minutes, short mode, string? station = null, string? stop = null, string? route = null) =>
-        new(T0.AddMinutes(minutes), mode, mode == TapModes.Bus ? "bus" : "metro", station, stop, route, "adult", "d", minutes);
+    private static AccountTap Tap(int minutes, TapMode mode, string? station = null, string? stop = null, string? route = null) =>
+        new(T0.AddMinutes(minutes), mode, mode == TapMode.Bus ? "bus" : "metro", station, stop, route, "adult", "d", minutes);
 }
 
 public sealed class ContentHashTests
@@ -125,13 +125,13 @@ public sealed class ContentHashTests
             Seq = seq, At = new DateTimeOffset(2026, 11, 21, 8, 30, 1, 123, TimeSpan.FromHours(1)), Code = "TR1:" + new string('A', 300), Accepted = accepted,
             Reason = reason, Mode = mode, OperatorId = "metro", StationId = station, StopId = stop, RouteId = route,
         };
-        var text = string.Join('\u001f', device, tap.Seq, tap.At!.Value.UtcTicks, tap.Code, tap.Accepted, tap.Reason, tap.Mode, tap.OperatorId, tap.StationId, tap.StopId, tap.RouteId);
+        var text = string.Join('\u001f', device, tap.Seq, tap.At.UtcTicks, tap.Code, tap.Accepted, tap.Reason, tap.Mode, tap.OperatorId, tap.StationId, tap.StopId, tap.RouteId);
         var expected = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text))[..16];
 
         Assert.Equal(expected, IngestService.ContentHash(device, tap));
 
-        tap.StationId = new string('x', 2_000);
-        text = string.Join('\u001f', device, tap.Seq, tap.At!.Value.UtcTicks, tap.Code, tap.Accepted, tap.Reason, tap.Mode, tap.OperatorId, tap.StationId, tap.StopId, tap.RouteId);
+        tap = tap with { StationId = new string('x', 2_000) };
+        text = string.Join('\u001f', device, tap.Seq, tap.At.UtcTicks, tap.Code, tap.Accepted, tap.Reason, tap.Mode, tap.OperatorId, tap.StationId, tap.StopId, tap.RouteId);
         Assert.Equal(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text))[..16], IngestService.ContentHash(device, tap));
     }
 }

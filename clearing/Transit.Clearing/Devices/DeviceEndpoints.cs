@@ -2,49 +2,40 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
-using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Transit.Clearing.Database;
-using Transit.Clearing.Ingest;
 using Transit.Clearing.Issuers;
 using Transit.Clearing.Trust;
+using Transit.DeviceApi;
 using Transit.RideCodes;
 
 namespace Transit.Clearing.Devices;
-
-[JsonSerializable(typeof(TapBatch))]
-[JsonSerializable(typeof(TapBatchResult))]
-[JsonSerializable(typeof(DeviceConfig))]
-[JsonSerializable(typeof(DeviceStatusReport))]
-[JsonSerializable(typeof(DeviceErrorReport))]
-[JsonSerializable(typeof(Dictionary<string, long>))]
-internal sealed partial class ClearingJson : JsonSerializerContext;
 
 /// <summary>The device API of docs/device-api.md, served on the mutual-TLS listener.</summary>
 public static class DeviceEndpoints
 {
     private const string DeviceItem = "transit.device";
-    private const string ProblemBase = "https://transit.example/problems/";
+    internal const string ProblemBase = "https://transit.example/problems/";
 
-    /// <summary>Largest tap batch body, after decompression.</summary>
-    private const int MaxBatchBytes = 8 * 1024 * 1024;
-
-    public static IEndpointRouteBuilder MapDeviceEndpoints(this IEndpointRouteBuilder app)
+    /// <summary>
+    /// The device API's group: every request is authenticated as a registered device first. The tap upload is
+    /// ingest's (<c>MapTapUploadEndpoints</c>), mapped on the group this returns.
+    /// </summary>
+    public static RouteGroupBuilder MapDeviceEndpoints(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/device/v1").AddEndpointFilter(AuthenticateDevice);
-        group.MapPost("/taps", UploadTaps);
         group.MapGet("/keyset", KeySet);
         group.MapGet("/denylist", DenyList);
         group.MapGet("/config", Config);
         group.MapGet("/issuers", Issuers);
         group.MapPost("/status", Status);
-        return app;
+        return group;
     }
 
-    private static RegisteredDevice Device(HttpContext http) => (RegisteredDevice)http.Items[DeviceItem]!;
+    /// <summary>The device the request was authenticated as.</summary>
+    internal static RegisteredDevice Device(HttpContext http) => (RegisteredDevice)http.Items[DeviceItem]!;
 
     /// <summary>Only registered, unrevoked certificates of the device CA get through (the TLS handshake already checked the CA).</summary>
     private static async ValueTask<object?> AuthenticateDevice(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
@@ -72,61 +63,15 @@ public static class DeviceEndpoints
         return await next(context);
     }
 
-    private static IResult Forbidden(string detail) =>
+    internal static IResult Forbidden(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status403Forbidden, title: "The device is not allowed", type: ProblemBase + "device-forbidden");
-
-    private static async Task<IResult> UploadTaps(HttpContext http, IngestService ingest, IngestMetrics metrics, CancellationToken cancellation)
-    {
-        TapBatch? batch;
-        var started = Stopwatch.GetTimestamp();
-        byte[]? body = null;
-        try
-        {
-            // The whole body first, then one synchronous parse: cheaper per tap than parsing the stream as it arrives.
-            int length;
-            (body, length) = await ReadBodyAsync(http.Request, MaxBatchBytes, cancellation);
-            batch = JsonSerializer.Deserialize(body.AsSpan(0, length), ClearingJson.Default.TapBatch);
-        }
-        catch (JsonException ex)
-        {
-            return NotJson(ex, "tap batch", "The tap batch is invalid", "invalid-batch");
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return TooLarge("the batch is larger than 8 MiB: split it");
-        }
-        finally
-        {
-            if (body is not null)
-            {
-                ArrayPool<byte>.Shared.Return(body);
-            }
-        }
-
-        metrics.Parsed(Stopwatch.GetElapsedTime(started));
-        if (batch is null)
-        {
-            return Invalid("the body is empty", new Dictionary<string, string[]> { ["body"] = ["a tap batch is required"] });
-        }
-
-        return await ingest.IngestAsync(Device(http), batch, cancellation) switch
-        {
-            IngestOutcome.Stored stored => TypedResults.Ok(stored.Result),
-            IngestOutcome.Invalid invalid => Invalid(invalid.Detail, invalid.Errors),
-            IngestOutcome.Conflict conflict => TypedResults.Problem(conflict.Detail, statusCode: StatusCodes.Status409Conflict,
-                title: "The batch conflicts with stored taps", type: ProblemBase + "tap-conflict"),
-            IngestOutcome.Forbidden forbidden => Forbidden(forbidden.Detail),
-            IngestOutcome.TooLarge tooLarge => TooLarge(tooLarge.Detail),
-            _ => throw new InvalidOperationException("unknown ingest outcome"),
-        };
-    }
 
     /// <summary>
     /// The request body in a pooled buffer (return it to <see cref="ArrayPool{T}.Shared"/>), and its length. At most
     /// <paramref name="maxBytes"/> are read, counted after decompression, so a small gzip body that inflates to
     /// gigabytes costs no more than the limit: one byte more is a 413.
     /// </summary>
-    private static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpRequest request, int maxBytes, CancellationToken cancellation)
+    internal static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpRequest request, int maxBytes, CancellationToken cancellation)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(request.ContentLength is > 0 && request.ContentLength <= maxBytes ? (int)request.ContentLength.Value + 1 : Math.Min(64 * 1024, maxBytes + 1));
         var length = 0;
@@ -163,14 +108,14 @@ public static class DeviceEndpoints
         }
     }
 
-    private static IResult Invalid(string detail, IDictionary<string, string[]> errors, string title = "The tap batch is invalid", string type = "invalid-batch") =>
+    internal static IResult Invalid(string detail, IDictionary<string, string[]> errors, string title = "The tap batch is invalid", string type = "invalid-batch") =>
         TypedResults.ValidationProblem(errors, detail, title: title, type: ProblemBase + type);
 
     /// <summary>
     /// A body the serializer could not read, in the API's own words: the field by its JSON path and where it is. The
     /// serializer's message names .NET types, which tell a gate's developer nothing about the contract.
     /// </summary>
-    private static IResult NotJson(JsonException ex, string what, string title, string type)
+    internal static IResult NotJson(JsonException ex, string what, string title, string type)
     {
         var field = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? "body" : ex.Path.TrimStart('$', '.');
         var where = ex.LineNumber is { } line ? string.Create(CultureInfo.InvariantCulture, $" (line {line + 1}, byte {ex.BytePositionInLine + 1})") : "";
@@ -179,7 +124,7 @@ public static class DeviceEndpoints
             new Dictionary<string, string[]> { [field] = ["not valid JSON of this field's type"] }, title, type);
     }
 
-    private static IResult TooLarge(string detail, string title = "The batch is too large", string type = "batch-too-large") =>
+    internal static IResult TooLarge(string detail, string title = "The batch is too large", string type = "batch-too-large") =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status413PayloadTooLarge, title: title, type: ProblemBase + type);
 
     private static async Task<IResult> KeySet(HttpContext http, OperatorKeys keys, TrustHistory trust, CancellationToken cancellation)
@@ -207,18 +152,11 @@ public static class DeviceEndpoints
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
         }
 
-        var body = new JsonObject { ["version"] = version };
         var deltas = since is > 0 && since < version ? directory.ReadDenyListDeltasAfter(since.Value) : [];
-        if (deltas.Count > 0)
-        {
-            body["deltas"] = new JsonArray([.. deltas.Select(d => JsonNode.Parse(d.ToJson()))]);
-        }
-        else
-        {
-            body["snapshot"] = JsonNode.Parse(directory.ReadSignedDenyList().ToJson());
-        }
-
-        return TypedResults.Text(body.ToJsonString(), "application/json");
+        var answer = deltas.Count > 0
+            ? new DenyListAnswer(version, [.. deltas.Select(d => JsonElement.Parse(d.ToJson()))], null)
+            : new DenyListAnswer(version, null, JsonElement.Parse(directory.ReadSignedDenyList().ToJson()));
+        return TypedResults.Text(JsonSerializer.Serialize(answer, DeviceApiJson.Default.DenyListAnswer), "application/json");
     }
 
     private static async Task<IResult> Config(HttpContext http, DeviceRegistry registry, CancellationToken cancellation)
@@ -265,7 +203,7 @@ public static class DeviceEndpoints
         {
             int length;
             (body, length) = await ReadBodyAsync(http.Request, DeviceStatusBounds.MaxBodyBytes, cancellation);
-            report = JsonSerializer.Deserialize(body.AsSpan(0, length), ClearingJson.Default.DeviceStatusReport);
+            report = JsonSerializer.Deserialize(body.AsSpan(0, length), DeviceApiJson.Default.DeviceStatusReport);
         }
         catch (JsonException ex)
         {
@@ -313,12 +251,12 @@ public static class DeviceEndpoints
               alarm = EXCLUDED.alarm, upload_error = EXCLUDED.upload_error, sync_error = EXCLUDED.sync_error, disk_free_bytes = EXCLUDED.disk_free_bytes
             """, cancellation, device.DeviceId, now.UtcDateTime, report.SentAt?.UtcDateTime, report.KeySetVersion, report.DenyListVersion,
             report.ConfigVersion, report.JournalBacklog, report.HighestSequence, report.LastUploadAt?.UtcDateTime, report.LastSyncAt?.UtcDateTime,
-            report.ClockOffsetMillis, JsonSerializer.Serialize(report.Taps ?? [], ClearingJson.Default.DictionaryStringInt64), report.P99LatencyMicros,
+            report.ClockOffsetMillis, JsonSerializer.Serialize(report.Taps ?? new Dictionary<string, long>(), DeviceApiJson.Default.IReadOnlyDictionaryStringInt64), report.P99LatencyMicros,
             report.SoftwareVersion, report.Alarm, ErrorJson(report.UploadError), ErrorJson(report.SyncError), report.DiskFreeBytes);
-        return TypedResults.Ok(new { serverTime = now });
+        return TypedResults.Ok(new DeviceStatusAnswer(now));
 
-        static string? ErrorJson(DeviceErrorReport? error) =>
-            DeviceStatusBounds.Stored(error) is { } stored ? JsonSerializer.Serialize(stored, ClearingJson.Default.DeviceErrorReport) : null;
+        static string? ErrorJson(LinkError? error) =>
+            DeviceStatusBounds.Stored(error) is { } stored ? JsonSerializer.Serialize(stored, DeviceApiJson.Default.LinkError) : null;
     }
 
     private static bool NotModified(HttpContext http, string etag)

@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using Npgsql;
 using Transit.Clearing.Trust;
 using Transit.RideCodes.KeyStore;
+using Transit.DeviceApi;
 
 namespace Transit.Clearing.Devices;
 
@@ -17,19 +18,6 @@ public sealed record DeviceRegistration(string DeviceId, string OperatorId, stri
 
 /// <summary>A registration that cannot be done; the message says why.</summary>
 public sealed class DeviceRegistrationException(string message) : Exception(message);
-
-/// <summary>The payload of a <c>transit-device-config</c> document (docs/device-api.md).</summary>
-public sealed record DeviceConfig(
-    [property: JsonPropertyName("version")] int Version,
-    [property: JsonPropertyName("deviceId")] string DeviceId,
-    [property: JsonPropertyName("operatorId")] string OperatorId,
-    [property: JsonPropertyName("mode")] string Mode,
-    [property: JsonPropertyName("stationId")] string? StationId,
-    [property: JsonPropertyName("routeId")] string? RouteId,
-    [property: JsonPropertyName("maxAgeSeconds")] int MaxAgeSeconds,
-    [property: JsonPropertyName("maxAheadSeconds")] int MaxAheadSeconds,
-    [property: JsonPropertyName("passbackSeconds")] int PassbackSeconds,
-    [property: JsonPropertyName("issuedAt")] DateTimeOffset IssuedAt);
 
 /// <summary>
 /// Device registration, certificates and revocation. A device is known by the SHA-256 thumbprint of its client
@@ -48,13 +36,13 @@ public sealed class DeviceRegistry(NpgsqlDataSource dataSource, OperatorKeys key
     public async Task<(RegisteredDevice Device, string CertificatePath, string KeyPath)> AddAsync(
         DeviceRegistration registration, string outputFolder, CancellationToken cancellation)
     {
-        var mode = registration.Mode ?? (registration.StationId is not null ? "metro-entry" : "bus");
-        if (mode is not ("metro-entry" or "metro-exit" or "bus" or "bus-exit"))
+        var mode = registration.Mode ?? (registration.StationId is not null ? TapMode.MetroEntry.Name() : TapMode.Bus.Name());
+        if (!TapModes.TryParse(mode, out var tapMode))
         {
-            throw new DeviceRegistrationException($"--mode '{mode}' is not metro-entry, metro-exit, bus or bus-exit");
+            throw new DeviceRegistrationException($"--mode '{mode}' is not {string.Join(", ", TapModes.Names)}");
         }
 
-        var onBus = mode is "bus" or "bus-exit";
+        var onBus = tapMode.OnBus();
         if (onBus ? registration.RouteId is null : registration.StationId is null)
         {
             throw new DeviceRegistrationException(onBus ? "a bus validator needs --route (and usually --stop)" : "a metro gate needs --station");
@@ -162,7 +150,7 @@ public sealed class DeviceRegistry(NpgsqlDataSource dataSource, OperatorKeys key
         var payload = new DeviceConfig(
             device.ConfigVersion, device.DeviceId, device.OperatorId, device.Mode, device.StationId, device.RouteId,
             options.MaxAgeSeconds, options.MaxAheadSeconds, options.PassbackSeconds, DateTimeOffset.FromUnixTimeSeconds(now.ToUnixTimeSeconds()));
-        return keys.Sign(ConfigType, JsonSerializer.SerializeToUtf8Bytes(payload, ClearingJson.Default.DeviceConfig)).ToJson();
+        return keys.Sign(ConfigType, JsonSerializer.SerializeToUtf8Bytes(payload, DeviceApiJson.Default.DeviceConfig)).ToJson();
     }
 
     private static RegisteredDevice Read(NpgsqlDataReader reader) => new(

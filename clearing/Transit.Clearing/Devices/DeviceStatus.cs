@@ -1,45 +1,8 @@
 using System.Globalization;
-using System.Text.Json.Serialization;
 using Transit.Clearing.Ingest;
+using Transit.DeviceApi;
 
 namespace Transit.Clearing.Devices;
-
-/// <summary>What a gate reports about itself (POST /device/v1/status, docs/device-api.md).</summary>
-public sealed class DeviceStatusReport
-{
-    [JsonPropertyName("deviceId")] public string? DeviceId { get; set; }
-    [JsonPropertyName("sentAt")] public DateTimeOffset? SentAt { get; set; }
-    [JsonPropertyName("keySetVersion")] public long? KeySetVersion { get; set; }
-    [JsonPropertyName("denyListVersion")] public long? DenyListVersion { get; set; }
-    [JsonPropertyName("configVersion")] public long? ConfigVersion { get; set; }
-    [JsonPropertyName("journalBacklog")] public long? JournalBacklog { get; set; }
-    [JsonPropertyName("highestSequence")] public long? HighestSequence { get; set; }
-    [JsonPropertyName("lastUploadAt")] public DateTimeOffset? LastUploadAt { get; set; }
-    [JsonPropertyName("lastSyncAt")] public DateTimeOffset? LastSyncAt { get; set; }
-    [JsonPropertyName("clockOffsetMillis")] public long? ClockOffsetMillis { get; set; }
-    [JsonPropertyName("taps")] public Dictionary<string, long>? Taps { get; set; }
-    [JsonPropertyName("p99LatencyMicros")] public long? P99LatencyMicros { get; set; }
-    [JsonPropertyName("softwareVersion")] public string? SoftwareVersion { get; set; }
-    [JsonPropertyName("alarm")] public string? Alarm { get; set; }
-    [JsonPropertyName("uploadError")] public DeviceErrorReport? UploadError { get; set; }
-    [JsonPropertyName("syncError")] public DeviceErrorReport? SyncError { get; set; }
-    [JsonPropertyName("diskFreeBytes")] public long? DiskFreeBytes { get; set; }
-}
-
-/// <summary>A gate's repeated upload or sync failure, as it reports it.</summary>
-public sealed class DeviceErrorReport
-{
-    /// <summary>Kebab-case cause, e.g. <c>tls-name-mismatch</c>, <c>connection-refused</c>, <c>http-500</c>, <c>timeout</c>.</summary>
-    [JsonPropertyName("reason")] public string? Reason { get; set; }
-
-    [JsonPropertyName("message")] public string? Message { get; set; }
-
-    /// <summary>When the failures began.</summary>
-    [JsonPropertyName("since")] public DateTimeOffset? Since { get; set; }
-
-    /// <summary>Failures in a row.</summary>
-    [JsonPropertyName("failures")] public long? Failures { get; set; }
-}
 
 /// <summary>
 /// The bounds of a status report. A report is a gate's word about itself, stored and shown to operators: every field
@@ -123,7 +86,7 @@ public static class DeviceStatusBounds
         return errors;
     }
 
-    private static void CheckError(string field, DeviceErrorReport? error, Action<string, string> fail)
+    private static void CheckError(string field, LinkError? error, Action<string, string> fail)
     {
         if (error is null)
         {
@@ -147,13 +110,7 @@ public static class DeviceStatusBounds
     }
 
     /// <summary>The report's error as stored: its message with control characters escaped.</summary>
-    public static DeviceErrorReport? Stored(DeviceErrorReport? error) => error is null ? null : new()
-    {
-        Reason = error.Reason,
-        Message = TapChecks.Stored(error.Message, MaxErrorMessageLength),
-        Since = error.Since,
-        Failures = error.Failures,
-    };
+    public static LinkError? Stored(LinkError? error) => error is null ? null : error with { Message = TapText.Stored(error.Message, MaxErrorMessageLength) };
 
     private static bool IsKebab(string? text) =>
         text is { Length: > 0 and <= MaxKeyLength } && text[0] is >= 'a' and <= 'z' or >= '0' and <= '9' && text.All(c => c is >= 'a' and <= 'z' or >= '0' and <= '9' or '-');

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Npgsql;
 using Transit.Clearing.Database;
 using Transit.Clearing.Devices;
+using Transit.DeviceApi;
 
 namespace Transit.Clearing.Fleet;
 
@@ -16,7 +17,7 @@ public sealed record FleetDevice(
     DateTimeOffset? LastReportAt, DateTimeOffset? LastUploadAt, DateTimeOffset? LastSyncAt, long? JournalBacklog, long? HighestSequence,
     long ContiguousSequence, long? KeySetVersion, long? DenyListVersion, long? ConfigVersion, long? ClockOffsetMillis,
     IReadOnlyDictionary<string, long> TapsByReason, long RefusedByClearing, long? P99LatencyMicros, string? SoftwareVersion,
-    IReadOnlyList<DeviceAlarm> Alarms, string? Alarm, DeviceErrorReport? UploadError, DeviceErrorReport? SyncError, long? DiskFreeBytes,
+    IReadOnlyList<DeviceAlarm> Alarms, string? Alarm, LinkError? UploadError, LinkError? SyncError, long? DiskFreeBytes,
     LastTapPlace? LastTap);
 
 /// <summary>Where and when a device's newest uploaded tap was taken.</summary>
@@ -96,9 +97,9 @@ public sealed class FleetView(NpgsqlDataSource dataSource, ClearingOptions optio
             cancellation, operatorParameter);
     }
 
-    private static DeviceErrorReport? Error(string? json) => json is null ? null : JsonSerializer.Deserialize(json, ClearingJson.Default.DeviceErrorReport);
+    private static LinkError? Error(string? json) => json is null ? null : JsonSerializer.Deserialize(json, DeviceApiJson.Default.LinkError);
 
-    private static void Add(List<DeviceAlarm> alarms, string reason, DeviceErrorReport? error)
+    private static void Add(List<DeviceAlarm> alarms, string reason, LinkError? error)
     {
         if (error is not null)
         {

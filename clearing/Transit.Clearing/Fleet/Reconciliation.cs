@@ -2,6 +2,7 @@ using Npgsql;
 using Transit.Clearing.Database;
 using Transit.Clearing.Ingest;
 using Transit.Clearing.Devices;
+using Transit.DeviceApi;
 
 namespace Transit.Clearing.Fleet;
 

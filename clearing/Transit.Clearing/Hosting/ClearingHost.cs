@@ -200,7 +200,7 @@ public static class ClearingHost
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
-        app.MapDeviceEndpoints();
+        app.MapDeviceEndpoints().MapTapUploadEndpoints();
         app.MapStatementEndpoints();
         app.MapIssuerEndpoints();
         app.MapDayEndpoints();

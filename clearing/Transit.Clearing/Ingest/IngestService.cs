@@ -10,6 +10,7 @@ using Transit.Clearing.Devices;
 using Transit.Clearing.Gtfs;
 using Transit.Clearing.Issuers;
 using Transit.Clearing.Trust;
+using Transit.DeviceApi;
 using Transit.RideCodes;
 
 namespace Transit.Clearing.Ingest;
@@ -17,7 +18,7 @@ namespace Transit.Clearing.Ingest;
 /// <summary>What became of an upload.</summary>
 public abstract record IngestOutcome
 {
-    public sealed record Stored(TapBatchResult Result) : IngestOutcome;
+    public sealed record Stored(TapBatchAnswer Result) : IngestOutcome;
 
     public sealed record Invalid(string Detail, IDictionary<string, string[]> Errors) : IngestOutcome;
 
@@ -88,7 +89,7 @@ public sealed class IngestService(
         await issuers.RefreshIfOlderAsync(TimeSpan.FromSeconds(10), cancellation);
         var started = Stopwatch.GetTimestamp();
         var rows = new StagedBatch(device, batch.Taps, now, issuers.Current);
-        if (device.Mode == "bus")
+        if (TapModes.TryParse(device.Mode, out var deviceMode) && deviceMode.OnBus())
         {
             await LoadServedStopsAsync(rows, cancellation);
         }
@@ -110,7 +111,7 @@ public sealed class IngestService(
     /// The shape a batch needs to be stored at all: a tap object with a sequence number in order, a time and a
     /// decision. Anything else a tap holds is its own content, checked per tap (<see cref="TapChecks"/>).
     /// </summary>
-    private static IngestOutcome.Invalid? Validate(List<TapRecord?> taps, int i)
+    private static IngestOutcome.Invalid? Validate(IReadOnlyList<TapRecord?> taps, int i)
     {
         var tap = taps[i];
         if (tap is null)
@@ -119,7 +120,8 @@ public sealed class IngestService(
         }
 
         // The bound keeps seq + n and the ledger's seq + 1 far from overflow.
-        if (tap.Seq is not { } seq || seq is < 1 or > MaxSeq)
+        var seq = tap.Seq;
+        if (seq is < 1 or > MaxSeq)
         {
             return Invalid(i, ".seq", ".seq must be an integer from 1 to 2^53", "required, 1 to 2^53");
         }
@@ -129,14 +131,10 @@ public sealed class IngestService(
             return Invalid(i, ".seq", $": seq {seq} follows {taps[i - 1]!.Seq}; a batch must be contiguous", $"expected {taps[0]!.Seq + i}");
         }
 
-        if (tap.At is null)
+        // Reading a batch refuses a tap without a time (RequiredFieldMissingException); this guards a caller that built one.
+        if (tap.At == default)
         {
             return Invalid(i, ".at", ".at is missing", "required, RFC 3339 UTC");
-        }
-
-        if (tap.Accepted is null)
-        {
-            return Invalid(i, ".accepted", ".accepted is missing", "required");
         }
 
         return null;
@@ -184,7 +182,7 @@ public sealed class IngestService(
     {
         for (var i = 0; i < rows.Count; i++)
         {
-            var day = ServiceDayOf(rows, rows.Taps[i]!.At!.Value.ToUniversalTime());
+            var day = ServiceDayOf(rows, rows.Taps[i]!.At.ToUniversalTime());
             if (!rows.ServedStops.ContainsKey(day))
             {
                 rows.ServedStops[day] = await routeStops.ForDayAsync(day, cancellation);
@@ -201,9 +199,9 @@ public sealed class IngestService(
     private void Stage(StagedBatch rows, int i)
     {
         var tap = rows.Taps[i]!;
-        var at = tap.At!.Value.ToUniversalTime();
+        var at = tap.At.ToUniversalTime();
         var serviceDay = ServiceDayOf(rows, at);
-        var accepted = tap.Accepted!.Value;
+        var accepted = tap.Accepted;
         var flags = IsClockSuspect(rows, at) ? TapFlags.ClockSuspect : TapFlags.None;
         var refusal = TapChecks.Malformed(tap);
         if (refusal is not null)
@@ -223,7 +221,7 @@ public sealed class IngestService(
         }
 
         var (verifier, keySetVersion) = trust.At(at);
-        var verdict = refusal == "malformed-code" ? null : verifier.Verify(tap.Code, at);
+        var verdict = refusal == TapReasons.MalformedCode ? null : verifier.Verify(tap.Code, at);
         var issuer = IssuerIds.Home;
         // The home chain answers unknown-issuer, having read the code, for a code naming another issuer: only then is
         // that issuer's chain consulted, so the operator's own riders cost what they did before issuers existed.
@@ -241,7 +239,7 @@ public sealed class IngestService(
         {
             flags |= TapFlags.RefusedByClearing;
         }
-        else if (!accepted && verdict is { Accepted: true } && tap.Reason != "passback")
+        else if (!accepted && verdict is { Accepted: true } && tap.Reason != TapReasons.Passback)
         {
             flags |= TapFlags.RefusedByGateOnly;
         }
@@ -255,17 +253,17 @@ public sealed class IngestService(
 
         var account = code is null ? null : IssuerAccounts.Key(issuer, code.Credential.Account);
         rows.Issuer[i] = issuer;
-        rows.Seq[i] = tap.Seq!.Value;
+        rows.Seq[i] = tap.Seq;
         rows.ServiceDay[i] = serviceDay;
         rows.At[i] = at.UtcDateTime;
-        rows.Mode[i] = mode;
+        rows.Mode[i] = (short)mode;
         rows.Accepted[i] = accepted;
-        rows.GateReason[i] = TapChecks.Stored(tap.Reason ?? "", TapText.MaxReasonLength)!;
+        rows.GateReason[i] = TapText.Stored(tap.Reason ?? "", TapText.MaxReasonLength)!;
         rows.ClearingReason[i] = refusal ?? verdict!.ReasonCode;
         rows.Flags[i] = (int)flags;
-        rows.StationId[i] = TapChecks.Stored(tap.StationId, TapText.MaxIdLength);
-        rows.StopId[i] = TapChecks.Stored(tap.StopId, TapText.MaxIdLength);
-        rows.RouteId[i] = TapChecks.Stored(tap.RouteId, TapText.MaxIdLength);
+        rows.StationId[i] = TapText.Stored(tap.StationId, TapText.MaxIdLength);
+        rows.StopId[i] = TapText.Stored(tap.StopId, TapText.MaxIdLength);
+        rows.RouteId[i] = TapText.Stored(tap.RouteId, TapText.MaxIdLength);
         rows.Account[i] = account;
         rows.Shard[i] = account is null ? (short)0 : ServiceCalendar.Shard(account);
         rows.Category[i] = code?.Credential.Category;
@@ -274,7 +272,7 @@ public sealed class IngestService(
         rows.KeySetVersion[i] = keySetVersion;
         rows.DenyListVersion[i] = tap.DenyListVersion;
         rows.LatencyMicros[i] = tap.LatencyMicros;
-        rows.Code[i] = TapChecks.Stored(tap.Code ?? "", RideCodeFormat.MaxTextLength)!;
+        rows.Code[i] = TapText.Stored(tap.Code ?? "", RideCodeFormat.MaxTextLength)!;
         rows.ContentHash[i] = ContentHash(rows.DeviceId, tap);
     }
 
@@ -287,12 +285,12 @@ public sealed class IngestService(
         Span<char> text = stackalloc char[1024];
         if (!text.TryWrite(
             CultureInfo.InvariantCulture,
-            $"{deviceId}\u001f{tap.Seq!.Value}\u001f{tap.At!.Value.UtcTicks}\u001f{tap.Code}\u001f{(tap.Accepted!.Value ? "True" : "False")}\u001f{tap.Reason}\u001f{tap.Mode}\u001f{tap.OperatorId}\u001f{tap.StationId}\u001f{tap.StopId}\u001f{tap.RouteId}",
+            $"{deviceId}\u001f{tap.Seq}\u001f{tap.At.UtcTicks}\u001f{tap.Code}\u001f{(tap.Accepted ? "True" : "False")}\u001f{tap.Reason}\u001f{tap.Mode}\u001f{tap.OperatorId}\u001f{tap.StationId}\u001f{tap.StopId}\u001f{tap.RouteId}",
             out var length))
         {
             var joined = string.Join(
                 '\u001f',
-                deviceId, tap.Seq, tap.At!.Value.UtcTicks, tap.Code, tap.Accepted, tap.Reason, tap.Mode, tap.OperatorId, tap.StationId, tap.StopId, tap.RouteId);
+                deviceId, tap.Seq, tap.At.UtcTicks, tap.Code, tap.Accepted, tap.Reason, tap.Mode, tap.OperatorId, tap.StationId, tap.StopId, tap.RouteId);
             return SHA256.HashData(Encoding.UTF8.GetBytes(joined))[..16];
         }
 
@@ -340,7 +338,7 @@ public sealed class IngestService(
         }
 
         await transaction.CommitAsync(cancellation);
-        return new IngestOutcome.Stored(new TapBatchResult(deviceId, rows.Count, stored.Count, rows.Count - stored.Count, stored.Contiguous, stored.Missing));
+        return new IngestOutcome.Stored(new TapBatchAnswer(deviceId, rows.Count, stored.Count, rows.Count - stored.Count, stored.Contiguous, stored.Missing));
     }
 
     /// <summary>
@@ -534,7 +532,7 @@ public sealed class IngestService(
     /// <summary>A batch's taps as columns, the shape the store statement takes them in.</summary>
     private sealed class StagedBatch
     {
-        public StagedBatch(RegisteredDevice device, List<TapRecord?> taps, DateTimeOffset receivedAt, IssuerSnapshot issuers)
+        public StagedBatch(RegisteredDevice device, IReadOnlyList<TapRecord?> taps, DateTimeOffset receivedAt, IssuerSnapshot issuers)
         {
             var n = taps.Count;
             (Device, Taps, ReceivedAt, Issuers) = (device, taps, receivedAt, issuers);
@@ -557,7 +555,7 @@ public sealed class IngestService(
 
         public string DeviceId => Device.DeviceId;
 
-        public List<TapRecord?> Taps { get; }
+        public IReadOnlyList<TapRecord?> Taps { get; }
 
         public int Count => Taps.Count;
 

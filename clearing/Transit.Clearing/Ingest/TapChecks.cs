@@ -1,5 +1,6 @@
 using Transit.Clearing.Devices;
 using Transit.RideCodes;
+using Transit.DeviceApi;
 
 namespace Transit.Clearing.Ingest;
 
@@ -15,27 +16,27 @@ public static class TapChecks
     {
         if (!TapText.IsClean(tap.Code, RideCodeFormat.MaxTextLength))
         {
-            return "malformed-code";
+            return TapReasons.MalformedCode;
         }
 
-        if (tap.Reason != "passback" && !VerificationReasons.TryParse(tap.Reason, out _))
+        if (!TapReasons.IsGateReason(tap.Reason))
         {
-            return "malformed-reason";
+            return TapReasons.MalformedReason;
         }
 
         if (!TapModes.TryParse(tap.Mode, out _))
         {
-            return "malformed-mode";
+            return TapReasons.MalformedMode;
         }
 
         if (!TapText.IsClean(tap.OperatorId, TapText.MaxIdLength))
         {
-            return "malformed-operator";
+            return TapReasons.MalformedOperator;
         }
 
-        return !IsCleanId(tap.StationId) ? "malformed-station"
-            : !IsCleanId(tap.StopId) ? "malformed-stop"
-            : !IsCleanId(tap.RouteId) ? "malformed-route"
+        return !IsCleanId(tap.StationId) ? TapReasons.MalformedStation
+            : !IsCleanId(tap.StopId) ? TapReasons.MalformedStop
+            : !IsCleanId(tap.RouteId) ? TapReasons.MalformedRoute
             : null;
     }
 
@@ -49,31 +50,27 @@ public static class TapChecks
     {
         if (tap.OperatorId != device.OperatorId)
         {
-            return "device-mismatch-operator";
+            return TapReasons.MismatchOperator;
         }
 
         if (tap.Mode != device.Mode)
         {
-            return "device-mismatch-mode";
+            return TapReasons.MismatchMode;
         }
 
-        if (!TapModes.TryParse(tap.Mode, out var mode) || !TapModes.OnBus(mode))
+        if (!TapModes.TryParse(tap.Mode, out var mode) || !mode.OnBus())
         {
-            return tap.StationId == device.StationId ? null : "device-mismatch-station";
+            return tap.StationId == device.StationId ? null : TapReasons.MismatchStation;
         }
 
         if (tap.RouteId != device.RouteId)
         {
-            return "device-mismatch-route";
+            return TapReasons.MismatchRoute;
         }
 
         // A validator without a GPS fix or driver input sends no stop: nothing to contradict.
-        return string.IsNullOrEmpty(tap.StopId) || routeServes(tap.RouteId!, tap.StopId) != false ? null : "stop-not-on-route";
+        return string.IsNullOrEmpty(tap.StopId) || routeServes(tap.RouteId!, tap.StopId) != false ? null : TapReasons.StopNotOnRoute;
     }
-
-    /// <summary>What to store of a text field: itself when it is clean, else its escaped form (<see cref="TapText.Escape"/>).</summary>
-    public static string? Stored(string? text, int maxLength) =>
-        text is null || TapText.IsClean(text, maxLength) ? text : TapText.Escape(text, maxLength);
 
     /// <summary>Ids are optional (null or empty when unknown); when present they must be storable.</summary>
     private static bool IsCleanId(string? id) => string.IsNullOrEmpty(id) || TapText.IsClean(id, TapText.MaxIdLength);

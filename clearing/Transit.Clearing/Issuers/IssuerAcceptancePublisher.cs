@@ -1,10 +1,11 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json.Nodes;
+using System.Text.Json;
 using Npgsql;
 using Transit.Clearing.Database;
 using Transit.Clearing.Trust;
 using Transit.RideCodes;
+using Transit.DeviceApi;
 
 namespace Transit.Clearing.Issuers;
 
@@ -70,17 +71,12 @@ public sealed class IssuerAcceptancePublisher(NpgsqlDataSource dataSource, Opera
     }
 
     private static string BundleJson(long version, SignedDocument acceptance, List<Entry> entries) =>
-        new JsonObject
-        {
-            ["version"] = version,
-            ["acceptance"] = JsonNode.Parse(acceptance.ToJson()),
-            ["issuers"] = new JsonArray([.. entries.Select(e => new JsonObject
-            {
-                ["id"] = e.IssuerId,
-                ["keySet"] = JsonNode.Parse(e.KeySet),
-                ["denyList"] = e.DenyList is null ? null : JsonNode.Parse(e.DenyList),
-            })]),
-        }.ToJsonString();
+        JsonSerializer.Serialize(
+            new IssuerBundleAnswer(
+                version,
+                JsonElement.Parse(acceptance.ToJson()),
+                [.. entries.Select(e => new IssuerDocuments(e.IssuerId, JsonElement.Parse(e.KeySet), e.DenyList is null ? null : JsonElement.Parse(e.DenyList)))]),
+            DeviceApiJson.Default.IssuerBundleAnswer);
 
     /// <summary>
     /// What the document would say now, one entry per issuer: its root key, documents, and the acceptance window in

@@ -1,17 +1,18 @@
 using Transit.Clearing.Ingest;
 using Transit.Clearing.Pricing;
+using Transit.DeviceApi;
 
 namespace Transit.Clearing.Journeys;
 
 /// <summary>A billable tap of one account, as journey building needs it.</summary>
 public sealed record AccountTap(
-    DateTimeOffset At, short Mode, string OperatorId, string? StationId, string? StopId, string? RouteId, string? Category, string DeviceId, long Seq);
+    DateTimeOffset At, TapMode Mode, string OperatorId, string? StationId, string? StopId, string? RouteId, string? Category, string DeviceId, long Seq);
 
 /// <summary>
 /// Turns one account's taps of a service day (in time order) into journeys: a metro entry pairs with the next exit
 /// within the maximum journey time; an entry left open is a missing exit, an exit with no entry a missing entry.
 /// Each bus tap is a boarding; on networks with bus tap-off it pairs, like a metro entry, with the next
-/// <see cref="TapModes.BusExit"/> tap on the same route within the maximum journey time, which gives the alighting
+/// <see cref="TapMode.BusExit"/> tap on the same route within the maximum journey time, which gives the alighting
 /// stop that zone fares need. A boarding without tap-off stays a boarding (the fare rules' unpriced-leg policy prices
 /// it when the fare needs the destination); a tap-off without boarding is a missing entry. Legs whose gap exceeds the transfer window start a new journey; the fare rules then
 /// decide which transfers inside a journey are discounted.
@@ -25,7 +26,7 @@ public static class JourneyBuilder
         AccountTap? open = null;
         foreach (var tap in taps)
         {
-            if (tap.Mode is not (TapModes.MetroExit or TapModes.BusExit))
+            if (tap.Mode is not (TapMode.MetroExit or TapMode.BusExit))
             {
                 CloseOpen();
                 open = tap;
@@ -83,8 +84,8 @@ public static class JourneyBuilder
             end.At - start.At <= maxJourneyTime
             && (start.Mode, end.Mode) switch
             {
-                (TapModes.MetroEntry, TapModes.MetroExit) => true,
-                (TapModes.Bus, TapModes.BusExit) => start.RouteId is null || end.RouteId is null || start.RouteId == end.RouteId,
+                (TapMode.MetroEntry, TapMode.MetroExit) => true,
+                (TapMode.Bus, TapMode.BusExit) => start.RouteId is null || end.RouteId is null || start.RouteId == end.RouteId,
                 _ => false,
             };
     }
@@ -95,21 +96,21 @@ public static class JourneyBuilder
         if (start is null)
         {
             var exit = end!;
-            return (new LegInput(exit.Mode == TapModes.BusExit ? TapModes.Bus : TapModes.MetroExit, exit.OperatorId, exit.RouteId, Place(exit), null, exit.At, exit.At, true, false)
+            return (new LegInput(exit.Mode == TapMode.BusExit ? TapMode.Bus : TapMode.MetroExit, exit.OperatorId, exit.RouteId, Place(exit), null, exit.At, exit.At, true, false)
             {
                 ExitTap = (exit.DeviceId, exit.Seq),
             }, exit.Category);
         }
 
-        var mode = start.Mode == TapModes.MetroEntry ? TapModes.MetroEntry : TapModes.Bus;
+        var mode = start.Mode == TapMode.MetroEntry ? TapMode.MetroEntry : TapMode.Bus;
         return (new LegInput(
             mode, start.OperatorId, start.RouteId ?? end?.RouteId, Place(start), end is null ? null : Place(end), start.At, end?.At, false,
-            end is null && mode == TapModes.MetroEntry)
+            end is null && mode == TapMode.MetroEntry)
         {
             EntryTap = (start.DeviceId, start.Seq),
             ExitTap = end is null ? null : (end.DeviceId, end.Seq),
         }, start.Category);
     }
 
-    private static string? Place(AccountTap tap) => TapModes.OnBus(tap.Mode) ? tap.StopId : tap.StationId;
+    private static string? Place(AccountTap tap) => tap.Mode.OnBus() ? tap.StopId : tap.StationId;
 }

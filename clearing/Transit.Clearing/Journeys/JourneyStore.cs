@@ -3,6 +3,7 @@ using NpgsqlTypes;
 using Transit.Clearing.Database;
 using Transit.Clearing.Ingest;
 using Transit.Clearing.Pricing;
+using Transit.DeviceApi;
 
 namespace Transit.Clearing.Journeys;
 
@@ -44,7 +45,7 @@ public static class JourneyStore
             ORDER BY account, at, device_id, seq
             """,
             r => (Account: r.GetString(0), Tap: new AccountTap(
-                r.GetFieldValue<DateTimeOffset>(1), r.GetInt16(2), r.GetString(3), r.NullableString(4), r.NullableString(5), r.NullableString(6),
+                r.GetFieldValue<DateTimeOffset>(1), (TapMode)r.GetInt16(2), r.GetString(3), r.NullableString(4), r.NullableString(5), r.NullableString(6),
                 r.NullableString(7), r.GetString(8), r.GetInt64(9))),
             cancellation, day, fromShard, toShard, accounts))
             .ToLookup(t => t.Account, t => t.Tap, StringComparer.Ordinal);
@@ -75,7 +76,7 @@ public static class JourneyStore
             {
                 var legFlags = (JourneyFlags)r.GetInt32(18);
                 var leg = new LegInput(
-                    r.GetInt16(6), r.NullableString(7) ?? "", r.NullableString(8), r.NullableString(10), r.NullableString(11),
+                    (TapMode)r.GetInt16(6), r.NullableString(7) ?? "", r.NullableString(8), r.NullableString(10), r.NullableString(11),
                     r.GetFieldValue<DateTimeOffset>(12), r.NullableTime(13), legFlags.HasFlag(JourneyFlags.MissingEntry), legFlags.HasFlag(JourneyFlags.MissingExit));
                 var legPrice = new LegPrice(
                     r.NullableString(14), r.GetInt64(15), r.NullableString(16), r.GetInt64(17), r.NullableString(9), r.NullableString(7), r.NullableString(8),
@@ -160,7 +161,7 @@ public static class JourneyStore
                 copy.Write(day, NpgsqlDbType.Date);
                 copy.Write(l.JourneyNo, NpgsqlDbType.Integer);
                 copy.Write(l.LegNo, NpgsqlDbType.Integer);
-                copy.Write(l.Leg.Mode, NpgsqlDbType.Smallint);
+                copy.Write((short)l.Leg.Mode, NpgsqlDbType.Smallint);
                 copy.PutText(l.OperatorId);
                 copy.PutText(l.Price.RouteId ?? l.Leg.RouteId);
                 copy.PutText(l.Price.NetworkId);

@@ -1,4 +1,5 @@
 using Transit.FareRules;
+using Transit.DeviceApi;
 
 namespace Transit.Clearing.Pricing;
 
@@ -17,7 +18,7 @@ namespace Transit.Clearing.Pricing;
 /// <param name="MissingEntry">A metro exit with no entry.</param>
 /// <param name="MissingExit">A metro entry with no exit.</param>
 public sealed record LegInput(
-    short Mode, string OperatorId, string? RouteId, string? FromStopId, string? ToStopId, DateTimeOffset Start, DateTimeOffset? End,
+    TapMode Mode, string OperatorId, string? RouteId, string? FromStopId, string? ToStopId, DateTimeOffset Start, DateTimeOffset? End,
     bool MissingEntry, bool MissingExit)
 {
     /// <summary>The taps this leg was made of (device, sequence).</summary>

@@ -15,6 +15,7 @@ using Transit.Clearing.Database;
 using Transit.Clearing.Ingest;
 using Transit.Clearing.Journeys;
 using Transit.RideCodes;
+using Transit.DeviceApi;
 
 namespace Transit.Clearing.Riders;
 
@@ -177,7 +178,7 @@ public static class RiderEndpoints
             """, r => (Day: r.GetFieldValue<DateOnly>(0), Journey: r.GetInt32(1), Leg: new
             {
                 leg = r.GetInt32(2),
-                mode = TapModes.OnBus(r.GetInt16(3)) ? "bus" : "metro",
+                mode = ((TapMode)r.GetInt16(3)).OnBus() ? "bus" : "metro",
                 operatorId = r.NullableString(4),
                 route = r.NullableString(5),
                 from = r.NullableString(6),

@@ -11,6 +11,7 @@ using Transit.Clearing.Ingest;
 using Transit.Clearing.Jobs;
 using Transit.Clearing.Journeys;
 using Transit.Clearing.Settlement;
+using Transit.DeviceApi;
 using Transit.Simulation;
 using Transit.Simulation.Harness;
 
@@ -110,12 +111,12 @@ public static class ClearingBenchmark
                 work = work == home ? Stations[(r + 1) % Stations.Length] : work;
                 var morning = new DateTimeOffset(day.ToDateTime(new TimeOnly(6, 0)), TimeSpan.Zero).AddSeconds(r % 10_800);
                 var category = r % 10 == 0 ? "child" : "adult";
-                (string Device, DateTimeOffset At, short Mode, string Station)[] rides =
+                (string Device, DateTimeOffset At, TapMode Mode, string Station)[] rides =
                 [
-                    ($"in-{home}", morning, TapModes.MetroEntry, home),
-                    ($"out-{work}", morning.AddMinutes(12), TapModes.MetroExit, work),
-                    ($"in-{work}", morning.AddHours(9), TapModes.MetroEntry, work),
-                    ($"out-{home}", morning.AddHours(9).AddMinutes(12), TapModes.MetroExit, home),
+                    ($"in-{home}", morning, TapMode.MetroEntry, home),
+                    ($"out-{work}", morning.AddMinutes(12), TapMode.MetroExit, work),
+                    ($"in-{work}", morning.AddHours(9), TapMode.MetroEntry, work),
+                    ($"out-{home}", morning.AddHours(9).AddMinutes(12), TapMode.MetroExit, home),
                 ];
                 foreach (var (device, at, mode, station) in rides.Take(r % 7 == 0 ? 3 : 4))
                 {
@@ -126,7 +127,7 @@ public static class ClearingBenchmark
                     await copy.WriteAsync(seq, NpgsqlDbType.Bigint, cancellation);
                     await copy.WriteAsync(at.UtcDateTime, NpgsqlDbType.TimestampTz, cancellation);
                     await copy.WriteAsync(at.UtcDateTime, NpgsqlDbType.TimestampTz, cancellation);
-                    await copy.WriteAsync(mode, NpgsqlDbType.Smallint, cancellation);
+                    await copy.WriteAsync((short)mode, NpgsqlDbType.Smallint, cancellation);
                     await copy.WriteAsync(true, NpgsqlDbType.Boolean, cancellation);
                     await copy.WriteAsync("ok", NpgsqlDbType.Text, cancellation);
                     await copy.WriteAsync("ok", NpgsqlDbType.Text, cancellation);

@@ -9,6 +9,7 @@ using Transit.Clearing;
 using Transit.Clearing.Devices;
 using Transit.Clearing.Gtfs;
 using Transit.Clearing.Ingest;
+using Transit.DeviceApi;
 using Transit.RideCodes;
 using Transit.RideCodes.KeyStore;
 using Transit.Simulation;
@@ -263,7 +264,7 @@ public static class IngestBenchmark
                 Code = phones[i % Riders].Show(at.AddSeconds(-1), (byte)(i / Riders)).ToText(),
                 Accepted = true,
                 Reason = "ok",
-                Mode = "metro-entry",
+                Mode = TapMode.MetroEntry.Name(),
                 OperatorId = "metro",
                 StationId = "CEN",
                 Account = $"{riderPrefix}{i % Riders:D6}",
@@ -276,7 +277,7 @@ public static class IngestBenchmark
 
         return [.. Enumerable.Range(0, devices.Count)
             .SelectMany(d => records.Where((_, i) => i % devices.Count == d).Chunk(BatchSize)
-                .Select(chunk => (d, new TapBatch { DeviceId = devices[d], Taps = [.. chunk] })))];
+                .Select(chunk => (d, new TapBatch(devices[d], [.. chunk]))))];
     }
 
     /// <summary>Every code verified as clearing does (key set of its time, no deny list), on all cores at once.</summary>
@@ -291,7 +292,7 @@ public static class IngestBenchmark
         {
             for (var i = range.Item1; i < range.Item2; i++)
             {
-                if (!verifier.Verify(taps[i]!.Code, taps[i]!.At!.Value).Accepted)
+                if (!verifier.Verify(taps[i]!.Code, taps[i]!.At).Accepted)
                 {
                     Interlocked.Increment(ref refused);
                 }
@@ -325,10 +326,10 @@ public static class IngestBenchmark
                         await copy.StartRowAsync(cancellation);
                         await copy.WriteAsync(day, NpgsqlDbType.Date, cancellation);
                         await copy.WriteAsync(batch.DeviceId!, NpgsqlDbType.Text, cancellation);
-                        await copy.WriteAsync(tap!.Seq!.Value, NpgsqlDbType.Bigint, cancellation);
-                        await copy.WriteAsync(tap.At!.Value.UtcDateTime, NpgsqlDbType.TimestampTz, cancellation);
+                        await copy.WriteAsync(tap!.Seq, NpgsqlDbType.Bigint, cancellation);
+                        await copy.WriteAsync(tap.At.UtcDateTime, NpgsqlDbType.TimestampTz, cancellation);
                         await copy.WriteAsync(now, NpgsqlDbType.TimestampTz, cancellation);
-                        await copy.WriteAsync(TapModes.MetroEntry, NpgsqlDbType.Smallint, cancellation);
+                        await copy.WriteAsync((short)TapMode.MetroEntry, NpgsqlDbType.Smallint, cancellation);
                         await copy.WriteAsync(true, NpgsqlDbType.Boolean, cancellation);
                         await copy.WriteAsync(tap.Reason!, NpgsqlDbType.Text, cancellation);
                         await copy.WriteAsync("ok", NpgsqlDbType.Text, cancellation);

@@ -3,9 +3,11 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using System.Text.Unicode;
+using Transit.DeviceApi;
 
-namespace Transit.Clearing.Ingest;
+namespace Transit.Clearing.Devices;
 
 /// <summary>
 /// The text fields of a tap as a device sent them. A scanner passes through whatever a printed or phone-shown code
@@ -14,6 +16,10 @@ namespace Transit.Clearing.Ingest;
 /// </summary>
 public static class TapText
 {
+    /// <summary>What to store of a text field: itself when it is clean, else its escaped form (<see cref="Escape"/>).</summary>
+    public static string? Stored(string? text, int maxLength) =>
+        text is null || IsClean(text, maxLength) ? text : Escape(text, maxLength);
+
     /// <summary>Longest station, stop, route or operator id stored as sent.</summary>
     public const int MaxIdLength = 128;
 
@@ -186,4 +192,20 @@ public sealed class AsSentTextConverter : JsonConverter<string>
     }
 
     public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+}
+
+/// <summary>
+/// How clearing reads a tap batch: the device API's contract with every text read as the device sent it
+/// (<see cref="AsSentTextConverter"/>), so that a code with a NUL byte or a broken surrogate is that tap's problem,
+/// stored refused, not a batch the gate can never move past.
+/// </summary>
+public static class AsSentJson
+{
+    private static readonly JsonSerializerOptions Options = new(DeviceApiJson.Default.Options) { Converters = { new AsSentTextConverter() } };
+
+    /// <summary>A whole batch.</summary>
+    public static JsonTypeInfo<TapBatch> TapBatch { get; } = (JsonTypeInfo<TapBatch>)Options.GetTypeInfo(typeof(TapBatch));
+
+    /// <summary>One tap.</summary>
+    public static JsonTypeInfo<TapRecord> TapRecord { get; } = (JsonTypeInfo<TapRecord>)Options.GetTypeInfo(typeof(TapRecord));
 }

@@ -1,0 +1,58 @@
+namespace Transit.DeviceApi;
+
+/// <summary>
+/// What kind of validator took a tap. The numbers are the ones clearing stores (<c>taps.mode</c>, a smallint); the
+/// device API carries the names (<see cref="TapModes.Name"/>).
+/// </summary>
+public enum TapMode : short
+{
+    /// <summary>A metro entry gate (<c>metro-entry</c>).</summary>
+    MetroEntry = 1,
+
+    /// <summary>A metro exit gate (<c>metro-exit</c>).</summary>
+    MetroExit = 2,
+
+    /// <summary>A bus validator at boarding (<c>bus</c>).</summary>
+    Bus = 3,
+
+    /// <summary>
+    /// A bus tap-off (<c>bus-exit</c>): a validator at the exit door, or the boarding validator tapped again when
+    /// leaving, for networks whose fares depend on where the rider gets off.
+    /// </summary>
+    BusExit = 4,
+}
+
+/// <summary>The device API's names of <see cref="TapMode"/>.</summary>
+public static class TapModes
+{
+    /// <summary>Every mode's name, in the enum's order.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["metro-entry", "metro-exit", "bus", "bus-exit"];
+
+    /// <summary>The wire name, e.g. <c>metro-entry</c>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">For a value that is not a mode.</exception>
+    public static string Name(this TapMode mode) => mode switch
+    {
+        TapMode.MetroEntry => "metro-entry",
+        TapMode.MetroExit => "metro-exit",
+        TapMode.Bus => "bus",
+        TapMode.BusExit => "bus-exit",
+        _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "not a tap mode"),
+    };
+
+    /// <summary>True for the validators that ride a route (they have a route and stop, no station).</summary>
+    public static bool OnBus(this TapMode mode) => mode is TapMode.Bus or TapMode.BusExit;
+
+    /// <summary>Parses a wire name; false (and <c>default</c>) for anything else, including null.</summary>
+    public static bool TryParse(string? name, out TapMode mode)
+    {
+        mode = name switch
+        {
+            "metro-entry" => TapMode.MetroEntry,
+            "metro-exit" => TapMode.MetroExit,
+            "bus" => TapMode.Bus,
+            "bus-exit" => TapMode.BusExit,
+            _ => default,
+        };
+        return mode != default;
+    }
+}
