@@ -15,6 +15,8 @@ namespace Transit.GateAgent.Tests;
 /// <summary>A gate accepting several issuers (<c>Trust:Issuers</c>): each code under its own issuer's chain only.</summary>
 public sealed class IssuerGateTests : IDisposable
 {
+    private readonly DateTimeOffset _signedAt = GateEnvironment.Now();
+
     private static readonly GateLimits Limits = new(TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(120));
     private readonly GateEnvironment _env = new();
     private readonly OperatorKeyDirectory _wallet;
@@ -162,7 +164,8 @@ public sealed class IssuerGateTests : IDisposable
     /// <summary>The answer of GET /device/v1/issuers accepting the wallet, signed by the operator's online key.</summary>
     private string IssuerBundle(long version, string walletKeySet)
     {
-        var now = GateEnvironment.Now();
+        // One signing time for every bundle of a test: the same version signed a second later is a different document.
+        var now = _signedAt;
         var list = new IssuerAcceptance(version, "metro", now, [new AcceptedIssuer("nw", _wallet.RootPublicKey, now.AddDays(-1), null)]);
         return new JsonObject
         {
