@@ -6,7 +6,7 @@ public enum InferenceLevel : byte
     /// <summary>Not known: see <see cref="RiderLeg.Unresolved"/>.</summary>
     None = 0,
 
-    /// <summary>Tapped out at a metro exit gate.</summary>
+    /// <summary>Tapped out: at a metro exit gate, or a bus tap-off on the boarded route.</summary>
     Exact = 1,
 
     /// <summary>The stop of the route nearest the rider's next boarding (Barry et al., first assumption).</summary>
@@ -64,7 +64,7 @@ public sealed class RiderLeg
 
     public string? Destination { get; set; }
 
-    /// <summary>Exit time (metro) or scheduled arrival at the inferred stop (bus); null when unknown.</summary>
+    /// <summary>Exit or tap-off time when tapped, else the scheduled arrival at the inferred stop (bus); null when unknown.</summary>
     public DateTimeOffset? AlightedAt { get; set; }
 
     public InferenceLevel Level { get; set; }
