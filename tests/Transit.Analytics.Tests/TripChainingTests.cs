@@ -162,6 +162,18 @@ public sealed class TripChainingTests(SimulatedCity city, ITestOutputHelper outp
     }
 
     [Fact]
+    public void Chain_BoardingWithoutRoute_TakesTheTapOffsRoute()
+    {
+        var chainer = new TripChainer(city.Network, city.Options);
+        var (board, alight) = city.BusRide("B1");
+
+        var leg = Assert.Single(chainer.Chain(42, Date, [SimulatedCity.Tap(TapMode.Bus, 0, board, null), SimulatedCity.Tap(TapMode.BusExit, 9, alight, "B1")]));
+
+        Assert.Equal(("B1", alight, InferenceLevel.Exact), (leg.RouteId, leg.Destination, leg.Level));
+        Assert.NotNull(leg.TripId);
+    }
+
+    [Fact]
     public void Chain_TapOffOnAnotherRoute_DoesNotCloseTheBusLeg()
     {
         var chainer = new TripChainer(city.Network, city.Options);

@@ -55,8 +55,11 @@ public sealed class RiderLeg
 
     public required string OperatorId { get; init; }
 
-    /// <summary>The bus route; null for metro, whose taps do not say which line was ridden.</summary>
-    public string? RouteId { get; init; }
+    /// <summary>
+    /// The bus route; null for metro, whose taps do not say which line was ridden. A boarding that did not know its
+    /// route takes its tap-off's, as clearing does.
+    /// </summary>
+    public string? RouteId { get; set; }
 
     public required string? Origin { get; init; }
 

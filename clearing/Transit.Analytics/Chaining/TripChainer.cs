@@ -51,6 +51,7 @@ public sealed class TripChainer(TransitNetwork network, AnalyticsOptions options
                     legs.Add(open);
                     break;
                 case TapMode.MetroExit or TapMode.BusExit when open is not null && Closes(open, tap):
+                    open.RouteId ??= tap.RouteId; // metro gates have none
                     open.Destination = tap.StopId;
                     open.AlightedAt = tap.At;
                     open.Level = tap.StopId is null ? InferenceLevel.None : InferenceLevel.Exact;
