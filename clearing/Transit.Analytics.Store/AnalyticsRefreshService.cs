@@ -1,6 +1,7 @@
 using Npgsql;
 using NpgsqlTypes;
 using Transit.Analytics.Privacy;
+using Transit.DeviceApi;
 
 namespace Transit.Analytics.Store;
 
@@ -137,10 +138,18 @@ public sealed class AnalyticsRefreshService(NpgsqlDataSource dataSource, RollupR
                 byRider[known.Rider] = known.Taps;
             }
 
+            // A mode analytics does not know would be chained and exported as something it is not: refuse the day
+            // loudly rather than skip the tap.
+            var mode = (TapMode)reader.GetInt16(2);
+            if (!Enum.IsDefined(mode))
+            {
+                throw new InvalidDataException($"taps.mode {(short)mode} of device {reader.GetString(9)} is not a tap mode of the device contract");
+            }
+
             known.Taps.Add(new AnalyticsTap(
                 known.Rider,
                 reader.Field<DateTimeOffset>(1),
-                (TapKind)reader.GetInt16(2),
+                mode,
                 Name(names, reader.GetString(3))!,
                 Name(names, reader.TextOrNull(4)),
                 Name(names, reader.TextOrNull(5)),

@@ -1,12 +1,6 @@
-namespace Transit.Analytics;
+using Transit.DeviceApi;
 
-/// <summary>What a device recorded: a metro gate entry or exit, or a bus validator boarding.</summary>
-public enum TapKind : byte
-{
-    MetroEntry = 1,
-    MetroExit = 2,
-    Bus = 3,
-}
+namespace Transit.Analytics;
 
 /// <summary>
 /// A tap as analytics sees it: the account already replaced by its keyed pseudonym (<see cref="Privacy.Pseudonymizer"/>),
@@ -14,7 +8,7 @@ public enum TapKind : byte
 /// </summary>
 /// <param name="Rider">Keyed pseudonym of the account.</param>
 /// <param name="At">When the device decided.</param>
-/// <param name="Kind">Metro entry, metro exit or bus boarding.</param>
+/// <param name="Mode">The device's mode, as the device contract defines it (clearing's <c>taps.mode</c>).</param>
 /// <param name="OperatorId">The device's operator (GTFS agency).</param>
 /// <param name="StopId">Station (metro) or stop (bus) as a GTFS stop_id; null when the bus did not know its stop.</param>
 /// <param name="RouteId">The bus route; null for metro gates.</param>
@@ -26,7 +20,7 @@ public enum TapKind : byte
 public sealed record AnalyticsTap(
     long Rider,
     DateTimeOffset At,
-    TapKind Kind,
+    TapMode Mode,
     string OperatorId,
     string? StopId,
     string? RouteId,
@@ -48,8 +42,11 @@ public sealed record AnalyticsOptions
     /// <summary>A boarding this soon after the previous leg ended continues the same journey (a transfer).</summary>
     public TimeSpan MaxTransferTime { get; init; } = TimeSpan.FromMinutes(60);
 
-    /// <summary>A metro exit later than this after the entry does not belong to it.</summary>
-    public TimeSpan MaxMetroJourney { get; init; } = TimeSpan.FromHours(3);
+    /// <summary>
+    /// A metro exit or bus tap-off later than this after the entry or boarding does not belong to it (clearing's
+    /// <c>MaxJourneyTime</c>, so that analytics pairs the taps clearing priced as one leg).
+    /// </summary>
+    public TimeSpan MaxJourneyTime { get; init; } = TimeSpan.FromHours(3);
 
     /// <summary>Cells counting fewer distinct riders are withheld from planners.</summary>
     public int SuppressionK { get; init; } = 10;

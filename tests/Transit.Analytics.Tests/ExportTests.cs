@@ -1,6 +1,7 @@
 using Transit.Analytics.Exports;
 using Transit.Analytics.Privacy;
 using Transit.Analytics.Rollups;
+using Transit.DeviceApi;
 
 namespace Transit.Analytics.Tests;
 
@@ -53,8 +54,8 @@ public sealed class ExportTests(SimulatedCity city) : IClassFixture<SimulatedCit
         var csv = await new StandardExports(city.Options, "EUR").StationActivitiesAsync(new InMemoryRollupReader(day.Rollups.Cells), new AnalyticsFilter(Date, Date), policy: null, [], default);
         Assert.Empty(ExportValidator.Validate(ExportSpecs.TidesStationActivities, csv));
         var rows = Rows(csv);
-        Assert.Equal(day.Taps.Count(t => t.Accepted && t.Kind == TapKind.MetroEntry), rows.Sum(r => long.Parse(r["total_entries"], System.Globalization.CultureInfo.InvariantCulture)));
-        Assert.Equal(day.Taps.Count(t => t.Accepted && t.Kind == TapKind.MetroExit), rows.Sum(r => long.Parse(r["total_exits"], System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Equal(day.Taps.Count(t => t.Accepted && t.Mode == TapMode.MetroEntry), rows.Sum(r => long.Parse(r["total_entries"], System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Equal(day.Taps.Count(t => t.Accepted && t.Mode == TapMode.MetroExit), rows.Sum(r => long.Parse(r["total_exits"], System.Globalization.CultureInfo.InvariantCulture)));
         Assert.All(rows, r => Assert.EndsWith("Z", r["time_period_start"], StringComparison.Ordinal));
     }
 
@@ -63,7 +64,7 @@ public sealed class ExportTests(SimulatedCity city) : IClassFixture<SimulatedCit
     {
         var day = city.Day(Date, riders: 500, seed: 53);
         var exports = new StandardExports(city.Options, "EUR");
-        var csv = exports.FareTransactions(day.RiderDays.SelectMany(d => StandardExports.TransactionsOf(d, t => t.Kind == TapKind.MetroExit ? null : new FarePrice(160, false, null))));
+        var csv = exports.FareTransactions(day.RiderDays.SelectMany(d => StandardExports.TransactionsOf(d, t => t.Mode.IsExit() ? null : new FarePrice(160, false, null))));
         Assert.Empty(ExportValidator.Validate(ExportSpecs.TidesFareTransactions, csv));
         var rows = Rows(csv);
         Assert.Equal(day.Taps.Count(t => t.Accepted), rows.Count);
@@ -106,7 +107,7 @@ public sealed class ExportTests(SimulatedCity city) : IClassFixture<SimulatedCit
         var day = city.Day(Date, riders: 800, seed: 55);
         var files = await new StandardExports(city.Options, "EUR").ForAudienceAsync(
             ExportAudience.Admin, new InMemoryRollupReader(day.Rollups.Cells), new AnalyticsFilter(Date, Date), "1",
-            _ => Task.FromResult(new RiderLevel(day.RiderDays, t => t.Kind == TapKind.MetroExit ? null : new FarePrice(t.Kind == TapKind.Bus ? 150 : 230, false, null))),
+            _ => Task.FromResult(new RiderLevel(day.RiderDays, t => t.Mode.IsExit() ? null : new FarePrice(t.Mode == TapMode.Bus ? 150 : 230, false, null))),
             default);
 
         Assert.Equal(["board_alight.txt", "ridership.txt", "ride_feed_info.txt", "station_activities.csv", "fare_transactions.csv", "rider_trip.txt"], files.Select(f => f.Name));
@@ -154,6 +155,29 @@ public sealed class ExportTests(SimulatedCity city) : IClassFixture<SimulatedCit
     {
         var errors = ExportValidator.Validate(ExportSpecs.All.Single(s => s.FileName == file), csv);
         Assert.Contains(errors, e => e.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Exports_BusTapOff_IsAnExitWithItsExactAlighting()
+    {
+        var (board, alight) = city.BusRide("B1");
+        AnalyticsTap[] taps = [SimulatedCity.Tap(TapMode.Bus, 0, board, "B1", sequence: 1), SimulatedCity.Tap(TapMode.BusExit, 9, alight, "B1", sequence: 2)];
+        var day = new RiderDay(42, Date, taps, new Chaining.TripChainer(city.Network, city.Options).Chain(42, Date, taps), []);
+        var exports = new StandardExports(city.Options, "EUR");
+
+        var transactions = Rows(exports.FareTransactions(StandardExports.TransactionsOf(day, t => t.Mode.IsExit() ? null : new FarePrice(150, false, null))));
+        Assert.Equal([("Enter", "1.5"), ("Exit", "0")], transactions.Select(r => (r["fare_action"], r["amount"])));
+        Assert.Equal("", transactions[1]["scheduled_stop_sequence"]);
+
+        var riderTrip = Rows(exports.RiderTrips(new RiderLevel([day], t => t.Mode.IsExit() ? null : new FarePrice(150, false, null)))).Single();
+        Assert.Equal((board, alight, "1.5"), (riderTrip["boarding_stop_id"], riderTrip["alighting_stop_id"], riderTrip["fare_paid"]));
+
+        // A tapped alighting is counted from fare collection, not estimated (GTFS-ride source 2), and taps it as a bus tap.
+        var rollups = new RollupSet();
+        rollups.Add(42, RollupProjection.Project(day, city.Options));
+        var boardAlight = Rows(await StandardExports.BoardAlightAsync(new InMemoryRollupReader(rollups.Cells), new AnalyticsFilter(Date, Date), policy: null, [], default));
+        Assert.Equal([("1", "0", "2"), ("0", "1", "2")], boardAlight.Select(r => (r["boardings"], r["alightings"], r["source"])));
+        Assert.Equal(["bus", "bus-exit"], rollups.Cells.Where(c => c.Key.Table == RollupTable.Taps).Select(c => c.Key.Mode).Order(StringComparer.Ordinal));
     }
 
     private static List<Dictionary<string, string>> Rows(string csv)

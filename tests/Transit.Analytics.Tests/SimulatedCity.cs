@@ -2,6 +2,7 @@ using Transit.Analytics.Chaining;
 using Transit.Analytics.Gtfs;
 using Transit.Analytics.Privacy;
 using Transit.Analytics.Rollups;
+using Transit.DeviceApi;
 using Transit.Simulation;
 
 namespace Transit.Analytics.Tests;
@@ -26,6 +27,18 @@ public sealed class SimulatedCity : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
+    /// <summary>A bus ride on <paramref name="routeId"/>: the first stop of one of its patterns and the stop three after it.</summary>
+    public (string Board, string Alight) BusRide(string routeId)
+    {
+        var pattern = Network.PatternsOf(routeId).First(p => p.StopIds.Count > 3);
+        return (pattern.StopIds[0], pattern.StopIds[3]);
+    }
+
+    /// <summary>An accepted tap of rider 42 at 08:00 local on 2026-11-24 plus <paramref name="minutes"/>.</summary>
+    public static AnalyticsTap Tap(TapMode mode, int minutes, string? stop, string? route, long sequence = 0) => new(
+        42, new DateTimeOffset(2026, 11, 24, 8, 0, 0, TimeSpan.FromHours(1)).AddMinutes(minutes), mode,
+        mode.OnBus() ? SyntheticCity.BusOperator : SyntheticCity.MetroOperator, stop, route, true, "ok", "adult", mode.OnBus() ? $"bus/{route}" : $"{stop}/gate", sequence);
+
     public SimulatedDay Day(DateOnly date, int riders, int seed) => new(this, Population.Plan(date, riders, seed));
 
     public List<AnalyticsTap> TapsOf(DayPlan plan)
@@ -36,9 +49,9 @@ public sealed class SimulatedCity : IDisposable
         {
             var (kind, route, op) = t.DeviceKey switch
             {
-                var k when k.EndsWith("/entry", StringComparison.Ordinal) => (TapKind.MetroEntry, (string?)null, SyntheticCity.MetroOperator),
-                var k when k.EndsWith("/exit", StringComparison.Ordinal) => (TapKind.MetroExit, null, SyntheticCity.MetroOperator),
-                var k => (TapKind.Bus, k["bus/".Length..], SyntheticCity.BusOperator),
+                var k when k.EndsWith("/entry", StringComparison.Ordinal) => (TapMode.MetroEntry, (string?)null, SyntheticCity.MetroOperator),
+                var k when k.EndsWith("/exit", StringComparison.Ordinal) => (TapMode.MetroExit, null, SyntheticCity.MetroOperator),
+                var k => (TapMode.Bus, k["bus/".Length..], SyntheticCity.BusOperator),
             };
             var at = new DateTimeOffset(t.At, Options.TimeZone.GetUtcOffset(t.At));
             return new AnalyticsTap(Pseudonyms.Of(t.Account), at, kind, op, t.StopId, route, t.ExpectedReason == "ok", t.ExpectedReason, categories[t.Account], t.DeviceKey, ++sequence);

@@ -1,6 +1,7 @@
 using Transit.Analytics.Exports;
 using Transit.Analytics.Privacy;
 using Transit.Analytics.Rollups;
+using Transit.DeviceApi;
 
 namespace Transit.Analytics.Tests;
 
@@ -22,7 +23,7 @@ public sealed class TidesConformanceTests(SimulatedCity city) : IClassFixture<Si
         var filter = new AnalyticsFilter(Date, Date) { Operator = audience == ExportAudience.Operator ? Simulation.SyntheticCity.MetroOperator : null };
         var files = await new StandardExports(city.Options, "EUR").ForAudienceAsync(
             audience, new InMemoryRollupReader(day.Rollups.Cells), filter, "1",
-            _ => Task.FromResult(new RiderLevel(day.RiderDays, t => t.Kind == TapKind.MetroExit ? null : new FarePrice(160, t.Sequence % 7 == 0, "single"))),
+            _ => Task.FromResult(new RiderLevel(day.RiderDays, t => t.Mode.IsExit() ? null : new FarePrice(160, t.Sequence % 7 == 0, "single"))),
             default);
 
         var tides = files.Where(f => f.Name.EndsWith(".csv", StringComparison.Ordinal)).ToList();

@@ -1,4 +1,5 @@
 using Transit.Analytics.Chaining;
+using Transit.DeviceApi;
 using Transit.Simulation;
 
 namespace Transit.Analytics.Tests;
@@ -105,7 +106,7 @@ public sealed class TripChainingTests(SimulatedCity city, ITestOutputHelper outp
     {
         var chainer = new TripChainer(city.Network, city.Options);
         var at = new DateTimeOffset(2026, 11, 24, 8, 0, 0, TimeSpan.FromHours(1));
-        var legs = chainer.Chain(42, Date, [new AnalyticsTap(42, at, TapKind.Bus, "bus", "BS1624", "B1", true, "ok", "adult")]);
+        var legs = chainer.Chain(42, Date, [new AnalyticsTap(42, at, TapMode.Bus, "bus", "BS1624", "B1", true, "ok", "adult")]);
         var leg = Assert.Single(legs);
         Assert.Equal(InferenceLevel.None, leg.Level);
         Assert.Equal(Unresolved.SingleBoarding, leg.Unresolved);
@@ -120,8 +121,8 @@ public sealed class TripChainingTests(SimulatedCity city, ITestOutputHelper outp
         // B1 runs along y = +2 km; the next boarding is on B2 at y = -2 km, 4 km from every B1 stop.
         var legs = chainer.Chain(42, Date,
         [
-            new AnalyticsTap(42, at, TapKind.Bus, "bus", "BS1624", "B1", true, "ok", "adult"),
-            new AnalyticsTap(42, at.AddHours(3), TapKind.Bus, "bus", "BS1616", "B2", true, "ok", "adult"),
+            new AnalyticsTap(42, at, TapMode.Bus, "bus", "BS1624", "B1", true, "ok", "adult"),
+            new AnalyticsTap(42, at.AddHours(3), TapMode.Bus, "bus", "BS1616", "B2", true, "ok", "adult"),
         ]);
         Assert.Equal(Unresolved.TooFar, legs[0].Unresolved);
         Assert.Null(legs[0].Destination);
@@ -137,6 +138,92 @@ public sealed class TripChainingTests(SimulatedCity city, ITestOutputHelper outp
         Assert.Equal(leg.Destination, pattern.StopIds[pattern.StopSequences.ToList().IndexOf(leg.AlightSequence!.Value)]);
         Assert.True(leg.AlightSequence > leg.BoardSequence);
         Assert.Contains(pattern.Trips, t => t.TripId == leg.TripId);
+    }
+
+    [Theory]
+    [InlineData("B1")]
+    [InlineData(null)]
+    public void Chain_BusBoardingAndTapOff_GiveTheExactDestination(string? tapOffRoute)
+    {
+        var chainer = new TripChainer(city.Network, city.Options);
+        var (board, alight) = city.BusRide("B1");
+
+        var legs = chainer.Chain(42, Date, [SimulatedCity.Tap(TapMode.Bus, 0, board, "B1"), SimulatedCity.Tap(TapMode.BusExit, 9, alight, tapOffRoute)]);
+
+        var leg = Assert.Single(legs);
+        Assert.Equal((board, alight, InferenceLevel.Exact, Unresolved.None), (leg.Origin, leg.Destination, leg.Level, leg.Unresolved));
+        Assert.Equal(leg.BoardedAt.AddMinutes(9), leg.AlightedAt);
+
+        // The tap-off gives the direction: the leg sits on a pattern that runs from the boarding to the tap-off stop.
+        var pattern = city.Network.Patterns.Single(p => p.Id == leg.PatternId);
+        Assert.Equal(board, pattern.StopIds[pattern.StopSequences.ToList().IndexOf(leg.BoardSequence!.Value)]);
+        Assert.Equal(alight, pattern.StopIds[pattern.StopSequences.ToList().IndexOf(leg.AlightSequence!.Value)]);
+        Assert.Contains(pattern.Trips, t => t.TripId == leg.TripId);
+    }
+
+    [Fact]
+    public void Chain_BoardingWithoutRoute_TakesTheTapOffsRoute()
+    {
+        var chainer = new TripChainer(city.Network, city.Options);
+        var (board, alight) = city.BusRide("B1");
+
+        var leg = Assert.Single(chainer.Chain(42, Date, [SimulatedCity.Tap(TapMode.Bus, 0, board, null), SimulatedCity.Tap(TapMode.BusExit, 9, alight, "B1")]));
+
+        Assert.Equal(("B1", alight, InferenceLevel.Exact), (leg.RouteId, leg.Destination, leg.Level));
+        Assert.NotNull(leg.TripId);
+    }
+
+    [Fact]
+    public void Chain_TapOffOnAnotherRoute_DoesNotCloseTheBusLeg()
+    {
+        var chainer = new TripChainer(city.Network, city.Options);
+        var (board, _) = city.BusRide("B1");
+        var (_, otherStop) = city.BusRide("B2");
+
+        var legs = chainer.Chain(42, Date, [SimulatedCity.Tap(TapMode.Bus, 0, board, "B1"), SimulatedCity.Tap(TapMode.BusExit, 9, otherStop, "B2")]);
+
+        var leg = Assert.Single(legs);
+        Assert.Equal((board, (string?)null, InferenceLevel.None, Unresolved.SingleBoarding), (leg.Origin, leg.Destination, leg.Level, leg.Unresolved));
+        Assert.Null(leg.AlightedAt);
+    }
+
+    [Fact]
+    public void Chain_TapOffAfterTheMaximumJourneyTime_DoesNotCloseTheBusLeg()
+    {
+        var chainer = new TripChainer(city.Network, city.Options with { MaxJourneyTime = TimeSpan.FromMinutes(30) });
+        var (board, alight) = city.BusRide("B1");
+
+        var legs = chainer.Chain(42, Date, [SimulatedCity.Tap(TapMode.Bus, 0, board, "B1"), SimulatedCity.Tap(TapMode.BusExit, 31, alight, "B1")]);
+
+        Assert.NotEqual(InferenceLevel.Exact, Assert.Single(legs).Level);
+    }
+
+    [Fact]
+    public void Chain_TapOffWithoutBoarding_StartsNoLeg()
+    {
+        var chainer = new TripChainer(city.Network, city.Options);
+        var (board, alight) = city.BusRide("B1");
+
+        Assert.Empty(chainer.Chain(42, Date, [SimulatedCity.Tap(TapMode.BusExit, 0, alight, "B1")]));
+
+        // Nor does it close the next boarding, which comes after it.
+        var legs = chainer.Chain(42, Date, [SimulatedCity.Tap(TapMode.BusExit, 0, alight, "B1"), SimulatedCity.Tap(TapMode.Bus, 5, board, "B1")]);
+        var leg = Assert.Single(legs);
+        Assert.Equal((board, (string?)null), (leg.Origin, leg.Destination));
+    }
+
+    [Fact]
+    public void Chain_BusTapOff_DoesNotCloseAMetroEntry()
+    {
+        var chainer = new TripChainer(city.Network, city.Options);
+        var station = city.Network.StationsOf(SyntheticCity.MetroOperator)[0];
+        var (_, alight) = city.BusRide("B1");
+
+        var legs = chainer.Chain(42, Date, [SimulatedCity.Tap(TapMode.MetroEntry, 0, station, null), SimulatedCity.Tap(TapMode.BusExit, 9, alight, "B1")]);
+
+        var leg = Assert.Single(legs);
+        Assert.Equal(LegMode.Metro, leg.Mode);
+        Assert.NotEqual(InferenceLevel.Exact, leg.Level);
     }
 
     private static string Route(string mode, string routeId) => mode == "metro" ? "" : routeId;

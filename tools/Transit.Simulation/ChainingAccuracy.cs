@@ -3,6 +3,7 @@ using System.Text;
 using Transit.Analytics;
 using Transit.Analytics.Chaining;
 using Transit.Analytics.Gtfs;
+using Transit.DeviceApi;
 
 namespace Transit.Simulation;
 
@@ -97,8 +98,12 @@ public sealed class ChainingAccuracy(string city, int riders, int seed, DateOnly
             var taps = day.Select(t =>
             {
                 var slot = slots[t.DeviceKey];
-                var kind = slot.Mode switch { "metro-entry" => TapKind.MetroEntry, "metro-exit" => TapKind.MetroExit, _ => TapKind.Bus };
-                return new AnalyticsTap(0, new DateTimeOffset(t.At, zone.GetUtcOffset(t.At)), kind, slot.OperatorId, t.StopId, slot.RouteId, true, "ok", rider.Category);
+                if (!TapModes.TryParse(slot.Mode, out var mode))
+                {
+                    throw new InvalidOperationException($"device slot {slot.Key} has mode '{slot.Mode}', not a device API mode");
+                }
+
+                return new AnalyticsTap(0, new DateTimeOffset(t.At, zone.GetUtcOffset(t.At)), mode, slot.OperatorId, t.StopId, slot.RouteId, true, "ok", rider.Category);
             });
             var legs = chainer.Chain(0, plan.Date, taps);
             var trueLegs = truth[day.Key].OrderBy(l => l.Start).ToList();

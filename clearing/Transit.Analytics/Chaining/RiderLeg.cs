@@ -6,7 +6,7 @@ public enum InferenceLevel : byte
     /// <summary>Not known: see <see cref="RiderLeg.Unresolved"/>.</summary>
     None = 0,
 
-    /// <summary>Tapped out at a metro exit gate.</summary>
+    /// <summary>Tapped out: at a metro exit gate, or a bus tap-off on the boarded route.</summary>
     Exact = 1,
 
     /// <summary>The stop of the route nearest the rider's next boarding (Barry et al., first assumption).</summary>
@@ -55,8 +55,11 @@ public sealed class RiderLeg
 
     public required string OperatorId { get; init; }
 
-    /// <summary>The bus route; null for metro, whose taps do not say which line was ridden.</summary>
-    public string? RouteId { get; init; }
+    /// <summary>
+    /// The bus route; null for metro, whose taps do not say which line was ridden. A boarding that did not know its
+    /// route takes its tap-off's, as clearing does.
+    /// </summary>
+    public string? RouteId { get; set; }
 
     public required string? Origin { get; init; }
 
@@ -64,7 +67,7 @@ public sealed class RiderLeg
 
     public string? Destination { get; set; }
 
-    /// <summary>Exit time (metro) or scheduled arrival at the inferred stop (bus); null when unknown.</summary>
+    /// <summary>Exit or tap-off time when tapped, else the scheduled arrival at the inferred stop (bus); null when unknown.</summary>
     public DateTimeOffset? AlightedAt { get; set; }
 
     public InferenceLevel Level { get; set; }

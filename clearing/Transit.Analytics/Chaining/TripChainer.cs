@@ -1,11 +1,13 @@
 using System.Collections.Frozen;
 using Transit.Analytics.Gtfs;
+using Transit.DeviceApi;
 
 namespace Transit.Analytics.Chaining;
 
 /// <summary>
 /// Turns one rider's accepted taps of a service day into legs with origins and destinations. Metro legs pair an
-/// entry with the next exit. A leg without an exit (every bus leg, and metro legs whose exit is missing) gets by
+/// entry with the next exit, bus legs a boarding with the next tap-off on its route (networks with bus tap-off). A
+/// leg without an exit (bus legs without tap-off, and metro legs whose exit is missing) gets by
 /// trip chaining (Barry et al. 2002; Munizaga and Palma 2012) the stop of its route, after the boarding stop, that
 /// lies nearest the rider's next boarding, if that is within walking distance; the day's last leg is chained to
 /// the day's first origin. Legs whose next boarding follows soon after they end are transfers of one journey.
@@ -32,34 +34,51 @@ public sealed class TripChainer(TransitNetwork network, AnalyticsOptions options
     private List<RiderLeg> BuildLegs(long rider, DateOnly day, List<AnalyticsTap> taps)
     {
         var legs = new List<RiderLeg>();
-        RiderLeg? openMetro = null;
+
+        // A metro entry or bus boarding waiting for its exit, as in clearing's journey builder: every boarding
+        // replaces it, and an exit that does not close it ends the wait too.
+        RiderLeg? open = null;
         foreach (var tap in taps)
         {
-            switch (tap.Kind)
+            switch (tap.Mode)
             {
-                case TapKind.MetroEntry:
-                    openMetro = NewLeg(rider, day, legs.Count, LegMode.Metro, tap, routeId: null);
-                    legs.Add(openMetro);
+                case TapMode.MetroEntry:
+                    open = NewLeg(rider, day, legs.Count, LegMode.Metro, tap, routeId: null);
+                    legs.Add(open);
                     break;
-                case TapKind.MetroExit when openMetro is not null && tap.At - openMetro.BoardedAt <= options.MaxMetroJourney:
-                    openMetro.Destination = tap.StopId;
-                    openMetro.AlightedAt = tap.At;
-                    openMetro.Level = tap.StopId is null ? InferenceLevel.None : InferenceLevel.Exact;
-                    openMetro = null;
+                case TapMode.Bus:
+                    open = NewLeg(rider, day, legs.Count, LegMode.Bus, tap, tap.RouteId);
+                    legs.Add(open);
                     break;
-                case TapKind.MetroExit:
-                    // An exit without its entry starts no leg; it still counts as a station exit in the rollups.
-                    openMetro = null;
+                case TapMode.MetroExit or TapMode.BusExit when open is not null && Closes(open, tap):
+                    open.RouteId ??= tap.RouteId; // metro gates have none
+                    open.Destination = tap.StopId;
+                    open.AlightedAt = tap.At;
+                    open.Level = tap.StopId is null ? InferenceLevel.None : InferenceLevel.Exact;
+                    open = null;
                     break;
-                case TapKind.Bus:
-                    legs.Add(NewLeg(rider, day, legs.Count, LegMode.Bus, tap, tap.RouteId));
-                    openMetro = null;
+                default:
+                    // An exit or tap-off without its entry or boarding starts no leg; it still counts as a tap in the rollups.
+                    open = null;
                     break;
             }
         }
 
         return legs;
     }
+
+    /// <summary>
+    /// Whether an exit tap ends the open leg: a metro exit ends a metro entry, a bus tap-off a boarding on the same
+    /// route (or either route unknown), within the maximum journey time; the same pairs clearing priced.
+    /// </summary>
+    private bool Closes(RiderLeg open, AnalyticsTap exit) =>
+        exit.At - open.BoardedAt <= options.MaxJourneyTime
+        && (open.Mode, exit.Mode) switch
+        {
+            (LegMode.Metro, TapMode.MetroExit) => true,
+            (LegMode.Bus, TapMode.BusExit) => open.RouteId is null || exit.RouteId is null || open.RouteId == exit.RouteId,
+            _ => false,
+        };
 
     private static RiderLeg NewLeg(long rider, DateOnly day, int legNo, LegMode mode, AnalyticsTap tap, string? routeId) => new()
     {
@@ -79,7 +98,7 @@ public sealed class TripChainer(TransitNetwork network, AnalyticsOptions options
         for (var i = 0; i < legs.Count; i++)
         {
             var leg = legs[i];
-            if (leg.Mode == LegMode.Bus)
+            if (leg.Mode == LegMode.Bus && !(leg.Level == InferenceLevel.Exact && LocateTapOff(leg)))
             {
                 LocateOnRoute(leg);
             }
@@ -126,6 +145,40 @@ public sealed class TripChainer(TransitNetwork network, AnalyticsOptions options
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// A bus leg closed by a tap-off: the pattern that runs from the boarding stop to the tap-off stop gives the
+    /// direction, so its trip and both stop sequences are known. False when no pattern of the route does (a stop the
+    /// feed does not know); the destination stays the tapped one.
+    /// </summary>
+    private bool LocateTapOff(RiderLeg leg)
+    {
+        if (leg.RouteId is null || leg.Origin is null || leg.Destination is null)
+        {
+            return false;
+        }
+
+        foreach (var pattern in network.PatternsOf(leg.RouteId))
+        {
+            var board = pattern.IndexOf(leg.Origin);
+            if (board < 0)
+            {
+                continue;
+            }
+
+            for (var alight = board + 1; alight < pattern.StopIds.Count; alight++)
+            {
+                if (pattern.StopIds[alight] == leg.Destination)
+                {
+                    SetTrip(leg, pattern, board);
+                    leg.AlightSequence = pattern.StopSequences[alight];
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     private void SetTrip(RiderLeg leg, RoutePattern pattern, int boardIndex)

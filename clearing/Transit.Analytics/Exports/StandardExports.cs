@@ -2,10 +2,12 @@ using System.Globalization;
 using Transit.Analytics.Chaining;
 using Transit.Analytics.Privacy;
 using Transit.Analytics.Rollups;
+using Transit.DeviceApi;
 
 namespace Transit.Analytics.Exports;
 
 /// <summary>One fare transaction (an accepted tap) for TIDES <c>fare_transactions</c>.</summary>
+/// <param name="Mode">The tap's mode: exits and bus tap-offs are <c>Exit</c> actions.</param>
 /// <param name="ScheduledStopSequence">GTFS stop_times.stop_sequence of the boarding stop on <paramref name="PatternId"/>.</param>
 /// <param name="FareCapped">Whether a fare cap lowered the fare of the journey this boarding belongs to.</param>
 public sealed record FareTransaction(
@@ -13,7 +15,7 @@ public sealed record FareTransaction(
     DateOnly ServiceDate,
     DateTimeOffset At,
     long AmountMinor,
-    TapKind Kind,
+    TapMode Mode,
     bool Transfer,
     string? DeviceId,
     string? StopId,
@@ -76,7 +78,7 @@ public sealed class StandardExports(AnalyticsOptions options, string currency, i
 
     /// <summary>
     /// GTFS-ride rider_trip.txt: one row per leg, the rider as its pseudonym (admins only). Only what the taps prove is
-    /// written: the boarding stop and time, the alighting stop and time when a metro exit gate recorded them, the fare
+    /// written: the boarding stop and time, the alighting stop and time when a metro exit gate or bus tap-off recorded them, the fare
     /// clearing charged and whether the leg continued a journey. Inferred destinations and schedule-matched trips are
     /// left out (docs/analytics.md says why).
     /// </summary>
@@ -88,7 +90,7 @@ public sealed class StandardExports(AnalyticsOptions options, string currency, i
             {
                 var (day, leg) = x;
                 var exact = leg.Level == InferenceLevel.Exact;
-                var boarding = day.Taps.FirstOrDefault(t => t.Accepted && t.At == leg.BoardedAt && t.Kind != TapKind.MetroExit);
+                var boarding = day.Taps.FirstOrDefault(t => t.Accepted && t.At == leg.BoardedAt && !t.Mode.IsExit());
                 var price = boarding is null ? null : input.PriceOf(boarding);
                 return (IReadOnlyList<object?>)
                 [
@@ -124,7 +126,7 @@ public sealed class StandardExports(AnalyticsOptions options, string currency, i
             }));
     }
 
-    /// <summary>GTFS-ride board_alight.txt: boardings (fare collection) and chained alightings (estimated) per trip and stop.</summary>
+    /// <summary>GTFS-ride board_alight.txt: boardings (fare collection) and alightings (bus tap-offs, or estimated by chaining) per trip and stop.</summary>
     public static async Task<string> BoardAlightAsync(IRollupReader reader, AnalyticsFilter filter, SmallCellPolicy? policy, List<SuppressedCell> suppressed, CancellationToken cancellation)
     {
         var spec = ExportSpecs.GtfsRideBoardAlight;
@@ -136,8 +138,9 @@ public sealed class StandardExports(AnalyticsOptions options, string currency, i
             .Select(r => (IReadOnlyList<object?>)
             [
                 r.Trip, r.Stop, r.Sequence, 0, r.Row.Measures.M0, r.Row.Measures.M1, r.Day,
-                // 4 = mixed source: boardings from fare collection, alightings estimated by trip chaining.
-                r.Row.Measures.M1 > 0 ? 4 : 2,
+                // 4 = mixed source: boardings from fare collection, some alightings estimated by trip chaining;
+                // 2 = fare collection only (no alightings, or all of them bus tap-offs).
+                r.Row.Measures.M1 > r.Row.Measures.M2 ? 4 : 2,
             ]));
     }
 
@@ -253,12 +256,7 @@ public sealed class StandardExports(AnalyticsOptions options, string currency, i
 
     private static string PeriodCategory(int hour) => hour is >= 7 and < 10 or >= 16 and < 19 ? "Peak" : "Off-peak";
 
-    private static string FareAction(FareTransaction t) => t.Kind switch
-    {
-        TapKind.MetroExit => "Exit",
-        _ when t.Transfer => "Transfer entrance",
-        _ => "Enter",
-    };
+    private static string FareAction(FareTransaction t) => t.Mode.IsExit() ? "Exit" : t.Transfer ? "Transfer entrance" : "Enter";
 
     private decimal Major(long minor) => minor / (decimal)Math.Pow(10, currencyDigits);
 
@@ -283,11 +281,11 @@ public sealed class StandardExports(AnalyticsOptions options, string currency, i
         var legsByBoarding = day.Legs.GroupBy(l => l.BoardedAt).ToDictionary(g => g.Key, g => g.First());
         return day.Taps.Where(t => t.Accepted).Select(t =>
         {
-            var leg = t.Kind != TapKind.MetroExit ? legsByBoarding.GetValueOrDefault(t.At) : null;
+            var leg = t.Mode.IsExit() ? null : legsByBoarding.GetValueOrDefault(t.At);
             var price = priceOf?.Invoke(t);
             return new FareTransaction(
                 t.DeviceId is null ? $"{Pseudonymizer.Text(t.Rider)}-{t.At.ToUnixTimeMilliseconds()}" : $"{t.DeviceId}-{t.Sequence}",
-                day.Day, t.At, price?.Amount ?? 0, t.Kind, transferBoardings.Contains(t.At) && t.Kind != TapKind.MetroExit,
+                day.Day, t.At, price?.Amount ?? 0, t.Mode, transferBoardings.Contains(t.At) && !t.Mode.IsExit(),
                 t.DeviceId, t.StopId, leg?.PatternId, leg?.BoardSequence, t.Category, price?.Product, price?.Capped ?? false, t.Rider);
         });
     }

@@ -24,7 +24,11 @@ public enum RollupTable : byte
     /// <summary>Settled revenue: 0 = amount in minor units, 1 = legs priced.</summary>
     Revenue = 7,
 
-    /// <summary>Bus boardings and alightings per scheduled trip and stop (Value = stop_sequence): 0 = boardings, 1 = alightings.</summary>
+    /// <summary>
+    /// Bus boardings and alightings per scheduled trip and stop (Value = stop_sequence): 0 = boardings, 1 = alightings,
+    /// 2 = of which tapped off. (Tapped, not inferred as in <see cref="StopHour"/>: cells stored before bus tap-off
+    /// was counted have 0 there, which reads rightly as all inferred.)
+    /// </summary>
     TripStop = 8,
 }
 

@@ -1,4 +1,5 @@
 using Transit.Analytics.Chaining;
+using Transit.DeviceApi;
 
 namespace Transit.Analytics.Rollups;
 
@@ -26,7 +27,7 @@ public static class RollupProjection
 
         foreach (var tap in day.Taps)
         {
-            Add(new CellKey(RollupTable.Taps, day.Day, (short)options.HourOf(tap.At), tap.OperatorId, TapMode(tap.Kind), tap.RouteId ?? "", tap.StopId ?? "", Category: tap.Category ?? "", Reason: tap.Accepted ? "ok" : tap.Reason), new Measures(1));
+            Add(new CellKey(RollupTable.Taps, day.Day, (short)options.HourOf(tap.At), tap.OperatorId, tap.Mode.Name(), tap.RouteId ?? "", tap.StopId ?? "", Category: tap.Category ?? "", Reason: tap.Accepted ? "ok" : tap.Reason), new Measures(1));
         }
 
         RiderLeg? previous = null;
@@ -52,7 +53,7 @@ public static class RollupProjection
                 Add(new CellKey(RollupTable.TripStop, day.Day, -1, leg.OperatorId, mode, route, leg.Origin ?? "", Value: boardSequence, Trip: trip), new Measures(1));
                 if (leg.Destination is { } alightStop && leg.AlightSequence is { } alightSequence)
                 {
-                    Add(new CellKey(RollupTable.TripStop, day.Day, -1, leg.OperatorId, mode, route, alightStop, Value: alightSequence, Trip: trip), new Measures(0, 1));
+                    Add(new CellKey(RollupTable.TripStop, day.Day, -1, leg.OperatorId, mode, route, alightStop, Value: alightSequence, Trip: trip), new Measures(0, 1, leg.Level == InferenceLevel.Exact ? 1 : 0));
                 }
             }
 
@@ -85,11 +86,4 @@ public static class RollupProjection
             Add(new CellKey(RollupTable.Revenue, day.Day, Operator: line.OperatorId, Route: line.RouteId ?? "", Category: line.Category ?? ""), new Measures(line.Amount, 1));
         }
     }
-
-    public static string TapMode(TapKind kind) => kind switch
-    {
-        TapKind.MetroEntry => "metro-entry",
-        TapKind.MetroExit => "metro-exit",
-        _ => "bus",
-    };
 }

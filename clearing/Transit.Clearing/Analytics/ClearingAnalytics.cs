@@ -18,7 +18,7 @@ public static class ClearingAnalytics
         Analytics = new AnalyticsOptions
         {
             MaxWalkMeters = options.Analytics.MaxWalkMeters,
-            MaxMetroJourney = options.MaxJourneyTime,
+            MaxJourneyTime = options.MaxJourneyTime,
             SuppressionK = options.Analytics.SuppressionK,
             TimeZone = calendar.Zone,
         },

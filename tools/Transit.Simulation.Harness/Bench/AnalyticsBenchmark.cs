@@ -9,6 +9,7 @@ using Transit.Analytics.Store;
 using Transit.Clearing;
 using Transit.Clearing.Database;
 using Transit.Clearing.Gtfs;
+using Transit.DeviceApi;
 using Transit.Simulation;
 using Transit.Simulation.Harness;
 
@@ -94,7 +95,7 @@ public static class AnalyticsBenchmark
         {
             foreach (var tap in plan.Taps)
             {
-                var kind = tap.DeviceKey.EndsWith("/entry", StringComparison.Ordinal) ? TapKind.MetroEntry : tap.DeviceKey.EndsWith("/exit", StringComparison.Ordinal) ? TapKind.MetroExit : TapKind.Bus;
+                var mode = tap.DeviceKey.EndsWith("/entry", StringComparison.Ordinal) ? TapMode.MetroEntry : tap.DeviceKey.EndsWith("/exit", StringComparison.Ordinal) ? TapMode.MetroExit : TapMode.Bus;
                 var seq = sequences[tap.DeviceKey] = sequences.GetValueOrDefault(tap.DeviceKey) + 1;
                 await copy.StartRowAsync(cancellation);
                 await copy.WriteAsync(plan.Date, NpgsqlDbType.Date, cancellation);
@@ -103,11 +104,11 @@ public static class AnalyticsBenchmark
                 var at = new DateTimeOffset(tap.At, options.TimeZone.GetUtcOffset(tap.At)).ToUniversalTime();
                 await copy.WriteAsync(at, NpgsqlDbType.TimestampTz, cancellation);
                 await copy.WriteAsync(at.AddSeconds(30), NpgsqlDbType.TimestampTz, cancellation);
-                await copy.WriteAsync((short)kind, NpgsqlDbType.Smallint, cancellation);
-                await copy.WriteAsync(kind == TapKind.Bus ? SyntheticCity.BusOperator : SyntheticCity.MetroOperator, NpgsqlDbType.Text, cancellation);
-                await copy.WriteAsync(kind == TapKind.Bus ? null : tap.StopId, NpgsqlDbType.Text, cancellation);
-                await copy.WriteAsync(kind == TapKind.Bus ? tap.StopId : null, NpgsqlDbType.Text, cancellation);
-                await copy.WriteAsync(kind == TapKind.Bus ? tap.DeviceKey["bus/".Length..] : null, NpgsqlDbType.Text, cancellation);
+                await copy.WriteAsync((short)mode, NpgsqlDbType.Smallint, cancellation);
+                await copy.WriteAsync(mode.OnBus() ? SyntheticCity.BusOperator : SyntheticCity.MetroOperator, NpgsqlDbType.Text, cancellation);
+                await copy.WriteAsync(mode.OnBus() ? null : tap.StopId, NpgsqlDbType.Text, cancellation);
+                await copy.WriteAsync(mode.OnBus() ? tap.StopId : null, NpgsqlDbType.Text, cancellation);
+                await copy.WriteAsync(mode.OnBus() ? tap.DeviceKey["bus/".Length..] : null, NpgsqlDbType.Text, cancellation);
                 await copy.WriteAsync(tap.Account, NpgsqlDbType.Text, cancellation);
                 await copy.WriteAsync(tap.ExpectedReason == "ok", NpgsqlDbType.Boolean, cancellation);
                 await copy.WriteAsync(tap.ExpectedReason, NpgsqlDbType.Text, cancellation);
