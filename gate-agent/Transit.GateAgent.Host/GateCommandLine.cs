@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Transit.GateAgent.Journal;
+using Transit.DeviceApi;
 
 namespace Transit.GateAgent.Host;
 
@@ -92,7 +93,7 @@ internal static class GateCommandLine
         {
             foreach (var record in TapJournal.ReadAll(path, first))
             {
-                output.WriteLine(JsonSerializer.Serialize(record, GateJson.Wire.TapRecord));
+                output.WriteLine(JsonSerializer.Serialize(record, DeviceApiJson.Wire.TapRecord));
             }
         }
         catch (Microsoft.Data.Sqlite.SqliteException ex)

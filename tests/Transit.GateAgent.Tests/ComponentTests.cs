@@ -10,6 +10,7 @@ using Transit.GateAgent.Status;
 using Transit.GateAgent.Tests.Infrastructure;
 using Transit.GateAgent.Trust;
 using Transit.RideCodes;
+using Transit.DeviceApi;
 
 namespace Transit.GateAgent.Tests;
 
@@ -208,9 +209,9 @@ public sealed class ComponentTests : IDisposable
     }
 
     [Theory]
-    [InlineData("bus", GateMode.Bus)]
-    [InlineData("bus-exit", GateMode.BusExit)]
-    public void SettingsLoader_BusModes_NeedARouteNotAStation(string name, GateMode mode)
+    [InlineData("bus", TapMode.Bus)]
+    [InlineData("bus-exit", TapMode.BusExit)]
+    public void SettingsLoader_BusModes_NeedARouteNotAStation(string name, TapMode mode)
     {
         var withoutRoute = _env.WriteConfig(change: c => c["Device"] = new System.Text.Json.Nodes.JsonObject { ["Id"] = "v1", ["OperatorId"] = "bus", ["Mode"] = name });
         var error = Assert.Throws<GateConfigurationException>(() => GateSettingsLoader.Load(GateSettingsLoader.BuildConfiguration(withoutRoute), _env.Directory));
@@ -219,7 +220,7 @@ public sealed class ComponentTests : IDisposable
 
         var withRoute = _env.WriteConfig(change: c => c["Device"] = new System.Text.Json.Nodes.JsonObject { ["Id"] = "v1", ["OperatorId"] = "bus", ["Mode"] = name, ["RouteId"] = "R1" });
         var context = DeviceContext.From(GateSettingsLoader.Load(GateSettingsLoader.BuildConfiguration(withRoute), _env.Directory).Device);
-        Assert.Equal((mode, name, true), (context.Mode, context.Mode.ToName(), context.Mode.IsBus()));
+        Assert.Equal((mode, name, true), (context.Mode, context.Mode.Name(), context.Mode.OnBus()));
     }
 
     [Fact]
@@ -339,7 +340,7 @@ public sealed class ComponentTests : IDisposable
         Assert.Null(health.UploadFailed("connection-refused", "refused", at.AddSeconds(1)));
         Assert.Equal(("ok", false, 0), (health.Status, health.Amber, changes));
         var raised = health.UploadFailed("connection-refused", new string('x', 900), at.AddSeconds(2));
-        Assert.Equal(("connection-refused", 3, at.UtcDateTime, GateHealth.MaxMessageLength), (raised!.Reason, raised.Failures, raised.Since, raised.Message.Length));
+        Assert.Equal(("connection-refused", 3, (DateTimeOffset?)at, GateHealth.MaxMessageLength), (raised!.Reason, raised.Failures, raised.Since, raised.Message!.Length));
         Assert.Equal(("degraded", true, 1), (health.Status, health.Amber, changes));
         Assert.Null(health.UploadFailed("connection-refused", "refused", at.AddSeconds(3)));
         Assert.Equal("http-500", health.UploadFailed("http-500", "HTTP 500", at.AddSeconds(4))!.Reason);
@@ -366,7 +367,7 @@ public sealed class ComponentTests : IDisposable
         At = at,
         Accepted = accepted,
         Reason = accepted ? "ok" : "stale",
-        Context = new DeviceContext("gate-0001", "metro", GateMode.MetroEntry, "S01", null, null),
+        Context = new DeviceContext("gate-0001", "metro", TapMode.MetroEntry, "S01", null, null),
         KeySetVersion = 1,
         DenyListVersion = 1,
     };

@@ -78,7 +78,7 @@ public sealed class GateDurabilityTests(ITestOutputHelper output) : IAsyncLifeti
         }
 
         // Fresh codes are unique: an answered one appears once in the journal (replays are separate, refused taps).
-        var counts = journal.GroupBy(r => r.Code).ToDictionary(g => g.Key, g => g.Count(r => r.Reason == "ok"));
+        var counts = journal.GroupBy(r => r.Code!).ToDictionary(g => g.Key, g => g.Count(r => r.Reason == "ok"));
         Assert.All(answered.Values, code => Assert.Equal(1, counts[code]));
 
         Assert.Equal(journal.Count, _server.Taps.Count);

@@ -48,7 +48,7 @@ public sealed class GateHardeningTests(ITestOutputHelper output) : IDisposable
 
         var rows = TapJournal.ReadAll(_env.JournalPath).ToList();
         Assert.Equal(escaped, rows.Take(4).Select(r => r.Code));
-        Assert.All(rows, r => Assert.DoesNotContain(r.Code, c => c is < ' ' or > '~'));
+        Assert.All(rows, r => Assert.DoesNotContain(r.Code!, c => c is < ' ' or > '~'));
 
         // Everything reaches clearing, and what it stores is printable text.
         await GateProcess.WaitUntilAsync(() => Task.FromResult(server.Taps.Count == 5), TimeSpan.FromSeconds(30), "five taps uploaded");

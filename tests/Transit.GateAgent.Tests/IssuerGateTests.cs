@@ -9,6 +9,7 @@ using Transit.GateAgent.Tests.Infrastructure;
 using Transit.GateAgent.Trust;
 using Transit.RideCodes;
 using Transit.RideCodes.KeyStore;
+using Transit.DeviceApi;
 
 namespace Transit.GateAgent.Tests;
 
@@ -122,7 +123,7 @@ public sealed class IssuerGateTests : IDisposable
             var records = journal.ReadFrom(0, 10);
             Assert.Equal([null, "nw"], records.Select(r => r.Issuer));
 
-            var json = records.Select(r => JsonSerializer.Serialize(r, GateJson.Wire.TapRecord)).ToList();
+            var json = records.Select(r => JsonSerializer.Serialize(r, DeviceApiJson.Wire.TapRecord)).ToList();
             Assert.DoesNotContain("\"issuer\"", json[0], StringComparison.Ordinal);
             Assert.Contains("\"issuer\":\"nw\"", json[1], StringComparison.Ordinal);
         }
@@ -191,7 +192,7 @@ public sealed class IssuerGateTests : IDisposable
         At = at,
         Accepted = true,
         Reason = "ok",
-        Context = new DeviceContext("gate-0001", "metro", GateMode.MetroEntry, "S01", null, null),
+        Context = new DeviceContext("gate-0001", "metro", TapMode.MetroEntry, "S01", null, null),
         KeySetVersion = 1,
         DenyListVersion = 1,
     };

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Transit.GateAgent;
 using Transit.GateAgent.Journal;
+using Transit.DeviceApi;
 
 namespace Transit.Cli;
 
@@ -43,7 +44,7 @@ internal static class GateCommands
             {
                 foreach (var record in TapJournal.ReadAll(path, parsed.GetValue(from)))
                 {
-                    output.WriteLine(JsonSerializer.Serialize(record, GateJson.Wire.TapRecord));
+                    output.WriteLine(JsonSerializer.Serialize(record, DeviceApiJson.Wire.TapRecord));
                 }
             }
             catch (Microsoft.Data.Sqlite.SqliteException ex)

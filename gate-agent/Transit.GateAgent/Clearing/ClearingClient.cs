@@ -6,46 +6,10 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Transit.GateAgent.Configuration;
-using Transit.GateAgent.Journal;
+using Transit.DeviceApi;
 
 namespace Transit.GateAgent.Clearing;
-
-/// <summary>Answer of <c>GET /device/v1/denylist</c>: deltas or a snapshot, each a signed envelope.</summary>
-public sealed record DenyListResponse(
-    [property: JsonPropertyName("version")] long Version,
-    [property: JsonPropertyName("deltas")] List<JsonElement>? Deltas,
-    [property: JsonPropertyName("snapshot")] JsonElement? Snapshot);
-
-/// <summary>
-/// Answer of <c>GET /device/v1/issuers</c>: the operator's signed acceptance list and, beside it, each accepted
-/// issuer's signed key set and deny list (signed envelopes; the list names the root each must verify under).
-/// </summary>
-public sealed record IssuerBundleResponse(
-    [property: JsonPropertyName("version")] long Version,
-    [property: JsonPropertyName("acceptance")] JsonElement? Acceptance,
-    [property: JsonPropertyName("issuers")] List<IssuerBundleResponse.Issuer>? Issuers)
-{
-    /// <summary>One accepted issuer's documents.</summary>
-    public sealed record Issuer(
-        [property: JsonPropertyName("id")] string? Id,
-        [property: JsonPropertyName("keySet")] JsonElement? KeySet,
-        [property: JsonPropertyName("denyList")] JsonElement? DenyList);
-}
-
-/// <summary>Payload of the signed device configuration.</summary>
-public sealed record DeviceConfigPayload(
-    [property: JsonPropertyName("version")] long Version,
-    [property: JsonPropertyName("deviceId")] string? DeviceId,
-    [property: JsonPropertyName("operatorId")] string? OperatorId,
-    [property: JsonPropertyName("mode")] string? Mode,
-    [property: JsonPropertyName("stationId")] string? StationId,
-    [property: JsonPropertyName("routeId")] string? RouteId,
-    [property: JsonPropertyName("maxAgeSeconds")] int MaxAgeSeconds,
-    [property: JsonPropertyName("maxAheadSeconds")] int MaxAheadSeconds,
-    [property: JsonPropertyName("passbackSeconds")] int PassbackSeconds,
-    [property: JsonPropertyName("issuedAt")] DateTimeOffset IssuedAt);
 
 /// <summary>The outcome of one device API request.</summary>
 /// <param name="Status">HTTP status; 0 when no answer came (refused, reset, timeout).</param>
@@ -70,7 +34,7 @@ public sealed record ClearingResponse(int Status, string Body, string? ETag, str
         {
             try
             {
-                var problem = JsonSerializer.Deserialize(Body, GateJson.Default.ProblemDetails);
+                var problem = JsonSerializer.Deserialize(Body, DeviceApiJson.Default.DeviceProblem);
                 return problem?.Detail ?? problem?.Title ?? Body;
             }
             catch (JsonException)

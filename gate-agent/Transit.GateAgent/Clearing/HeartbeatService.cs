@@ -6,6 +6,7 @@ using Transit.GateAgent.Journal;
 using Transit.GateAgent.Pipeline;
 using Transit.GateAgent.Status;
 using Transit.GateAgent.Trust;
+using Transit.DeviceApi;
 
 namespace Transit.GateAgent.Clearing;
 
@@ -40,25 +41,27 @@ internal sealed class HeartbeatService(
     private async Task SendAsync(CancellationToken cancellation)
     {
         var sentAt = time.GetUtcNow();
-        var request = new HeartbeatRequest(
-            device.Id!,
-            sentAt.UtcDateTime,
-            state.Trust.KeySet.Version,
-            state.Trust.DenyList.Version,
-            state.ConfigVersion,
-            journal.Backlog,
-            journal.LastSeq,
-            metrics.LastUploadAt,
-            metrics.LastSyncAt,
-            metrics.ClockOffsetMillis,
-            metrics.TapsByReason(),
-            metrics.RecentP99Micros(),
-            SoftwareVersion,
-            health.Amber ? "amber" : null,
-            health.UploadError,
-            health.SyncError,
-            health.DiskFreeBytes);
-        var response = await client.PostJsonAsync("status", JsonSerializer.SerializeToUtf8Bytes(request, GateJson.Default.HeartbeatRequest), cancellation).ConfigureAwait(false);
+        var request = new DeviceStatusReport
+        {
+            DeviceId = device.Id,
+            SentAt = sentAt,
+            KeySetVersion = state.Trust.KeySet.Version,
+            DenyListVersion = state.Trust.DenyList.Version,
+            ConfigVersion = state.ConfigVersion,
+            JournalBacklog = journal.Backlog,
+            HighestSequence = journal.LastSeq,
+            LastUploadAt = metrics.LastUploadAt,
+            LastSyncAt = metrics.LastSyncAt,
+            ClockOffsetMillis = metrics.ClockOffsetMillis,
+            Taps = metrics.TapsByReason(),
+            P99LatencyMicros = metrics.RecentP99Micros(),
+            SoftwareVersion = SoftwareVersion,
+            Alarm = health.Amber ? "amber" : null,
+            UploadError = health.UploadError,
+            SyncError = health.SyncError,
+            DiskFreeBytes = health.DiskFreeBytes,
+        };
+        var response = await client.PostJsonAsync("status", JsonSerializer.SerializeToUtf8Bytes(request, DeviceApiJson.Default.DeviceStatusReport), cancellation).ConfigureAwait(false);
         var receivedAt = time.GetUtcNow();
         if (!response.Ok)
         {
@@ -68,7 +71,7 @@ internal sealed class HeartbeatService(
 
         try
         {
-            if (JsonSerializer.Deserialize(response.Body, GateJson.Default.HeartbeatResponse)?.ServerTime is { } serverTime)
+            if (JsonSerializer.Deserialize(response.Body, DeviceApiJson.Default.DeviceStatusAnswer)?.ServerTime is { } serverTime)
             {
                 var midpoint = sentAt + ((receivedAt - sentAt) / 2);
                 var offset = (long)Math.Round((serverTime - midpoint).TotalMilliseconds);

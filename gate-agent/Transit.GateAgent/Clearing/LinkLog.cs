@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Transit.GateAgent.Status;
+using Transit.DeviceApi;
 
 namespace Transit.GateAgent.Clearing;
 

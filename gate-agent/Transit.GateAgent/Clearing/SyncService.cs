@@ -7,6 +7,7 @@ using Transit.GateAgent.Journal;
 using Transit.GateAgent.Status;
 using Transit.GateAgent.Trust;
 using Transit.RideCodes;
+using Transit.DeviceApi;
 
 namespace Transit.GateAgent.Clearing;
 
@@ -121,10 +122,10 @@ public sealed class SyncService(
             return Failed("deny list", response);
         }
 
-        DenyListResponse? body;
+        DenyListAnswer? body;
         try
         {
-            body = JsonSerializer.Deserialize(response.Body, GateJson.Default.DenyListResponse);
+            body = JsonSerializer.Deserialize(response.Body, DeviceApiJson.Default.DenyListAnswer);
         }
         catch (JsonException ex)
         {

@@ -5,6 +5,7 @@ using Transit.GateAgent.Configuration;
 using Transit.GateAgent.Journal;
 using Transit.GateAgent.Pipeline;
 using Transit.GateAgent.Status;
+using Transit.DeviceApi;
 
 namespace Transit.GateAgent.Clearing;
 
@@ -63,15 +64,15 @@ internal sealed class UploadService(
             logger.LogError("taps {From}..{To} are no longer in the journal (pruned); uploading from {First}", from, taps[0].Seq - 1, taps[0].Seq);
         }
 
-        var body = JsonSerializer.SerializeToUtf8Bytes(new TapBatch(device.Id!, taps), GateJson.Wire.TapBatch);
+        var body = JsonSerializer.SerializeToUtf8Bytes(new TapBatch(device.Id!, taps), DeviceApiJson.Wire.TapBatch);
         var response = await client.PostJsonAsync("taps", body, stopping, settings.CompressUploads).ConfigureAwait(false);
         var last = taps[^1].Seq;
         if (response.Ok)
         {
-            TapBatchAck? ack;
+            TapBatchAnswer? ack;
             try
             {
-                ack = JsonSerializer.Deserialize(response.Body, GateJson.Default.TapBatchAck);
+                ack = JsonSerializer.Deserialize(response.Body, DeviceApiJson.Default.TapBatchAnswer);
             }
             catch (JsonException ex)
             {
@@ -130,7 +131,7 @@ internal sealed class UploadService(
         LinkLog.Failing(logger, "uploads", health.UploadFailed(cause, message, time.GetUtcNow()), $"taps stay in the journal (backlog {journal.Backlog})");
 
     /// <summary>Advances the journal to clearing's acknowledgement.</summary>
-    private TimeSpan Acknowledged(TapBatchAck? ack, List<TapRecord> taps, long from)
+    private TimeSpan Acknowledged(TapBatchAnswer? ack, List<TapRecord> taps, long from)
     {
         var last = taps[^1].Seq;
         var acknowledged = Math.Min(ack?.HighestContiguousSequence ?? 0, last);

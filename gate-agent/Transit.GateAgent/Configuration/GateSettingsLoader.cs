@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Transit.GateAgent.Hardware;
 using Transit.RideCodes;
+using Transit.DeviceApi;
 
 namespace Transit.GateAgent.Configuration;
 
@@ -131,11 +132,11 @@ public static class GateSettingsLoader
         {
             errors.Add("Device:Mode is required (metro-entry, metro-exit, bus or bus-exit)");
         }
-        else if (!GateModes.TryParse(s.Device.Mode, out var mode))
+        else if (!TapModes.TryParse(s.Device.Mode, out var mode))
         {
             errors.Add($"Device:Mode '{s.Device.Mode}' is not a mode (expected metro-entry, metro-exit, bus or bus-exit)");
         }
-        else if (!mode.IsBus())
+        else if (!mode.OnBus())
         {
             Require(s.Device.StationId, "Device:StationId", "the GTFS stop_id of the station, for metro modes");
         }

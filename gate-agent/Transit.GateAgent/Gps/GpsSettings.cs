@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Transit.GateAgent.Configuration;
+using Transit.DeviceApi;
 
 namespace Transit.GateAgent.Gps;
 
@@ -42,7 +43,7 @@ public sealed class GpsSettings
             yield break;
         }
 
-        if (!GateModes.TryParse(settings.Device.Mode, out var mode) || mode != GateMode.Bus)
+        if (!TapModes.TryParse(settings.Device.Mode, out var mode) || mode != TapMode.Bus)
         {
             yield return "Gps:Device is set but Device:Mode is not bus (only bus validators follow their stop by GPS)";
         }

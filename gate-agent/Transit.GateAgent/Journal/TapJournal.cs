@@ -2,6 +2,7 @@ using Microsoft.Data.Sqlite;
 using Transit.GateAgent.Configuration;
 using Transit.GateAgent.Pipeline;
 using Transit.RideCodes;
+using Transit.DeviceApi;
 
 namespace Transit.GateAgent.Journal;
 
@@ -197,7 +198,7 @@ public sealed class TapJournal : IDisposable
         p[2].Value = tap.StoredText;
         p[3].Value = tap.Accepted ? 1 : 0;
         p[4].Value = tap.Reason;
-        p[5].Value = context.Mode.ToName();
+        p[5].Value = context.Mode.Name();
         p[6].Value = context.OperatorId;
         p[7].Value = (object?)context.StationId ?? DBNull.Value;
         p[8].Value = (object?)context.StopId ?? DBNull.Value;
@@ -464,23 +465,23 @@ public sealed class TapJournal : IDisposable
         }
     }
 
-    private static TapRecord ReadRecord(SqliteDataReader r) => new(
-        r.GetInt64(0),
-        DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(1)).UtcDateTime,
-        r.GetString(2),
-        r.GetInt64(3) == 1,
-        r.GetString(4),
-        r.GetString(5),
-        r.GetString(6),
-        r.IsDBNull(7) ? null : r.GetString(7),
-        r.IsDBNull(8) ? null : r.GetString(8),
-        r.IsDBNull(9) ? null : r.GetString(9),
-        r.IsDBNull(10) ? null : r.GetString(10),
-        r.IsDBNull(11) ? null : r.GetString(11),
-        r.GetInt64(12),
-        r.GetInt64(13),
-        r.GetInt64(14))
+    private static TapRecord ReadRecord(SqliteDataReader r) => new()
     {
+        Seq = r.GetInt64(0),
+        At = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(1)),
+        Code = r.GetString(2),
+        Accepted = r.GetInt64(3) == 1,
+        Reason = r.GetString(4),
+        Mode = r.GetString(5),
+        OperatorId = r.GetString(6),
+        StationId = r.IsDBNull(7) ? null : r.GetString(7),
+        StopId = r.IsDBNull(8) ? null : r.GetString(8),
+        RouteId = r.IsDBNull(9) ? null : r.GetString(9),
+        Account = r.IsDBNull(10) ? null : r.GetString(10),
+        CredentialId = r.IsDBNull(11) ? null : r.GetString(11),
+        LatencyMicros = r.GetInt64(12),
+        KeySetVersion = r.GetInt64(13),
+        DenyListVersion = r.GetInt64(14),
         Issuer = IssuerOf(r.GetString(2)),
     };
 

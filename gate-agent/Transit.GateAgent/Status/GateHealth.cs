@@ -1,20 +1,7 @@
 using System.Globalization;
-using System.Text.Json.Serialization;
+using Transit.DeviceApi;
 
 namespace Transit.GateAgent.Status;
-
-/// <summary>
-/// A link to clearing that keeps failing, as /health and the status heartbeat report it (docs/device-api.md).
-/// </summary>
-/// <param name="Reason">Kebab-case cause: <c>tls-name-mismatch</c>, <c>tls-untrusted</c>, <c>connection-refused</c>, <c>timeout</c>, <c>http-500</c>, …</param>
-/// <param name="Message">What happened, for staff (at most <see cref="GateHealth.MaxMessageLength"/> characters).</param>
-/// <param name="Since">When the run of failures began.</param>
-/// <param name="Failures">Consecutive failures so far.</param>
-public sealed record LinkError(
-    [property: JsonPropertyName("reason")] string Reason,
-    [property: JsonPropertyName("message")] string Message,
-    [property: JsonPropertyName("since")] DateTime Since,
-    [property: JsonPropertyName("failures")] int Failures);
 
 /// <summary>
 /// What is wrong with the gate that staff must see without reading logs: uploads or sync failing again and again,
@@ -126,7 +113,7 @@ public sealed class GateHealth(int alarmAfterFailures = 3)
         }
     }
 
-    private static string Iso(DateTime at) => at.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+    private static string Iso(DateTimeOffset? at) => at?.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture) ?? "?";
 
     private LinkError? Read(LinkTracker link)
     {
@@ -143,7 +130,7 @@ public sealed class GateHealth(int alarmAfterFailures = 3)
         {
             if (link.Failures == 0)
             {
-                link.Since = at.UtcDateTime;
+                link.Since = at;
             }
 
             var changedCause = link.Reason != reason;
@@ -203,8 +190,8 @@ public sealed class GateHealth(int alarmAfterFailures = 3)
 
         public string Message { get; set; } = "";
 
-        public DateTime Since { get; set; }
+        public DateTimeOffset Since { get; set; }
 
-        public LinkError Error() => new(Reason!, Message, Since, Failures);
+        public LinkError Error() => new() { Reason = Reason, Message = Message, Since = Since, Failures = Failures };
     }
 }

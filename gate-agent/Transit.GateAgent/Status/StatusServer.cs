@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
+using Transit.DeviceApi;
 using Transit.GateAgent.Clearing;
 using Transit.GateAgent.Configuration;
 using Transit.GateAgent.Hardware;
@@ -13,29 +14,6 @@ using Transit.GateAgent.Scanners;
 using Transit.GateAgent.Trust;
 
 namespace Transit.GateAgent.Status;
-
-/// <summary>Body of <c>POST /device/v1/status</c>.</summary>
-public sealed record HeartbeatRequest(
-    [property: JsonPropertyName("deviceId")] string DeviceId,
-    [property: JsonPropertyName("sentAt")] DateTime SentAt,
-    [property: JsonPropertyName("keySetVersion")] long KeySetVersion,
-    [property: JsonPropertyName("denyListVersion")] long DenyListVersion,
-    [property: JsonPropertyName("configVersion")] long ConfigVersion,
-    [property: JsonPropertyName("journalBacklog")] long JournalBacklog,
-    [property: JsonPropertyName("highestSequence")] long HighestSequence,
-    [property: JsonPropertyName("lastUploadAt")] DateTime? LastUploadAt,
-    [property: JsonPropertyName("lastSyncAt")] DateTime? LastSyncAt,
-    [property: JsonPropertyName("clockOffsetMillis")] long? ClockOffsetMillis,
-    [property: JsonPropertyName("taps")] Dictionary<string, long> Taps,
-    [property: JsonPropertyName("p99LatencyMicros")] long? P99LatencyMicros,
-    [property: JsonPropertyName("softwareVersion")] string SoftwareVersion,
-    [property: JsonPropertyName("alarm")] string? Alarm,
-    [property: JsonPropertyName("uploadError")] LinkError? UploadError,
-    [property: JsonPropertyName("syncError")] LinkError? SyncError,
-    [property: JsonPropertyName("diskFreeBytes")] long DiskFreeBytes);
-
-/// <summary>Clearing's answer to a heartbeat.</summary>
-public sealed record HeartbeatResponse([property: JsonPropertyName("serverTime")] DateTimeOffset? ServerTime);
 
 /// <summary>Body of <c>POST /control/route</c>, the driver console's input.</summary>
 public sealed record RouteChange(
@@ -170,7 +148,7 @@ internal sealed class StatusServer(
             health.Status == "ok" && gps?.Status is { } gpsStatus ? gpsStatus : health.Status,
             context.DeviceId,
             context.OperatorId,
-            context.Mode.ToName(),
+            context.Mode.Name(),
             context.StationId,
             context.StopId,
             context.RouteId,

@@ -3,6 +3,7 @@ using Transit.GateAgent.Clearing;
 using Transit.GateAgent.Configuration;
 using Transit.GateAgent.Journal;
 using Transit.RideCodes;
+using Transit.DeviceApi;
 
 namespace Transit.GateAgent.Trust;
 
@@ -204,10 +205,10 @@ public sealed class GateState
     /// <summary>Checks a bundle against what is held; (null, null) when it is the held version.</summary>
     private (IssuerAcceptance? Acceptance, IssuerTrust? Issuers) OpenIssuers(string json)
     {
-        IssuerBundleResponse? bundle;
+        IssuerBundleAnswer? bundle;
         try
         {
-            bundle = System.Text.Json.JsonSerializer.Deserialize(json, GateJson.Default.IssuerBundleResponse);
+            bundle = System.Text.Json.JsonSerializer.Deserialize(json, DeviceApiJson.Default.IssuerBundleAnswer);
         }
         catch (System.Text.Json.JsonException ex)
         {
@@ -225,7 +226,7 @@ public sealed class GateState
             return (null, null);
         }
 
-        var shipped = new Dictionary<string, IssuerBundleResponse.Issuer>(StringComparer.Ordinal);
+        var shipped = new Dictionary<string, IssuerDocuments>(StringComparer.Ordinal);
         foreach (var issuer in bundle.Issuers ?? [])
         {
             shipped.TryAdd(issuer.Id ?? "", issuer);
@@ -336,14 +337,14 @@ public sealed class GateState
         return true;
     }
 
-    private void Apply(DeviceConfigPayload config)
+    private void Apply(DeviceConfig config)
     {
         // The document was checked before it was stored (an unknown mode is refused there); this keeps the gate's
         // mode rather than falling back to the first one should an unchecked document ever arrive.
         _context = _context with
         {
             OperatorId = config.OperatorId ?? _context.OperatorId,
-            Mode = GateModes.TryParse(config.Mode, out var mode) ? mode : _context.Mode,
+            Mode = TapModes.TryParse(config.Mode, out var mode) ? mode : _context.Mode,
             StationId = config.StationId,
             RouteId = config.RouteId ?? _context.RouteId,
         };
@@ -457,10 +458,10 @@ public static class DeviceConfigDocument
     /// checks the device id and values, and reads the payload.
     /// </summary>
     /// <exception cref="TrustDocumentException">Not usable; the message says why.</exception>
-    public static DeviceConfigPayload Open(SignedDocument document, PublicKey rootKey, KeySet keySet, string deviceId)
+    public static DeviceConfig Open(SignedDocument document, PublicKey rootKey, KeySet keySet, string deviceId)
     {
         ArgumentNullException.ThrowIfNull(document);
-        var config = document.ReadPayload(DocumentType, rootKey, keySet, GateJson.Default.DeviceConfigPayload, "device configuration");
+        var config = document.ReadPayload(DocumentType, rootKey, keySet, DeviceApiJson.Default.DeviceConfig, "device configuration");
         if (config is null || config.Version <= 0)
         {
             throw new TrustDocumentException("device configuration: version missing");
@@ -471,12 +472,12 @@ public static class DeviceConfigDocument
             throw new TrustDocumentException($"device configuration is for device '{config.DeviceId}', not '{deviceId}'");
         }
 
-        if (!GateModes.TryParse(config.Mode, out var mode))
+        if (!TapModes.TryParse(config.Mode, out var mode))
         {
             throw new TrustDocumentException($"device configuration: '{config.Mode}' is not a mode");
         }
 
-        if (!mode.IsBus() && string.IsNullOrEmpty(config.StationId))
+        if (!mode.OnBus() && string.IsNullOrEmpty(config.StationId))
         {
             throw new TrustDocumentException("device configuration: a metro mode needs stationId");
         }

@@ -11,6 +11,7 @@ using Transit.RideCodes;
 using Transit.RideCodes.KeyStore;
 using Transit.Simulation.Harness;
 using Transit.Simulation.Harness.Bench;
+using Transit.DeviceApi;
 
 namespace Transit.Cli;
 
@@ -183,7 +184,7 @@ internal static class GateBenchmark
             code = phone.Show(DateTimeOffset.UtcNow.AddDays(-7), 0).ToText();
         }
 
-        var context = new DeviceContext("bench-gate", "metro", GateMode.MetroEntry, "S01", null, null);
+        var context = new DeviceContext("bench-gate", "metro", TapMode.MetroEntry, "S01", null, null);
         var first = DateTimeOffset.UtcNow.AddDays(-7);
         using var journal = TapJournal.Open(journalPath, "bench-gate");
         var batch = new List<Tap>(10_000);
