@@ -1,5 +1,6 @@
 using System.Globalization;
 using Transit.RideCodes;
+using Transit.DeviceApi;
 
 namespace Transit.Simulation;
 
@@ -413,7 +414,7 @@ public static class Population
                 return;
             case Planted.Passback when first:
                 taps.Add(new PlannedTap(at, device, stop, rider.Account, 2, false, false, "ok"));
-                taps.Add(new PlannedTap(at.AddSeconds(20), device, stop, rider.Account, 2, false, false, "passback"));
+                taps.Add(new PlannedTap(at.AddSeconds(20), device, stop, rider.Account, 2, false, false, TapReasons.Passback));
                 return;
             default:
                 taps.Add(new PlannedTap(at, device, stop, rider.Account, 2, false, false, "ok"));

@@ -3,6 +3,7 @@ using System.Device.I2c;
 using Microsoft.Extensions.Logging;
 using Transit.GateAgent.Configuration;
 using Transit.GateAgent.Status;
+using Transit.DeviceApi;
 
 namespace Transit.GateAgent.Hardware;
 
@@ -221,7 +222,7 @@ public sealed class GateController : IDisposable
         "stale" => "Code expired - refresh it",
         "future" => "Check phone clock",
         "replayed" => "Code already used",
-        "passback" => "Already entered",
+        TapReasons.Passback => "Already entered",
         "denied" => "Account blocked - see staff",
         "credential-expired" or "credential-not-yet-valid" => "Open your app online",
         "malformed" or "unsupported-version" => "Not a ride code",

@@ -1,5 +1,6 @@
 using Transit.GateAgent.Trust;
 using Transit.RideCodes;
+using Transit.DeviceApi;
 
 namespace Transit.GateAgent.Pipeline;
 
@@ -11,9 +12,6 @@ namespace Transit.GateAgent.Pipeline;
 /// </summary>
 public sealed class GateRules
 {
-    /// <summary>The reason for an account re-entering within the pass-back interval.</summary>
-    public const string Passback = "passback";
-
     private const int SweepEvery = 1024;
 
     private readonly ReplayCache _replays = new();
@@ -45,7 +43,7 @@ public sealed class GateRules
         var account = (code.Credential.Issuer, code.Credential.Account);
         if (limits.Passback > TimeSpan.Zero && _lastAccepted.TryGetValue(account, out var last) && WithinPassback(now - last, limits.Passback))
         {
-            return (false, Passback);
+            return (false, TapReasons.Passback);
         }
 
         _replays.TryAdd(code.ReplayKey, ReplayCache.HoldUntil(code, limits.MaxAge), now);
