@@ -11,6 +11,7 @@ using Transit.GateAgent.Configuration;
 using Transit.GateAgent.Gps;
 using Transit.GateAgent.Hardware;
 using Transit.GateAgent.Journal;
+using Transit.GateAgent.Loopback;
 using Transit.GateAgent.Pipeline;
 using Transit.GateAgent.Scanners;
 using Transit.GateAgent.Simulation;
@@ -153,7 +154,7 @@ public static class GateAgentHost
         services.AddSingleton(settings.Journal);
         services.AddSingleton(settings.Hardware);
         services.AddSingleton(_ => TapJournal.Open(settings.Journal.Path!, settings.Device.Id!));
-        services.AddSingleton(sp => GateState.Load(settings, sp.GetRequiredService<TapJournal>(), time, sp.GetRequiredService<ILogger<GateState>>()));
+        services.AddSingleton(sp => GateState.Load(settings, sp.GetRequiredService<TapJournal>().Documents, time, sp.GetRequiredService<ILogger<GateState>>()));
         services.AddSingleton(sp => GateHardware.Create(settings.Hardware, sp.GetRequiredService<SimulatedHardwareLog>(), sp.GetRequiredService<ILogger<GateHardware>>()));
         services.AddSingleton<SimulatedHardwareLog>();
         services.AddSingleton<GateMetrics>();

@@ -113,7 +113,7 @@ public sealed class GpsTests : IDisposable
     {
         var time = new ManualTime();
         using var journal = TapJournal.Open(_env.JournalPath, GateEnvironment.DeviceId);
-        var state = GateState.Load(BusSettings(), journal, TimeProvider.System, NullLogger.Instance);
+        var state = GateState.Load(BusSettings(), journal.Documents, TimeProvider.System, NullLogger.Instance);
         var tracker = new GpsTracker(Snapper(), state, TimeSpan.FromSeconds(5), time, NullLogger.Instance);
         Assert.Equal(("degraded", "no position received yet"), (tracker.Health().Status, tracker.Health().Reason));
 

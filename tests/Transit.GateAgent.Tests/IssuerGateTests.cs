@@ -31,7 +31,7 @@ public sealed class IssuerGateTests : IDisposable
     public void Load_WithIssuers_AcceptsEachAcceptedIssuerAndRefusesOthers()
     {
         using var journal = TapJournal.Open(_env.JournalPath, GateEnvironment.DeviceId);
-        var state = GateState.Load(Settings(WithWallet("nw")), journal, TimeProvider.System, NullLogger.Instance);
+        var state = GateState.Load(Settings(WithWallet("nw")), journal.Documents, TimeProvider.System, NullLogger.Instance);
         var now = GateEnvironment.Now();
         using var walletRider = WalletRider("alice");
         using var stranger = OperatorKeyDirectory.Init(Path.Combine(_env.Directory, "card"), SignatureAlgorithm.P256, issuerId: "card").OpenIssuingKey().PrivateKey;
@@ -52,7 +52,7 @@ public sealed class IssuerGateTests : IDisposable
     {
         using var journal = TapJournal.Open(_env.JournalPath, GateEnvironment.DeviceId);
 
-        var ex = Assert.Throws<TrustDocumentException>(() => GateState.Load(Settings(WithWallet("card")), journal, TimeProvider.System, NullLogger.Instance));
+        var ex = Assert.Throws<TrustDocumentException>(() => GateState.Load(Settings(WithWallet("card")), journal.Documents, TimeProvider.System, NullLogger.Instance));
 
         Assert.Contains("Trust:Issuers:0:KeySet", ex.Message, StringComparison.Ordinal);
         Assert.Contains("issuer 'nw'", ex.Message, StringComparison.Ordinal);
@@ -70,7 +70,7 @@ public sealed class IssuerGateTests : IDisposable
             ["KeySet"] = _wallet.KeySetPath,
         }));
 
-        var ex = Assert.Throws<TrustDocumentException>(() => GateState.Load(settings, journal, TimeProvider.System, NullLogger.Instance));
+        var ex = Assert.Throws<TrustDocumentException>(() => GateState.Load(settings, journal.Documents, TimeProvider.System, NullLogger.Instance));
         Assert.Contains("Trust:Issuers:0:KeySet", ex.Message, StringComparison.Ordinal);
     }
 
@@ -94,7 +94,7 @@ public sealed class IssuerGateTests : IDisposable
     public void GateRules_SameAccountAtTwoIssuers_TwoRidersNotPassback()
     {
         using var journal = TapJournal.Open(_env.JournalPath, GateEnvironment.DeviceId);
-        var state = GateState.Load(Settings(WithWallet("nw")), journal, TimeProvider.System, NullLogger.Instance);
+        var state = GateState.Load(Settings(WithWallet("nw")), journal.Documents, TimeProvider.System, NullLogger.Instance);
         var rules = new GateRules();
         var now = GateEnvironment.Now();
         var homeAlice = _env.Rider("alice");
@@ -144,7 +144,7 @@ public sealed class IssuerGateTests : IDisposable
     public void InstallIssuers_OlderListOrRolledBackIssuerKeySet_RefusedAndTheSetInForceKept()
     {
         using var journal = TapJournal.Open(_env.JournalPath, GateEnvironment.DeviceId);
-        var state = GateState.Load(Settings(WithWallet("nw")), journal, TimeProvider.System, NullLogger.Instance);
+        var state = GateState.Load(Settings(WithWallet("nw")), journal.Documents, TimeProvider.System, NullLogger.Instance);
         var firstKeySet = File.ReadAllText(_wallet.KeySetPath);
         _wallet.Rotate(SignatureAlgorithm.Sm2);
         var secondKeySet = File.ReadAllText(_wallet.KeySetPath);
@@ -159,7 +159,7 @@ public sealed class IssuerGateTests : IDisposable
         Assert.Equal(2, state.Acceptance!.Version);
         Assert.True(state.Issuers.TryGet("nw", out var held));
         Assert.Equal(2, held.KeySet.Version);
-        Assert.Equal(2, journal.LoadDocument(DocumentKinds.Issuers)?.Version);
+        Assert.Equal(2, journal.Documents.LoadDocument(DocumentKinds.Issuers)?.Version);
     }
 
     /// <summary>The answer of GET /device/v1/issuers accepting the wallet, signed by the operator's online key.</summary>

@@ -276,5 +276,5 @@ public sealed class GateSettings
     public SimulationSettings Simulation { get; set; } = new();
 
     /// <summary>Section <c>Gps</c>.</summary>
-    public Gps.GpsSettings Gps { get; set; } = new();
+    public GpsSettings Gps { get; set; } = new();
 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Transit.GateAgent.Pipeline;
 using Transit.GateAgent.Scanners;
 using Transit.GateAgent.Status;
+using Transit.GateAgent.Configuration;
 
 namespace Transit.GateAgent.Gps;
 

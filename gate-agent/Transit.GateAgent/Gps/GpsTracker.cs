@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
 using Transit.GateAgent.Trust;
+using Transit.GateAgent.Configuration;
 
 namespace Transit.GateAgent.Gps;
 

@@ -1,3 +1,5 @@
+using Transit.GateAgent.Configuration;
+
 namespace Transit.GateAgent.Gps;
 
 /// <summary>

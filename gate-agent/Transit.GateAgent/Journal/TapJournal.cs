@@ -3,6 +3,7 @@ using Transit.GateAgent.Configuration;
 using Transit.GateAgent.Pipeline;
 using Transit.RideCodes;
 using Transit.DeviceApi;
+using Transit.GateAgent.Trust;
 
 namespace Transit.GateAgent.Journal;
 
@@ -31,6 +32,7 @@ public sealed class TapJournal : IDisposable
         Path = path;
         _writer = writer;
         _aux = aux;
+        Documents = new TrustDocumentStore(aux, _auxLock);
         _insert = writer.CreateCommand();
         _insert.CommandText = $"INSERT INTO taps ({Columns}) VALUES ($seq, $at, $code, $accepted, $reason, $mode, $op, $station, $stop, $route, $account, $cred, $lat, $ksv, $dlv)";
         foreach (var name in new[] { "$seq", "$at", "$code", "$accepted", "$reason", "$mode", "$op", "$station", "$stop", "$route", "$account", "$cred", "$lat", "$ksv", "$dlv" })
@@ -43,6 +45,9 @@ public sealed class TapJournal : IDisposable
 
     /// <summary>The database file.</summary>
     public string Path { get; }
+
+    /// <summary>The trust documents kept in the same file.</summary>
+    public TrustDocumentStore Documents { get; }
 
     /// <summary>The highest sequence number committed (0 when none).</summary>
     public long LastSeq => Interlocked.Read(ref _lastSeq);
@@ -80,9 +85,8 @@ public sealed class TapJournal : IDisposable
                   route_id TEXT, account TEXT, credential_id TEXT, latency_us INTEGER NOT NULL,
                   key_set_version INTEGER NOT NULL, deny_list_version INTEGER NOT NULL);
                 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);
-                CREATE TABLE IF NOT EXISTS documents (kind TEXT PRIMARY KEY, version INTEGER NOT NULL, json TEXT NOT NULL);
-                CREATE TABLE IF NOT EXISTS denylist_deltas (version INTEGER PRIMARY KEY, json TEXT NOT NULL);
                 """);
+            Execute(writer, TrustDocumentStore.Schema);
             aux.Open();
             Execute(aux, "PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;");
 
@@ -356,77 +360,6 @@ public sealed class TapJournal : IDisposable
         }
     }
 
-    /// <summary>Stores the newest signed document of a kind (key set, deny-list snapshot, device configuration).</summary>
-    public void SaveDocument(string kind, long version, string json)
-    {
-        lock (_auxLock)
-        {
-            using var transaction = _aux.BeginTransaction();
-            using var command = _aux.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = "INSERT INTO documents (kind, version, json) VALUES ($k, $v, $j) ON CONFLICT(kind) DO UPDATE SET version = excluded.version, json = excluded.json";
-            command.Parameters.AddWithValue("$k", kind);
-            command.Parameters.AddWithValue("$v", version);
-            command.Parameters.AddWithValue("$j", json);
-            command.ExecuteNonQuery();
-            if (kind == DocumentKinds.DenyList)
-            {
-                using var clear = _aux.CreateCommand();
-                clear.Transaction = transaction;
-                clear.CommandText = "DELETE FROM denylist_deltas WHERE version <= $v";
-                clear.Parameters.AddWithValue("$v", version);
-                clear.ExecuteNonQuery();
-            }
-
-            transaction.Commit();
-        }
-    }
-
-    /// <summary>The stored document of a kind, or null.</summary>
-    public (long Version, string Json)? LoadDocument(string kind)
-    {
-        lock (_auxLock)
-        {
-            using var command = _aux.CreateCommand();
-            command.CommandText = "SELECT version, json FROM documents WHERE kind = $k";
-            command.Parameters.AddWithValue("$k", kind);
-            using var reader = command.ExecuteReader();
-            return reader.Read() ? (reader.GetInt64(0), reader.GetString(1)) : null;
-        }
-    }
-
-    /// <summary>Stores a signed deny-list delta that was applied.</summary>
-    public void SaveDenyListDelta(long version, string json)
-    {
-        lock (_auxLock)
-        {
-            using var command = _aux.CreateCommand();
-            command.CommandText = "INSERT OR REPLACE INTO denylist_deltas (version, json) VALUES ($v, $j)";
-            command.Parameters.AddWithValue("$v", version);
-            command.Parameters.AddWithValue("$j", json);
-            command.ExecuteNonQuery();
-        }
-    }
-
-    /// <summary>Stored deltas producing versions after <paramref name="version"/>, in order.</summary>
-    public List<string> LoadDenyListDeltasAfter(long version)
-    {
-        lock (_auxLock)
-        {
-            using var command = _aux.CreateCommand();
-            command.CommandText = "SELECT json FROM denylist_deltas WHERE version > $v ORDER BY version";
-            command.Parameters.AddWithValue("$v", version);
-            using var reader = command.ExecuteReader();
-            var list = new List<string>();
-            while (reader.Read())
-            {
-                list.Add(reader.GetString(0));
-            }
-
-            return list;
-        }
-    }
-
     /// <summary>Reads a journal file without opening it for writing: for <c>transit gate journal</c>.</summary>
     public static IEnumerable<TapRecord> ReadAll(string path, long fromSeq = 0)
     {
@@ -505,23 +438,4 @@ public sealed class TapJournal : IDisposable
         command.CommandText = sql;
         return command.ExecuteScalar();
     }
-}
-
-/// <summary>Kinds of trust documents kept in the journal.</summary>
-public static class DocumentKinds
-{
-    /// <summary>The signed key set.</summary>
-    public const string KeySet = "keyset";
-
-    /// <summary>The signed full deny list.</summary>
-    public const string DenyList = "denylist";
-
-    /// <summary>The signed device configuration.</summary>
-    public const string Config = "config";
-
-    /// <summary>
-    /// The operator's signed issuer acceptance list with each accepted issuer's key set and deny list: one row, so
-    /// the issuers' trust is replaced as a whole or not at all.
-    /// </summary>
-    public const string Issuers = "issuers";
 }

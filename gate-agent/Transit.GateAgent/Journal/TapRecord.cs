@@ -8,8 +8,6 @@ namespace Transit.GateAgent.Journal;
 /// <summary>Serialisation of the gate's own local bodies (the device API's are Transit.DeviceApi's), without reflection.</summary>
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(TapOutcome))]
-[JsonSerializable(typeof(Status.RouteChange))]
-[JsonSerializable(typeof(Status.HealthReport))]
 public sealed partial class GateJson : JsonSerializerContext
 {
     /// <summary>For writing: ride codes stay readable (no <c>\u002B</c> escapes of <c>+</c>, <c>$</c>, <c>%</c>).</summary>

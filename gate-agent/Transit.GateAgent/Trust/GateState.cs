@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Transit.GateAgent.Clearing;
 using Transit.GateAgent.Configuration;
-using Transit.GateAgent.Journal;
 using Transit.RideCodes;
 using Transit.DeviceApi;
 
@@ -25,7 +24,7 @@ public sealed record GateLimits(TimeSpan MaxAge, TimeSpan MaxAhead, TimeSpan Pas
 /// </summary>
 public sealed class GateState
 {
-    private readonly TapJournal _journal;
+    private readonly TrustDocumentStore _documents;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
@@ -39,14 +38,14 @@ public sealed class GateState
     /// <summary>Creates the state from already opened trust: the operator's own issuer's, and other accepted issuers'.</summary>
     /// <exception cref="TrustDocumentException">Two chains serve one issuer.</exception>
     public GateState(
-        TrustStore trust, DeviceContext context, GateLimits limits, TapJournal journal, TimeProvider time, ILogger logger, IReadOnlyList<TrustStore>? issuers = null)
+        TrustStore trust, DeviceContext context, GateLimits limits, TrustDocumentStore documents, TimeProvider time, ILogger logger, IReadOnlyList<TrustStore>? issuers = null)
     {
         Trust = trust;
         _issuers = Combine("Trust:Issuers", trust, issuers ?? [], null);
 
         _context = context;
         _limits = limits;
-        _journal = journal;
+        _documents = documents;
         _time = time;
         _logger = logger;
         _verifier = CreateVerifier(limits);
@@ -80,13 +79,13 @@ public sealed class GateState
     /// Loads trust at start: the configured files, replaced by newer documents that sync stored in the journal.
     /// </summary>
     /// <exception cref="TrustDocumentException">The configured root key or key set does not verify.</exception>
-    public static GateState Load(GateSettings settings, TapJournal journal, TimeProvider time, ILogger logger)
+    public static GateState Load(GateSettings settings, TrustDocumentStore documents, TimeProvider time, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        ArgumentNullException.ThrowIfNull(journal);
+        ArgumentNullException.ThrowIfNull(documents);
         var trust = OpenChain("Trust", settings.Trust.RootPublicKey!, settings.Trust.KeySet!, settings.Trust.DenyList);
         var issuers = settings.Trust.Issuers.Select((issuer, i) => LoadIssuer(issuer, $"Trust:Issuers:{i}")).ToList();
-        var state = new GateState(trust, DeviceContext.From(settings.Device), GateLimits.From(settings.Verification), journal, time, logger, issuers);
+        var state = new GateState(trust, DeviceContext.From(settings.Device), GateLimits.From(settings.Verification), documents, time, logger, issuers);
         state.RestoreStored();
         return state;
     }
@@ -138,7 +137,7 @@ public sealed class GateState
         lock (_lock)
         {
             Trust.ApplyDenyListDelta(document);
-            _journal.SaveDenyListDelta(Trust.DenyList.Version, json);
+            _documents.SaveDenyListDelta(Trust.DenyList.Version, json);
         }
 
         _logger.LogInformation("deny list delta applied: version {Version} ({Count} entries)", Trust.DenyList.Version, Trust.DenyList.Count);
@@ -162,7 +161,7 @@ public sealed class GateState
             }
 
             Apply(config);
-            _journal.SaveDocument(DocumentKinds.Config, config.Version, json);
+            _documents.SaveDocument(DocumentKinds.Config, config.Version, json);
         }
 
         _logger.LogInformation(
@@ -194,7 +193,7 @@ public sealed class GateState
             _issuers = issuers!;
             _acceptance = acceptance;
             _verifier = CreateVerifier(_limits);
-            _journal.SaveDocument(DocumentKinds.Issuers, acceptance.Version, json);
+            _documents.SaveDocument(DocumentKinds.Issuers, acceptance.Version, json);
         }
 
         _logger.LogInformation(
@@ -330,7 +329,7 @@ public sealed class GateState
                 return false;
             }
 
-            _journal.SaveDocument(kind, version(), json);
+            _documents.SaveDocument(kind, version(), json);
         }
 
         _logger.LogInformation("{What} version {Version} installed", what, version());
@@ -363,7 +362,7 @@ public sealed class GateState
     {
         Restore(DocumentKinds.KeySet, json => Trust.UpdateKeySet(SignedDocument.Parse(json)));
         Restore(DocumentKinds.DenyList, json => Trust.UpdateDenyList(SignedDocument.Parse(json)));
-        foreach (var delta in _journal.LoadDenyListDeltasAfter(Trust.DenyList.Version))
+        foreach (var delta in _documents.LoadDenyListDeltasAfter(Trust.DenyList.Version))
         {
             try
             {
@@ -375,7 +374,7 @@ public sealed class GateState
             }
         }
 
-        if (_journal.LoadDocument(DocumentKinds.Issuers) is { } issuers)
+        if (_documents.LoadDocument(DocumentKinds.Issuers) is { } issuers)
         {
             try
             {
@@ -393,7 +392,7 @@ public sealed class GateState
             }
         }
 
-        if (_journal.LoadDocument(DocumentKinds.Config) is { } config)
+        if (_documents.LoadDocument(DocumentKinds.Config) is { } config)
         {
             try
             {
@@ -411,7 +410,7 @@ public sealed class GateState
 
     private void Restore(string kind, Func<string, bool> install)
     {
-        if (_journal.LoadDocument(kind) is not { } stored)
+        if (_documents.LoadDocument(kind) is not { } stored)
         {
             return;
         }

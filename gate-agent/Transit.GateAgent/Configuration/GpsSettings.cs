@@ -1,10 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Transit.GateAgent.Configuration;
 using Transit.DeviceApi;
 
-namespace Transit.GateAgent.Gps;
+namespace Transit.GateAgent.Configuration;
 
 /// <summary>
 /// A serial NMEA 0183 GPS receiver that sets the stop of a bus validator (section <c>Gps</c>; off without a device).

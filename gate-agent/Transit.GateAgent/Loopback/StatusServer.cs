@@ -13,38 +13,9 @@ using Transit.GateAgent.Journal;
 using Transit.GateAgent.Scanners;
 using Transit.GateAgent.Trust;
 
-namespace Transit.GateAgent.Status;
+using Transit.GateAgent.Status;
 
-/// <summary>Body of <c>POST /control/route</c>, the driver console's input.</summary>
-public sealed record RouteChange(
-    [property: JsonPropertyName("routeId")] string? RouteId,
-    [property: JsonPropertyName("stopId")] string? StopId);
-
-/// <summary>Body of <c>GET /health</c>.</summary>
-public sealed record HealthReport(
-    [property: JsonPropertyName("status")] string Status,
-    [property: JsonPropertyName("deviceId")] string DeviceId,
-    [property: JsonPropertyName("operatorId")] string OperatorId,
-    [property: JsonPropertyName("mode")] string Mode,
-    [property: JsonPropertyName("stationId")] string? StationId,
-    [property: JsonPropertyName("stopId")] string? StopId,
-    [property: JsonPropertyName("routeId")] string? RouteId,
-    [property: JsonPropertyName("keySetVersion")] long KeySetVersion,
-    [property: JsonPropertyName("denyListVersion")] long DenyListVersion,
-    [property: JsonPropertyName("configVersion")] long ConfigVersion,
-    [property: JsonPropertyName("highestSequence")] long HighestSequence,
-    [property: JsonPropertyName("acknowledgedSequence")] long AcknowledgedSequence,
-    [property: JsonPropertyName("journalBacklog")] long JournalBacklog,
-    [property: JsonPropertyName("lastUploadAt")] DateTime? LastUploadAt,
-    [property: JsonPropertyName("lastSyncAt")] DateTime? LastSyncAt,
-    [property: JsonPropertyName("clockOffsetMillis")] long? ClockOffsetMillis,
-    [property: JsonPropertyName("alarm")] string? Alarm,
-    [property: JsonPropertyName("syncRefused")] IReadOnlyList<string>? SyncRefused,
-    [property: JsonPropertyName("uploadError")] LinkError? UploadError,
-    [property: JsonPropertyName("syncError")] LinkError? SyncError,
-    [property: JsonPropertyName("diskFreeBytes")] long DiskFreeBytes,
-    [property: JsonPropertyName("problems")] IReadOnlyList<string> Problems,
-    [property: JsonPropertyName("gps")] Gps.GpsHealth? Gps = null);
+namespace Transit.GateAgent.Loopback;
 
 /// <summary>
 /// The loopback status endpoint: <c>GET /health</c>, <c>GET /metrics</c> (Prometheus text), <c>GET /hardware</c>
@@ -96,7 +67,7 @@ internal sealed class StatusServer(
         switch (method, route)
         {
             case ("GET", "/health"):
-                return (200, Json, JsonSerializer.Serialize(Health(null), GateJson.Default.HealthReport));
+                return (200, Json, JsonSerializer.Serialize(Health(null), LoopbackJson.Default.HealthReport));
             case ("GET", "/metrics"):
                 using (var text = new MemoryStream())
                 {
@@ -110,7 +81,7 @@ internal sealed class StatusServer(
                 RouteChange? change;
                 try
                 {
-                    change = JsonSerializer.Deserialize(body, GateJson.Default.RouteChange);
+                    change = JsonSerializer.Deserialize(body, LoopbackJson.Default.RouteChange);
                 }
                 catch (JsonException ex)
                 {
@@ -123,7 +94,7 @@ internal sealed class StatusServer(
                 }
 
                 state.ChangeRoute(change.RouteId, change.StopId);
-                return (200, Json, JsonSerializer.Serialize(Health(null), GateJson.Default.HealthReport));
+                return (200, Json, JsonSerializer.Serialize(Health(null), LoopbackJson.Default.HealthReport));
             case ("POST", "/control/sync"):
                 if (services.GetService(typeof(SyncService)) is not SyncService sync)
                 {
@@ -131,7 +102,7 @@ internal sealed class StatusServer(
                 }
 
                 var result = await sync.SyncNowAsync(cancellation).ConfigureAwait(false);
-                return (result.Complete ? 200 : 503, Json, JsonSerializer.Serialize(Health(result.Refused), GateJson.Default.HealthReport));
+                return (result.Complete ? 200 : 503, Json, JsonSerializer.Serialize(Health(result.Refused), LoopbackJson.Default.HealthReport));
             case ("POST", "/control/upload"):
                 (services.GetService(typeof(UploadService)) as UploadService)?.Trigger();
                 return (202, "text/plain; charset=utf-8", "upload triggered\n");
