@@ -159,6 +159,7 @@ public static class GateAgentHost
         services.AddSingleton<SimulatedHardwareLog>();
         services.AddSingleton<GateMetrics>();
         services.AddSingleton(_ => new GateHealth(settings.Clearing.AlarmAfterFailures));
+        services.AddSingleton<ScanInbox>();
         services.AddSingleton<GatePipeline>();
         services.AddSingleton<GateEndpoints>();
         services.AddSingleton<GateController>();

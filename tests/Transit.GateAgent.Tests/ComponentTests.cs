@@ -11,6 +11,7 @@ using Transit.GateAgent.Tests.Infrastructure;
 using Transit.GateAgent.Trust;
 using Transit.RideCodes;
 using Transit.DeviceApi;
+using Transit.GateAgent.Taps;
 
 namespace Transit.GateAgent.Tests;
 
@@ -118,8 +119,8 @@ public sealed class ComponentTests : IDisposable
         var now = GateEnvironment.Now();
         using (var journal = TapJournal.Open(_env.JournalPath, "gate-0001"))
         {
-            journal.Append([Tap("a", now.AddDays(-30)), Tap("b", now.AddDays(-30))]);
-            journal.Append([Tap("c", now)]);
+            journal.Append([TestVerdicts.Of("a", now.AddDays(-30)), TestVerdicts.Of("b", now.AddDays(-30))]);
+            journal.Append([TestVerdicts.Of("c", now)]);
             Assert.Equal((3L, 3L, 0L), (journal.LastSeq, journal.Backlog, journal.AckedThrough));
             journal.MarkUploaded(3);
             Assert.Equal(0, journal.Backlog);
@@ -131,7 +132,7 @@ public sealed class ComponentTests : IDisposable
         using (var journal = TapJournal.Open(_env.JournalPath, "gate-0001"))
         {
             Assert.Equal((3L, 3L), (journal.LastSeq, journal.AckedThrough));
-            journal.Append([Tap("d", now)]);
+            journal.Append([TestVerdicts.Of("d", now)]);
             Assert.Equal([(3L, "c"), (4L, "d")], journal.ReadFrom(0, 10).Select(r => (r.Seq, r.Code)));
 
             // Everything uploaded and old: the newest tap stays so that its number is never handed out again.
@@ -154,7 +155,7 @@ public sealed class ComponentTests : IDisposable
         using var journal = TapJournal.Open(_env.JournalPath, "gate-0001");
         for (var i = 0; i < 200; i++)
         {
-            journal.Append([Tap($"first-{i}", now)]);
+            journal.Append([TestVerdicts.Of($"first-{i}", now)]);
         }
 
         var grown = new FileInfo(wal).Length;
@@ -164,7 +165,7 @@ public sealed class ComponentTests : IDisposable
         // One tap per commit, as at a gate: each commit overwrites WAL blocks that already exist.
         for (var i = 0; i < 150; i++)
         {
-            journal.Append([Tap($"second-{i}", now)]);
+            journal.Append([TestVerdicts.Of($"second-{i}", now)]);
         }
 
         Assert.Equal(grown, new FileInfo(wal).Length);
@@ -177,7 +178,7 @@ public sealed class ComponentTests : IDisposable
     {
         var now = GateEnvironment.Now();
         using var journal = TapJournal.Open(_env.JournalPath, "gate-0001");
-        journal.Append([Tap("old", now.AddMinutes(-10)), Tap("new", now), Tap("refused", now, accepted: false)]);
+        journal.Append([TestVerdicts.Of("old", now.AddMinutes(-10)), TestVerdicts.Of("new", now), TestVerdicts.Of("refused", now, accepted: false)]);
         Assert.Equal(["new"], journal.ReadAcceptedSince(now.AddMinutes(-2)).Select(t => t.Code));
     }
 
@@ -361,14 +362,4 @@ public sealed class ComponentTests : IDisposable
         var trust = TrustStore.Open(_env.Keys.RootPublicKey, _env.Keys.ReadSignedKeySet(), _env.Keys.ReadSignedDenyList());
         return (new RideCodeVerifier(trust), _env.Rider(account));
     }
-
-    private static Tap Tap(string code, DateTimeOffset at, bool accepted = true) => new(code, "test", Stopwatch.GetTimestamp())
-    {
-        At = at,
-        Accepted = accepted,
-        Reason = accepted ? "ok" : "stale",
-        Context = new DeviceContext("gate-0001", "metro", TapMode.MetroEntry, "S01", null, null),
-        KeySetVersion = 1,
-        DenyListVersion = 1,
-    };
 }

@@ -119,7 +119,7 @@ public sealed class IssuerGateTests : IDisposable
         using var walletRider = WalletRider("wendy");
         using (var journal = TapJournal.Open(_env.JournalPath, GateEnvironment.DeviceId))
         {
-            journal.Append([Tap(_env.Rider("harry").Show(now, 0).ToText(), now), Tap(walletRider.Show(now, 0).ToText(), now)]);
+            journal.Append([TestVerdicts.Of(_env.Rider("harry").Show(now, 0).ToText(), now), TestVerdicts.Of(walletRider.Show(now, 0).ToText(), now)]);
             var records = journal.ReadFrom(0, 10);
             Assert.Equal([null, "nw"], records.Select(r => r.Issuer));
 
@@ -186,14 +186,4 @@ public sealed class IssuerGateTests : IDisposable
 
     private GateSettings Settings(Action<JsonObject> change) =>
         GateSettingsLoader.Load(GateSettingsLoader.BuildConfiguration(_env.WriteConfig(change: change)), _env.Directory);
-
-    private static Tap Tap(string code, DateTimeOffset at) => new(code, "test", Stopwatch.GetTimestamp())
-    {
-        At = at,
-        Accepted = true,
-        Reason = "ok",
-        Context = new DeviceContext("gate-0001", "metro", TapMode.MetroEntry, "S01", null, null),
-        KeySetVersion = 1,
-        DenyListVersion = 1,
-    };
 }

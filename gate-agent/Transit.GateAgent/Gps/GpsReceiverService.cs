@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Transit.GateAgent.Pipeline;
 using Transit.GateAgent.Scanners;
 using Transit.GateAgent.Status;
 using Transit.GateAgent.Configuration;
@@ -10,8 +9,8 @@ namespace Transit.GateAgent.Gps;
 /// Reads the GPS receiver's serial line with the scanners' raw-mode reader (reopened when unplugged) and hands each
 /// line to the <see cref="GpsTracker"/>; nothing it reads becomes a tap.
 /// </summary>
-internal sealed class GpsReceiverService(GpsSettings settings, GpsTracker tracker, GatePipeline pipeline, GateMetrics metrics, ILogger<GpsReceiverService> logger)
-    : DeviceScannerService(settings.Device!, pipeline, metrics, logger)
+internal sealed class GpsReceiverService(GpsSettings settings, GpsTracker tracker, ScanInbox inbox, GateMetrics metrics, ILogger<GpsReceiverService> logger)
+    : DeviceScannerService(settings.Device!, inbox, metrics, logger)
 {
     private readonly LineAssembler _lines = new();
 

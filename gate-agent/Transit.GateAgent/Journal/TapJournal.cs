@@ -1,6 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Transit.GateAgent.Configuration;
-using Transit.GateAgent.Pipeline;
+using Transit.GateAgent.Taps;
 using Transit.RideCodes;
 using Transit.DeviceApi;
 using Transit.GateAgent.Trust;
@@ -9,7 +9,7 @@ namespace Transit.GateAgent.Journal;
 
 /// <summary>
 /// The durable tap journal: SQLite in WAL mode with <c>synchronous=FULL</c>, so a commit has reached the disk when
-/// <see cref="Append"/> returns. Sequence numbers are per device, contiguous and never reused (the newest row is
+/// <see cref="Append(IReadOnlyList{Verdict}, Span{long}, Span{long})"/> returns. Sequence numbers are per device, contiguous and never reused (the newest row is
 /// never pruned, so the next number survives pruning). It also keeps the trust documents that sync installed, so a
 /// restart decides with the same trust as before it.
 /// </summary>
@@ -119,38 +119,51 @@ public sealed class TapJournal : IDisposable
     }
 
     /// <summary>
-    /// Assigns the next sequence numbers to <paramref name="taps"/> and commits them in one transaction (one fsync
-    /// for the group); taps not <see cref="Tap.Journaled"/> are skipped. On failure nothing is committed, no number
-    /// is used, and every tap's <see cref="Tap.Seq"/> is back at 0.
+    /// Commits <paramref name="verdicts"/> in one transaction (one fsync for the group) under the next sequence
+    /// numbers, written into <paramref name="seqs"/> (0 for a verdict not <see cref="Verdict.Journaled"/>), with each
+    /// one's decision latency in <paramref name="decisionMicros"/>. On failure nothing is committed and no number is
+    /// used: every entry of <paramref name="seqs"/> is 0.
     /// </summary>
-    public void Append(IReadOnlyList<Tap> taps)
+    public void Append(IReadOnlyList<Verdict> verdicts, Span<long> seqs, Span<long> decisionMicros)
     {
-        ArgumentNullException.ThrowIfNull(taps);
-        var seq = _lastSeq;
+        ArgumentNullException.ThrowIfNull(verdicts);
         try
         {
-            Insert(taps, seq);
+            Insert(verdicts, seqs, decisionMicros);
         }
         catch
         {
-            foreach (var tap in taps)
-            {
-                tap.Seq = 0;
-            }
-
+            seqs[..verdicts.Count].Clear();
             throw;
         }
     }
 
-    private void Insert(IReadOnlyList<Tap> taps, long seq)
+    /// <summary>Commits <paramref name="verdicts"/> in one transaction; their sequence numbers (0 for one not journaled).</summary>
+    public long[] Append(IReadOnlyList<Verdict> verdicts)
     {
+        ArgumentNullException.ThrowIfNull(verdicts);
+        var seqs = new long[verdicts.Count];
+        Append(verdicts, seqs, new long[verdicts.Count]);
+        return seqs;
+    }
+
+    private void Insert(IReadOnlyList<Verdict> verdicts, Span<long> seqs, Span<long> decisionMicros)
+    {
+        var seq = _lastSeq;
         using var transaction = _writer.BeginTransaction();
-        foreach (var tap in taps)
+        for (var i = 0; i < verdicts.Count; i++)
         {
-            if (tap.Journaled && !tap.SelfTest)
+            var verdict = verdicts[i];
+            seqs[i] = 0;
+            if (verdict.Journaled && !verdict.Scan.SelfTest)
             {
-                seq++;
-                Bind(transaction, tap, seq).ExecuteNonQuery();
+                seqs[i] = ++seq;
+                decisionMicros[i] = Bind(transaction, verdict, seq).DecisionMicros;
+                _insert.ExecuteNonQuery();
+            }
+            else
+            {
+                decisionMicros[i] = verdict.Scan.MicrosSinceRead();
             }
         }
 
@@ -159,21 +172,21 @@ public sealed class TapJournal : IDisposable
     }
 
     /// <summary>
-    /// The warm-up's self-test <paramref name="taps"/> (<see cref="Tap.SelfTest"/>) take the insert of a real tap and
-    /// are rolled back, then one durable commit of a row that is not a tap: the first rider then finds the statement
-    /// compiled, SQLite's pages in memory, and the WAL begun and its file extended, which otherwise costs that rider
-    /// several fsyncs' worth. No tap and no sequence number is used.
+    /// The warm-up's self-test <paramref name="verdicts"/> take the insert of a real tap and are rolled back, then
+    /// one durable commit of a row that is not a tap: the first rider then finds the statement compiled, SQLite's
+    /// pages in memory, and the WAL begun and its file extended, which otherwise costs that rider several fsyncs'
+    /// worth. No tap and no sequence number is used; <paramref name="decisionMicros"/> gets each one's latency.
     /// </summary>
-    public void Rehearse(IReadOnlyList<Tap> taps)
+    public void Rehearse(IReadOnlyList<Verdict> verdicts, Span<long> decisionMicros)
     {
-        ArgumentNullException.ThrowIfNull(taps);
+        ArgumentNullException.ThrowIfNull(verdicts);
         using (var transaction = _writer.BeginTransaction())
         {
             var seq = _lastSeq;
-            foreach (var tap in taps)
+            for (var i = 0; i < verdicts.Count; i++)
             {
-                Bind(transaction, tap, ++seq).ExecuteNonQuery();
-                tap.Seq = 0;
+                decisionMicros[i] = Bind(transaction, verdicts[i], ++seq).DecisionMicros;
+                _insert.ExecuteNonQuery();
             }
 
             transaction.Rollback();
@@ -182,37 +195,36 @@ public sealed class TapJournal : IDisposable
         using (var touch = _writer.CreateCommand())
         {
             touch.CommandText = "INSERT INTO meta (key, value) VALUES ('warmed_up_at', $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value";
-            touch.Parameters.AddWithValue("$v", taps.Count > 0 ? taps[^1].At.ToUnixTimeMilliseconds() : 0);
+            touch.Parameters.AddWithValue("$v", verdicts.Count > 0 ? verdicts[^1].At.ToUnixTimeMilliseconds() : 0);
             touch.ExecuteNonQuery();
         }
 
         ReadFrom(AckedThrough + 1, 1);
     }
 
-    /// <summary>The insert statement with <paramref name="tap"/>'s row as <paramref name="seq"/>; sets its sequence number and decision time.</summary>
-    private SqliteCommand Bind(SqliteTransaction transaction, Tap tap, long seq)
+    /// <summary>The insert statement bound to <paramref name="verdict"/>'s row as <paramref name="seq"/>, and the decision latency it records.</summary>
+    private (SqliteCommand Insert, long DecisionMicros) Bind(SqliteTransaction transaction, Verdict verdict, long seq)
     {
-        var context = tap.Context!;
-        tap.Seq = seq;
-        tap.DecisionMicros = tap.MicrosSinceRead();
+        var context = verdict.Context;
+        var decisionMicros = verdict.Scan.MicrosSinceRead();
         _insert.Transaction = transaction;
         var p = _insert.Parameters;
         p[0].Value = seq;
-        p[1].Value = tap.At.ToUnixTimeMilliseconds();
-        p[2].Value = tap.StoredText;
-        p[3].Value = tap.Accepted ? 1 : 0;
-        p[4].Value = tap.Reason;
+        p[1].Value = verdict.At.ToUnixTimeMilliseconds();
+        p[2].Value = verdict.StoredText;
+        p[3].Value = verdict.Accepted ? 1 : 0;
+        p[4].Value = verdict.Reason;
         p[5].Value = context.Mode.Name();
         p[6].Value = context.OperatorId;
         p[7].Value = (object?)context.StationId ?? DBNull.Value;
         p[8].Value = (object?)context.StopId ?? DBNull.Value;
         p[9].Value = (object?)context.RouteId ?? DBNull.Value;
-        p[10].Value = (object?)tap.Verification?.Account ?? DBNull.Value;
-        p[11].Value = (object?)tap.Verification?.Code?.Credential.CredentialIdText ?? DBNull.Value;
-        p[12].Value = tap.DecisionMicros;
-        p[13].Value = tap.KeySetVersion;
-        p[14].Value = tap.DenyListVersion;
-        return _insert;
+        p[10].Value = (object?)verdict.Verification.Account ?? DBNull.Value;
+        p[11].Value = (object?)verdict.Verification.Code?.Credential.CredentialIdText ?? DBNull.Value;
+        p[12].Value = decisionMicros;
+        p[13].Value = verdict.KeySetVersion;
+        p[14].Value = verdict.DenyListVersion;
+        return (_insert, decisionMicros);
     }
 
     /// <summary>Up to <paramref name="max"/> taps from <paramref name="fromSeq"/> on, in order.</summary>
@@ -316,7 +328,7 @@ public sealed class TapJournal : IDisposable
     /// <summary>
     /// After <see cref="Checkpoint"/>, copies the frames committed since, on the appending connection between two
     /// appends (so nothing is committed meanwhile and the copy is complete): the next commit then starts the WAL over.
-    /// Only the thread that calls <see cref="Append"/> may call it. Costs one small copy and one fsync of the database.
+    /// Only the thread that calls <see cref="Append(IReadOnlyList{Verdict}, Span{long}, Span{long})"/> may call it. Costs one small copy and one fsync of the database.
     /// </summary>
     public void FinishCheckpoint()
     {

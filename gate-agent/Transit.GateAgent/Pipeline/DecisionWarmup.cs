@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Transit.GateAgent.Journal;
 using Transit.GateAgent.Trust;
 using Transit.RideCodes;
+using Transit.GateAgent.Taps;
 
 namespace Transit.GateAgent.Pipeline;
 
@@ -62,8 +62,8 @@ public static class DecisionWarmup
             // A fresh credential and account each time, as riders come: the uncached verification, and no pass-back.
             using var phone = PhoneCredential.Issue(issuer, ThrowawayKeyId, $"self-test-{i}", "0", at.AddHours(-1), TimeSpan.FromHours(2));
             var reply = new TaskCompletionSource<TapOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
-            var tap = new Tap(phone.Show(time.GetUtcNow(), 0).ToText(), "self-test", Stopwatch.GetTimestamp(), reply) { SelfTestVerifier = verifier };
-            await pipeline.SubmitAsync(tap, cancellation).ConfigureAwait(false);
+            var scan = new ScanRead(phone.Show(time.GetUtcNow(), 0).ToText(), "self-test", Stopwatch.GetTimestamp(), reply) { SelfTestVerifier = verifier };
+            await pipeline.SubmitAsync(scan, cancellation).ConfigureAwait(false);
             var outcome = await reply.Task.WaitAsync(TimeSpan.FromMinutes(1), cancellation).ConfigureAwait(false);
 
             // A full disk refuses every scan until space returns; the gate still starts and says so on /health.
@@ -128,6 +128,6 @@ public static class DecisionWarmup
         var rules = new GateRules();
         rules.Decide(fresh, at, limits);
         rules.Decide(fresh, at, limits);
-        _ = JsonSerializer.Serialize(new TapOutcome(0, true, fresh.ReasonCode, 0, fresh.Account, at.UtcDateTime), GateJson.Wire.TapOutcome);
+        _ = JsonSerializer.Serialize(new TapOutcome(0, true, fresh.ReasonCode, 0, fresh.Account, at.UtcDateTime), TapJson.Wire.TapOutcome);
     }
 }

@@ -1,10 +1,10 @@
 using System.Diagnostics;
-using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Transit.GateAgent.Hardware;
 using Transit.GateAgent.Journal;
 using Transit.GateAgent.Status;
+using Transit.GateAgent.Taps;
 
 namespace Transit.GateAgent.Pipeline;
 
@@ -19,32 +19,35 @@ internal sealed class JournalStage(
     private const int MaxGroup = 256;
     private static readonly TimeSpan FullReportEvery = TimeSpan.FromMinutes(1);
 
+    private readonly StageLink<Verdict, JournaledTap> _link = pipeline.Journal;
+    private readonly long[] _seqs = new long[MaxGroup];
+    private readonly long[] _decisionMicros = new long[MaxGroup];
     private int _sinceCheckpoint;
     private long _refusedWhileFull;
     private long _lastFullReport;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var reader = pipeline.Decided.Reader;
-        var output = pipeline.Committed.Writer;
-        var group = new List<Tap>(MaxGroup);
+        var reader = _link.Input;
+        var group = new List<Verdict>(MaxGroup);
         while (await reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
         {
             group.Clear();
-            while (group.Count < MaxGroup && reader.TryRead(out var tap))
+            while (group.Count < MaxGroup && reader.TryRead(out var verdict))
             {
-                group.Add(tap);
+                group.Add(verdict);
             }
 
             try
             {
-                if (group.TrueForAll(t => t.SelfTest))
+                if (group.TrueForAll(v => v.Scan.SelfTest))
                 {
-                    journal.Rehearse(group);
+                    journal.Rehearse(group, _decisionMicros);
+                    _seqs.AsSpan(0, group.Count).Clear();
                 }
                 else
                 {
-                    journal.Append(group);
+                    journal.Append(group, _seqs, _decisionMicros);
                 }
 
                 if (health.SetJournalFull(null))
@@ -64,24 +67,25 @@ internal sealed class JournalStage(
             {
                 // Without a durable journal the gate must not answer or open: stop, and let systemd restart it.
                 logger.LogCritical(ex, "journal commit failed; stopping the gate agent");
-                foreach (var tap in group)
+                foreach (var verdict in group)
                 {
-                    tap.Reply?.TrySetException(ex);
+                    verdict.Scan.Reply?.TrySetException(ex);
                 }
 
                 lifetime.StopApplication();
                 return;
             }
 
-            foreach (var tap in group)
+            for (var i = 0; i < group.Count; i++)
             {
-                var latency = Stopwatch.GetElapsedTime(tap.ReadTimestamp);
-                if (tap.Journaled && !tap.SelfTest)
+                var verdict = group[i];
+                var latency = Stopwatch.GetElapsedTime(verdict.Scan.ReadTimestamp);
+                if (verdict.Journaled && !verdict.Scan.SelfTest)
                 {
-                    metrics.RecordTap(tap.Accepted, tap.Reason, latency.TotalSeconds);
+                    metrics.RecordTap(verdict.Accepted, verdict.Reason, latency.TotalSeconds);
                 }
 
-                Answer(output, tap, latency);
+                Answer(new JournaledTap(verdict, _seqs[i], _decisionMicros[i], latency.TotalMilliseconds));
             }
 
             pipeline.TapsCommitted.Set();
@@ -110,25 +114,23 @@ internal sealed class JournalStage(
     /// <summary>SQLite's result code for a write that found the disk full.</summary>
     private const int SqliteFull = 13;
 
-    private static void Answer(ChannelWriter<Tap> output, Tap tap, TimeSpan latency)
+    private void Answer(JournaledTap tap)
     {
-        tap.CommittedMillis = latency.TotalMilliseconds;
-        if (!tap.SelfTest)
+        if (!tap.Verdict.Scan.SelfTest)
         {
-            output.TryWrite(tap);
+            _link.Output.TryWrite(tap);
         }
 
-        tap.Reply?.TrySetResult(new TapOutcome(
-            tap.Seq, tap.Accepted, tap.Reason, Math.Round(tap.CommittedMillis, 3), tap.Verification?.Account, tap.At.UtcDateTime));
+        tap.Verdict.Scan.Reply?.TrySetResult(tap.Outcome());
     }
 
-    private void RefuseUnjournaled(List<Tap> group, Microsoft.Data.Sqlite.SqliteException ex)
+    private void RefuseUnjournaled(List<Verdict> group, Microsoft.Data.Sqlite.SqliteException ex)
     {
-        foreach (var tap in group)
+        foreach (var verdict in group)
         {
-            (tap.Accepted, tap.Reason, tap.Journaled) = (false, GateController.JournalFull, false);
             metrics.RecordCommitFailure();
-            Answer(pipeline.Committed.Writer, tap, Stopwatch.GetElapsedTime(tap.ReadTimestamp));
+            var refused = verdict with { Accepted = false, Reason = GateController.JournalFull, Journaled = false };
+            Answer(new JournaledTap(refused, 0, verdict.Scan.MicrosSinceRead(), Stopwatch.GetElapsedTime(verdict.Scan.ReadTimestamp).TotalMilliseconds));
         }
 
         _refusedWhileFull += group.Count;

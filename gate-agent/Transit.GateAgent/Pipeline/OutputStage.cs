@@ -1,19 +1,24 @@
+using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Transit.GateAgent.Hardware;
+using Transit.GateAgent.Taps;
 
 namespace Transit.GateAgent.Pipeline;
 
 /// <summary>Stage 4: barrier, lights, buzzer and display, after the commit.</summary>
 internal sealed class OutputStage(GatePipeline pipeline, GateController controller, ILogger<OutputStage> logger) : BackgroundService
 {
+    private readonly ChannelReader<JournaledTap> _input = pipeline.Committed;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await foreach (var tap in pipeline.Committed.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+        await foreach (var tap in _input.ReadAllAsync(stoppingToken).ConfigureAwait(false))
         {
+            var verdict = tap.Verdict;
             try
             {
-                controller.Show(tap.Accepted, tap.Reason);
+                controller.Show(verdict.Accepted, verdict.Reason);
             }
             catch (Exception ex) when (ex is IOException or InvalidOperationException)
             {
@@ -24,7 +29,7 @@ internal sealed class OutputStage(GatePipeline pipeline, GateController controll
             {
                 logger.LogDebug(
                     "tap {Seq} {Decision} {Reason} account {Account} via {Source} in {LatencyMs:F2} ms",
-                    tap.Seq, tap.Accepted ? "accepted" : "refused", tap.Reason, tap.Verification?.Account, tap.Source, tap.CommittedMillis);
+                    tap.Seq, verdict.Accepted ? "accepted" : "refused", verdict.Reason, verdict.Verification.Account, verdict.Scan.Source, tap.CommittedMillis);
             }
         }
     }

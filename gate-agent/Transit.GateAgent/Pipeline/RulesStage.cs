@@ -3,14 +3,16 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Transit.GateAgent.Journal;
 using Transit.GateAgent.Status;
+using Transit.GateAgent.Taps;
 using Transit.GateAgent.Trust;
 
 namespace Transit.GateAgent.Pipeline;
 
-/// <summary>Stage 2: replay and pass-back, whose memory is rebuilt from the journal before the first tap.</summary>
+/// <summary>Stage 2: replay and pass-back, whose memory is rebuilt from the journal before the first tap; the code's verdict becomes the gate's.</summary>
 internal sealed class RulesStage(GatePipeline pipeline, GateState state, TapJournal journal, GateMetrics metrics, TimeProvider time, ILogger<RulesStage> logger) : BackgroundService
 {
     private static readonly TimeSpan ReportEvery = TimeSpan.FromMinutes(1);
+    private readonly StageLink<Verdict, Verdict> _link = pipeline.Rules;
     private readonly GateRules _rules = new();
 
     // Self-test taps are decided here, so that the rider memory of replay and pass-back never holds them.
@@ -35,13 +37,12 @@ internal sealed class RulesStage(GatePipeline pipeline, GateState state, TapJour
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var writer = pipeline.Decided.Writer;
-        await foreach (var tap in pipeline.Verified.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+        await foreach (var verified in _link.Input.ReadAllAsync(stoppingToken).ConfigureAwait(false))
         {
-            (tap.Accepted, tap.Reason) = (tap.SelfTest ? _selfTestRules : _rules).Decide(tap.Verification!, tap.At, state.Limits);
-            if (tap.Verification!.Code is null && !_garbage.Admit(tap.StoredText, tap.ReadTimestamp))
+            var (accepted, reason) = (verified.Scan.SelfTest ? _selfTestRules : _rules).Decide(verified.Verification, verified.At, state.Limits);
+            var journaled = verified.Verification.Code is not null || _garbage.Admit(verified.StoredText, verified.Scan.ReadTimestamp);
+            if (!journaled)
             {
-                tap.Journaled = false;
                 metrics.RecordNotJournaled();
                 _notJournaledSinceReport++;
             }
@@ -55,7 +56,7 @@ internal sealed class RulesStage(GatePipeline pipeline, GateState state, TapJour
                 _lastReport = Stopwatch.GetTimestamp();
             }
 
-            writer.TryWrite(tap);
+            _link.Output.TryWrite(verified with { Accepted = accepted, Reason = reason, Journaled = journaled });
         }
     }
 }

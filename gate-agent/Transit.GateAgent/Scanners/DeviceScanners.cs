@@ -3,8 +3,8 @@ using System.Text;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Transit.GateAgent.Configuration;
-using Transit.GateAgent.Pipeline;
 using Transit.GateAgent.Status;
+using Transit.GateAgent.Taps;
 
 namespace Transit.GateAgent.Scanners;
 
@@ -12,7 +12,7 @@ namespace Transit.GateAgent.Scanners;
 /// Reads a character device on its own thread with poll(2), so that stopping never waits on a blocking read, and
 /// reopens it when it goes away (a USB scanner unplugged and plugged back).
 /// </summary>
-internal abstract class DeviceScannerService(string device, GatePipeline pipeline, GateMetrics metrics, ILogger logger) : BackgroundService
+internal abstract class DeviceScannerService(string device, ScanInbox inbox, GateMetrics metrics, ILogger logger) : BackgroundService
 {
     private static readonly TimeSpan Reopen = TimeSpan.FromSeconds(1);
 
@@ -39,10 +39,10 @@ internal abstract class DeviceScannerService(string device, GatePipeline pipelin
     protected void Emit(string text)
     {
         metrics.RecordScannerLine();
-        var tap = new Tap(text, Source, Stopwatch.GetTimestamp());
-        if (!pipeline.Scans.Writer.TryWrite(tap))
+        var scan = new ScanRead(text, Source, Stopwatch.GetTimestamp());
+        if (!inbox.TrySubmit(scan))
         {
-            pipeline.SubmitAsync(tap, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            inbox.SubmitAsync(scan, CancellationToken.None).AsTask().GetAwaiter().GetResult();
         }
     }
 
@@ -139,8 +139,8 @@ internal abstract class DeviceScannerService(string device, GatePipeline pipelin
 }
 
 /// <summary>A serial scanner (USB CDC-ACM or UART) in raw mode: each CR- or LF-terminated line is one code.</summary>
-internal sealed class SerialScannerService(SerialScannerSettings settings, GatePipeline pipeline, GateMetrics metrics, ILogger<SerialScannerService> logger)
-    : DeviceScannerService(settings.Device!, pipeline, metrics, logger)
+internal sealed class SerialScannerService(SerialScannerSettings settings, ScanInbox inbox, GateMetrics metrics, ILogger<SerialScannerService> logger)
+    : DeviceScannerService(settings.Device!, inbox, metrics, logger)
 {
     private readonly LineAssembler _lines = new();
 
@@ -192,8 +192,8 @@ internal sealed class SerialScannerService(SerialScannerSettings settings, GateP
 }
 
 /// <summary>A HID scanner in keyboard mode, read as Linux input events and decoded with a US keyboard layout.</summary>
-internal sealed class InputEventScannerService(InputEventScannerSettings settings, GatePipeline pipeline, GateMetrics metrics, ILogger<InputEventScannerService> logger)
-    : DeviceScannerService(settings.Device!, pipeline, metrics, logger)
+internal sealed class InputEventScannerService(InputEventScannerSettings settings, ScanInbox inbox, GateMetrics metrics, ILogger<InputEventScannerService> logger)
+    : DeviceScannerService(settings.Device!, inbox, metrics, logger)
 {
     private readonly KeyboardDecoder _decoder = new();
 

@@ -4,10 +4,9 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
-using Transit.GateAgent.Journal;
-using Transit.GateAgent.Pipeline;
 using Transit.GateAgent.Simulation;
 using Transit.GateAgent.Status;
+using Transit.GateAgent.Taps;
 
 namespace Transit.GateAgent.Scanners;
 
@@ -28,7 +27,7 @@ public sealed class GateEndpoints
 /// <see cref="SimulationClock.LinePrefix"/> sets the clock instead: it is no scan, makes no tap and gets no answer.
 /// </summary>
 internal sealed class TcpScannerService(
-    int port, GatePipeline pipeline, GateMetrics metrics, GateEndpoints endpoints, TimeProvider time, ILogger<TcpScannerService> logger)
+    int port, ScanInbox inbox, GateMetrics metrics, GateEndpoints endpoints, TimeProvider time, ILogger<TcpScannerService> logger)
     : LoopbackListenerService(port, "Scanner:Tcp:Port")
 {
     protected override void OnBound(int boundPort) => endpoints.ScannerPort = boundPort;
@@ -69,15 +68,14 @@ internal sealed class TcpScannerService(
                 // The answer is written on the journal's thread right after the commit (a non-blocking send): no
                 // extra hop between the durable commit and the rider's answer.
                 var reply = new TaskCompletionSource<TapOutcome>();
-                var tap = new Tap(line.Length > LineAssembler.MaxLine ? line[..LineAssembler.MaxLine] : line, "tcp", read, reply);
-                if (time is SimulationClock)
+                var scan = new ScanRead(line.Length > LineAssembler.MaxLine ? line[..LineAssembler.MaxLine] : line, "tcp", read, reply)
                 {
                     // Stamped as read, so that a clock line sent right after this code cannot move its time even
                     // when verification lags behind the input.
-                    tap.At = time.GetUtcNow();
-                }
+                    At = time is SimulationClock ? time.GetUtcNow() : null,
+                };
 
-                await pipeline.SubmitAsync(tap, stopping).ConfigureAwait(false);
+                await inbox.SubmitAsync(scan, stopping).ConfigureAwait(false);
                 answers.Writer.TryWrite(reply.Task);
             }
         }
@@ -114,7 +112,7 @@ internal sealed class TcpScannerService(
             }
 
             buffer.SetLength(0);
-            JsonSerializer.Serialize(buffer, outcome, GateJson.Wire.TapOutcome);
+            JsonSerializer.Serialize(buffer, outcome, TapJson.Wire.TapOutcome);
             buffer.WriteByte((byte)'\n');
             await stream.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), stopping).ConfigureAwait(false);
         }

@@ -12,6 +12,7 @@ using Transit.RideCodes.KeyStore;
 using Transit.Simulation.Harness;
 using Transit.Simulation.Harness.Bench;
 using Transit.DeviceApi;
+using Transit.GateAgent.Taps;
 
 namespace Transit.Cli;
 
@@ -187,19 +188,12 @@ internal static class GateBenchmark
         var context = new DeviceContext("bench-gate", "metro", TapMode.MetroEntry, "S01", null, null);
         var first = DateTimeOffset.UtcNow.AddDays(-7);
         using var journal = TapJournal.Open(journalPath, "bench-gate");
-        var batch = new List<Tap>(10_000);
+        var batch = new List<Verdict>(10_000);
+        var stale = new VerificationResult(VerificationReason.Stale, null);
         for (var i = 0; i < PrefilledTaps; i++)
         {
             // A week of a busy gate: one tap every 0.6 s, as old as the retention keeps.
-            batch.Add(new Tap(code, "prefill", Stopwatch.GetTimestamp())
-            {
-                At = first.AddMilliseconds(i * 600.0),
-                Accepted = false,
-                Reason = "stale",
-                Context = context,
-                KeySetVersion = 1,
-                DenyListVersion = 1,
-            });
+            batch.Add(new Verdict(new ScanRead(code, "prefill", Stopwatch.GetTimestamp()), first.AddMilliseconds(i * 600.0), stale, context, 1, 1, code, false, "stale"));
             if (batch.Count == batch.Capacity)
             {
                 journal.Append(batch);
