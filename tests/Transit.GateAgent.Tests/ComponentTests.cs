@@ -250,8 +250,8 @@ public sealed class ComponentTests : IDisposable
     public async Task Metrics_Prometheus_CountersHistogramAndGauges()
     {
         using var metrics = new GateMetrics();
-        metrics.RecordTap(true, "ok", 0.0015);
-        metrics.RecordTap(false, "stale", 0.2);
+        metrics.RecordTap(true, "ok", TimeSpan.FromMilliseconds(1.5));
+        metrics.RecordTap(false, "stale", TimeSpan.FromMilliseconds(200));
         metrics.RecordSyncRefusal("keyset");
         metrics.AddGauge("journal_backlog", "Backlog.", () => 2);
         using var stream = new MemoryStream();

@@ -121,15 +121,15 @@ public sealed class TapJournal : IDisposable
     /// <summary>
     /// Commits <paramref name="verdicts"/> in one transaction (one fsync for the group) under the next sequence
     /// numbers, written into <paramref name="seqs"/> (0 for a verdict not <see cref="Verdict.Journaled"/>), with each
-    /// one's decision latency in <paramref name="decisionMicros"/>. On failure nothing is committed and no number is
+    /// one's journaled latency (read to entering the commit) in <paramref name="journaledLatencyMicros"/>. On failure nothing is committed and no number is
     /// used: every entry of <paramref name="seqs"/> is 0.
     /// </summary>
-    public void Append(IReadOnlyList<Verdict> verdicts, Span<long> seqs, Span<long> decisionMicros)
+    public void Append(IReadOnlyList<Verdict> verdicts, Span<long> seqs, Span<long> journaledLatencyMicros)
     {
         ArgumentNullException.ThrowIfNull(verdicts);
         try
         {
-            Insert(verdicts, seqs, decisionMicros);
+            Insert(verdicts, seqs, journaledLatencyMicros);
         }
         catch
         {
@@ -147,7 +147,7 @@ public sealed class TapJournal : IDisposable
         return seqs;
     }
 
-    private void Insert(IReadOnlyList<Verdict> verdicts, Span<long> seqs, Span<long> decisionMicros)
+    private void Insert(IReadOnlyList<Verdict> verdicts, Span<long> seqs, Span<long> journaledLatencyMicros)
     {
         var seq = _lastSeq;
         using var transaction = _writer.BeginTransaction();
@@ -158,12 +158,12 @@ public sealed class TapJournal : IDisposable
             if (verdict.Journaled && !verdict.Scan.SelfTest)
             {
                 seqs[i] = ++seq;
-                decisionMicros[i] = Bind(transaction, verdict, seq).DecisionMicros;
+                journaledLatencyMicros[i] = Bind(transaction, verdict, seq).JournaledLatencyMicros;
                 _insert.ExecuteNonQuery();
             }
             else
             {
-                decisionMicros[i] = verdict.Scan.MicrosSinceRead();
+                journaledLatencyMicros[i] = verdict.Scan.MicrosSinceRead();
             }
         }
 
@@ -175,9 +175,9 @@ public sealed class TapJournal : IDisposable
     /// The warm-up's self-test <paramref name="verdicts"/> take the insert of a real tap and are rolled back, then
     /// one durable commit of a row that is not a tap: the first rider then finds the statement compiled, SQLite's
     /// pages in memory, and the WAL begun and its file extended, which otherwise costs that rider several fsyncs'
-    /// worth. No tap and no sequence number is used; <paramref name="decisionMicros"/> gets each one's latency.
+    /// worth. No tap and no sequence number is used; <paramref name="journaledLatencyMicros"/> gets each one's journaled latency.
     /// </summary>
-    public void Rehearse(IReadOnlyList<Verdict> verdicts, Span<long> decisionMicros)
+    public void Rehearse(IReadOnlyList<Verdict> verdicts, Span<long> journaledLatencyMicros)
     {
         ArgumentNullException.ThrowIfNull(verdicts);
         using (var transaction = _writer.BeginTransaction())
@@ -185,7 +185,7 @@ public sealed class TapJournal : IDisposable
             var seq = _lastSeq;
             for (var i = 0; i < verdicts.Count; i++)
             {
-                decisionMicros[i] = Bind(transaction, verdicts[i], ++seq).DecisionMicros;
+                journaledLatencyMicros[i] = Bind(transaction, verdicts[i], ++seq).JournaledLatencyMicros;
                 _insert.ExecuteNonQuery();
             }
 
@@ -202,11 +202,11 @@ public sealed class TapJournal : IDisposable
         ReadFrom(AckedThrough + 1, 1);
     }
 
-    /// <summary>The insert statement bound to <paramref name="verdict"/>'s row as <paramref name="seq"/>, and the decision latency it records.</summary>
-    private (SqliteCommand Insert, long DecisionMicros) Bind(SqliteTransaction transaction, Verdict verdict, long seq)
+    /// <summary>The insert statement bound to <paramref name="verdict"/>'s row as <paramref name="seq"/>, and the latency journaled with it (read to entering the commit).</summary>
+    private (SqliteCommand Insert, long JournaledLatencyMicros) Bind(SqliteTransaction transaction, Verdict verdict, long seq)
     {
         var context = verdict.Context;
-        var decisionMicros = verdict.Scan.MicrosSinceRead();
+        var latencyMicros = verdict.Scan.MicrosSinceRead();
         _insert.Transaction = transaction;
         var p = _insert.Parameters;
         p[0].Value = seq;
@@ -221,10 +221,10 @@ public sealed class TapJournal : IDisposable
         p[9].Value = (object?)context.RouteId ?? DBNull.Value;
         p[10].Value = (object?)verdict.Verification.Account ?? DBNull.Value;
         p[11].Value = (object?)verdict.Verification.Code?.Credential.CredentialIdText ?? DBNull.Value;
-        p[12].Value = decisionMicros;
+        p[12].Value = latencyMicros;
         p[13].Value = verdict.KeySetVersion;
         p[14].Value = verdict.DenyListVersion;
-        return (_insert, decisionMicros);
+        return (_insert, latencyMicros);
     }
 
     /// <summary>Up to <paramref name="max"/> taps from <paramref name="fromSeq"/> on, in order.</summary>

@@ -21,7 +21,7 @@ internal sealed class JournalStage(
 
     private readonly StageLink<Verdict, JournaledTap> _link = pipeline.Journal;
     private readonly long[] _seqs = new long[MaxGroup];
-    private readonly long[] _decisionMicros = new long[MaxGroup];
+    private readonly long[] _journaledMicros = new long[MaxGroup];
     private int _sinceCheckpoint;
     private long _refusedWhileFull;
     private long _lastFullReport;
@@ -42,12 +42,12 @@ internal sealed class JournalStage(
             {
                 if (group.TrueForAll(v => v.Scan.SelfTest))
                 {
-                    journal.Rehearse(group, _decisionMicros);
+                    journal.Rehearse(group, _journaledMicros);
                     _seqs.AsSpan(0, group.Count).Clear();
                 }
                 else
                 {
-                    journal.Append(group, _seqs, _decisionMicros);
+                    journal.Append(group, _seqs, _journaledMicros);
                 }
 
                 if (health.SetJournalFull(null))
@@ -79,13 +79,13 @@ internal sealed class JournalStage(
             for (var i = 0; i < group.Count; i++)
             {
                 var verdict = group[i];
-                var latency = Stopwatch.GetElapsedTime(verdict.Scan.ReadTimestamp);
+                var decisionLatency = Stopwatch.GetElapsedTime(verdict.Scan.ReadTimestamp);
                 if (verdict.Journaled && !verdict.Scan.SelfTest)
                 {
-                    metrics.RecordTap(verdict.Accepted, verdict.Reason, latency.TotalSeconds);
+                    metrics.RecordTap(verdict.Accepted, verdict.Reason, decisionLatency);
                 }
 
-                Answer(new JournaledTap(verdict, _seqs[i], _decisionMicros[i], latency.TotalMilliseconds));
+                Answer(new JournaledTap(verdict, _seqs[i], _journaledMicros[i], decisionLatency));
             }
 
             pipeline.TapsCommitted.Set();
@@ -130,7 +130,7 @@ internal sealed class JournalStage(
         {
             metrics.RecordCommitFailure();
             var refused = verdict with { Accepted = false, Reason = GateController.JournalFull, Journaled = false };
-            Answer(new JournaledTap(refused, 0, verdict.Scan.MicrosSinceRead(), Stopwatch.GetElapsedTime(verdict.Scan.ReadTimestamp).TotalMilliseconds));
+            Answer(new JournaledTap(refused, 0, verdict.Scan.MicrosSinceRead(), Stopwatch.GetElapsedTime(verdict.Scan.ReadTimestamp)));
         }
 
         _refusedWhileFull += group.Count;

@@ -28,8 +28,8 @@ internal sealed class OutputStage(GatePipeline pipeline, GateController controll
             if (logger.IsEnabled(LogLevel.Debug))
             {
                 logger.LogDebug(
-                    "tap {Seq} {Decision} {Reason} account {Account} via {Source} in {LatencyMs:F2} ms",
-                    tap.Seq, verdict.Accepted ? "accepted" : "refused", verdict.Reason, verdict.Verification.Account, verdict.Scan.Source, tap.CommittedMillis);
+                    "tap {Seq} {Decision} {Reason} account {Account} via {Source}, decision latency {DecisionLatencyMs:F2} ms",
+                    tap.Seq, verdict.Accepted ? "accepted" : "refused", verdict.Reason, verdict.Verification.Account, verdict.Scan.Source, tap.DecisionLatency.TotalMilliseconds);
             }
         }
     }

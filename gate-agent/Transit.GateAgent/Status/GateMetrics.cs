@@ -82,14 +82,14 @@ public sealed class GateMetrics : IDisposable
     /// <summary>Times the barrier opened.</summary>
     public long BarrierOpens => Interlocked.Read(ref _barrierOpens);
 
-    /// <summary>Counts a committed tap and its read-to-commit latency.</summary>
-    public void RecordTap(bool accepted, string reason, double latencySeconds)
+    /// <summary>Counts a committed tap and its decision latency (read to durable commit).</summary>
+    public void RecordTap(bool accepted, string reason, TimeSpan decisionLatency)
     {
         _taps.AddOrUpdate((accepted, reason), 1, static (_, n) => n + 1);
-        _latency.Record(latencySeconds);
+        _latency.Record(decisionLatency.TotalSeconds);
         lock (_latencyLock)
         {
-            _recentMicros[_latencyCount % RecentSize] = (long)(latencySeconds * 1e6);
+            _recentMicros[_latencyCount % RecentSize] = (long)decisionLatency.TotalMicroseconds;
             _latencyCount++;
         }
     }

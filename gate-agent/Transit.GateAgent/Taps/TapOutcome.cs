@@ -6,7 +6,7 @@ namespace Transit.GateAgent.Taps;
 /// <param name="Seq">Journal sequence number.</param>
 /// <param name="Accepted">Whether the gate opened.</param>
 /// <param name="Reason">A ride-code reason or <c>passback</c>.</param>
-/// <param name="LatencyMs">Read to durable commit.</param>
+/// <param name="LatencyMs">The decision latency in milliseconds: read to durable commit.</param>
 /// <param name="Account">The account token, when the code parsed.</param>
 /// <param name="At">The gate's clock when it decided.</param>
 public sealed record TapOutcome(
