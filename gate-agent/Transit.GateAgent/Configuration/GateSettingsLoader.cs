@@ -1,6 +1,5 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
-using Transit.GateAgent.Hardware;
 using Transit.RideCodes;
 using Transit.DeviceApi;
 

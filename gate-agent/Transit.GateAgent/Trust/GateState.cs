@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Transit.GateAgent.Clearing;
 using Transit.GateAgent.Configuration;
 using Transit.RideCodes;
 using Transit.DeviceApi;
