@@ -13,6 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Transit.RideCodes;
 using Transit.RideCodes.KeyStore;
+using Transit.DeviceApi;
 
 namespace Transit.GateAgent.Tests.Infrastructure;
 
@@ -263,15 +264,9 @@ public sealed class TestClearingServer : IAsyncDisposable
             Duplicates += duplicates;
         }
 
-        return Results.Json(new
-        {
-            deviceId,
-            received = batch.Count,
-            stored,
-            duplicates,
-            highestContiguousSequence = HighestContiguous,
-            missingRanges = Array.Empty<object>(),
-        });
+        return Results.Text(
+            JsonSerializer.Serialize(new TapBatchAnswer(deviceId!, batch.Count, stored, duplicates, HighestContiguous, []), DeviceApiJson.Default.TapBatchAnswer),
+            "application/json");
     }
 
     private IResult KeySet(HttpContext context)
@@ -290,17 +285,10 @@ public sealed class TestClearingServer : IAsyncDisposable
         }
 
         var deltas = since is > 0 ? current.ReadDenyListDeltasAfter(since.Value) : [];
-        var body = new JsonObject { ["version"] = version };
-        if (deltas.Count > 0)
-        {
-            body["deltas"] = new JsonArray([.. deltas.Select(d => JsonNode.Parse((TamperDeltas ? Forge(d) : d).ToJson()))]);
-        }
-        else
-        {
-            body["snapshot"] = JsonNode.Parse(current.ReadSignedDenyList().ToJson());
-        }
-
-        return Results.Text(body.ToJsonString(), "application/json");
+        var answer = deltas.Count > 0
+            ? new DenyListAnswer(version, [.. deltas.Select(d => JsonElement.Parse((TamperDeltas ? Forge(d) : d).ToJson()))], null)
+            : new DenyListAnswer(version, null, JsonElement.Parse(current.ReadSignedDenyList().ToJson()));
+        return Results.Text(JsonSerializer.Serialize(answer, DeviceApiJson.Default.DenyListAnswer), "application/json");
     }
 
     private IResult Config(HttpContext context)
