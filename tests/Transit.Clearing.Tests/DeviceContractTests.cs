@@ -45,6 +45,22 @@ public sealed class DeviceContractTests
         Assert.Null(TapBatch.MissingField(json, "$.deviceId"));
     }
 
+    [Theory]
+    [InlineData("""{"taps":[{"seq":1,"at":"2026-01-01T00:00:00Z"}]}""", "$.taps[0]", "taps[0].accepted")]
+    [InlineData("""{"taps":[{"seq":1,"at":"2026-01-01T00:00:00Z","accepted":true}]}""", "$.taps[0]", null)]
+    [InlineData("""{"taps":[{"seq":1}]}""", "$.taps[0].at", null)]
+    [InlineData("""{"taps":[{"seq":1}]}""", "$.taps[1]", null)]
+    [InlineData("""{"taps":[{"seq":1}]}""", "$.taps[-0]", null)]
+    [InlineData("""{"taps":[{"seq":1}]}""", "$.taps[x]", null)]
+    [InlineData("""{"taps":[{"seq":1}]}""", "$.tap[0]", null)]
+    [InlineData("""{"taps":[{"seq":1}]}""", null, null)]
+    [InlineData("""{"taps":{"0":{"seq":1}}}""", "$.taps[0]", null)]
+    [InlineData("""{"taps":[7]}""", "$.taps[0]", null)]
+    [InlineData("""{"deviceId":"g"}""", "$.taps[0]", null)]
+    [InlineData("""{"taps":[{"seq":1""", "$.taps[0]", null)]
+    public void MissingField_NamesOnlyARequiredFieldOfTheTapTheErrorNames(string json, string? errorPath, string? expected) =>
+        Assert.Equal(expected, TapBatch.MissingField(System.Text.Encoding.UTF8.GetBytes(json), errorPath));
+
     [Fact]
     public void Tap_OptionalFieldsLeftOut_ReadAsAbsent()
     {
