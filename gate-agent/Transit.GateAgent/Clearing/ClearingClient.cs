@@ -11,40 +11,6 @@ using Transit.DeviceApi;
 
 namespace Transit.GateAgent.Clearing;
 
-/// <summary>The outcome of one device API request.</summary>
-/// <param name="Status">HTTP status; 0 when no answer came (refused, reset, timeout).</param>
-/// <param name="Body">Response body, or the transport error's message.</param>
-/// <param name="ETag">The response's ETag, when any.</param>
-/// <param name="TransportCause">Kebab-case cause when no answer came: <c>tls-name-mismatch</c>, <c>connection-refused</c>, <c>timeout</c>, …</param>
-public sealed record ClearingResponse(int Status, string Body, string? ETag, string? TransportCause = null)
-{
-    /// <summary>True for 2xx.</summary>
-    public bool Ok => Status is >= 200 and < 300;
-
-    /// <summary>Kebab-case cause of a failure: the transport's, or <c>http-NNN</c> for an answer that is not 2xx.</summary>
-    public string Cause => TransportCause ?? (Status == 0 ? "network-error" : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"http-{Status}"));
-
-    /// <summary>One line for logs and the heartbeat: the status or transport error and clearing's explanation.</summary>
-    public string Describe() => Status == 0 ? Body : $"{DeviceApiStatus.Describe(Status)}: {Problem}";
-
-    /// <summary>The problem details' detail, or the body.</summary>
-    public string Problem
-    {
-        get
-        {
-            try
-            {
-                var problem = JsonSerializer.Deserialize(Body, DeviceApiJson.Default.DeviceProblem);
-                return problem?.Detail ?? problem?.Title ?? Body;
-            }
-            catch (JsonException)
-            {
-                return Body.Length > 300 ? Body[..300] : Body;
-            }
-        }
-    }
-}
-
 /// <summary>
 /// HTTPS client of the device API (docs/device-api.md) authenticating with the device's X.509 client certificate.
 /// Never throws for transport failures: they come back as status 0 so callers back off uniformly.
@@ -269,34 +235,4 @@ public sealed class ClearingClient : IDisposable
         // OpenSSL-backed TLS wants a key it can hand to the handshake; a PKCS#12 round trip gives one on every platform.
         return X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pkcs12), null);
     }
-}
-
-/// <summary>Exponential backoff with full jitter.</summary>
-public sealed class Backoff(TimeSpan initial, TimeSpan max)
-{
-    private int _failures;
-
-    /// <summary>Consecutive failures so far.</summary>
-    public int Failures => _failures;
-
-    /// <summary>The wait before the next try: uniform in [initial/2, min(max, initial × 2^failures)].</summary>
-    public TimeSpan Next()
-    {
-        var exponent = Math.Min(_failures, 30);
-        _failures++;
-        var ceiling = Math.Min(max.TotalMilliseconds, initial.TotalMilliseconds * Math.Pow(2, exponent));
-        var floor = Math.Min(initial.TotalMilliseconds / 2, ceiling);
-        return TimeSpan.FromMilliseconds(floor + (Random.Shared.NextDouble() * (ceiling - floor)));
-    }
-
-    /// <summary>Forgets the failures after a success.</summary>
-    public void Reset() => _failures = 0;
-}
-
-/// <summary>HTTP status helpers for the device API's error table.</summary>
-internal static class DeviceApiStatus
-{
-    public static bool IsRetryable(int status) => status is 0 or 408 or 429 or >= 500;
-
-    public static string Describe(int status) => status == 0 ? "no answer" : $"HTTP {status} {(HttpStatusCode)status}";
 }

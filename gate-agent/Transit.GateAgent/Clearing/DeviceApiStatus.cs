@@ -1,0 +1,20 @@
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Transit.GateAgent.Configuration;
+using Transit.DeviceApi;
+
+namespace Transit.GateAgent.Clearing;
+
+/// <summary>HTTP status helpers for the device API's error table.</summary>
+internal static class DeviceApiStatus
+{
+    public static bool IsRetryable(int status) => status is 0 or 408 or 429 or >= 500;
+
+    public static string Describe(int status) => status == 0 ? "no answer" : $"HTTP {status} {(HttpStatusCode)status}";
+}

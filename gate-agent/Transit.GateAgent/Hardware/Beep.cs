@@ -1,0 +1,18 @@
+using System.Collections.Concurrent;
+using System.Device.I2c;
+using Microsoft.Extensions.Logging;
+using Transit.GateAgent.Configuration;
+using Transit.GateAgent.Status;
+using Transit.DeviceApi;
+
+namespace Transit.GateAgent.Hardware;
+
+/// <summary>Buzzer sounds.</summary>
+public enum Beep
+{
+    /// <summary>One short beep.</summary>
+    Accept,
+
+    /// <summary>Two short beeps.</summary>
+    Refuse,
+}

@@ -1,0 +1,15 @@
+using System.Collections.Concurrent;
+using System.Device.I2c;
+using Microsoft.Extensions.Logging;
+using Transit.GateAgent.Configuration;
+using Transit.GateAgent.Status;
+using Transit.DeviceApi;
+
+namespace Transit.GateAgent.Hardware;
+
+/// <summary>A one-line text display for riders.</summary>
+public interface ITextDisplay : IDisposable
+{
+    /// <summary>Shows <paramref name="text"/>.</summary>
+    void Show(string text);
+}

@@ -1,0 +1,19 @@
+using System.Collections.Concurrent;
+using System.Device.I2c;
+using Microsoft.Extensions.Logging;
+using Transit.GateAgent.Configuration;
+using Transit.GateAgent.Status;
+using Transit.DeviceApi;
+
+namespace Transit.GateAgent.Hardware;
+
+internal sealed class SimulatedDisplay(SimulatedHardwareLog log, ITextDisplay inner) : ITextDisplay
+{
+    public void Show(string text)
+    {
+        log.Record("display:" + text);
+        inner.Show(text);
+    }
+
+    public void Dispose() => inner.Dispose();
+}
