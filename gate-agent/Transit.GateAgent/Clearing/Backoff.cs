@@ -6,8 +6,8 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
-using Transit.GateAgent.Configuration;
 using Transit.DeviceApi;
+using Transit.GateAgent.Configuration;
 
 namespace Transit.GateAgent.Clearing;
 

@@ -1,12 +1,12 @@
 using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Transit.DeviceApi;
 using Transit.GateAgent.Configuration;
 using Transit.GateAgent.Journal;
 using Transit.GateAgent.Pipeline;
 using Transit.GateAgent.Status;
 using Transit.GateAgent.Trust;
-using Transit.DeviceApi;
 
 namespace Transit.GateAgent.Clearing;
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
-using Transit.GateAgent.Status;
 using Transit.DeviceApi;
+using Transit.GateAgent.Status;
 
 namespace Transit.GateAgent.Clearing;
 

@@ -2,12 +2,12 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Transit.DeviceApi;
 using Transit.GateAgent.Configuration;
 using Transit.GateAgent.Journal;
 using Transit.GateAgent.Status;
 using Transit.GateAgent.Trust;
 using Transit.RideCodes;
-using Transit.DeviceApi;
 
 namespace Transit.GateAgent.Clearing;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
-using Transit.RideCodes;
 using Transit.DeviceApi;
+using Transit.RideCodes;
 
 namespace Transit.GateAgent.Configuration;
 

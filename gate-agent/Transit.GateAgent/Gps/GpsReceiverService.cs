@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
+using Transit.GateAgent.Configuration;
 using Transit.GateAgent.Scanners;
 using Transit.GateAgent.Status;
-using Transit.GateAgent.Configuration;
 
 namespace Transit.GateAgent.Gps;
 

@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
-using Transit.GateAgent.Trust;
 using Transit.GateAgent.Configuration;
+using Transit.GateAgent.Trust;
 
 namespace Transit.GateAgent.Gps;
 

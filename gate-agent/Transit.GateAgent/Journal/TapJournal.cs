@@ -1,9 +1,9 @@
 using Microsoft.Data.Sqlite;
+using Transit.DeviceApi;
 using Transit.GateAgent.Configuration;
 using Transit.GateAgent.Taps;
-using Transit.RideCodes;
-using Transit.DeviceApi;
 using Transit.GateAgent.Trust;
+using Transit.RideCodes;
 
 namespace Transit.GateAgent.Journal;
 

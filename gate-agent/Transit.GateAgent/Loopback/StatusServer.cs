@@ -11,9 +11,8 @@ using Transit.GateAgent.Configuration;
 using Transit.GateAgent.Hardware;
 using Transit.GateAgent.Journal;
 using Transit.GateAgent.Scanners;
-using Transit.GateAgent.Trust;
-
 using Transit.GateAgent.Status;
+using Transit.GateAgent.Trust;
 
 namespace Transit.GateAgent.Loopback;
 

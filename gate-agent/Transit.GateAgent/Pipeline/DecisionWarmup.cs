@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Transit.GateAgent.Taps;
 using Transit.GateAgent.Trust;
 using Transit.RideCodes;
-using Transit.GateAgent.Taps;
 
 namespace Transit.GateAgent.Pipeline;
 

@@ -1,6 +1,6 @@
+using Transit.DeviceApi;
 using Transit.GateAgent.Trust;
 using Transit.RideCodes;
-using Transit.DeviceApi;
 
 namespace Transit.GateAgent.Pipeline;
 

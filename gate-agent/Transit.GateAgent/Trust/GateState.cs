@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
+using Transit.DeviceApi;
 using Transit.GateAgent.Configuration;
 using Transit.RideCodes;
-using Transit.DeviceApi;
 
 namespace Transit.GateAgent.Trust;
 
