@@ -1,14 +1,3 @@
-using System.IO.Compression;
-using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Security;
-using System.Net.Sockets;
-using System.Security.Authentication;
-using System.Security.Cryptography.X509Certificates;
-using System.Text.Json;
-using Transit.DeviceApi;
-using Transit.GateAgent.Configuration;
-
 namespace Transit.GateAgent.Clearing;
 
 /// <summary>Exponential backoff with full jitter.</summary>

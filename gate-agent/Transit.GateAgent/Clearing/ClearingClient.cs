@@ -1,12 +1,9 @@
 using System.IO.Compression;
-using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
-using System.Text.Json;
-using Transit.DeviceApi;
 using Transit.GateAgent.Configuration;
 
 namespace Transit.GateAgent.Clearing;

@@ -1,10 +1,3 @@
-using System.Collections.Concurrent;
-using System.Device.I2c;
-using Microsoft.Extensions.Logging;
-using Transit.DeviceApi;
-using Transit.GateAgent.Configuration;
-using Transit.GateAgent.Status;
-
 namespace Transit.GateAgent.Hardware;
 
 /// <summary>Hardware that cannot be used; the message names the setting and the remedy.</summary>

@@ -1,10 +1,3 @@
-using System.Collections.Concurrent;
-using System.Device.I2c;
-using Microsoft.Extensions.Logging;
-using Transit.DeviceApi;
-using Transit.GateAgent.Configuration;
-using Transit.GateAgent.Status;
-
 namespace Transit.GateAgent.Hardware;
 
 internal sealed class SimulatedDisplay(SimulatedHardwareLog log, ITextDisplay inner) : ITextDisplay

@@ -1,10 +1,4 @@
-using System.Diagnostics;
 using System.Text;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Transit.GateAgent.Configuration;
-using Transit.GateAgent.Status;
-using Transit.GateAgent.Taps;
 
 namespace Transit.GateAgent.Scanners;
 
