@@ -25,19 +25,25 @@ public enum TapMode : short
 /// <summary>The device API's names of <see cref="TapMode"/>.</summary>
 public static class TapModes
 {
+    // The names in the enum's order, from 1: the one spelling of each that naming and parsing both read.
+    private static readonly string[] Spellings = ["metro-entry", "metro-exit", "bus", "bus-exit"];
+
     /// <summary>Every mode's name, in the enum's order.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["metro-entry", "metro-exit", "bus", "bus-exit"];
+    public static IReadOnlyList<string> Names => Spellings;
 
     /// <summary>The wire name, e.g. <c>metro-entry</c>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">For a value that is not a mode.</exception>
-    public static string Name(this TapMode mode) => mode switch
-    {
-        TapMode.MetroEntry => "metro-entry",
-        TapMode.MetroExit => "metro-exit",
-        TapMode.Bus => "bus",
-        TapMode.BusExit => "bus-exit",
-        _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "not a tap mode"),
-    };
+    public static string Name(this TapMode mode) =>
+        // Unchecked: the project checks arithmetic, and 0 or a negative value must read as out of range, not overflow.
+        unchecked((uint)((int)mode - 1)) < (uint)Spellings.Length
+            ? Spellings[(int)mode - 1]
+            : throw new ArgumentOutOfRangeException(nameof(mode), mode, "not a tap mode");
+
+    /// <summary>
+    /// True for the taps that end a leg (a metro exit, a bus tap-off): they pair with the rider's open entry or
+    /// boarding, and alone start nothing.
+    /// </summary>
+    public static bool IsExit(this TapMode mode) => mode is TapMode.MetroExit or TapMode.BusExit;
 
     /// <summary>True for the validators that ride a route (they have a route and stop, no station).</summary>
     public static bool OnBus(this TapMode mode) => mode is TapMode.Bus or TapMode.BusExit;
@@ -45,14 +51,8 @@ public static class TapModes
     /// <summary>Parses a wire name; false (and <c>default</c>) for anything else, including null.</summary>
     public static bool TryParse(string? name, out TapMode mode)
     {
-        mode = name switch
-        {
-            "metro-entry" => TapMode.MetroEntry,
-            "metro-exit" => TapMode.MetroExit,
-            "bus" => TapMode.Bus,
-            "bus-exit" => TapMode.BusExit,
-            _ => default,
-        };
-        return mode != default;
+        var index = Array.IndexOf(Spellings, name);
+        mode = (TapMode)(index + 1);
+        return index >= 0;
     }
 }

@@ -87,6 +87,7 @@ public sealed record TapRecord
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public bool? Uploaded { get; init; }
 
-    /// <summary>The fields a tap cannot be read without: the serializer refuses a tap that lacks one.</summary>
-    public static IReadOnlyList<string> RequiredFields { get; } = ["seq", "at", "accepted"];
+    /// <summary>The fields a tap cannot be read without (those marked <see cref="JsonRequiredAttribute"/>): the serializer refuses a tap that lacks one.</summary>
+    public static IReadOnlyList<string> RequiredFields { get; } =
+        [.. DeviceApiJson.Default.TapRecord.Properties.Where(property => property.IsRequired).Select(property => property.Name)];
 }

@@ -62,6 +62,10 @@ public sealed class DeviceContractTests
         Assert.Equal(expected, TapBatch.MissingField(System.Text.Encoding.UTF8.GetBytes(json), errorPath));
 
     [Fact]
+    public void RequiredFields_AreTheOnesTheSerializerRequires() =>
+        Assert.Equal(["seq", "at", "accepted"], TapRecord.RequiredFields);
+
+    [Fact]
     public void Tap_OptionalFieldsLeftOut_ReadAsAbsent()
     {
         var tap = JsonSerializer.Deserialize("""{"seq":1,"at":"2026-01-01T09:00:00+08:00","accepted":false}""", AsSentJson.TapRecord)!;
@@ -89,6 +93,8 @@ public sealed class DeviceContractTests
         Assert.False(TapModes.TryParse("tram", out _));
         Assert.False(TapModes.TryParse(null, out _));
         Assert.Equal([TapMode.Bus, TapMode.BusExit], Enum.GetValues<TapMode>().Where(m => m.OnBus()));
+        Assert.Equal([TapMode.MetroExit, TapMode.BusExit], Enum.GetValues<TapMode>().Where(m => m.IsExit()));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ((TapMode)5).Name());
         Assert.Throws<ArgumentOutOfRangeException>(() => ((TapMode)0).Name());
     }
 

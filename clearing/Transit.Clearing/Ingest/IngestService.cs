@@ -131,7 +131,7 @@ public sealed class IngestService(
             return Invalid(i, ".seq", $": seq {seq} follows {taps[i - 1]!.Seq}; a batch must be contiguous", $"expected {taps[0]!.Seq + i}");
         }
 
-        // Reading a batch refuses a tap without a time (RequiredFieldMissingException); this guards a caller that built one.
+        // Reading a batch refuses a tap without a time ([JsonRequired]); this guards a caller that built one in code.
         if (tap.At == default)
         {
             return Invalid(i, ".at", ".at is missing", "required, RFC 3339 UTC");

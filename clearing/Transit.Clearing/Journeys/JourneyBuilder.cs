@@ -26,7 +26,7 @@ public static class JourneyBuilder
         AccountTap? open = null;
         foreach (var tap in taps)
         {
-            if (tap.Mode is not (TapMode.MetroExit or TapMode.BusExit))
+            if (!tap.Mode.IsExit())
             {
                 CloseOpen();
                 open = tap;
